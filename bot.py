@@ -1,0 +1,204 @@
+"""Lantern: the composition root and the command line.
+
+    python bot.py                 run the bot
+    python bot.py sync [--guild ID]  register the slash commands with Discord once
+    python bot.py migrate         apply database migrations and exit
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+import discord
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from discord.ext import commands
+
+from config import Settings
+from core.jobs import DueJobs
+from core.modlog import ModLog
+from core.tree import LanternTree
+from storage import Database
+from storage.migrate import upgrade_to_head
+
+log = logging.getLogger("lantern")
+
+__version__ = "0.1.0"
+
+# Loaded in this order in setup_hook; each module has `async def setup(bot)`.
+EXTENSIONS: tuple[str, ...] = ("cogs.guild_config",)
+
+Clock = Callable[[], datetime]
+
+
+class LanternBot(commands.Bot):
+    """The bot. Everything it needs is built by `create_bot` and handed in."""
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        intents = discord.Intents.default()
+        intents.members = True  # welcome on join, clean up on leave (privileged: Server Members)
+        intents.message_content = False  # Lantern never reads message text
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            tree_cls=LanternTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+        )
+        self.settings = settings
+        self._clock: Clock = clock or discord.utils.utcnow
+        self.db = Database(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.jobs = DueJobs()
+        self.modlog = ModLog(self)
+        self.started_at: datetime | None = None
+        self._started_monotonic: float | None = None
+
+    def clock(self) -> datetime:
+        """The current aware UTC time. Product code takes "now" from here only."""
+        return self._clock()
+
+    @property
+    def version(self) -> str:
+        return __version__
+
+    def uptime_seconds(self) -> float:
+        if self.started_at is None:
+            return 0.0
+        return max((self.clock() - self.started_at).total_seconds(), 0.0)
+
+    async def setup_hook(self) -> None:
+        self.started_at = self.clock()
+        self.db.prepare()
+        await upgrade_to_head(self.db)
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        if self.settings.scheduler_enabled:
+            self.scheduler.add_job(
+                self.run_due_jobs,
+                "interval",
+                seconds=self.settings.due_jobs_interval_seconds,
+                id="run_due_jobs",
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=None,
+                replace_existing=True,
+            )
+            self.scheduler.start()
+        if self.settings.sync_commands_on_start:
+            await self.sync_commands(self.settings.dev_guild_id)
+
+    async def sync_commands(self, guild_id: int | None = None) -> list[discord.app_commands.AppCommand]:
+        if guild_id is None:
+            return await self.tree.sync()
+        guild = discord.Object(guild_id)
+        self.tree.copy_global_to(guild=guild)
+        return await self.tree.sync(guild=guild)
+
+    async def run_due_jobs(self) -> dict[str, object]:
+        """Do everything that is due at `clock()`; a second call for the same moment does nothing."""
+        return await self.jobs.run_due(self.clock())
+
+    async def close(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await super().close()
+        await self.db.dispose()
+
+
+def create_bot(settings: Settings, *, clock: Clock | None = None) -> LanternBot:
+    """Build the bot. No network and no side effects until it logs in."""
+    return LanternBot(settings, clock=clock)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%S",
+    )
+    logging.Formatter.converter = time.gmtime
+    logging.getLogger("discord.http").setLevel(logging.WARNING)
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"lantern: {message}", file=sys.stderr)
+    return code
+
+
+MISSING_TOKEN = "no Discord token: copy .env.example to .env and set DISCORD_TOKEN (or export DISCORD_TOKEN)."
+REJECTED_TOKEN = "Discord rejected the token in DISCORD_TOKEN: reset it in the developer portal and update .env."
+
+
+async def _run(settings: Settings, token: str) -> None:
+    bot = create_bot(settings)
+    async with bot:
+        await bot.start(token)
+
+
+async def _sync(settings: Settings, token: str, guild_id: int | None) -> int:
+    bot = create_bot(settings.model_copy(update={"scheduler_enabled": False, "sync_commands_on_start": False}))
+    async with bot:
+        await bot.login(token)
+        synced = await bot.sync_commands(guild_id)
+    where = f"guild {guild_id}" if guild_id else "every server (global; Discord may take up to an hour)"
+    print(f"Synced {len(synced)} commands to {where}.")
+    return 0
+
+
+async def _migrate(settings: Settings) -> int:
+    database = Database(settings.database_url)
+    database.prepare()
+    try:
+        await upgrade_to_head(database)
+    finally:
+        await database.dispose()
+    print(f"Database is up to date ({database.kind}).")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bot.py", description="Lantern, a community bot.")
+    sub = parser.add_subparsers(dest="command")
+    sync = sub.add_parser("sync", help="register the slash commands with Discord once")
+    sync.add_argument("--guild", type=int, default=None, help="sync to one server only (instant)")
+    sub.add_parser("migrate", help="apply database migrations and exit")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = Settings()
+    except Exception as error:  # pydantic's ValidationError, summarised in one line
+        return _fail(f"the settings in .env or the environment are invalid: {error}".splitlines()[0])
+    configure_logging(settings.log_level)
+
+    if args.command == "migrate":
+        return asyncio.run(_migrate(settings))
+
+    token = settings.token_value()
+    if token is None:
+        return _fail(MISSING_TOKEN)
+    try:
+        if args.command == "sync":
+            guild_id = args.guild if args.guild is not None else settings.dev_guild_id
+            return asyncio.run(_sync(settings, token, guild_id))
+        asyncio.run(_run(settings, token))
+    except discord.LoginFailure:
+        return _fail(REJECTED_TOKEN)
+    except discord.PrivilegedIntentsRequired:
+        return _fail(
+            "Discord refused the Server Members intent: enable it under Bot → Privileged Gateway Intents."
+        )
+    except (OSError, discord.GatewayNotFound) as error:
+        return _fail(f"I couldn't reach Discord ({error.__class__.__name__}); check the network.", 1)
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

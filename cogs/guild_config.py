@@ -1,0 +1,294 @@
+"""/setup (moderators) and /about (everyone)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from core import timezones
+from core.errors import InvalidInput, UnknownTimezone
+from core.options import parse_checkins, parse_welcome_template
+from core.text import join_words
+from storage.guilds import ensure_settings, get_settings
+from storage.models import GuildSettings
+
+if TYPE_CHECKING:
+    from bot import LanternBot
+
+# (column, option name, what it is for, the permissions Lantern needs there)
+CHANNELS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("intro_channel_id", "intro", "Introductions", ("send_messages", "embed_links")),
+    ("welcome_channel_id", "welcome", "Welcome messages", ("send_messages",)),
+    ("prompts_channel_id", "prompts", "Discussion prompts", ("send_messages", "embed_links", "create_public_threads")),
+    ("resources_channel_id", "resources", "Resource library", ("send_messages", "embed_links")),
+    (
+        "mentorship_channel_id",
+        "mentorship",
+        "Mentor pairing",
+        ("send_messages", "create_private_threads", "send_messages_in_threads"),
+    ),
+    ("modlog_channel_id", "modlog", "Mod-log", ("send_messages", "embed_links")),
+)
+
+
+def missing_permissions(channel: discord.abc.GuildChannel, needed: tuple[str, ...]) -> list[str]:
+    granted = channel.permissions_for(channel.guild.me)
+    return [name.replace("_", " ") for name in needed if not getattr(granted, name)]
+
+
+def describe_missing(settings: GuildSettings) -> list[str]:
+    """What each feature still needs, in plain words."""
+    notes = []
+    if settings.intro_channel_id is None:
+        notes.append("Introductions need an intro channel: `/setup channels intro:`.")
+    if settings.welcome_channel_id is None:
+        notes.append("New members aren't welcomed until you set `/setup channels welcome:`.")
+    if settings.mentorship_channel_id is None:
+        notes.append("Mentor pairing needs a mentorship channel for pair threads: `/setup channels mentorship:`.")
+    if settings.prompts_channel_id is None:
+        notes.append("Prompt schedules post where you choose; `/setup channels prompts:` sets the default.")
+    if settings.resources_channel_id is None:
+        notes.append("Approved resources are posted once you set `/setup channels resources:`.")
+    if settings.modlog_channel_id is None:
+        notes.append("Moderator actions and automatic pauses aren't logged until you set `/setup channels modlog:`.")
+    return notes
+
+
+class GuildConfig(commands.Cog):
+    """Where each feature posts and how it behaves."""
+
+    setup_group = app_commands.Group(
+        name="setup",
+        description="Configure Lantern for this server (moderators)",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    def __init__(self, bot: LanternBot) -> None:
+        self.bot = bot
+
+    @setup_group.command(name="channels", description="Choose where each feature posts")
+    @app_commands.describe(
+        intro="Where members' introduction cards are posted",
+        welcome="Where new members are welcomed",
+        prompts="Default channel for discussion prompts",
+        resources="Where approved resources are posted",
+        mentorship="Where private threads for mentor pairs are opened",
+        modlog="Where moderator actions and automatic pauses are logged",
+    )
+    async def channels(
+        self,
+        interaction: discord.Interaction,
+        intro: discord.TextChannel | None = None,
+        welcome: discord.TextChannel | None = None,
+        prompts: discord.TextChannel | None = None,
+        resources: discord.TextChannel | None = None,
+        mentorship: discord.TextChannel | None = None,
+        modlog: discord.TextChannel | None = None,
+    ) -> None:
+        chosen = {
+            "intro": intro,
+            "welcome": welcome,
+            "prompts": prompts,
+            "resources": resources,
+            "mentorship": mentorship,
+            "modlog": modlog,
+        }
+        if all(channel is None for channel in chosen.values()):
+            raise InvalidInput(
+                "That", "changed nothing", "Pick at least one channel, for example `/setup channels intro:#introductions`."
+            )
+        assert interaction.guild_id is not None
+        async with self.bot.db.write() as session:
+            settings = await ensure_settings(session, interaction.guild_id, self.bot.clock())
+            for column, option, _label, _needed in CHANNELS:
+                channel = chosen[option]
+                if channel is not None:
+                    setattr(settings, column, channel.id)
+            settings.updated_at = self.bot.clock()
+
+        lines = []
+        warnings = []
+        for _column, option, label, needed in CHANNELS:
+            channel = chosen[option]
+            if channel is None:
+                continue
+            lines.append(f"{label}: {channel.mention}")
+            missing = missing_permissions(channel, needed)
+            if missing:
+                warnings.append(f"In {channel.mention} I still need: {join_words(missing)}.")
+        text = "Saved.\n" + "\n".join(lines)
+        if warnings:
+            text += "\n\n⚠️ " + "\n⚠️ ".join(warnings)
+        await interaction.response.send_message(text, ephemeral=True)
+        await self.bot.modlog.post(interaction.guild_id, "Channels changed", "\n".join(lines), actor=interaction.user)
+
+    @setup_group.command(name="options", description="Choose how Lantern behaves here")
+    @app_commands.describe(
+        timezone="The server's timezone for schedules (IANA name, e.g. Asia/Manila)",
+        welcome_message="Welcome text; {member} and {server} are filled in (up to 1000 characters)",
+        intro_role="A role given to members after their first introduction",
+        review_resources="Whether shared resources wait for moderator review",
+        pairing_checkins="Days after a match to check in, like 14,45 (or off)",
+    )
+    async def options(
+        self,
+        interaction: discord.Interaction,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        welcome_message: app_commands.Range[str, 1, 1000] | None = None,
+        intro_role: discord.Role | None = None,
+        review_resources: bool | None = None,
+        pairing_checkins: app_commands.Range[str, 1, 32] | None = None,
+    ) -> None:
+        if all(value is None for value in (timezone, welcome_message, intro_role, review_resources, pairing_checkins)):
+            raise InvalidInput("That", "changed nothing", "Pick at least one option to change.")
+        assert interaction.guild is not None
+        # Validate everything before writing anything.
+        zone = None
+        if timezone is not None:
+            zone = timezones.canonical(timezone)
+            if zone is None:
+                raise UnknownTimezone(timezone)
+        template = parse_welcome_template(welcome_message) if welcome_message is not None else None
+        checkins = parse_checkins(pairing_checkins) if pairing_checkins is not None else None
+        role_warning = None
+        if intro_role is not None:
+            if intro_role.is_default() or intro_role.managed:
+                raise InvalidInput(
+                    f"The role {intro_role.mention}", "can't be given by me", "Choose an ordinary role that members can hold."
+                )
+            me = interaction.guild.me
+            if not me.guild_permissions.manage_roles or intro_role >= me.top_role:
+                role_warning = (
+                    f"I can't give {intro_role.mention} yet: move my role above it and give me Manage Roles. "
+                    "Introductions still work meanwhile."
+                )
+
+        changed = []
+        async with self.bot.db.write() as session:
+            settings = await ensure_settings(session, interaction.guild.id, self.bot.clock())
+            if zone is not None:
+                settings.timezone = zone
+                changed.append(f"Timezone: {zone}")
+            if template is not None:
+                settings.welcome_message = template
+                changed.append(f"Welcome message: {template}")
+            if intro_role is not None:
+                settings.intro_role_id = intro_role.id
+                changed.append(f"Intro role: {intro_role.mention}")
+            if review_resources is not None:
+                settings.review_resources = review_resources
+                changed.append(f"Review resources: {'on' if review_resources else 'off'}")
+            if checkins is not None:
+                settings.pairing_checkins = checkins
+                changed.append(f"Pairing check-ins: {'off' if checkins == 'off' else 'days ' + checkins}")
+            settings.updated_at = self.bot.clock()
+
+        text = "Saved.\n" + "\n".join(changed)
+        if role_warning:
+            text += f"\n\n⚠️ {role_warning}"
+        await interaction.response.send_message(text, ephemeral=True)
+        await self.bot.modlog.post(interaction.guild.id, "Options changed", "\n".join(changed), actor=interaction.user)
+
+    @options.autocomplete("timezone")
+    async def timezone_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=name, value=name) for name in timezones.search(current)]
+
+    @setup_group.command(name="show", description="Show this server's configuration and what is missing")
+    async def show(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild is not None
+        async with self.bot.db.read() as session:
+            settings = await get_settings(session, interaction.guild.id)
+        if settings is None:
+            settings = GuildSettings(guild_id=interaction.guild.id)
+            settings.timezone = "UTC"
+            settings.review_resources = True
+            settings.pairing_checkins = "14,45"
+        await interaction.response.send_message(embed=settings_embed(interaction.guild, settings), ephemeral=True)
+
+    @app_commands.command(name="about", description="What Lantern does and how to use it")
+    @app_commands.guild_only()
+    async def about(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(embed=about_embed(self.bot), ephemeral=True)
+
+
+def _channel_line(guild: discord.Guild, channel_id: int | None) -> str:
+    if channel_id is None:
+        return "not set"
+    channel = guild.get_channel(channel_id)
+    return channel.mention if channel is not None else "deleted channel; choose another"
+
+
+def settings_embed(guild: discord.Guild, settings: GuildSettings) -> discord.Embed:
+    embed = discord.Embed(title=f"Lantern in {guild.name}", colour=0xF4B942)
+    embed.add_field(
+        name="Channels",
+        value="\n".join(
+            f"{label}: {_channel_line(guild, getattr(settings, column))}" for column, _o, label, _n in CHANNELS
+        ),
+        inline=False,
+    )
+    role = guild.get_role(settings.intro_role_id) if settings.intro_role_id else None
+    welcome = settings.welcome_template
+    embed.add_field(
+        name="Options",
+        value="\n".join(
+            [
+                f"Timezone: {settings.timezone}",
+                f"Welcome message: {discord.utils.escape_markdown(welcome)[:300]}",
+                f"Intro role: {role.mention if role else 'none'}",
+                f"Review resources: {'on' if settings.review_resources else 'off'}",
+                f"Pairing check-ins: {'off' if settings.pairing_checkins == 'off' else 'days ' + settings.pairing_checkins}",
+                f"Data kept after a member leaves: {settings.retention_days or 30} days",
+            ]
+        ),
+        inline=False,
+    )
+    missing = describe_missing(settings)
+    embed.add_field(
+        name="What's missing",
+        value="\n".join(f"• {note}" for note in missing) if missing else "Nothing: every feature is ready.",
+        inline=False,
+    )
+    return embed
+
+
+def about_embed(bot: LanternBot) -> discord.Embed:
+    embed = discord.Embed(
+        title="Lantern",
+        description=(
+            "A home for people of mixed Asian heritage to introduce themselves, find kin, "
+            "meet a mentor, talk about themed prompts and share resources."
+        ),
+        colour=0xF4B942,
+    )
+    embed.add_field(
+        name="Get started",
+        value=(
+            "`/intro write`: introduce yourself\n"
+            "`/intro find`: find people who share your heritages or languages\n"
+            "`/mentor offer` · `/mentor request`: mentoring, always opt-in\n"
+            "`/prompt suggest`: suggest a discussion prompt\n"
+            "`/resource share` · `/resource search`: the shared library"
+        ),
+        inline=False,
+    )
+    embed.add_field(
+        name="Your privacy",
+        value=(
+            "I store only what you give me for each feature. `/privacy show` tells you what that is, "
+            "`/privacy export` sends you a copy, and `/privacy delete` erases it."
+        ),
+        inline=False,
+    )
+    uptime = int(bot.uptime_seconds())
+    hours, rest = divmod(uptime, 3600)
+    embed.set_footer(text=f"Lantern {bot.version} · up {hours}h {rest // 60}m · {bot.db.kind}")
+    return embed
+
+
+async def setup(bot: LanternBot) -> None:
+    await bot.add_cog(GuildConfig(bot))

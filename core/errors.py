@@ -1,0 +1,76 @@
+"""Domain exceptions. Each carries its data and knows the sentence a member should read.
+
+Wording (STYLE.md): first person, present tense, say what went wrong, echo the input, name the
+next step. The error funnel (`core.tree.LanternTree`) sends `user_message()` ephemerally.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class LanternError(Exception):
+    """An expected failure with a message for the member who caused it."""
+
+    def user_message(self) -> str:  # pragma: no cover - every subclass overrides it
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.user_message()
+
+
+@dataclass(eq=False)
+class InvalidInput(LanternError):
+    """A value a member typed is out of bounds or malformed."""
+
+    field: str
+    problem: str
+    hint: str = ""
+
+    def user_message(self) -> str:
+        text = f"{self.field} {self.problem}."
+        return f"{text} {self.hint}" if self.hint else text
+
+
+@dataclass(eq=False)
+class UnknownTimezone(LanternError):
+    name: str
+
+    def user_message(self) -> str:
+        return (
+            f"I don't know the timezone `{self.name}`. Pick one from the list as you type, "
+            "for example `Europe/London` or `Asia/Manila`."
+        )
+
+
+@dataclass(eq=False)
+class FeatureNotConfigured(LanternError):
+    """A feature needs a channel that nobody has set yet."""
+
+    feature: str
+    option: str
+
+    def user_message(self) -> str:
+        return (
+            f"{self.feature} isn't set up on this server yet. "
+            f"Please ask a moderator to run `/setup channels {self.option}:`."
+        )
+
+
+@dataclass(eq=False)
+class NotFound(LanternError):
+    what: str
+    ident: str
+    hint: str = ""
+
+    def user_message(self) -> str:
+        text = f"I can't find {self.what} `{self.ident}`."
+        return f"{text} {self.hint}" if self.hint else text
+
+
+@dataclass(eq=False)
+class NotAllowed(LanternError):
+    reason: str
+
+    def user_message(self) -> str:
+        return self.reason

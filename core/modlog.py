@@ -1,0 +1,49 @@
+"""The mod-log: one formatter, one place. Every moderator action and automatic pause goes here."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+
+from core.text import truncate
+from storage.guilds import get_settings
+
+if TYPE_CHECKING:
+    from bot import LanternBot
+
+log = logging.getLogger(__name__)
+
+
+def format_entry(title: str, detail: str, *, actor: discord.abc.User | None = None) -> discord.Embed:
+    embed = discord.Embed(title=truncate(title, 256), description=truncate(detail, 4000), colour=0x8E7CC3)
+    if actor is not None:
+        embed.set_footer(text=f"by {actor.display_name} ({actor.id})")
+    return embed
+
+
+class ModLog:
+    def __init__(self, bot: LanternBot) -> None:
+        self.bot = bot
+
+    async def post(self, guild_id: int, title: str, detail: str, *, actor: discord.abc.User | None = None) -> bool:
+        """Post to the guild's mod-log channel if one is set. Never raises: the mod-log must not
+        break the action it reports. Returns whether it was posted."""
+        async with self.bot.db.read() as session:
+            settings = await get_settings(session, guild_id)
+        channel_id = settings.modlog_channel_id if settings else None
+        if channel_id is None:
+            return False
+        channel = self.bot.get_channel(channel_id)
+        if not isinstance(channel, discord.abc.Messageable):
+            log.warning("mod-log channel %s of guild %s is gone", channel_id, guild_id)
+            return False
+        try:
+            await channel.send(
+                embed=format_entry(title, detail, actor=actor), allowed_mentions=discord.AllowedMentions.none()
+            )
+        except discord.HTTPException as error:
+            log.warning("could not post to the mod-log of guild %s: %s", guild_id, error)
+            return False
+        return True

@@ -1,0 +1,38 @@
+"""Base classes for views, modals and persistent buttons that report errors through the funnel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+
+async def funnel(interaction: discord.Interaction, error: BaseException) -> None:
+    await interaction.client.tree.on_error(interaction, error)  # type: ignore[attr-defined,arg-type]
+
+
+class LanternView(discord.ui.View):
+    async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]) -> None:
+        await funnel(interaction, error)
+
+
+class LanternModal(discord.ui.Modal):
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        await funnel(interaction, error)
+
+
+class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]]):
+    """A button whose custom id carries the ids it needs, so it works after a restart.
+
+    Subclasses declare `template=` and implement `handle(interaction)`.
+    discord.py swallows errors from dynamic items; this routes them to the funnel.
+    """
+
+    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        try:
+            await self.handle(interaction)
+        except Exception as error:  # noqa: BLE001 - the funnel logs and answers
+            await funnel(interaction, error)
+
+    async def handle(self, interaction: discord.Interaction) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError

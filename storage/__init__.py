@@ -1,0 +1,5 @@
+"""Storage: models, the engine, queries and migrations."""
+
+from storage.database import Database
+
+__all__ = ["Database"]

@@ -1,0 +1,100 @@
+"""Engine and unit-of-work factory.
+
+On SQLite, writers are serialised: one writer connection whose transactions start with
+`BEGIN IMMEDIATE` (a deferred read-then-write transaction cannot upgrade its lock under load:
+see shared/MEASURED.md), while readers use their own pool under WAL. On PostgreSQL one engine
+serves both; invariants are kept by constraints and conditional statements.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+log = logging.getLogger(__name__)
+
+
+def _sqlite_path(url: str) -> Path | None:
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int, immediate: bool) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, emit BEGIN, so we choose its kind.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin)
+
+
+def create_engines(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> tuple[AsyncEngine, AsyncEngine]:
+    """Return (writer, reader) engines for `url`; on PostgreSQL both are the same engine."""
+    if url.startswith("sqlite"):
+        writer = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60)
+        _configure_sqlite(writer, busy_timeout_ms=busy_timeout_ms, immediate=True)
+        reader = create_async_engine(url, echo=echo, pool_size=4, max_overflow=4)
+        _configure_sqlite(reader, busy_timeout_ms=busy_timeout_ms, immediate=False)
+        return writer, reader
+    engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return engine, engine
+
+
+class Database:
+    """The bot's handle on storage: `write()` and `read()` are units of work."""
+
+    def __init__(self, url: str, *, busy_timeout_ms: int = 5000) -> None:
+        self.url = url
+        self.writer, self.reader = create_engines(url, busy_timeout_ms=busy_timeout_ms)
+        self._write_sessions = async_sessionmaker(self.writer, expire_on_commit=False)
+        self._read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
+
+    def prepare(self) -> None:
+        """Create the SQLite file's folder if it is missing (the only filesystem side effect)."""
+        path = _sqlite_path(self.url) if self.url.startswith("sqlite") else None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def kind(self) -> str:
+        return "SQLite" if self.writer.dialect.name == "sqlite" else "PostgreSQL"
+
+    @property
+    def dialect(self) -> str:
+        return self.writer.dialect.name
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """One transaction that may write; commits on success, rolls back on error."""
+        async with self._write_sessions.begin() as session:
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """One read-only transaction (never commits)."""
+        async with self._read_sessions() as session:
+            yield session
+
+    async def dispose(self) -> None:
+        await self.writer.dispose()
+        if self.reader is not self.writer:
+            await self.reader.dispose()

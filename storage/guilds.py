@@ -1,0 +1,45 @@
+"""Queries on guild configuration. They take a session; they never open one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config import default_themes
+from storage.models import GuildSettings, GuildTheme
+
+
+async def get_settings(session: AsyncSession, guild_id: int) -> GuildSettings | None:
+    return await session.get(GuildSettings, guild_id)
+
+
+async def ensure_settings(session: AsyncSession, guild_id: int, now: datetime) -> GuildSettings:
+    """The guild's settings row, created with defaults (and the default themes) on first use."""
+    settings = await session.get(GuildSettings, guild_id)
+    if settings is not None:
+        return settings
+    settings = GuildSettings(guild_id=guild_id, created_at=now, updated_at=now)
+    session.add(settings)
+    await session.flush()
+    session.add_all(
+        GuildTheme(guild_id=guild_id, key=theme.key, label=theme.label, enabled=True, position=index)
+        for index, theme in enumerate(default_themes())
+    )
+    await session.flush()
+    return settings
+
+
+async def enabled_themes(session: AsyncSession, guild_id: int) -> list[tuple[str, str]]:
+    """(key, label) of the guild's enabled themes, in order; the defaults if it has none yet."""
+    rows = (
+        await session.execute(
+            select(GuildTheme.key, GuildTheme.label)
+            .where(GuildTheme.guild_id == guild_id, GuildTheme.enabled.is_(True))
+            .order_by(GuildTheme.position, GuildTheme.key)
+        )
+    ).all()
+    if rows:
+        return [(key, label) for key, label in rows]
+    return [(theme.key, theme.label) for theme in default_themes()]
