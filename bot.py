@@ -1,8 +1,8 @@
 """Lantern: the composition root and the command line.
 
-    python bot.py                 run the bot
-    python bot.py sync [--guild ID]  register the slash commands with Discord once
-    python bot.py migrate         apply database migrations and exit
+python bot.py                 run the bot
+python bot.py sync [--guild ID]  register the slash commands with Discord once
+python bot.py migrate         apply database migrations and exit
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from discord.ext import commands
 from config import Settings
 from core.jobs import DueJobs
 from core.modlog import ModLog
+from core.privacy import PrivacyRegistry
 from core.tree import LanternTree
 from storage import Database
 from storage.migrate import upgrade_to_head
@@ -31,7 +32,13 @@ log = logging.getLogger("lantern")
 __version__ = "0.1.0"
 
 # Loaded in this order in setup_hook; each module has `async def setup(bot)`.
-EXTENSIONS: tuple[str, ...] = ("cogs.guild_config",)
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.guild_config",
+    "cogs.intros.cog",
+    "cogs.mentorship.cog",
+    "cogs.prompts.cog",
+    "cogs.resources.cog",
+)
 
 Clock = Callable[[], datetime]
 
@@ -56,6 +63,7 @@ class LanternBot(commands.Bot):
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.jobs = DueJobs()
         self.modlog = ModLog(self)
+        self.privacy = PrivacyRegistry()
         self.started_at: datetime | None = None
         self._started_monotonic: float | None = None
 
@@ -190,9 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except discord.LoginFailure:
         return _fail(REJECTED_TOKEN)
     except discord.PrivilegedIntentsRequired:
-        return _fail(
-            "Discord refused the Server Members intent: enable it under Bot → Privileged Gateway Intents."
-        )
+        return _fail("Discord refused the Server Members intent: enable it under Bot → Privileged Gateway Intents.")
     except (OSError, discord.GatewayNotFound) as error:
         return _fail(f"I couldn't reach Discord ({error.__class__.__name__}); check the network.", 1)
     except KeyboardInterrupt:

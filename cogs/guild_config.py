@@ -34,6 +34,10 @@ CHANNELS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 )
 
 
+def checkins_text(value: str) -> str:
+    return "off" if value == "off" else f"days {value}"
+
+
 def missing_permissions(channel: discord.abc.GuildChannel, needed: tuple[str, ...]) -> list[str]:
     granted = channel.permissions_for(channel.guild.me)
     return [name.replace("_", " ") for name in needed if not getattr(granted, name)]
@@ -99,7 +103,9 @@ class GuildConfig(commands.Cog):
         }
         if all(channel is None for channel in chosen.values()):
             raise InvalidInput(
-                "That", "changed nothing", "Pick at least one channel, for example `/setup channels intro:#introductions`."
+                "That",
+                "changed nothing",
+                "Pick at least one channel, for example `/setup channels intro:#introductions`.",
             )
         assert interaction.guild_id is not None
         async with self.bot.db.write() as session:
@@ -158,7 +164,9 @@ class GuildConfig(commands.Cog):
         if intro_role is not None:
             if intro_role.is_default() or intro_role.managed:
                 raise InvalidInput(
-                    f"The role {intro_role.mention}", "can't be given by me", "Choose an ordinary role that members can hold."
+                    f"The role {intro_role.mention}",
+                    "can't be given by me",
+                    "Choose an ordinary role that members can hold.",
                 )
             me = interaction.guild.me
             if not me.guild_permissions.manage_roles or intro_role >= me.top_role:
@@ -184,7 +192,7 @@ class GuildConfig(commands.Cog):
                 changed.append(f"Review resources: {'on' if review_resources else 'off'}")
             if checkins is not None:
                 settings.pairing_checkins = checkins
-                changed.append(f"Pairing check-ins: {'off' if checkins == 'off' else 'days ' + checkins}")
+                changed.append(f"Pairing check-ins: {checkins_text(checkins)}")
             settings.updated_at = self.bot.clock()
 
         text = "Saved.\n" + "\n".join(changed)
@@ -194,7 +202,9 @@ class GuildConfig(commands.Cog):
         await self.bot.modlog.post(interaction.guild.id, "Options changed", "\n".join(changed), actor=interaction.user)
 
     @options.autocomplete("timezone")
-    async def timezone_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    async def timezone_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=name, value=name) for name in timezones.search(current)]
 
     @setup_group.command(name="show", description="Show this server's configuration and what is missing")
@@ -241,7 +251,7 @@ def settings_embed(guild: discord.Guild, settings: GuildSettings) -> discord.Emb
                 f"Welcome message: {discord.utils.escape_markdown(welcome)[:300]}",
                 f"Intro role: {role.mention if role else 'none'}",
                 f"Review resources: {'on' if settings.review_resources else 'off'}",
-                f"Pairing check-ins: {'off' if settings.pairing_checkins == 'off' else 'days ' + settings.pairing_checkins}",
+                f"Pairing check-ins: {checkins_text(settings.pairing_checkins)}",
                 f"Data kept after a member leaves: {settings.retention_days or 30} days",
             ]
         ),

@@ -14,9 +14,7 @@ DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'data' / 'lantern.d
 class Settings(BaseSettings):
     """Everything a deployer can set. Build it with keyword arguments alone in tests."""
 
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
 
     discord_token: SecretStr | None = Field(
         default=None, description="The bot token from the Discord developer portal."
@@ -32,9 +30,7 @@ class Settings(BaseSettings):
     dev_guild_id: int | None = Field(
         default=None, description="If set, `sync` without --guild syncs to this guild only (instant)."
     )
-    scheduler_enabled: bool = Field(
-        default=True, description="Run APScheduler, which calls run_due_jobs on a timer."
-    )
+    scheduler_enabled: bool = Field(default=True, description="Run APScheduler, which calls run_due_jobs on a timer.")
     due_jobs_interval_seconds: int = Field(
         default=30, ge=5, le=3600, description="How often APScheduler looks for due work."
     )

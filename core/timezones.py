@@ -38,8 +38,18 @@ def search(query: str, limit: int = 25) -> list[str]:
     """Names matching `query`: whole-name prefix first, then city prefix, then anywhere."""
     folded = _fold(query)
     if not folded:
-        popular = ["UTC", "America/New_York", "America/Los_Angeles", "Europe/London", "Asia/Manila",
-                   "Asia/Tokyo", "Asia/Singapore", "Asia/Kolkata", "Australia/Sydney", "Pacific/Auckland"]
+        popular = [
+            "UTC",
+            "America/New_York",
+            "America/Los_Angeles",
+            "Europe/London",
+            "Asia/Manila",
+            "Asia/Tokyo",
+            "Asia/Singapore",
+            "Asia/Kolkata",
+            "Australia/Sydney",
+            "Pacific/Auckland",
+        ]
         return popular[:limit]
     ranked: list[tuple[int, str]] = []
     for name in all_names():

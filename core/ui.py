@@ -31,7 +31,7 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]]):
     async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
         try:
             await self.handle(interaction)
-        except Exception as error:  # noqa: BLE001 - the funnel logs and answers
+        except Exception as error:
             await funnel(interaction, error)
 
     async def handle(self, interaction: discord.Interaction) -> None:  # pragma: no cover - abstract

@@ -1,9 +1,10 @@
 """Every model, imported so that `Base.metadata` knows every table.
 
-Each feature keeps its tables in a module of its own here.
+Each feature keeps its tables in a module of its own here and re-exports them below.
 """
 
 from storage.base import Base
+from storage.models import intros, mentorship, prompts, resources  # noqa: F401  (register tables)
 from storage.models.guild import GuildSettings, GuildTheme
 
 __all__ = ["Base", "GuildSettings", "GuildTheme"]

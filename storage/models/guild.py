@@ -30,9 +30,7 @@ class GuildSettings(Base):
     welcome_message: Mapped[str | None] = mapped_column(Text)
     intro_role_id: Mapped[Snowflake | None]
     review_resources: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
-    pairing_checkins: Mapped[str] = mapped_column(
-        String(32), default=DEFAULT_CHECKINS, server_default=DEFAULT_CHECKINS
-    )
+    pairing_checkins: Mapped[str] = mapped_column(String(32), default=DEFAULT_CHECKINS, server_default=DEFAULT_CHECKINS)
     retention_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -55,9 +53,7 @@ class GuildTheme(Base):
     __table_args__ = (UniqueConstraint("guild_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    guild_id: Mapped[Snowflake] = mapped_column(
-        ForeignKey("guild_settings.guild_id", ondelete="CASCADE"), index=True
-    )
+    guild_id: Mapped[Snowflake] = mapped_column(ForeignKey("guild_settings.guild_id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(32))
     label: Mapped[str] = mapped_column(String(80))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")

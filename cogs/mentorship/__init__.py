@@ -1,0 +1,1 @@
+"""The mentorship feature. Modules here other than cog.py and views.py import no discord."""

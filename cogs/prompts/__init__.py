@@ -1,0 +1,1 @@
+"""The prompts feature. Modules here other than cog.py and views.py import no discord."""

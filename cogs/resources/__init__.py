@@ -1,0 +1,1 @@
+"""The resources feature. Modules here other than cog.py and views.py import no discord."""

@@ -1,0 +1,3 @@
+"""Tables of the intros feature."""
+
+from __future__ import annotations

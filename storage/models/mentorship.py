@@ -1,0 +1,3 @@
+"""Tables of the mentorship feature."""
+
+from __future__ import annotations

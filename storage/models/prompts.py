@@ -1,0 +1,3 @@
+"""Tables of the prompts feature."""
+
+from __future__ import annotations

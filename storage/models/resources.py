@@ -1,0 +1,3 @@
+"""Tables of the resources feature."""
+
+from __future__ import annotations
