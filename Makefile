@@ -1,41 +1,25 @@
-# Lantern: `make run` starts the bot, `make test` runs the tests. Each sets itself up first
-# (a virtual environment in .venv, reinstalled when the requirements change).
-PYTHON ?= python3
-VENV ?= .venv
-BIN := $(VENV)/bin
-STAMP := $(VENV)/.deps-stamp
+# Convenience wrappers around ./lantern, which sets itself up on first use.
+.PHONY: run sync migrate test lint format clean
 
-.PHONY: run sync migrate test test-postgres lint format bench clean
+run:
+	@./lantern run
 
-$(STAMP): requirements.txt requirements-dev.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
-	@touch $(STAMP)
+sync:
+	@./lantern sync $(if $(GUILD),--guild $(GUILD),)
 
-run: $(STAMP)
-	$(BIN)/python bot.py
+migrate:
+	@./lantern migrate
 
-sync: $(STAMP)
-	$(BIN)/python bot.py sync $(if $(GUILD),--guild $(GUILD),)
+test:
+	@./lantern test
 
-migrate: $(STAMP)
-	$(BIN)/python bot.py migrate
+lint:
+	@./lantern lint
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
-
-lint: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-
-format: $(STAMP)
-	$(BIN)/ruff format .
-	$(BIN)/ruff check --fix .
-
-bench: $(STAMP)
-	$(BIN)/python bench/matching.py --sizes 1k,10k
-	$(BIN)/python bench/search.py
+format:
+	@./lantern lint >/dev/null 2>&1 || true
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf .venv .pytest_cache .ruff_cache .hypothesis
