@@ -38,6 +38,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.mentorship.cog",
     "cogs.prompts.cog",
     "cogs.resources.cog",
+    "cogs.privacy",
 )
 
 Clock = Callable[[], datetime]

@@ -15,6 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 Exporter = Callable[[AsyncSession, int, int], Awaitable[dict[str, Any]]]
 Deleter = Callable[[AsyncSession, int, int], Awaitable[int]]
+# Discord-side clean-up run before the rows go (delete a card message, tell a partner kindly).
+# Called as cleanup(bot, guild, user_id); it must not raise for Discord failures.
+Cleanup = Callable[[Any, Any, int], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class PrivacyProvider:
     tables: the tables this provider covers (names), for the coverage test.
     export(session, guild_id, user_id) -> JSON-able dict.
     delete(session, guild_id, user_id) -> rows removed (or anonymised).
+    cleanup(bot, guild, user_id): optional Discord-side work before the delete (see Cleanup).
     """
 
     name: str
@@ -33,6 +37,7 @@ class PrivacyProvider:
     tables: tuple[str, ...]
     export: Exporter
     delete: Deleter
+    cleanup: Cleanup | None = None
 
 
 @dataclass

@@ -21,7 +21,7 @@ class LanternModal(discord.ui.Modal):
         await funnel(interaction, error)
 
 
-class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]]):
+class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"lantern:abstract-base"):
     """A button whose custom id carries the ids it needs, so it works after a restart.
 
     Subclasses declare `template=` and implement `handle(interaction)`.

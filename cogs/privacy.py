@@ -1,0 +1,212 @@
+"""/privacy: what Lantern stores about me, a copy of it, and erasing it."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+from sqlalchemy import delete, select
+
+from core.errors import NotAllowed
+from core.ui import LanternView, PersistentButton
+from storage.guilds import ensure_settings
+from storage.models import Departure
+
+if TYPE_CHECKING:
+    from bot import LanternBot
+
+log = logging.getLogger(__name__)
+
+
+async def collect(bot: LanternBot, guild_id: int, user_id: int) -> dict[str, Any]:
+    """Everything every feature stores about the member, by feature name."""
+    data: dict[str, Any] = {}
+    async with bot.db.read() as session:
+        for name, provider in sorted(bot.privacy.providers.items()):
+            data[name] = await provider.export(session, guild_id, user_id)
+    return data
+
+
+def _is_empty(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(_is_empty(v) for v in value.values())
+    if isinstance(value, list | tuple | set):
+        return len(value) == 0
+    return value is None
+
+
+async def erase(bot: LanternBot, guild_id: int, user_id: int) -> int:
+    """Run every feature's Discord clean-up (when the guild is reachable), then delete every row about
+    the member in one transaction. Idempotent: erasing twice removes nothing the second time."""
+    guild = bot.get_guild(guild_id)
+    if guild is not None:
+        for provider in bot.privacy.providers.values():
+            if provider.cleanup is not None:
+                try:
+                    await provider.cleanup(bot, guild, user_id)
+                except Exception:
+                    log.exception("privacy clean-up of %s failed (guild=%s)", provider.name, guild_id)
+    removed = 0
+    async with bot.db.write() as session:
+        for provider in bot.privacy.providers.values():
+            removed += await provider.delete(session, guild_id, user_id)
+        await session.execute(delete(Departure).where(Departure.guild_id == guild_id, Departure.user_id == user_id))
+    return removed
+
+
+class ConfirmDelete(PersistentButton, template=r"privacy:delete:(?P<user_id>\d+)"):
+    """The red button under `/privacy delete`; only the member it was shown to can press it."""
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Delete everything", style=discord.ButtonStyle.danger, custom_id=f"privacy:delete:{user_id}"
+            )
+        )
+        self.user_id = user_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> ConfirmDelete:
+        return cls(int(match["user_id"]))
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        if interaction.user.id != self.user_id or interaction.guild is None:
+            raise NotAllowed("This button belongs to someone else's request.")
+        bot: LanternBot = interaction.client  # type: ignore[assignment]
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await erase(bot, interaction.guild.id, self.user_id)
+        await interaction.followup.send(
+            "Done. I've erased everything I stored about you in this server. "
+            "Anything you share from now on starts fresh.",
+            ephemeral=True,
+        )
+
+
+class PrivacyCog(commands.Cog):
+    privacy = app_commands.Group(name="privacy", description="What Lantern stores about you", guild_only=True)
+
+    def __init__(self, bot: LanternBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.jobs.register("privacy-retention", self.purge_due)
+
+    async def cog_unload(self) -> None:
+        self.bot.jobs.unregister("privacy-retention")
+
+    @commands.Cog.listener()
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        """Start the retention clock; the intro card itself is removed at once by the intros feature."""
+        now = self.bot.clock()
+        async with self.bot.db.write() as session:
+            settings = await ensure_settings(session, payload.guild_id, now)
+            departure = await session.get(Departure, (payload.guild_id, payload.user.id))
+            purge_after = now + timedelta(days=settings.retention_days)
+            if departure is None:
+                session.add(
+                    Departure(guild_id=payload.guild_id, user_id=payload.user.id, left_at=now, purge_after=purge_after)
+                )
+            else:
+                departure.left_at, departure.purge_after = now, purge_after
+
+    @commands.Cog.listener()
+    async def on_member_join(self, member: discord.Member) -> None:
+        """A member back within the retention window keeps what was kept, and is told so privately."""
+        async with self.bot.db.write() as session:
+            departure = await session.get(Departure, (member.guild.id, member.id))
+            if departure is None:
+                return
+            await session.delete(departure)
+        data = await collect(self.bot, member.guild.id, member.id)
+        kept = [name for name, value in sorted(data.items()) if not _is_empty(value)]
+        if not kept:
+            return
+        text = (
+            f"Welcome back to {member.guild.name}. I still had some of what you shared before you left: "
+            f"{', '.join(kept)}. Nothing was restored publicly. `/privacy show` tells you more, "
+            "and `/privacy delete` erases it."
+        )
+        try:
+            await member.send(text)
+        except discord.HTTPException:
+            log.info("could not DM returning member %s in guild %s", member.id, member.guild.id)
+
+    async def purge_due(self, now: datetime) -> int:
+        """Erase the data of members whose retention has passed (and who have not come back)."""
+        async with self.bot.db.read() as session:
+            due = (
+                await session.execute(
+                    select(Departure.guild_id, Departure.user_id).where(Departure.purge_after <= now).limit(500)
+                )
+            ).all()
+        for guild_id, user_id in due:
+            guild = self.bot.get_guild(guild_id)
+            if guild is not None and guild.get_member(user_id) is not None:
+                async with self.bot.db.write() as session:
+                    await session.execute(
+                        delete(Departure).where(Departure.guild_id == guild_id, Departure.user_id == user_id)
+                    )
+                continue
+            await erase(self.bot, guild_id, user_id)
+        return len(due)
+
+    @privacy.command(name="show", description="See what Lantern stores about you, feature by feature")
+    async def show(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        data = await collect(self.bot, interaction.guild_id, interaction.user.id)
+        embed = discord.Embed(
+            title="What I store about you here",
+            description=(
+                "Only what each feature needs. `/privacy export` sends you a copy; `/privacy delete` erases it."
+            ),
+            colour=0xF4B942,
+        )
+        for name, provider in sorted(self.bot.privacy.providers.items()):
+            state = "Nothing stored." if _is_empty(data.get(name)) else "Stored: " + provider.summary
+            embed.add_field(name=name, value=state, inline=False)
+        if not self.bot.privacy.providers:
+            embed.add_field(name="Nothing", value="No feature stores anything about members yet.", inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @privacy.command(name="export", description="Get a file with everything Lantern stores about you")
+    async def export(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        data = await collect(self.bot, interaction.guild_id, interaction.user.id)
+        payload = {
+            "guild_id": str(interaction.guild_id),
+            "user_id": str(interaction.user.id),
+            "exported_at": self.bot.clock().isoformat(),
+            "features": data,
+        }
+        raw = json.dumps(payload, indent=2, ensure_ascii=False, default=str).encode("utf-8")
+        await interaction.response.send_message(
+            "Here is everything I store about you in this server.",
+            file=discord.File(io.BytesIO(raw), filename="lantern-my-data.json"),
+            ephemeral=True,
+        )
+
+    @privacy.command(name="delete", description="Erase everything Lantern stores about you (asks to confirm)")
+    async def delete(self, interaction: discord.Interaction) -> None:
+        view = LanternView(timeout=None)
+        view.add_item(ConfirmDelete(interaction.user.id))
+        await interaction.response.send_message(
+            "This erases your introduction and its card, your mentoring profile (active pairings end kindly), "
+            "your prompt suggestions, your votes and bookmarks. Resources you shared stay in the library "
+            "without your name. This can't be undone.",
+            view=view,
+            ephemeral=True,
+        )
+
+
+async def setup(bot: LanternBot) -> None:
+    bot.add_dynamic_items(ConfirmDelete)
+    await bot.add_cog(PrivacyCog(bot))
