@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -44,8 +46,22 @@ EXTENSIONS: tuple[str, ...] = (
 Clock = Callable[[], datetime]
 
 
-class LanternBot(commands.Bot):
-    """The bot. Everything it needs is built by `create_bot` and handed in."""
+# Tasks discord.py starts for one interaction or event; close() lets them finish.
+IN_FLIGHT_TASK_PREFIXES = (
+    "CommandTree-invoker",
+    "discord-ui-view-dispatch",
+    "discord-ui-dynamic-item",
+    "discord.py: on_",
+)
+SHUTDOWN_GRACE_SECONDS = 10.0
+
+
+class LanternBot(commands.AutoShardedBot):
+    """The bot. Everything it needs is built by `create_bot` and handed in.
+
+    With SHARD_COUNT/SHARD_IDS set, a process runs only those shards and does scheduled work only for
+    the guilds they hold (`owns_guild`); the database claims keep two processes from doing it twice.
+    """
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
         intents = discord.Intents.default()
@@ -57,6 +73,8 @@ class LanternBot(commands.Bot):
             tree_cls=LanternTree,
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            shard_count=settings.shard_count,
+            shard_ids=settings.shard_id_list(),
         )
         self.settings = settings
         self._clock: Clock = clock or discord.utils.utcnow
@@ -75,6 +93,14 @@ class LanternBot(commands.Bot):
     @property
     def version(self) -> str:
         return __version__
+
+    def owns_guild(self, guild_id: int) -> bool:
+        """Whether this process runs the shard that holds `guild_id` (always, when not sharded by hand)."""
+        count = self.settings.shard_count
+        ids = self.settings.shard_id_list()
+        if not count or ids is None:
+            return True
+        return (guild_id >> 22) % count in ids
 
     def uptime_seconds(self) -> float:
         if self.started_at is None:
@@ -114,10 +140,25 @@ class LanternBot(commands.Bot):
         return await self.jobs.run_due(self.clock())
 
     async def close(self) -> None:
+        """Graceful: stop the timer, stop receiving, let in-flight interactions finish, release the database."""
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await super().close()
+        await self.wait_for_in_flight(SHUTDOWN_GRACE_SECONDS)
         await self.db.dispose()
+
+    async def wait_for_in_flight(self, grace_seconds: float) -> int:
+        """Wait (up to `grace_seconds`) for the interaction and event handlers still running."""
+        current = asyncio.current_task()
+        pending = [
+            task
+            for task in asyncio.all_tasks()
+            if task is not current and not task.done() and task.get_name().startswith(IN_FLIGHT_TASK_PREFIXES)
+        ]
+        if pending:
+            log.info("waiting for %d in-flight handlers before shutting down", len(pending))
+            await asyncio.wait(pending, timeout=grace_seconds)
+        return len(pending)
 
 
 def create_bot(settings: Settings, *, clock: Clock | None = None) -> LanternBot:
@@ -146,6 +187,10 @@ REJECTED_TOKEN = "Discord rejected the token in DISCORD_TOKEN: reset it in the d
 
 async def _run(settings: Settings, token: str) -> None:
     bot = create_bot(settings)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):  # not on Windows
+            loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
     async with bot:
         await bot.start(token)
 

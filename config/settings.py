@@ -11,6 +11,24 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'data' / 'lantern.db'}"
 
 
+def parse_shard_ids(text: str) -> list[int]:
+    """'0-3' → [0, 1, 2, 3]; '0,2,5' → [0, 2, 5]."""
+    ids: set[int] = set()
+    for part in text.replace(" ", "").split(","):
+        if not part:
+            continue
+        if "-" in part:
+            low, high = (int(x) for x in part.split("-", 1))
+            if low > high:
+                raise ValueError(f"bad shard range {part!r}")
+            ids.update(range(low, high + 1))
+        else:
+            ids.add(int(part))
+    if not ids or min(ids) < 0:
+        raise ValueError(f"bad shard ids {text!r}")
+    return sorted(ids)
+
+
 class Settings(BaseSettings):
     """Everything a deployer can set. Build it with keyword arguments alone in tests."""
 
@@ -35,6 +53,12 @@ class Settings(BaseSettings):
         default=30, ge=5, le=3600, description="How often APScheduler looks for due work."
     )
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=60000)
+    shard_count: int | None = Field(
+        default=None, ge=1, description="Total shards across all processes (leave unset to let Discord decide)."
+    )
+    shard_ids: str | None = Field(
+        default=None, description="The shards this process runs: '0-3' or '0,1,2' (needs SHARD_COUNT)."
+    )
 
     @field_validator("log_level")
     @classmethod
@@ -43,6 +67,22 @@ class Settings(BaseSettings):
         if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError(f"unknown log level {value!r}")
         return upper
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shard_list(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parse_shard_ids(value)
+        return value.strip()
+
+    def shard_id_list(self) -> list[int] | None:
+        if self.shard_ids is None:
+            return None
+        ids = parse_shard_ids(self.shard_ids)
+        if self.shard_count is None or any(shard >= self.shard_count for shard in ids):
+            raise ValueError("SHARD_IDS needs SHARD_COUNT, and every id must be below it")
+        return ids
 
     @property
     def is_sqlite(self) -> bool:

@@ -101,6 +101,7 @@ def settings(db_url: str) -> Settings:
         database_url=db_url,
         scheduler_enabled=False,
         sync_commands_on_start=True,
+        shard_count=1,
         _env_file=None,  # type: ignore[call-arg]
     )
 

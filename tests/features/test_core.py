@@ -100,15 +100,13 @@ async def test_one_failing_due_job_does_not_stop_the_others(world: World) -> Non
 async def test_scheduler_calls_run_due_jobs_and_stops_on_close(settings: Settings) -> None:
     """With the scheduler on, setup_hook adds one interval job for run_due_jobs; close() shuts it down."""
     bot = create_bot(settings.model_copy(update={"scheduler_enabled": True, "sync_commands_on_start": False}))
-    await bot.setup_hook()
-    try:
+    async with bot:  # what `python bot.py` does around start(); setup_hook runs at login
+        await bot.setup_hook()
         jobs = bot.scheduler.get_jobs()
         assert [job.id for job in jobs] == ["run_due_jobs"]
         assert jobs[0].func == bot.run_due_jobs
         assert jobs[0].misfire_grace_time is None and jobs[0].coalesce
         assert bot.scheduler.running
-    finally:
-        await bot.close()
     assert not bot.scheduler.running
 
 
