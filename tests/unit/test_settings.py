@@ -1,0 +1,59 @@
+"""Settings: built from keyword arguments alone, validated at start."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from bot import create_bot
+from config import Settings
+from config.settings import parse_shard_ids
+
+
+def make(**kwargs: object) -> Settings:
+    return Settings(_env_file=None, **kwargs)  # type: ignore[arg-type]
+
+
+def test_defaults_use_sqlite_under_data() -> None:
+    settings = make()
+    assert settings.database_url.startswith("sqlite+aiosqlite:///")
+    assert settings.database_url.endswith("/data/lantern.db")
+    assert settings.token_value() is None
+
+
+def test_token_is_secret_and_blank_means_missing() -> None:
+    settings = make(discord_token="abc.def")
+    assert "abc.def" not in repr(settings)
+    assert settings.token_value() == "abc.def"
+    assert make(discord_token="   ").token_value() is None
+
+
+def test_unknown_log_level_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        make(log_level="chatty")
+
+
+@pytest.mark.parametrize(("text", "ids"), [("0-3", [0, 1, 2, 3]), ("0,2,5", [0, 2, 5]), ("1, 3-4", [1, 3, 4])])
+def test_shard_ids_parse(text: str, ids: list[int]) -> None:
+    assert parse_shard_ids(text) == ids
+
+
+@pytest.mark.parametrize("bad", ["", "3-1", "-1", "a"])
+def test_bad_shard_ids_are_refused(bad: str) -> None:
+    with pytest.raises(ValueError):
+        parse_shard_ids(bad)
+
+
+def test_a_process_owns_only_the_guilds_of_its_shards() -> None:
+    """With 2 shards, process 0 owns guilds whose (id >> 22) % 2 == 0, and not the others."""
+    bot = create_bot(make(shard_count=2, shard_ids="0"))
+    even_guild = 4 << 22
+    odd_guild = 5 << 22
+    assert bot.owns_guild(even_guild)
+    assert not bot.owns_guild(odd_guild)
+    assert create_bot(make()).owns_guild(odd_guild)
+
+
+def test_shard_ids_must_be_below_shard_count() -> None:
+    with pytest.raises(ValueError):
+        make(shard_count=2, shard_ids="0-2").shard_id_list()
