@@ -1,12 +1,295 @@
-"""The prompts cog (placeholder until the feature lands)."""
+"""Discussion prompts: the bank (/prompts add, import, list, remove, review), member commands
+(/prompt suggest, random) and recurring schedules (cogs/prompts/schedules.py).
+
+A paused schedule (its channel is gone, or Lantern lost permission there) is resumed with
+`/prompts resume schedule:<id>`; the mod-log says so when it pauses.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.prompts import bank
+from cogs.prompts.posting import PromptPoster, prompt_embed
+from cogs.prompts.schedules import COMMANDS, ScheduleCommands
+from cogs.prompts.views import DYNAMIC_ITEMS, REVIEW_BATCH, PromptListView, PromptModal, list_page, review_view
+from core.errors import InvalidInput, NotAllowed, NotFound
+from core.privacy import PrivacyProvider
+from core.text import NO_MENTIONS, plural, truncate
+from storage import prompts as queries
+from storage.guilds import enabled_themes
 
 if TYPE_CHECKING:
     from bot import LanternBot
 
+RANDOM_COOLDOWN = timedelta(minutes=10)
+MAX_PENDING_PER_MEMBER = 5
+REJECTION_LINES = 10
+
+
+class PromptsCog(ScheduleCommands, commands.Cog):
+    """The bank, suggestions and member commands; schedule commands come from ScheduleCommands."""
+
+    prompts_group = app_commands.Group(
+        name="prompts",
+        description="Manage discussion prompts and their schedules (moderators)",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+    prompt_group = app_commands.Group(name="prompt", description="Discussion prompts", guild_only=True)
+    for _name, _description, _method, _completions in COMMANDS:  # /prompts schedule, schedules, …
+        prompts_group.command(name=_name, description=_description)(_method)
+    del _name, _description, _method, _completions
+
+    def __init__(self, bot: LanternBot) -> None:
+        self.bot = bot
+        self.poster = PromptPoster(bot)
+        self.last_random: dict[int, datetime] = {}
+
+    async def cog_load(self) -> None:
+        self.bot.jobs.register("prompts", self.poster.run_due)
+
+    async def cog_unload(self) -> None:
+        self.bot.jobs.unregister("prompts")
+
+    async def themes(self, guild_id: int) -> list[tuple[str, str]]:
+        async with self.bot.db.read() as session:
+            return await enabled_themes(session, guild_id)
+
+    async def theme_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        assert interaction.guild_id is not None
+        found = bank.theme_search(current, await self.themes(interaction.guild_id))
+        return [app_commands.Choice(name=label, value=key) for label, key in found]
+
+    async def prompt_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
+        assert interaction.guild_id is not None
+        async with self.bot.db.read() as session:
+            found = await queries.search_prompts(session, interaction.guild_id, current)
+        return [app_commands.Choice(name=truncate(f"#{p.id} {p.text}", 100), value=p.id) for p in found]
+
+    # ------------------------------------------------------------------ the bank (moderators)
+
+    @prompts_group.command(name="add", description="Add a prompt to this server's bank")
+    @app_commands.describe(theme="The prompt's theme (you can change it in the form)")
+    async def add(self, interaction: discord.Interaction, theme: app_commands.Range[str, 1, 80] | None = None) -> None:
+        await interaction.response.send_modal(PromptModal("Add a prompt", self._added, theme=theme or ""))
+
+    async def _added(self, interaction: discord.Interaction, text: str, theme_text: str) -> None:
+        assert interaction.guild_id is not None
+        cleaned = bank.validate_text(text)
+        theme = bank.require_theme(theme_text, await self.themes(interaction.guild_id))
+        now = self.bot.clock()
+        async with self.bot.db.write() as session:
+            await queries.ensure_bank(session, interaction.guild_id, now, bank.seed_rows())
+            key = bank.text_key(cleaned)
+            prompt_id = await queries.add_prompt(
+                session, interaction.guild_id, cleaned, theme, key=key, source="added", now=now
+            )
+            existing = await queries.find_duplicate(session, interaction.guild_id, key) if prompt_id is None else None
+        if prompt_id is None:
+            raise InvalidInput("That prompt", f"is already in the bank as #{existing.id if existing else '?'}")
+        await interaction.response.send_message(f"Added prompt #{prompt_id}: {cleaned}", ephemeral=True)
+        await self.bot.modlog.post(
+            interaction.guild_id, "Prompt added", f"#{prompt_id}: {cleaned}", actor=interaction.user
+        )
+
+    @prompts_group.command(name="import", description="Import prompts from a .txt (one a line) or .csv (text,theme)")
+    @app_commands.describe(
+        file="A UTF-8 .txt file with one prompt a line, or a .csv with columns text,theme (up to 64 KB, 500 lines)",
+        theme="Theme for a .txt file's prompts (and for .csv rows with no theme)",
+    )
+    async def import_(
+        self,
+        interaction: discord.Interaction,
+        file: discord.Attachment,
+        theme: app_commands.Range[str, 1, 80] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        if file.size > bank.IMPORT_MAX_BYTES:
+            raise InvalidInput(
+                "The file", f"is {file.size // 1024} KB; the limit is {bank.IMPORT_MAX_BYTES // 1024} KB"
+            )
+        themes = await self.themes(interaction.guild_id)
+        default_theme = bank.require_theme(theme, themes) if theme else None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        plan = bank.parse_import(file.filename, await file.read(), themes, default_theme)
+        now = self.bot.clock()
+        added = 0
+        async with self.bot.db.write() as session:
+            await queries.ensure_bank(session, interaction.guild_id, now, bank.seed_rows())
+            for row in plan.rows:
+                key = bank.text_key(row.text)
+                if await queries.add_prompt(
+                    session, interaction.guild_id, row.text, row.theme, key=key, source="imported", now=now
+                ):
+                    added += 1
+        duplicates = len(plan.rows) - added + plan.duplicates_in_file
+        lines = [
+            f"Added {plural(added, 'prompt')} from `{truncate(file.filename, 60)}`.",
+            f"Skipped {plural(duplicates, 'duplicate')}.",
+            f"Rejected {plural(len(plan.rejected), 'line')}" + (":" if plan.rejected else "."),
+        ]
+        lines += [f"• line {number}: {why}" for number, why in plan.rejected[:REJECTION_LINES]]
+        if len(plan.rejected) > REJECTION_LINES:
+            lines.append(f"• …and {len(plan.rejected) - REJECTION_LINES} more")
+        report = "\n".join(lines)
+        await interaction.followup.send(report, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await self.bot.modlog.post(interaction.guild_id, "Prompts imported", report, actor=interaction.user)
+
+    @import_.autocomplete("theme")
+    async def _import_theme(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await self.theme_choices(interaction, current)
+
+    @add.autocomplete("theme")
+    async def _add_theme(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await self.theme_choices(interaction, current)
+
+    @prompts_group.command(name="list", description="Browse this server's prompt bank")
+    @app_commands.describe(theme="Only prompts with this theme")
+    async def list_(
+        self, interaction: discord.Interaction, theme: app_commands.Range[str, 1, 80] | None = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        key = bank.require_theme(theme, await self.themes(interaction.guild_id)) if theme else None
+        async with self.bot.db.write() as session:
+            await queries.ensure_bank(session, interaction.guild_id, self.bot.clock(), bank.seed_rows())
+        embed, pages = await list_page(self.bot, interaction.guild_id, key, 0)
+        view = PromptListView(self.bot, interaction.guild_id, key, pages)
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+
+    @list_.autocomplete("theme")
+    async def _list_theme(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await self.theme_choices(interaction, current)
+
+    @prompts_group.command(name="remove", description="Remove a prompt from this server's bank")
+    @app_commands.describe(prompt="The prompt to remove (type its number or words)")
+    async def remove(self, interaction: discord.Interaction, prompt: app_commands.Range[int, 1]) -> None:
+        assert interaction.guild_id is not None
+        async with self.bot.db.write() as session:
+            await queries.ensure_bank(session, interaction.guild_id, self.bot.clock(), bank.seed_rows())
+            found = await queries.get_prompt(session, interaction.guild_id, prompt)
+            if found is None:
+                raise NotFound("a prompt numbered", f"#{prompt}", "`/prompts list` shows the bank.")
+            text = found.text
+            await queries.delete_prompt(session, found)
+        await interaction.response.send_message(f"Removed prompt #{prompt}: {text}", ephemeral=True)
+        await self.bot.modlog.post(interaction.guild_id, "Prompt removed", f"#{prompt}: {text}", actor=interaction.user)
+
+    @remove.autocomplete("prompt")
+    async def _remove_prompt(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
+        return await self.prompt_choices(interaction, current)
+
+    @prompts_group.command(name="review", description="Review members' prompt suggestions")
+    async def review(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        async with self.bot.db.read() as session:
+            pending, total = await queries.pending_suggestions(session, interaction.guild_id, REVIEW_BATCH)
+        if not pending:
+            await interaction.response.send_message("No suggestions are waiting. 🎉", ephemeral=True)
+            return
+        labels = dict(await self.themes(interaction.guild_id))
+        embeds = []
+        for suggestion in pending:
+            embed = discord.Embed(title=f"Suggestion #{suggestion.id}", description=suggestion.text, colour=0xE8A33D)
+            embed.add_field(name="Theme", value=labels.get(suggestion.theme, suggestion.theme))
+            embed.add_field(name="Suggested by", value=f"<@{suggestion.user_id}>")
+            embeds.append(embed)
+        more = f" ({total - len(pending)} more after these)" if total > len(pending) else ""
+        await interaction.response.send_message(
+            f"{plural(total, 'suggestion')} waiting{more}.",
+            embeds=embeds,
+            view=review_view([s.id for s in pending]),
+            ephemeral=True,
+        )
+
+    # ------------------------------------------------------------------ members
+
+    @prompt_group.command(name="suggest", description="Suggest a discussion prompt for the moderators to review")
+    @app_commands.describe(theme="The theme it fits (you can change it in the form)")
+    async def suggest(
+        self, interaction: discord.Interaction, theme: app_commands.Range[str, 1, 80] | None = None
+    ) -> None:
+        await interaction.response.send_modal(PromptModal("Suggest a prompt", self._suggested, theme=theme or ""))
+
+    @suggest.autocomplete("theme")
+    async def _suggest_theme(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await self.theme_choices(interaction, current)
+
+    async def _suggested(self, interaction: discord.Interaction, text: str, theme_text: str) -> None:
+        assert interaction.guild_id is not None
+        cleaned = bank.validate_text(text)
+        theme = bank.require_theme(theme_text, await self.themes(interaction.guild_id))
+        now = self.bot.clock()
+        async with self.bot.db.write() as session:
+            await queries.ensure_bank(session, interaction.guild_id, now, bank.seed_rows())
+            if await queries.find_duplicate(session, interaction.guild_id, bank.text_key(cleaned)):
+                raise NotAllowed("That prompt is already in the bank. Thank you all the same!")
+            pending = await queries.count_pending_by(session, interaction.guild_id, interaction.user.id)
+            if pending >= MAX_PENDING_PER_MEMBER:
+                raise NotAllowed(
+                    f"You have {pending} suggestions waiting for review already. "
+                    "Please wait until the moderators have looked at them."
+                )
+            suggestion_id = await queries.add_suggestion(
+                session, interaction.guild_id, interaction.user.id, cleaned, theme, now
+            )
+        await interaction.response.send_message(
+            "Thank you! The moderators will review your suggestion, and I'll send you a DM with the outcome.",
+            ephemeral=True,
+        )
+        await self.bot.modlog.post(
+            interaction.guild_id,
+            "New prompt suggestion",
+            f"#{suggestion_id}: {cleaned}\nReview it with `/prompts review`.",
+            actor=interaction.user,
+        )
+
+    @prompt_group.command(name="random", description="Post a random prompt from the bank in this channel")
+    @app_commands.describe(theme="Only pick from this theme")
+    async def random(
+        self, interaction: discord.Interaction, theme: app_commands.Range[str, 1, 80] | None = None
+    ) -> None:
+        assert interaction.guild_id is not None and interaction.channel_id is not None
+        themes = await self.themes(interaction.guild_id)
+        key = bank.require_theme(theme, themes) if theme else None
+        now = self.bot.clock()
+        last = self.last_random.get(interaction.channel_id)
+        if last is not None and now - last < RANDOM_COOLDOWN:
+            minutes = max(int((RANDOM_COOLDOWN - (now - last)).total_seconds() // 60), 1)
+            raise NotAllowed(
+                "A prompt was posted in this channel a moment ago. "
+                f"Please try again in about {plural(minutes, 'minute')}."
+            )
+        async with self.bot.db.write() as session:
+            await queries.ensure_bank(session, interaction.guild_id, now, bank.seed_rows())
+            chosen = await queries.random_prompt(session, interaction.guild_id, (key,) if key else ())
+        if chosen is None:
+            raise NotFound(
+                "any prompts with the theme", theme or "", "`/prompt random` without a theme picks from all."
+            )
+        self.last_random[interaction.channel_id] = now
+        embed = prompt_embed(chosen, dict(themes).get(chosen.theme, chosen.theme))
+        await interaction.response.send_message(embed=embed, allowed_mentions=NO_MENTIONS)
+
+    @random.autocomplete("theme")
+    async def _random_theme(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await self.theme_choices(interaction, current)
+
 
 async def setup(bot: LanternBot) -> None:
-    return None
+    bot.add_dynamic_items(*DYNAMIC_ITEMS)
+    bot.privacy.register(
+        PrivacyProvider(
+            name="Prompts",
+            summary="Prompt suggestions you made, and your name on suggested prompts that were approved.",
+            tables=("prompt_suggestions", "prompts"),
+            export=queries.export_member,
+            delete=queries.delete_member,
+        )
+    )
+    await bot.add_cog(PromptsCog(bot))

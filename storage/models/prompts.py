@@ -1,3 +1,99 @@
-"""Tables of the prompts feature."""
+"""Tables of the prompts feature: the bank, suggestions, schedules and their claimed slots."""
 
 from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import Base
+from storage.types import Snowflake
+
+
+class PromptBank(Base):
+    """One row per guild whose bank was seeded with the defaults (so seeding happens once)."""
+
+    __tablename__ = "prompt_banks"
+
+    guild_id: Mapped[Snowflake] = mapped_column(primary_key=True, autoincrement=False)
+    seeded_at: Mapped[datetime]
+
+
+class Prompt(Base):
+    """A prompt in a guild's bank. `suggested_by_id` is the member who suggested it, if any."""
+
+    __tablename__ = "prompts"
+    __table_args__ = (UniqueConstraint("guild_id", "text_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guild_id: Mapped[Snowflake] = mapped_column(index=True)
+    theme: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(String(300))
+    text_key: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(16))  # default | added | imported | suggested
+    suggested_by_id: Mapped[Snowflake | None] = mapped_column(index=True)
+    created_at: Mapped[datetime]
+
+
+class PromptSuggestion(Base):
+    """A member's suggestion, waiting for `/prompts review` (status pending → approved | rejected)."""
+
+    __tablename__ = "prompt_suggestions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guild_id: Mapped[Snowflake] = mapped_column(index=True)
+    user_id: Mapped[Snowflake] = mapped_column(index=True)
+    theme: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    reason: Mapped[str | None] = mapped_column(String(300))
+    prompt_id: Mapped[int | None] = mapped_column(ForeignKey("prompts.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+
+class PromptSchedule(Base):
+    """A recurring prompt stream. `next_run_at` is the source of truth for when it is next due."""
+
+    __tablename__ = "prompt_schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guild_id: Mapped[Snowflake] = mapped_column(index=True)
+    channel_id: Mapped[Snowflake]
+    cadence: Mapped[str] = mapped_column(String(32))  # cadence.Cadence.spec
+    time: Mapped[str] = mapped_column(String(5))  # HH:MM in the guild's timezone
+    themes: Mapped[str] = mapped_column(String(400), default="", server_default="")  # comma-separated keys
+    thread: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    anchor: Mapped[str] = mapped_column(String(10))  # local ISO date that `every N days` counts from
+    next_run_at: Mapped[datetime] = mapped_column(index=True)
+    cycle: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    @property
+    def theme_keys(self) -> tuple[str, ...]:
+        return tuple(key for key in self.themes.split(",") if key)
+
+
+class PromptPost(Base):
+    """One claimed slot of a schedule. The unique (schedule_id, slot) makes each slot post once.
+
+    status: claimed (not yet on Discord) → posted, or dropped (the schedule paused before it could post).
+    `lease_until` marks a claim some process is posting right now.
+    """
+
+    __tablename__ = "prompt_posts"
+    __table_args__ = (UniqueConstraint("schedule_id", "slot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("prompt_schedules.id", ondelete="CASCADE"), index=True)
+    slot: Mapped[datetime]
+    prompt_id: Mapped[int | None] = mapped_column(ForeignKey("prompts.id", ondelete="SET NULL"))
+    cycle: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="claimed", server_default="claimed", index=True)
+    lease_until: Mapped[datetime | None]
+    message_id: Mapped[Snowflake | None]
+    claimed_at: Mapped[datetime]
+    posted_at: Mapped[datetime | None]

@@ -1,0 +1,258 @@
+"""Modals, the paginated bank list and the persistent review buttons of the prompts feature."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from cogs.prompts import bank
+from core.errors import NotAllowed
+from core.text import NO_MENTIONS, truncate
+from core.ui import LanternModal, LanternView, PersistentButton
+from storage import prompts as queries
+from storage.guilds import enabled_themes
+
+if TYPE_CHECKING:
+    from bot import LanternBot
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 10
+REVIEW_BATCH = 5
+
+Submit = Callable[[discord.Interaction, str, str], Awaitable[None]]
+
+
+class PromptModal(LanternModal):
+    """Prompt text and theme; `on_done(interaction, text, theme_text)` does the rest."""
+
+    def __init__(self, title: str, on_done: Submit, *, theme: str = "") -> None:
+        super().__init__(title=title, timeout=900)
+        self.on_done = on_done
+        self.text: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label="Prompt",
+            custom_id="text",
+            style=discord.TextStyle.paragraph,
+            min_length=bank.PROMPT_MIN,
+            max_length=bank.PROMPT_MAX,
+            placeholder="An open question anyone can answer at the depth they choose",
+        )
+        self.theme: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label="Theme",
+            custom_id="theme",
+            max_length=80,
+            default=theme or None,
+            placeholder="A theme name, e.g. Identity exploration or career",
+        )
+        self.add_item(self.text)
+        self.add_item(self.theme)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await self.on_done(interaction, self.text.value, self.theme.value)
+
+
+# --------------------------------------------------------------------------- the bank list
+
+
+async def list_page(bot: LanternBot, guild_id: int, theme: str | None, page: int) -> tuple[discord.Embed, int]:
+    async with bot.db.read() as session:
+        total = await queries.count_prompts(session, guild_id, theme)
+        pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+        page = min(max(page, 0), pages - 1)
+        rows = await queries.list_prompts(session, guild_id, theme, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+        labels = dict(await enabled_themes(session, guild_id))
+    title = f"Prompts: {labels.get(theme, theme)}" if theme else "Prompts"
+    lines = [f"`#{p.id}` **{labels.get(p.theme, p.theme)}**: {truncate(p.text, 160)}" for p in rows]
+    embed = discord.Embed(title=title, description="\n".join(lines) or "The bank is empty.", colour=0xE8A33D)
+    embed.set_footer(text=f"Page {page + 1} of {pages} · {total} prompts")
+    return embed, pages
+
+
+class PromptListView(LanternView):
+    def __init__(self, bot: LanternBot, guild_id: int, theme: str | None, pages: int) -> None:
+        super().__init__(timeout=600)
+        self.bot, self.guild_id, self.theme, self.pages, self.page = bot, guild_id, theme, pages, 0
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.previous.disabled = self.page <= 0
+        self.next.disabled = self.page >= self.pages - 1
+
+    async def _show(self, interaction: discord.Interaction, step: int) -> None:
+        embed, self.pages = await list_page(self.bot, self.guild_id, self.theme, self.page + step)
+        self.page = min(max(self.page + step, 0), self.pages - 1)
+        self._refresh()
+        await interaction.response.edit_message(embed=embed, view=self)
+
+    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary, custom_id="prompts:list:prev")
+    async def previous(self, interaction: discord.Interaction, _button: discord.ui.Button[Any]) -> None:
+        await self._show(interaction, -1)
+
+    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary, custom_id="prompts:list:next")
+    async def next(self, interaction: discord.Interaction, _button: discord.ui.Button[Any]) -> None:
+        await self._show(interaction, 1)
+
+
+# --------------------------------------------------------------------------- review
+
+
+def _require_moderator(interaction: discord.Interaction) -> None:
+    if interaction.guild_id is None or not interaction.permissions.manage_guild:
+        raise NotAllowed("Only moderators with Manage Server can review suggestions.")
+
+
+async def _tell_suggester(bot: LanternBot, user_id: int, text: str) -> bool:
+    """DM the suggester; False when their DMs are closed or they can't be found."""
+    try:
+        user = bot.get_user(user_id) or await bot.fetch_user(user_id)
+        await user.send(text, allowed_mentions=NO_MENTIONS)
+    except discord.HTTPException as error:
+        log.info("could not DM suggester %s: %s", user_id, error)
+        return False
+    return True
+
+
+async def decide(
+    interaction: discord.Interaction, suggestion_id: int, *, approve: bool, reason: str | None = None
+) -> None:
+    """Approve (the prompt joins the bank, credited) or reject a suggestion, and tell the suggester."""
+    _require_moderator(interaction)
+    bot: LanternBot = interaction.client  # type: ignore[assignment]
+    guild = interaction.guild
+    assert guild is not None
+    now = bot.clock()
+    reason = bank.clean_text(reason)[:300] if reason and reason.strip() else None
+    async with bot.db.write() as session:
+        suggestion = await queries.decide_suggestion(
+            session, guild.id, suggestion_id, "approved" if approve else "rejected", now, reason
+        )
+        if suggestion is None:
+            raise NotAllowed(f"Suggestion #{suggestion_id} was already reviewed. `/prompts review` shows what's left.")
+        prompt_id = None
+        if approve:
+            await queries.ensure_bank(session, guild.id, now, bank.seed_rows())
+            prompt_id = await queries.add_prompt(
+                session,
+                guild.id,
+                suggestion.text,
+                suggestion.theme,
+                key=bank.text_key(suggestion.text),
+                source="suggested",
+                now=now,
+                suggested_by_id=suggestion.user_id,
+            )
+            if prompt_id is None:
+                existing = await queries.find_duplicate(session, guild.id, bank.text_key(suggestion.text))
+                prompt_id = existing.id if existing else None
+            suggestion.prompt_id = prompt_id
+        user_id, text = suggestion.user_id, suggestion.text
+    quoted = f"“{truncate(text, 200)}”"
+    if approve:
+        message = f"Your prompt suggestion {quoted} was approved in **{guild.name}**. Thank you for adding it!"
+    else:
+        message = f"Your prompt suggestion {quoted} wasn't added in **{guild.name}** this time."
+        if reason:
+            message += f" The moderators said: {reason}"
+    told = await _tell_suggester(bot, user_id, message)
+    verb = "Approved" if approve else "Rejected"
+    reply = f"{verb} suggestion #{suggestion_id}" + (f"; it's prompt #{prompt_id} now." if approve else ".")
+    reply += f" I told <@{user_id}>." if told else f" I couldn't DM <@{user_id}> (their DMs are closed)."
+    await interaction.response.send_message(reply, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    detail = f"Suggestion #{suggestion_id} by <@{user_id}>: {truncate(text, 300)}"
+    if reason:
+        detail += f"\nReason: {reason}"
+    await bot.modlog.post(guild.id, f"Prompt suggestion {verb.lower()}", detail, actor=interaction.user)
+
+
+class ApproveButton(PersistentButton, template=r"prompts:approve:(?P<id>\d+)"):
+    def __init__(self, suggestion_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=f"Approve #{suggestion_id}",
+                style=discord.ButtonStyle.success,
+                custom_id=f"prompts:approve:{suggestion_id}",
+            )
+        )
+        self.suggestion_id = suggestion_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> ApproveButton:
+        return cls(int(match["id"]))
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        await decide(interaction, self.suggestion_id, approve=True)
+
+
+class RejectButton(PersistentButton, template=r"prompts:reject:(?P<id>\d+)"):
+    def __init__(self, suggestion_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=f"Reject #{suggestion_id}",
+                style=discord.ButtonStyle.danger,
+                custom_id=f"prompts:reject:{suggestion_id}",
+            )
+        )
+        self.suggestion_id = suggestion_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> RejectButton:
+        return cls(int(match["id"]))
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        await decide(interaction, self.suggestion_id, approve=False)
+
+
+class RejectReasonModal(LanternModal):
+    def __init__(self, suggestion_id: int) -> None:
+        super().__init__(title=f"Reject suggestion #{suggestion_id}", timeout=900)
+        self.suggestion_id = suggestion_id
+        self.reason: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label="Reason (sent to the member)", custom_id="reason", style=discord.TextStyle.paragraph, max_length=300
+        )
+        self.add_item(self.reason)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await decide(interaction, self.suggestion_id, approve=False, reason=self.reason.value)
+
+
+class RejectWithReasonButton(PersistentButton, template=r"prompts:rejectwhy:(?P<id>\d+)"):
+    def __init__(self, suggestion_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Reject with reason…",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"prompts:rejectwhy:{suggestion_id}",
+            )
+        )
+        self.suggestion_id = suggestion_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> RejectWithReasonButton:
+        return cls(int(match["id"]))
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        _require_moderator(interaction)
+        await interaction.response.send_modal(RejectReasonModal(self.suggestion_id))
+
+
+def review_view(suggestion_ids: list[int]) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for row, suggestion_id in enumerate(suggestion_ids[:REVIEW_BATCH]):
+        for button in (ApproveButton, RejectButton, RejectWithReasonButton):
+            item = button(suggestion_id)
+            item.item.row = row
+            view.add_item(item)
+    return view
+
+
+DYNAMIC_ITEMS = (ApproveButton, RejectButton, RejectWithReasonButton)

@@ -1,0 +1,378 @@
+"""Queries on the prompt bank, suggestions, schedules and claimed slots. They take a session; they never open one."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models.prompts import Prompt, PromptBank, PromptPost, PromptSchedule, PromptSuggestion
+
+LEASE = timedelta(minutes=2)
+
+
+def _insert(session: AsyncSession, model: type[Any]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING, for this session's dialect."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model).on_conflict_do_nothing()
+
+
+# --------------------------------------------------------------------------- the bank
+
+
+async def ensure_bank(
+    session: AsyncSession, guild_id: int, now: datetime, defaults: Iterable[tuple[str, str, str]]
+) -> bool:
+    """Seed the guild's bank with `defaults` (theme, text, key) the first time it is used. True if it seeded now."""
+    claimed = await session.execute(
+        _insert(session, PromptBank).values(guild_id=guild_id, seeded_at=now).returning(PromptBank.guild_id)
+    )
+    if claimed.first() is None:
+        return False
+    rows = [
+        {
+            "guild_id": guild_id,
+            "theme": theme,
+            "text": text,
+            "text_key": key,
+            "source": "default",
+            "suggested_by_id": None,
+            "created_at": now,
+        }
+        for theme, text, key in defaults
+    ]
+    await session.execute(_insert(session, Prompt), rows)
+    return True
+
+
+async def add_prompt(
+    session: AsyncSession,
+    guild_id: int,
+    text: str,
+    theme: str,
+    *,
+    key: str,
+    source: str,
+    now: datetime,
+    suggested_by_id: int | None = None,
+) -> int | None:
+    """Insert a prompt; its id, or None when the bank already has the same prompt."""
+    result = await session.execute(
+        _insert(session, Prompt)
+        .values(
+            guild_id=guild_id,
+            theme=theme,
+            text=text,
+            text_key=key,
+            source=source,
+            suggested_by_id=suggested_by_id,
+            created_at=now,
+        )
+        .returning(Prompt.id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def find_duplicate(session: AsyncSession, guild_id: int, key: str) -> Prompt | None:
+    return (
+        await session.execute(select(Prompt).where(Prompt.guild_id == guild_id, Prompt.text_key == key))
+    ).scalar_one_or_none()
+
+
+def _bank(guild_id: int, theme: str | None) -> Select[tuple[Prompt]]:
+    query = select(Prompt).where(Prompt.guild_id == guild_id)
+    return query.where(Prompt.theme == theme) if theme else query
+
+
+async def count_prompts(session: AsyncSession, guild_id: int, theme: str | None = None) -> int:
+    query = select(func.count()).select_from(_bank(guild_id, theme).subquery())
+    return int((await session.execute(query)).scalar_one())
+
+
+async def list_prompts(
+    session: AsyncSession, guild_id: int, theme: str | None, *, offset: int, limit: int
+) -> Sequence[Prompt]:
+    query = _bank(guild_id, theme).order_by(Prompt.id).offset(offset).limit(limit)
+    return (await session.execute(query)).scalars().all()
+
+
+async def search_prompts(session: AsyncSession, guild_id: int, typed: str, limit: int = 25) -> Sequence[Prompt]:
+    """Prompts whose id is `typed` (with or without #) or whose text contains it, for autocomplete."""
+    query = _bank(guild_id, None)
+    typed = typed.strip().lstrip("#")
+    if typed.isdigit():
+        query = query.where(or_(Prompt.id == int(typed), Prompt.text.contains(typed)))
+    elif typed:
+        query = query.where(Prompt.text.icontains(typed))
+    return (await session.execute(query.order_by(Prompt.id).limit(limit))).scalars().all()
+
+
+async def get_prompt(session: AsyncSession, guild_id: int, prompt_id: int) -> Prompt | None:
+    prompt = await session.get(Prompt, prompt_id)
+    return prompt if prompt is not None and prompt.guild_id == guild_id else None
+
+
+async def delete_prompt(session: AsyncSession, prompt: Prompt) -> None:
+    await session.delete(prompt)
+    await session.flush()
+
+
+async def random_prompt(session: AsyncSession, guild_id: int, themes: Iterable[str] = ()) -> Prompt | None:
+    query = select(Prompt.id).where(Prompt.guild_id == guild_id)
+    themes = tuple(themes)
+    if themes:
+        query = query.where(Prompt.theme.in_(themes))
+    ids = (await session.execute(query)).scalars().all()
+    return await session.get(Prompt, random.choice(ids)) if ids else None
+
+
+# --------------------------------------------------------------------------- suggestions
+
+
+async def pending_suggestions(
+    session: AsyncSession, guild_id: int, limit: int
+) -> tuple[Sequence[PromptSuggestion], int]:
+    base = select(PromptSuggestion).where(PromptSuggestion.guild_id == guild_id, PromptSuggestion.status == "pending")
+    total = int((await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one())
+    rows = (await session.execute(base.order_by(PromptSuggestion.id).limit(limit))).scalars().all()
+    return rows, total
+
+
+async def count_pending_by(session: AsyncSession, guild_id: int, user_id: int) -> int:
+    query = select(func.count(PromptSuggestion.id)).where(
+        PromptSuggestion.guild_id == guild_id,
+        PromptSuggestion.user_id == user_id,
+        PromptSuggestion.status == "pending",
+    )
+    return int((await session.execute(query)).scalar_one())
+
+
+async def add_suggestion(
+    session: AsyncSession, guild_id: int, user_id: int, text: str, theme: str, now: datetime
+) -> int:
+    suggestion = PromptSuggestion(guild_id=guild_id, user_id=user_id, text=text, theme=theme, created_at=now)
+    session.add(suggestion)
+    await session.flush()
+    return suggestion.id
+
+
+async def decide_suggestion(
+    session: AsyncSession, guild_id: int, suggestion_id: int, status: str, now: datetime, reason: str | None = None
+) -> PromptSuggestion | None:
+    """Move a pending suggestion to `status`; None if it is unknown or already decided (by anyone)."""
+    result = await session.execute(
+        update(PromptSuggestion)
+        .where(
+            PromptSuggestion.id == suggestion_id,
+            PromptSuggestion.guild_id == guild_id,
+            PromptSuggestion.status == "pending",
+        )
+        .values(status=status, decided_at=now, reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return None
+    suggestion = await session.get(PromptSuggestion, suggestion_id)
+    if suggestion is not None:
+        await session.refresh(suggestion)
+    return suggestion
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+async def guild_schedules(session: AsyncSession, guild_id: int) -> Sequence[PromptSchedule]:
+    query = select(PromptSchedule).where(PromptSchedule.guild_id == guild_id).order_by(PromptSchedule.id)
+    return (await session.execute(query)).scalars().all()
+
+
+async def count_schedules(session: AsyncSession, guild_id: int) -> int:
+    query = select(func.count(PromptSchedule.id)).where(PromptSchedule.guild_id == guild_id)
+    return int((await session.execute(query)).scalar_one())
+
+
+async def add_schedule(session: AsyncSession, schedule: PromptSchedule) -> int:
+    session.add(schedule)
+    await session.flush()
+    return schedule.id
+
+
+async def get_schedule(session: AsyncSession, guild_id: int, schedule_id: int) -> PromptSchedule | None:
+    schedule = await session.get(PromptSchedule, schedule_id)
+    return schedule if schedule is not None and schedule.guild_id == guild_id else None
+
+
+async def due_schedules(session: AsyncSession, now: datetime) -> Sequence[PromptSchedule]:
+    query = select(PromptSchedule).where(PromptSchedule.paused.is_(False), PromptSchedule.next_run_at <= now)
+    return (await session.execute(query.order_by(PromptSchedule.next_run_at))).scalars().all()
+
+
+async def choose_prompt(session: AsyncSession, schedule: PromptSchedule) -> tuple[Prompt | None, int]:
+    """A prompt not yet used in the schedule's current cycle; a new cycle starts when all are used."""
+    eligible = select(Prompt.id).where(Prompt.guild_id == schedule.guild_id)
+    if schedule.theme_keys:
+        eligible = eligible.where(Prompt.theme.in_(schedule.theme_keys))
+    all_ids = (await session.execute(eligible)).scalars().all()
+    if not all_ids:
+        return None, schedule.cycle
+    used = select(PromptPost.prompt_id).where(
+        PromptPost.schedule_id == schedule.id,
+        PromptPost.cycle == schedule.cycle,
+        PromptPost.prompt_id.is_not(None),
+        PromptPost.status != "dropped",
+    )
+    unused = (await session.execute(eligible.where(Prompt.id.not_in(used)))).scalars().all()
+    if not unused:
+        schedule.cycle += 1
+        unused = all_ids
+    return await session.get(Prompt, random.choice(unused)), schedule.cycle
+
+
+async def claim_slot(session: AsyncSession, schedule: PromptSchedule, slot: datetime, now: datetime) -> int | None:
+    """Claim (schedule, slot) with a prompt; the claim's id, or None if another run already claimed it."""
+    prompt, cycle = await choose_prompt(session, schedule)
+    result = await session.execute(
+        _insert(session, PromptPost)
+        .values(
+            schedule_id=schedule.id,
+            slot=slot,
+            prompt_id=prompt.id if prompt else None,
+            cycle=cycle,
+            status="claimed",
+            claimed_at=now,
+        )
+        .returning(PromptPost.id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def lease_claims(session: AsyncSession, now: datetime, schedule_id: int | None = None) -> list[int]:
+    """Take every unposted claim no other run is posting (of unpaused schedules); their ids."""
+    query = (
+        select(PromptPost.id)
+        .join(PromptSchedule, PromptSchedule.id == PromptPost.schedule_id)
+        .where(
+            PromptPost.status == "claimed",
+            PromptSchedule.paused.is_(False),
+            or_(PromptPost.lease_until.is_(None), PromptPost.lease_until < now),
+        )
+        .order_by(PromptPost.slot)
+    )
+    if schedule_id is not None:
+        query = query.where(PromptPost.schedule_id == schedule_id)
+    taken = []
+    for post_id in (await session.execute(query)).scalars().all():
+        result = await session.execute(
+            update(PromptPost)
+            .where(
+                PromptPost.id == post_id,
+                PromptPost.status == "claimed",
+                or_(PromptPost.lease_until.is_(None), PromptPost.lease_until < now),
+            )
+            .values(lease_until=now + LEASE)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:
+            taken.append(post_id)
+    return taken
+
+
+async def claim_details(session: AsyncSession, post_id: int) -> tuple[PromptPost, PromptSchedule, Prompt | None]:
+    post = await session.get(PromptPost, post_id)
+    assert post is not None
+    schedule = await session.get(PromptSchedule, post.schedule_id)
+    assert schedule is not None
+    prompt = await session.get(Prompt, post.prompt_id) if post.prompt_id is not None else None
+    return post, schedule, prompt
+
+
+async def mark_posted(session: AsyncSession, post_id: int, message_id: int, now: datetime) -> None:
+    await session.execute(
+        update(PromptPost)
+        .where(PromptPost.id == post_id)
+        .values(status="posted", message_id=message_id, posted_at=now, lease_until=None)
+    )
+
+
+async def release_claim(session: AsyncSession, post_id: int) -> None:
+    """Leave a claim unposted and free, so the next run posts it."""
+    await session.execute(
+        update(PromptPost).where(PromptPost.id == post_id, PromptPost.status == "claimed").values(lease_until=None)
+    )
+
+
+async def pause_schedule(session: AsyncSession, schedule_id: int, reason: str) -> bool:
+    """Pause a schedule and drop its unposted claims. False if it was already paused or is gone."""
+    result = await session.execute(
+        update(PromptSchedule)
+        .where(PromptSchedule.id == schedule_id, PromptSchedule.paused.is_(False))
+        .values(paused=True, paused_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(PromptPost)
+        .where(PromptPost.schedule_id == schedule_id, PromptPost.status == "claimed")
+        .values(status="dropped", lease_until=None)
+    )
+    return result.rowcount == 1
+
+
+# --------------------------------------------------------------------------- privacy
+
+
+async def export_member(session: AsyncSession, guild_id: int, user_id: int) -> dict[str, Any]:
+    suggestions = (
+        (
+            await session.execute(
+                select(PromptSuggestion)
+                .where(PromptSuggestion.guild_id == guild_id, PromptSuggestion.user_id == user_id)
+                .order_by(PromptSuggestion.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    prompts = (
+        (
+            await session.execute(
+                select(Prompt).where(Prompt.guild_id == guild_id, Prompt.suggested_by_id == user_id).order_by(Prompt.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return {
+        "suggestions": [
+            {
+                "id": s.id,
+                "text": s.text,
+                "theme": s.theme,
+                "status": s.status,
+                "reason": s.reason,
+                "created_at": s.created_at.isoformat(),
+            }
+            for s in suggestions
+        ],
+        "prompts_credited_to_you": [{"id": p.id, "text": p.text, "theme": p.theme} for p in prompts],
+    }
+
+
+async def delete_member(session: AsyncSession, guild_id: int, user_id: int) -> int:
+    """Delete the member's suggestions and remove their name from approved prompts (which stay in the bank)."""
+    deleted = await session.execute(
+        delete(PromptSuggestion).where(PromptSuggestion.guild_id == guild_id, PromptSuggestion.user_id == user_id)
+    )
+    anonymised = await session.execute(
+        update(Prompt)
+        .where(Prompt.guild_id == guild_id, Prompt.suggested_by_id == user_id)
+        .values(suggested_by_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(deleted.rowcount or 0) + int(anonymised.rowcount or 0)
