@@ -1,15 +1,215 @@
 """Queries on introductions. They take a session; they never open one.
 
 INTERFACE used by mentorship: `intro_summary(session, guild_id, user_id) -> str | None`.
-(stub until the intros feature lands)
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.text import truncate
+from storage.models.intros import Intro, IntroTag
+
+HERITAGE = "heritage"
+LANGUAGE = "language"
+SUMMARY_MAX = 400
+
+
+@dataclass(frozen=True, slots=True)
+class CardRef:
+    """Where a member's card message is (either may be missing)."""
+
+    channel_id: int | None
+    message_id: int | None
+
+
+@dataclass(slots=True)
+class Candidate:
+    """A discoverable member who shares something with a search, and what."""
+
+    user_id: int
+    updated_at: datetime
+    heritages: set[str] = field(default_factory=set)
+    languages: set[str] = field(default_factory=set)
+    keyword: bool = False
+
+
+async def get_intro(session: AsyncSession, guild_id: int, user_id: int) -> Intro | None:
+    return await session.scalar(select(Intro).where(Intro.guild_id == guild_id, Intro.user_id == user_id))
+
+
+async def save_intro(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    user_id: int,
+    text: dict[str, str],
+    heritage_tags: Iterable[str],
+    language_tags: Iterable[str],
+    card: CardRef,
+    now: datetime,
+) -> tuple[Intro, bool]:
+    """Create or replace a member's intro and its tags. Returns (intro, created).
+
+    `text` holds name, heritages, languages, location and story. One intro per (guild, member) is a
+    unique constraint; on SQLite the writer's BEGIN IMMEDIATE makes this read-then-write safe.
+    """
+    intro = await get_intro(session, guild_id, user_id)
+    created = intro is None
+    if intro is None:
+        intro = Intro(guild_id=guild_id, user_id=user_id, discoverable=True, created_at=now, tags=[])
+        session.add(intro)
+    for name, value in text.items():
+        setattr(intro, name, value)
+    intro.channel_id, intro.message_id = card.channel_id, card.message_id
+    intro.updated_at = now
+    wanted = {(HERITAGE, tag) for tag in heritage_tags} | {(LANGUAGE, tag) for tag in language_tags}
+    intro.tags = [tag for tag in intro.tags if (tag.kind, tag.tag) in wanted]
+    have = {(tag.kind, tag.tag) for tag in intro.tags}
+    intro.tags.extend(
+        IntroTag(guild_id=guild_id, user_id=user_id, kind=kind, tag=tag) for kind, tag in sorted(wanted - have)
+    )
+    await session.flush()
+    return intro, created
+
+
+async def set_discoverable(session: AsyncSession, guild_id: int, user_id: int, value: bool) -> bool:
+    """Whether the member had an intro to change."""
+    intro = await get_intro(session, guild_id, user_id)
+    if intro is None:
+        return False
+    intro.discoverable = value
+    return True
+
+
+async def delete_intro(session: AsyncSession, guild_id: int, user_id: int) -> CardRef | None:
+    """Remove a member's intro and tags; returns where its card was, or None if there was none."""
+    intro = await get_intro(session, guild_id, user_id)
+    if intro is None:
+        return None
+    card = CardRef(intro.channel_id, intro.message_id)
+    await delete_member(session, guild_id, user_id)
+    return card
+
+
+async def find_candidates(
+    session: AsyncSession,
+    guild_id: int,
+    *,
+    exclude_user_id: int,
+    heritages: Iterable[str] = (),
+    languages: Iterable[str] = (),
+    keyword: str | None = None,
+) -> list[Candidate]:
+    """Discoverable members (other than the searcher) sharing any tag, or whose text has the keyword."""
+    heritages, languages = sorted(set(heritages)), sorted(set(languages))
+    found: dict[int, Candidate] = {}
+    visible = and_(Intro.guild_id == guild_id, Intro.discoverable.is_(True), Intro.user_id != exclude_user_id)
+
+    wanted = []
+    if heritages:
+        wanted.append(and_(IntroTag.kind == HERITAGE, IntroTag.tag.in_(heritages)))
+    if languages:
+        wanted.append(and_(IntroTag.kind == LANGUAGE, IntroTag.tag.in_(languages)))
+    if wanted:
+        rows = await session.execute(
+            select(Intro.user_id, Intro.updated_at, IntroTag.kind, IntroTag.tag)
+            .join(Intro, Intro.id == IntroTag.intro_id)
+            .where(IntroTag.guild_id == guild_id, or_(*wanted), visible)
+        )
+        for user_id, updated_at, kind, tag in rows:
+            candidate = found.setdefault(user_id, Candidate(user_id, updated_at))
+            (candidate.heritages if kind == HERITAGE else candidate.languages).add(tag)
+
+    if keyword:
+        needle = keyword.casefold()
+        columns = (Intro.name, Intro.heritages, Intro.languages, Intro.location, Intro.story)
+        rows = await session.execute(
+            select(Intro.user_id, Intro.updated_at).where(
+                visible, or_(*(func.lower(column).contains(needle, autoescape=True) for column in columns))
+            )
+        )
+        for user_id, updated_at in rows:
+            found.setdefault(user_id, Candidate(user_id, updated_at)).keyword = True
+    return list(found.values())
+
+
+async def intros_of(session: AsyncSession, guild_id: int, user_ids: Iterable[int]) -> dict[int, Intro]:
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    rows = await session.scalars(select(Intro).where(Intro.guild_id == guild_id, Intro.user_id.in_(ids)))
+    return {intro.user_id: intro for intro in rows}
+
+
+async def tag_counts(
+    session: AsyncSession, guild_id: int, kind: str, typed: str = "", *, limit: int = 25
+) -> list[tuple[str, int]]:
+    """Tags of one kind used by discoverable members in the guild, most used first, matching `typed`."""
+    query = (
+        select(IntroTag.tag, func.count().label("members"))
+        .join(Intro, Intro.id == IntroTag.intro_id)
+        .where(IntroTag.guild_id == guild_id, IntroTag.kind == kind, Intro.discoverable.is_(True))
+        .group_by(IntroTag.tag)
+        .order_by(func.count().desc(), IntroTag.tag)
+        .limit(limit)
+    )
+    if typed:
+        query = query.where(IntroTag.tag.contains(typed, autoescape=True))
+    return [(tag, count) for tag, count in await session.execute(query)]
+
+
+def summarise(intro: Intro) -> str:
+    """Name, heritages, languages, where, and the start of their story: plain text, ≤ 400 characters."""
+    parts = [intro.name]
+    if intro.heritages:
+        parts.append(f"Heritages: {intro.heritages}")
+    if intro.languages:
+        parts.append(f"Languages: {intro.languages}")
+    if intro.location:
+        parts.append(f"Lives in: {intro.location}")
+    head = " · ".join(" ".join(part.split()) for part in parts)
+    story = " ".join(intro.story.split())
+    text = f"{head}. {story}" if story else head
+    return truncate(text, SUMMARY_MAX)
 
 
 async def intro_summary(session: AsyncSession, guild_id: int, user_id: int) -> str | None:
     """A short plain-text summary of a member's intro (name, heritages, languages, where, a line of
     their story), at most 400 characters; None if they have no intro."""
-    return None
+    intro = await get_intro(session, guild_id, user_id)
+    return summarise(intro) if intro is not None else None
+
+
+async def export_member(session: AsyncSession, guild_id: int, user_id: int) -> dict[str, Any]:
+    """Everything stored about a member's intro, JSON-able (empty if none)."""
+    intro = await get_intro(session, guild_id, user_id)
+    if intro is None:
+        return {}
+    return {
+        "name_and_pronouns": intro.name,
+        "heritages": intro.heritages,
+        "languages": intro.languages,
+        "where": intro.location,
+        "story": intro.story,
+        "discoverable": intro.discoverable,
+        "heritage_tags": sorted(tag.tag for tag in intro.tags if tag.kind == HERITAGE),
+        "language_tags": sorted(tag.tag for tag in intro.tags if tag.kind == LANGUAGE),
+        "card_channel_id": intro.channel_id,
+        "card_message_id": intro.message_id,
+        "created_at": intro.created_at.isoformat(),
+        "updated_at": intro.updated_at.isoformat(),
+    }
+
+
+async def delete_member(session: AsyncSession, guild_id: int, user_id: int) -> int:
+    """Remove every intro row about a member; returns how many rows went."""
+    tags = await session.execute(delete(IntroTag).where(IntroTag.guild_id == guild_id, IntroTag.user_id == user_id))
+    intros = await session.execute(delete(Intro).where(Intro.guild_id == guild_id, Intro.user_id == user_id))
+    return int(tags.rowcount or 0) + int(intros.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,12 +1,275 @@
-"""The intros cog (placeholder until the feature lands)."""
+"""Introductions: /intro write, show, find and delete; the welcome on join; clean-up on leave."""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.intros.cards import card_embed, delete_card, load_intro, remove_intro
+from cogs.intros.rules import Match, rank, shared_words
+from cogs.intros.tags import LANGUAGE, normalise_tag, normalise_tags, tag_label
+from cogs.intros.views import DYNAMIC_ITEMS, IntroduceButton, confirm_delete_view, open_intro_modal
+from core.errors import InvalidInput
+from core.options import render_welcome
+from core.privacy import PrivacyProvider
+from core.text import NO_MENTIONS, join_words, truncate
+from storage.guilds import get_settings
+from storage.intros import (
+    HERITAGE,
+    CardRef,
+    delete_member,
+    export_member,
+    find_candidates,
+    get_intro,
+    intros_of,
+    tag_counts,
+)
 
 if TYPE_CHECKING:
     from bot import LanternBot
 
+log = logging.getLogger(__name__)
+
+NO_INTRO_SELF = "You haven't introduced yourself yet. `/intro write` opens the form."
+
+
+def _guild_member(interaction: discord.Interaction) -> discord.Member:
+    assert interaction.guild is not None and isinstance(interaction.user, discord.Member)
+    return interaction.user
+
+
+class Intros(commands.Cog, name="Introductions"):
+    """Member introductions and finding kin."""
+
+    intro = app_commands.Group(
+        name="intro",
+        description="Introduce yourself and find people who share your heritages and languages",
+        guild_only=True,
+    )
+
+    def __init__(self, bot: LanternBot) -> None:
+        self.bot = bot
+        self.view_menu = app_commands.ContextMenu(
+            name="View intro",
+            callback=self.view_intro_menu,
+            allowed_contexts=app_commands.AppCommandContext(guild=True),
+        )
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.view_menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.view_menu.name, type=self.view_menu.type)
+
+    # ------------------------------------------------------------------ commands
+
+    @intro.command(name="write", description="Write or edit your introduction card")
+    async def write(self, interaction: discord.Interaction) -> None:
+        await open_intro_modal(interaction)
+
+    @intro.command(name="show", description="Show a member's introduction, privately")
+    @app_commands.describe(member="Whose introduction to show (yours if left empty)")
+    async def show(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
+        await self._show(interaction, member or _guild_member(interaction))
+
+    async def view_intro_menu(self, interaction: discord.Interaction, member: discord.Member) -> None:
+        await self._show(interaction, member)
+
+    async def _show(self, interaction: discord.Interaction, member: discord.Member) -> None:
+        intro = await load_intro(self.bot, member.guild.id, member.id)
+        if intro is None:
+            text = (
+                NO_INTRO_SELF
+                if member.id == interaction.user.id
+                else f"{member.display_name} hasn't written an introduction yet."
+            )
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        await interaction.response.send_message(
+            embed=card_embed(member, intro, intro.updated_at), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    @intro.command(name="delete", description="Delete your introduction and its card")
+    async def delete(self, interaction: discord.Interaction) -> None:
+        member = _guild_member(interaction)
+        if await load_intro(self.bot, member.guild.id, member.id) is None:
+            await interaction.response.send_message("You don't have an introduction to delete.", ephemeral=True)
+            return
+        await interaction.response.send_message(
+            "Delete your introduction? Its card is removed from the intro channel and I forget what you wrote.",
+            view=confirm_delete_view(member.id),
+            ephemeral=True,
+        )
+
+    @intro.command(name="find", description="Find discoverable members who share heritages, languages or words")
+    @app_commands.describe(
+        heritage="A heritage or culture, e.g. Filipino (leave all empty to use your own intro)",
+        language="A language, e.g. Tagalog",
+        keyword="A word to look for in introductions, e.g. Osaka",
+    )
+    async def find(
+        self,
+        interaction: discord.Interaction,
+        heritage: app_commands.Range[str, 1, 100] | None = None,
+        language: app_commands.Range[str, 1, 100] | None = None,
+        keyword: app_commands.Range[str, 2, 50] | None = None,
+    ) -> None:
+        member = _guild_member(interaction)
+        heritages = normalise_tags(heritage) if heritage else frozenset()
+        languages = normalise_tags(language, LANGUAGE) if language else frozenset()
+        words = " ".join(keyword.split()) if keyword else None
+        given = [text for text in (heritage, language, keyword) if text]
+        if given and not (heritages or languages or words):
+            shown = ", ".join(f"`{text}`" for text in given)
+            raise InvalidInput("That search", f"({shown}) has no words I can match", "Try a heritage or language name.")
+
+        async with self.bot.db.read() as session:
+            if not given:
+                own = await get_intro(session, member.guild.id, member.id)
+                if own is None:
+                    await interaction.response.send_message(
+                        "Tell me a heritage, language or keyword to look for, or write your introduction with "
+                        "`/intro write` so I can find people who share yours.",
+                        ephemeral=True,
+                    )
+                    return
+                heritages = frozenset(tag.tag for tag in own.tags if tag.kind == HERITAGE)
+                languages = frozenset(tag.tag for tag in own.tags if tag.kind == LANGUAGE)
+            candidates = await find_candidates(
+                session,
+                member.guild.id,
+                exclude_user_id=member.id,
+                heritages=heritages,
+                languages=languages,
+                keyword=words,
+            )
+            matches = rank(
+                Match(c.user_id, frozenset(c.heritages), frozenset(c.languages), c.keyword, c.updated_at)
+                for c in candidates
+                if member.guild.get_member(c.user_id) is not None
+            )
+            intros = await intros_of(session, member.guild.id, (match.user_id for match in matches))
+
+        if not matches:
+            await interaction.response.send_message(
+                "I couldn't find anyone discoverable who shares that yet. New people arrive all the time; "
+                "try a broader word, or check back later.",
+                ephemeral=True,
+            )
+            return
+        lines = []
+        for number, match in enumerate(matches, start=1):
+            intro = intros[match.user_id]
+            shared = shared_words(intro.heritages, match.heritages) + shared_words(
+                intro.languages, match.languages, LANGUAGE
+            )
+            if match.keyword and words:
+                shared.append(f"“{words}”")
+            name = discord.utils.escape_markdown(intro.name)
+            lines.append(f"**{number}. {name}** (<@{match.user_id}>): {truncate(join_words(shared), 200)}")
+        embed = discord.Embed(
+            title="People you share something with",
+            description=truncate("\n".join(lines), 4000),
+            colour=0xF4B942,
+        )
+        embed.set_footer(text="Only members who chose to be discoverable are listed. /intro show member shows a card.")
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @find.autocomplete("heritage")
+    async def heritage_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._tag_choices(interaction, HERITAGE, current)
+
+    @find.autocomplete("language")
+    async def language_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._tag_choices(interaction, LANGUAGE, current)
+
+    async def _tag_choices(
+        self, interaction: discord.Interaction, kind: str, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        typed = (normalise_tag(current[:100], kind) or "") if current.strip() else ""
+        async with self.bot.db.read() as session:
+            rows = await tag_counts(session, interaction.guild_id, kind, typed)
+        return [
+            app_commands.Choice(name=truncate(f"{tag_label(tag)} ({count})", 100), value=tag) for tag, count in rows
+        ]
+
+    # ----------------------------------------------------------------- listeners
+
+    @commands.Cog.listener()
+    async def on_member_join(self, member: discord.Member) -> None:
+        """Welcome a newcomer in the welcome channel, with a button that opens the intro form."""
+        if member.bot:
+            return
+        guild = member.guild
+        async with self.bot.db.read() as session:
+            settings = await get_settings(session, guild.id)
+        if settings is None or settings.welcome_channel_id is None:
+            return
+        channel = guild.get_channel(settings.welcome_channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            await self.bot.modlog.post(
+                guild.id,
+                "Welcome not posted",
+                f"The welcome channel is gone, so {member.mention} wasn't welcomed. "
+                "Choose another with `/setup channels welcome:`.",
+            )
+            return
+        text = render_welcome(settings.welcome_template, member=member.mention, server=guild.name)
+        view = discord.ui.View(timeout=None)
+        view.add_item(IntroduceButton())
+        try:
+            await channel.send(
+                text,
+                view=view,
+                allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=[member]),
+            )
+        except discord.HTTPException as error:
+            log.warning("could not welcome %s in guild %s: %s", member.id, guild.id, error)
+            await self.bot.modlog.post(
+                guild.id,
+                "Welcome not posted",
+                f"I couldn't welcome {member.mention} in {channel.mention}: let me send messages there.",
+            )
+
+    @commands.Cog.listener()
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        """A member who leaves takes their card and their intro with them."""
+        if payload.user.bot:
+            return
+        await remove_intro(self.bot, payload.guild_id, payload.user.id)
+
+
+async def privacy_cleanup(bot: LanternBot, guild: discord.Guild, user_id: int) -> None:
+    """Before /privacy delete removes the rows: take the member's card out of the intro channel."""
+    intro = await load_intro(bot, guild.id, user_id)
+    if intro is not None:
+        await delete_card(bot, CardRef(intro.channel_id, intro.message_id))
+
 
 async def setup(bot: LanternBot) -> None:
-    return None
+    cog = Intros(bot)
+    await bot.add_cog(cog)
+    bot.add_dynamic_items(*DYNAMIC_ITEMS)
+    bot.privacy.register(
+        PrivacyProvider(
+            name="Introductions",
+            summary=(
+                "Your introduction (name and pronouns, heritages, languages, where you are, your story), "
+                "its tags for /intro find, whether you are discoverable, and where your card is posted."
+            ),
+            tables=("intros", "intro_tags"),
+            export=export_member,
+            delete=delete_member,
+            cleanup=privacy_cleanup,
+        )
+    )

@@ -1,0 +1,190 @@
+"""The intro form (modal) and the buttons around it. Buttons are DynamicItems: they survive restarts."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Self
+
+import discord
+
+from cogs.intros.cards import intro_channel, load_intro, remove_intro, save_card
+from cogs.intros.rules import FIELDS, clean_draft
+from core.errors import NotAllowed
+from core.ui import LanternModal, PersistentButton
+from storage.intros import set_discoverable
+from storage.models.intros import Intro
+
+if TYPE_CHECKING:
+    from bot import LanternBot
+
+
+def _bot(interaction: discord.Interaction) -> LanternBot:
+    return interaction.client  # type: ignore[return-value]
+
+
+def _member(interaction: discord.Interaction) -> discord.Member:
+    if interaction.guild is None or not isinstance(interaction.user, discord.Member):
+        raise NotAllowed("Introductions work inside a server, not in DMs.")
+    return interaction.user
+
+
+class IntroModal(LanternModal):
+    """Five questions, pre-filled with the member's current answers when they edit."""
+
+    def __init__(self, existing: Intro | None) -> None:
+        super().__init__(title="Edit your introduction" if existing else "Introduce yourself", timeout=1800)
+        self.inputs: dict[str, discord.ui.TextInput[Any]] = {}
+        for field in FIELDS:
+            item: discord.ui.TextInput[Any] = discord.ui.TextInput(
+                label=field.label,
+                custom_id=field.key,
+                placeholder=field.placeholder,
+                style=discord.TextStyle.paragraph if field.paragraph else discord.TextStyle.short,
+                required=field.required,
+                max_length=field.max_length,
+                default=getattr(existing, field.key, None) or None,
+            )
+            self.inputs[field.key] = item
+            self.add_item(item)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        member = _member(interaction)
+        draft = clean_draft({key: item.value for key, item in self.inputs.items()})
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        saved = await save_card(_bot(interaction), member, draft)
+        verb = "posted" if saved.created else "updated"
+        text = f"Your introduction is {verb}: {saved.message.jump_url}\n{discoverability_text(saved.discoverable)}"
+        await interaction.followup.send(text, view=discoverable_view(member.id, saved.discoverable), ephemeral=True)
+
+
+async def open_intro_modal(interaction: discord.Interaction) -> None:
+    """Show the form, pre-filled if the member already has an intro (refused if no intro channel is set)."""
+    member = _member(interaction)
+    bot = _bot(interaction)
+    await intro_channel(bot, member.guild)
+    existing = await load_intro(bot, member.guild.id, member.id)
+    await interaction.response.send_modal(IntroModal(existing))
+
+
+def discoverability_text(discoverable: bool) -> str:
+    if discoverable:
+        return "Members can find you with `/intro find`. You can change that here at any time."
+    return "You're hidden from `/intro find`; your card stays in the intro channel."
+
+
+def discoverable_view(user_id: int, discoverable: bool) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(DiscoverableButton(user_id, not discoverable))
+    return view
+
+
+class IntroduceButton(PersistentButton, template=r"intro:write"):
+    """On the welcome message: opens the same form as /intro write, for whoever clicks it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Introduce yourself", emoji="👋", style=discord.ButtonStyle.primary, custom_id="intro:write"
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
+    ) -> Self:
+        return cls()
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        await open_intro_modal(interaction)
+
+
+def check_owner(interaction: discord.Interaction, user_id: int) -> None:
+    """Buttons on a member's own messages work for that member only."""
+    if interaction.user.id != user_id:
+        raise NotAllowed("That button belongs to someone else's introduction.")
+
+
+class DiscoverableButton(PersistentButton, template=r"intro:find:(?P<user_id>\d+):(?P<value>[01])"):
+    """Sets whether the member appears in /intro find (the label says what a click does)."""
+
+    def __init__(self, user_id: int, value: bool) -> None:
+        self.user_id, self.value = user_id, value
+        super().__init__(
+            discord.ui.Button(
+                label="Show me in /intro find" if value else "Hide me from /intro find",
+                style=discord.ButtonStyle.success if value else discord.ButtonStyle.secondary,
+                custom_id=f"intro:find:{user_id}:{int(value)}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
+    ) -> Self:
+        return cls(int(match["user_id"]), match["value"] == "1")
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        check_owner(interaction, self.user_id)
+        member = _member(interaction)
+        async with _bot(interaction).db.write() as session:
+            found = await set_discoverable(session, member.guild.id, member.id, self.value)
+        if not found:
+            raise NotAllowed("You don't have an introduction any more. `/intro write` opens the form.")
+        await interaction.response.edit_message(
+            content=f"Saved. {discoverability_text(self.value)}", view=discoverable_view(member.id, self.value)
+        )
+
+
+class DeleteIntroButton(PersistentButton, template=r"intro:delete:(?P<user_id>\d+)"):
+    def __init__(self, user_id: int) -> None:
+        self.user_id = user_id
+        super().__init__(
+            discord.ui.Button(
+                label="Delete my introduction", style=discord.ButtonStyle.danger, custom_id=f"intro:delete:{user_id}"
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
+    ) -> Self:
+        return cls(int(match["user_id"]))
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        check_owner(interaction, self.user_id)
+        member = _member(interaction)
+        removed = await remove_intro(_bot(interaction), member.guild.id, member.id)
+        text = (
+            "Your introduction and its card are deleted. `/intro write` starts a new one whenever you like."
+            if removed
+            else "There was nothing to delete: you have no introduction here."
+        )
+        await interaction.response.edit_message(content=text, view=None)
+
+
+class KeepIntroButton(PersistentButton, template=r"intro:keep:(?P<user_id>\d+)"):
+    def __init__(self, user_id: int) -> None:
+        self.user_id = user_id
+        super().__init__(
+            discord.ui.Button(label="Keep it", style=discord.ButtonStyle.secondary, custom_id=f"intro:keep:{user_id}")
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
+    ) -> Self:
+        return cls(int(match["user_id"]))
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        check_owner(interaction, self.user_id)
+        await interaction.response.edit_message(content="Kept: nothing changed.", view=None)
+
+
+def confirm_delete_view(user_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(DeleteIntroButton(user_id))
+    view.add_item(KeepIntroButton(user_id))
+    return view
+
+
+DYNAMIC_ITEMS = (IntroduceButton, DiscoverableButton, DeleteIntroButton, KeepIntroButton)
