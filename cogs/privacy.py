@@ -13,8 +13,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotAllowed
+from core.privacy import PrivacyProvider
 from core.ui import LanternView, PersistentButton
 from storage.guilds import ensure_settings
 from storage.models import Departure
@@ -57,7 +59,6 @@ async def erase(bot: LanternBot, guild_id: int, user_id: int) -> int:
     async with bot.db.write() as session:
         for provider in bot.privacy.providers.values():
             removed += await provider.delete(session, guild_id, user_id)
-        await session.execute(delete(Departure).where(Departure.guild_id == guild_id, Departure.user_id == user_id))
     return removed
 
 
@@ -171,8 +172,8 @@ class PrivacyCog(commands.Cog):
             colour=0xF4B942,
         )
         for name, provider in sorted(self.bot.privacy.providers.items()):
-            state = "Nothing stored." if _is_empty(data.get(name)) else "Stored: " + provider.summary
-            embed.add_field(name=name, value=state, inline=False)
+            state = "Nothing stored about you." if _is_empty(data.get(name)) else "I have some of this about you."
+            embed.add_field(name=name, value=f"{provider.summary}\n**{state}**", inline=False)
         if not self.bot.privacy.providers:
             embed.add_field(name="Nothing", value="No feature stores anything about members yet.", inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
@@ -207,6 +208,29 @@ class PrivacyCog(commands.Cog):
         )
 
 
+async def export_departure(session: AsyncSession, guild_id: int, user_id: int) -> dict[str, Any]:
+    departure = await session.get(Departure, (guild_id, user_id))
+    if departure is None:
+        return {"left_at": None}
+    return {"left_at": departure.left_at.isoformat(), "erase_after": departure.purge_after.isoformat()}
+
+
+async def delete_departure(session: AsyncSession, guild_id: int, user_id: int) -> int:
+    result = await session.execute(
+        delete(Departure).where(Departure.guild_id == guild_id, Departure.user_id == user_id)
+    )
+    return result.rowcount or 0
+
+
 async def setup(bot: LanternBot) -> None:
+    bot.privacy.register(
+        PrivacyProvider(
+            name="Membership",
+            summary="The date you left this server, so the rest can be erased once the retention period ends.",
+            tables=("departures",),
+            export=export_departure,
+            delete=delete_departure,
+        )
+    )
     bot.add_dynamic_items(ConfirmDelete)
     await bot.add_cog(PrivacyCog(bot))
