@@ -56,7 +56,7 @@ class Intros(commands.Cog, name="Introductions"):
         self.view_menu = app_commands.ContextMenu(
             name="View intro",
             callback=self.view_intro_menu,
-            allowed_contexts=app_commands.AppCommandContext(guild=True),
+            guild_only=True,
         )
 
     async def cog_load(self) -> None:

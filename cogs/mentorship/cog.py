@@ -1,12 +1,111 @@
-"""The mentorship cog (placeholder until the feature lands)."""
+"""The mentorship cog: wires the /mentor and /pairing groups, the persistent buttons, the due job
+(expiries, automatic resumes, check-ins, scheduled rounds) and the privacy provider."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+import logging
+from collections.abc import Coroutine
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from discord.ext import commands
+
+from cogs.mentorship.checkins import Checkins
+from cogs.mentorship.flow import Flow
+from cogs.mentorship.member import MentorGroup
+from cogs.mentorship.moderator import PairingGroup
+from cogs.mentorship.privacy import make_provider
+from cogs.mentorship.rounds import Rounds
+from cogs.mentorship.views import DYNAMIC_ITEMS
+from storage import mentorship as store
+from storage.models.mentorship import MentorshipPairing, MentorshipProposal
 
 if TYPE_CHECKING:
     from bot import LanternBot
 
+log = logging.getLogger(__name__)
+
+JOB = "mentorship"
+
+
+class Mentorship(commands.Cog):
+    """Opt-in mentor pairing."""
+
+    def __init__(self, bot: LanternBot) -> None:
+        self.bot = bot
+        self.flow = Flow(bot)
+        self.rounds = Rounds(bot, self.flow)
+        self.checkins = Checkins(bot, self.flow)
+        self.mentor_group = MentorGroup(self)
+        self.pairing_group = PairingGroup(self)
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.mentor_group)
+        self.bot.tree.add_command(self.pairing_group)
+        self.bot.jobs.register(JOB, self.run_due)
+
+    async def cog_unload(self) -> None:
+        self.bot.jobs.unregister(JOB)
+        self.bot.tree.remove_command(self.mentor_group.name)
+        self.bot.tree.remove_command(self.pairing_group.name)
+        self.rounds.close()
+
+    async def run_due(self, now: datetime) -> dict[str, int]:
+        """Expire unanswered proposals, tidy finished pauses, send check-ins, run scheduled rounds."""
+        expired = await self.flow.expire(now)
+        async with self.bot.db.write() as session:
+            resumed = await store.resume_due(session, now)
+        checkins = await self.checkins.send_due(now)
+        rounds = await self.rounds.run_scheduled(now)
+        return {"expired": expired, "resumed": resumed, "checkins": checkins, "rounds": rounds}
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        """Run Discord work that must wait until a transaction has committed."""
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def withdraw(self, guild_id: int, user_id: int, *, ended_by: str) -> int | None:
+        """Take a member out of mentor pairing: cancel invitations, end pairings politely, drop profiles.
+
+        Returns how many pairings ended, or None if they had never opted in."""
+        now = self.bot.clock()
+        async with self.bot.db.write() as session:
+            offer = await store.get_mentor(session, guild_id, user_id)
+            request = await store.get_mentee(session, guild_id, user_id)
+            active = await store.pairings(session, guild_id, user_id=user_id)
+            if offer is None and request is None and not active:
+                return None
+            cancelled = await store.cancel_pending_for(session, guild_id, user_id)
+            ended = []
+            for pairing in active:
+                done = await store.end_pairing(session, pairing.id, ended_by=ended_by, now=now)
+                if done is not None:
+                    ended.append(done)
+            await store.delete_profiles(session, guild_id, user_id)
+        await self.after_departure(user_id, ended, cancelled)
+        return len(ended)
+
+    async def after_departure(
+        self, user_id: int, ended: list[MentorshipPairing], cancelled: list[MentorshipProposal]
+    ) -> None:
+        """Tell the other member of each ended pairing kindly; close the departed member's invitations."""
+        for proposal in cancelled:
+            for role in ("mentor", "mentee"):
+                await self.flow.edit_old(
+                    getattr(proposal, f"{role}_channel_id"),
+                    getattr(proposal, f"{role}_message_id"),
+                    "This invitation is no longer open. Thank you!",
+                )
+        for pairing in ended:
+            other = pairing.mentee_id if pairing.mentor_id == user_id else pairing.mentor_id
+            await self.flow.tell_ended(pairing, ended_by="left", tell=(other,))
+
 
 async def setup(bot: LanternBot) -> None:
-    return None
+    cog = Mentorship(bot)
+    await bot.add_cog(cog)
+    bot.add_dynamic_items(*DYNAMIC_ITEMS)
+    bot.privacy.register(make_provider(cog))

@@ -1,3 +1,173 @@
-"""Tables of the mentorship feature."""
+"""Tables of the mentorship feature.
+
+A member opts in by having a profile (`mentor_profiles` to offer, `mentee_profiles` to ask); having
+no profile means never being listed, proposed or messaged. Proposals and pairings are history: a pair
+that was ever proposed is never proposed again (the unique constraint), unless a moderator forces it.
+Invariants the database keeps: one proposal per (guild, mentor, mentee); a mentor's `active_count`
+only grows through a guarded `UPDATE … WHERE active_count < capacity`; state changes are conditional
+updates on `status`.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import Base
+from storage.types import Snowflake
+
+# Proposal statuses.
+PENDING_MENTOR = "pending_mentor"  # waiting for the mentor's answer
+PENDING_MENTEE = "pending_mentee"  # the mentor said yes; waiting for the mentee
+ACCEPTED = "accepted"  # both said yes; a pairing exists
+DECLINED = "declined"  # one of them said no (`declined_by` says who; never shown to the other)
+EXPIRED = "expired"  # nobody answered in time
+CANCELLED = "cancelled"  # withdrawn (a member left, the mentor was full, a moderator ended it)
+PENDING = (PENDING_MENTOR, PENDING_MENTEE)
+
+# Pairing statuses.
+ACTIVE = "active"
+ENDED = "ended"
+
+
+class MentorProfile(Base):
+    """A member's offer to mentor."""
+
+    __tablename__ = "mentor_profiles"
+    __table_args__ = (
+        UniqueConstraint("guild_id", "user_id"),
+        CheckConstraint("capacity >= 1 AND capacity <= 5", name="capacity_range"),
+        CheckConstraint("active_count >= 0", name="active_count_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guild_id: Mapped[Snowflake] = mapped_column(index=True)
+    user_id: Mapped[Snowflake]
+    themes: Mapped[str] = mapped_column(String(400))  # theme keys, comma-separated
+    not_covered: Mapped[str] = mapped_column(String(400), default="", server_default="")
+    heritages: Mapped[str] = mapped_column(String(200), default="", server_default="")  # the member's own words
+    languages: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    capacity: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    active_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    bio: Mapped[str | None] = mapped_column(String(300))
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    paused_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class MenteeProfile(Base):
+    """A member's request for a mentor."""
+
+    __tablename__ = "mentee_profiles"
+    __table_args__ = (UniqueConstraint("guild_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guild_id: Mapped[Snowflake] = mapped_column(index=True)
+    user_id: Mapped[Snowflake]
+    themes: Mapped[str] = mapped_column(String(400))
+    heritages: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    languages: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    heritage_preference: Mapped[str] = mapped_column(String(8), default="any", server_default="any")
+    max_timezone_gap_hours: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(String(300))
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    paused_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class MentorshipProposal(Base):
+    """One proposed pair, answered by the mentor first and then the mentee."""
+
+    __tablename__ = "mentorship_proposals"
+    __table_args__ = (
+        UniqueConstraint("guild_id", "mentor_id", "mentee_id"),
+        Index("ix_mentorship_proposals_status_expires_at", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guild_id: Mapped[Snowflake] = mapped_column(index=True)
+    mentor_id: Mapped[Snowflake]
+    mentee_id: Mapped[Snowflake]
+    status: Mapped[str] = mapped_column(String(16), default=PENDING_MENTOR)
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    shared_themes: Mapped[str] = mapped_column(String(400), default="", server_default="")
+    forced: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    declined_by: Mapped[str | None] = mapped_column(String(8))  # "mentor" or "mentee"; private
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    mentor_answered_at: Mapped[datetime | None]
+    mentee_answered_at: Mapped[datetime | None]
+    mentor_channel_id: Mapped[Snowflake | None]  # where the mentor's buttons were sent (DM or thread)
+    mentor_message_id: Mapped[Snowflake | None]
+    mentee_channel_id: Mapped[Snowflake | None]
+    mentee_message_id: Mapped[Snowflake | None]
+
+
+class MentorshipPairing(Base):
+    """A mentor and a mentee who both said yes."""
+
+    __tablename__ = "mentorship_pairings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guild_id: Mapped[Snowflake] = mapped_column(index=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("mentorship_proposals.id", ondelete="CASCADE"), index=True)
+    mentor_id: Mapped[Snowflake]
+    mentee_id: Mapped[Snowflake]
+    status: Mapped[str] = mapped_column(String(8), default=ACTIVE)
+    thread_id: Mapped[Snowflake | None]
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(16))  # mentor, mentee, moderator, left, privacy
+    feedback: Mapped[str | None] = mapped_column(Text)  # private; never posted anywhere
+    checkins_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_checkin_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class MentorshipCheckin(Base):
+    """One member's answer to one check-in ("How is it going?")."""
+
+    __tablename__ = "mentorship_checkins"
+    __table_args__ = (
+        UniqueConstraint("pairing_id", "user_id", "day"),
+        CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="rating_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pairing_id: Mapped[int] = mapped_column(ForeignKey("mentorship_pairings.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[Snowflake]
+    day: Mapped[int] = mapped_column(Integer)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    sent_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+
+
+class MentorshipBlock(Base):
+    """Confidential: never propose `blocked_user_id` to or for `user_id`."""
+
+    __tablename__ = "mentorship_blocks"
+    __table_args__ = (UniqueConstraint("guild_id", "user_id", "blocked_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guild_id: Mapped[Snowflake] = mapped_column(index=True)
+    user_id: Mapped[Snowflake]
+    blocked_user_id: Mapped[Snowflake]
+    created_at: Mapped[datetime]
+
+
+class MentorshipSchedule(Base):
+    """A guild's recurring rounds. The due handler claims a round by moving `next_round_at` on."""
+
+    __tablename__ = "mentorship_schedules"
+
+    guild_id: Mapped[Snowflake] = mapped_column(primary_key=True, autoincrement=False)
+    every_days: Mapped[int] = mapped_column(Integer)
+    next_round_at: Mapped[datetime] = mapped_column(index=True)
+    last_round_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]

@@ -1,0 +1,341 @@
+"""The consent flow, in Discord: proposals to the mentor then the mentee, the pair thread, endings.
+
+Database work happens in short units of work; Discord is only called after they close.
+Private messages go by DM; when a member's DMs are closed, to a private thread in the mentorship
+channel that only they (and Lantern) are in.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import discord
+
+from cogs.mentorship import rules
+from cogs.mentorship.views import proposal_view
+from core.channels import configured_channel
+from core.errors import FeatureNotConfigured, NotAllowed
+from core.text import NO_MENTIONS, join_words, truncate
+from storage import mentorship as store
+from storage.guilds import enabled_themes, get_settings
+from storage.intros import intro_summary
+from storage.models.guild import DEFAULT_CHECKINS
+from storage.models.mentorship import PENDING_MENTEE, PENDING_MENTOR, MentorshipPairing, MentorshipProposal
+
+if TYPE_CHECKING:
+    from bot import LanternBot
+
+log = logging.getLogger(__name__)
+
+FEATURE = "Mentor pairing"
+KIND_ENDING = (
+    "That's nobody's fault: lives and needs change, and ending is always fine. "
+    "Thank you for the time you gave each other."
+)
+
+
+class Flow:
+    """Everything that talks to members about proposals and pairings."""
+
+    def __init__(self, bot: LanternBot) -> None:
+        self.bot = bot
+        self.expiry = rules.PROPOSAL_EXPIRY
+
+    # ------------------------------------------------------------ delivery
+
+    async def member(self, guild: discord.Guild, user_id: int) -> discord.Member | None:
+        member = guild.get_member(user_id)
+        if member is not None:
+            return member
+        try:
+            return await guild.fetch_member(user_id)
+        except discord.HTTPException:
+            return None
+
+    async def mentorship_channel(self, guild: discord.Guild) -> discord.TextChannel | None:
+        async with self.bot.db.read() as session:
+            try:
+                return await configured_channel(
+                    session, guild, "mentorship_channel_id", feature=FEATURE, option="mentorship"
+                )
+            except FeatureNotConfigured:
+                return None
+
+    async def deliver(
+        self, guild: discord.Guild, user_id: int, content: str, *, view: discord.ui.View | None = None
+    ) -> discord.Message | None:
+        """Send privately: a DM, or a private thread with only this member when DMs are closed."""
+        member = await self.member(guild, user_id)
+        if member is None:
+            return None
+        try:
+            if view is not None:
+                return await member.send(content, view=view, allowed_mentions=NO_MENTIONS)
+            return await member.send(content, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as error:
+            log.info("DM to %s in guild %s refused (%s); using a private thread", user_id, guild.id, error)
+        channel = await self.mentorship_channel(guild)
+        if channel is None:
+            await self.bot.modlog.post(
+                guild.id,
+                "Mentor pairing: couldn't reach a member",
+                f"{member.mention}'s DMs are closed and no mentorship channel is set (`/setup channels mentorship:`).",
+            )
+            return None
+        try:
+            thread = await channel.create_thread(
+                name=truncate(f"Lantern for {member.display_name}", 100),
+                type=discord.ChannelType.private_thread,
+                invitable=False,
+            )
+            await thread.add_user(member)
+            text = f"{member.mention} {content}"
+            mentions = discord.AllowedMentions(users=[member], everyone=False, roles=False)
+            if view is not None:
+                return await thread.send(text, view=view, allowed_mentions=mentions)
+            return await thread.send(text, allowed_mentions=mentions)
+        except discord.HTTPException as error:
+            log.warning("could not open a private thread for %s in guild %s: %s", user_id, guild.id, error)
+            return None
+
+    async def edit_old(self, channel_id: int | None, message_id: int | None, content: str) -> None:
+        """Replace an old proposal message's buttons with a line of text (best effort)."""
+        if channel_id is None or message_id is None:
+            return
+        message = self.bot.get_partial_messageable(channel_id).get_partial_message(message_id)
+        try:
+            await message.edit(content=content, view=None)
+        except discord.HTTPException:
+            log.info("could not edit old proposal message %s", message_id)
+
+    # ------------------------------------------------------------ proposals
+
+    async def send_proposal(self, proposal: MentorshipProposal, role: str) -> None:
+        """Ask `role` ('mentor' or 'mentee') about the proposal, with Accept / Decline buttons."""
+        guild = self.bot.get_guild(proposal.guild_id)
+        if guild is None:
+            return
+        async with self.bot.db.read() as session:
+            themes = await enabled_themes(session, guild.id)
+            if role == "mentor":
+                about = await intro_summary(session, guild.id, proposal.mentee_id)
+                profile = await store.get_mentee(session, guild.id, proposal.mentee_id)
+                extra = profile.note if profile else None
+                wanted = rules.theme_labels(rules.split_keys(profile.themes), themes) if profile else []
+            else:
+                about = await intro_summary(session, guild.id, proposal.mentor_id)
+                offer = await store.get_mentor(session, guild.id, proposal.mentor_id)
+                extra = offer.bio if offer else None
+                wanted = []
+        other_id = proposal.mentee_id if role == "mentor" else proposal.mentor_id
+        other = await self.member(guild, other_id)
+        name = other.display_name if other else "a member"
+        if role == "mentor":
+            lines = [
+                f"Hello! In **{guild.name}** I'd like to introduce you to **{name}**, who is looking for a mentor."
+            ]
+        else:
+            lines = [f"Good news from **{guild.name}**: **{name}** would like to be your mentor."]
+        lines.append(f"Why I thought of you both: {proposal.reason}")
+        if wanted:
+            lines.append(f"They'd like to talk about: {join_words(wanted)}.")
+        if about:
+            lines.append(f"About them: {truncate(about, 400)}")
+        if extra:
+            lines.append(f"In their words: “{truncate(extra, 300)}”")
+        lines.append(
+            "Would you like to pair up? Only you see this, and saying no is always fine: "
+            f"nobody is told. This invitation stays open for {self.expiry.days} days."
+        )
+        message = await self.deliver(
+            guild, getattr(proposal, f"{role}_id"), "\n".join(lines), view=proposal_view(proposal.id)
+        )
+        if message is None:
+            return
+        async with self.bot.db.write() as session:
+            await store.record_message(session, proposal.id, role, message.channel.id, message.id)
+
+    async def answer(self, interaction: discord.Interaction, proposal_id: int, accept: bool) -> None:
+        """A member pressed Accept or Decline on a proposal."""
+        now = self.bot.clock()
+        async with self.bot.db.read() as session:
+            proposal = await store.get_proposal(session, proposal_id)
+        user_id = interaction.user.id
+        if proposal is None or user_id not in (proposal.mentor_id, proposal.mentee_id):
+            raise NotAllowed("This invitation isn't addressed to you.")
+        role = "mentor" if user_id == proposal.mentor_id else "mentee"
+        waiting = (role == "mentor" and proposal.status == PENDING_MENTOR) or (
+            role == "mentee" and proposal.status == PENDING_MENTEE
+        )
+        guild = self.bot.get_guild(proposal.guild_id)
+        other = (
+            await self.member(guild, proposal.mentee_id if role == "mentor" else proposal.mentor_id) if guild else None
+        )
+        other_name = other.display_name if other else "them"
+        if not waiting:
+            await interaction.response.edit_message(content="This invitation is no longer open. Thank you!", view=None)
+            return
+        if not accept:
+            async with self.bot.db.write() as session:
+                won = await store.decline(session, proposal_id, role, now)
+            text = (
+                f"Thanks for letting me know. {other_name} won't be told, and I won't suggest this pairing again."
+                if won
+                else "This invitation is no longer open. Thank you!"
+            )
+            await interaction.response.edit_message(content=text, view=None)
+            return
+        if role == "mentor":
+            async with self.bot.db.write() as session:
+                won = await store.mentor_accepts(session, proposal_id, now, self.expiry)
+                fresh = await store.get_proposal(session, proposal_id)
+            if not won or fresh is None:
+                await interaction.response.edit_message(
+                    content="This invitation is no longer open. Thank you!", view=None
+                )
+                return
+            await interaction.response.edit_message(
+                content=f"Thank you for saying yes! I've asked {other_name}. If they agree too, "
+                "I'll open a private thread for the two of you.",
+                view=None,
+            )
+            await self.send_proposal(fresh, "mentee")
+            return
+        async with self.bot.db.write() as session:
+            settings = await get_settings(session, proposal.guild_id)
+            days = settings.checkin_days if settings else tuple(int(d) for d in DEFAULT_CHECKINS.split(","))
+            outcome, pairing = await store.mentee_accepts(session, proposal_id, now, days)
+        if outcome == "full":
+            await interaction.response.edit_message(
+                content=f"I'm sorry: {other_name} has no mentoring place left after all. "
+                "You're back in the pool, and I'll look again at the next round.",
+                view=None,
+            )
+            return
+        if outcome != "accepted" or pairing is None:
+            await interaction.response.edit_message(content="This invitation is no longer open. Thank you!", view=None)
+            return
+        await interaction.response.edit_message(
+            content=f"Wonderful! You and {other_name} are paired. I'm opening a private thread for you both.", view=None
+        )
+        if guild is not None:
+            await self.open_pair_thread(guild, pairing, proposal)
+
+    async def open_pair_thread(
+        self, guild: discord.Guild, pairing: MentorshipPairing, proposal: MentorshipProposal
+    ) -> discord.Thread | None:
+        mentor = await self.member(guild, pairing.mentor_id)
+        mentee = await self.member(guild, pairing.mentee_id)
+        channel = await self.mentorship_channel(guild)
+        if channel is None or mentor is None or mentee is None:
+            await self.bot.modlog.post(
+                guild.id,
+                "Mentor pairing: no thread opened",
+                f"Pairing #{pairing.id} was accepted, but I couldn't open its thread "
+                "(is `/setup channels mentorship:` set, and can I create private threads there?).",
+            )
+            return None
+        async with self.bot.db.read() as session:
+            request = await store.get_mentee(session, guild.id, pairing.mentee_id)
+        shared = rules.split_keys(proposal.shared_themes)
+        fallback = rules.split_keys(request.themes) if request else ()
+        starters = rules.pick_starters(shared, fallback, seed=pairing.id)
+        text = "\n".join(
+            [
+                f"Welcome, {mentor.mention} (mentor) and {mentee.mention}! This thread is just for you two.",
+                f"**Why you were matched:** {proposal.reason}",
+                "**A few ways to begin**, if you'd like them:",
+                *(f"{index}. {line}" for index, line in enumerate(starters, 1)),
+                "I'll check in privately now and then. Either of you can end the pairing at any time with "
+                "`/mentor end`; it's no-fault and the other person is told kindly.",
+            ]
+        )
+        try:
+            thread = await channel.create_thread(
+                name=truncate(f"{mentor.display_name} & {mentee.display_name}", 100),
+                type=discord.ChannelType.private_thread,
+                invitable=False,
+            )
+            await thread.add_user(mentor)
+            await thread.add_user(mentee)
+            await thread.send(text, allowed_mentions=discord.AllowedMentions(users=[mentor, mentee]))
+        except discord.HTTPException as error:
+            log.warning("could not open the thread of pairing %s: %s", pairing.id, error)
+            await self.bot.modlog.post(
+                guild.id,
+                "Mentor pairing: no thread opened",
+                f"Pairing #{pairing.id}: Discord refused ({error.status}).",
+            )
+            return None
+        async with self.bot.db.write() as session:
+            await store.set_thread(session, pairing.id, thread.id)
+        return thread
+
+    # ------------------------------------------------------------ endings
+
+    async def end(
+        self, pairing_id: int, *, ended_by: str, feedback: str | None = None, tell: tuple[int, ...] | None = None
+    ) -> MentorshipPairing | None:
+        """End a pairing (no-fault) and tell the other member(s) kindly; None if it had already ended.
+
+        `ended_by` is 'mentor', 'mentee', 'moderator', 'left' or 'privacy'. `tell` overrides who hears."""
+        async with self.bot.db.write() as session:
+            pairing = await store.end_pairing(
+                session, pairing_id, ended_by=ended_by, now=self.bot.clock(), feedback=feedback
+            )
+        if pairing is None:
+            return None
+        await self.tell_ended(pairing, ended_by=ended_by, tell=tell)
+        return pairing
+
+    async def tell_ended(
+        self, pairing: MentorshipPairing, *, ended_by: str, tell: tuple[int, ...] | None = None
+    ) -> None:
+        guild = self.bot.get_guild(pairing.guild_id)
+        if guild is None:
+            return
+        if tell is None:
+            if ended_by == "mentor":
+                tell = (pairing.mentee_id,)
+            elif ended_by == "mentee":
+                tell = (pairing.mentor_id,)
+            else:
+                tell = (pairing.mentor_id, pairing.mentee_id)
+        for user_id in tell:
+            other_id = pairing.mentee_id if user_id == pairing.mentor_id else pairing.mentor_id
+            other = await self.member(guild, other_id)
+            name = other.display_name if other else "your partner"
+            role = "mentee" if user_id == pairing.mentee_id else "mentor"
+            after = (
+                "If you'd like another mentor, your request stays open for the next round."
+                if role == "mentee"
+                else "Your place is free again for someone new."
+            )
+            await self.deliver(
+                guild,
+                user_id,
+                f"Your mentoring pairing with **{name}** in **{guild.name}** has come to an end. {KIND_ENDING} {after}",
+            )
+        if pairing.thread_id:
+            thread = guild.get_thread(pairing.thread_id)
+            if thread is not None:
+                try:
+                    await thread.send("This pairing has ended. Thank you both. 🌱")
+                    await thread.edit(archived=True, locked=True)
+                except discord.HTTPException:
+                    log.info("could not close the thread of pairing %s", pairing.id)
+
+    async def expire(self, now: datetime) -> int:
+        """Expire unanswered proposals; the members who held the buttons see that it lapsed."""
+        async with self.bot.db.write() as session:
+            expired = await store.expire_due(session, now)
+        for proposal in expired:
+            role = "mentor" if proposal.status == PENDING_MENTOR else "mentee"
+            await self.edit_old(
+                getattr(proposal, f"{role}_channel_id"),
+                getattr(proposal, f"{role}_message_id"),
+                "This invitation has lapsed. No problem at all: nobody is told, and you stay in the pool.",
+            )
+        return len(expired)

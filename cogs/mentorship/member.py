@@ -1,0 +1,327 @@
+"""/mentor: what a member does. Opting in is having a profile; nothing happens to anyone without one.
+
+Themes are a comma-separated text option whose autocomplete completes the last item from the
+server's theme list; each item is checked against theme keys and labels before anything is saved.
+`/mentor offer` and `/mentor request` replace the whole profile each time (they are the form).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from cogs.mentorship import rules
+from core import timezones
+from core.errors import InvalidInput, NotAllowed, NotFound, UnknownTimezone
+from core.text import NO_MENTIONS, join_words, plural
+from storage import mentorship as store
+from storage.guilds import enabled_themes
+from storage.models.mentorship import MenteeProfile, MentorProfile
+
+if TYPE_CHECKING:
+    from cogs.mentorship.cog import Mentorship
+
+NOT_JOINED = "You haven't joined mentor pairing yet: `/mentor offer` or `/mentor request` opts you in."
+
+
+def check_timezone(name: str) -> str:
+    zone = timezones.canonical(name)
+    if zone is None:
+        raise UnknownTimezone(name)
+    return zone
+
+
+async def timezone_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=name, value=name) for name in timezones.search(current)]
+
+
+async def theme_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    cog: Mentorship = interaction.client.get_cog("Mentorship")  # type: ignore[attr-defined,assignment]
+    async with cog.bot.db.read() as session:
+        themes = await enabled_themes(session, interaction.guild_id or 0)
+    return [app_commands.Choice(name=name, value=value) for name, value in rules.complete_themes(current, themes)]
+
+
+def paused_text(profile: MentorProfile | MenteeProfile, now: datetime) -> str:
+    if not rules.is_paused(profile.paused, profile.paused_until, now):
+        return "receiving proposals"
+    if profile.paused_until is None:
+        return "paused until you resume"
+    return f"paused until {discord.utils.format_dt(profile.paused_until, 'D')}"
+
+
+class MentorGroup(app_commands.Group, name="mentor", description="Mentor pairing: always opt-in", guild_only=True):
+    def __init__(self, cog: Mentorship) -> None:
+        super().__init__()
+        self.cog = cog
+
+    @property
+    def bot(self):  # type: ignore[no-untyped-def]
+        return self.cog.bot
+
+    async def _themes(self, guild_id: int) -> list[tuple[str, str]]:
+        async with self.bot.db.read() as session:
+            return await enabled_themes(session, guild_id)
+
+    @app_commands.command(name="offer", description="Offer to mentor (or update your offer)")
+    @app_commands.describe(
+        themes="Themes you can help with, separated by commas (pick from the list)",
+        timezone="Your timezone, e.g. Asia/Manila (pick from the list)",
+        capacity="How many people you can mentor at once (1-5)",
+        not_covered="Themes you'd rather not cover, separated by commas",
+        heritages="Your heritages in your own words, e.g. Japanese, Irish",
+        languages="Languages you speak, e.g. English, Tagalog",
+        bio="A few words about you for your future mentee (up to 300 characters)",
+    )
+    @app_commands.autocomplete(themes=theme_choices, not_covered=theme_choices, timezone=timezone_choices)
+    async def offer(
+        self,
+        interaction: discord.Interaction,
+        themes: app_commands.Range[str, 1, 400],
+        timezone: app_commands.Range[str, 1, 64],
+        capacity: app_commands.Range[int, 1, 5] = 1,
+        not_covered: app_commands.Range[str, 1, 400] | None = None,
+        heritages: app_commands.Range[str, 1, 200] | None = None,
+        languages: app_commands.Range[str, 1, 200] | None = None,
+        bio: app_commands.Range[str, 1, 300] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        guild_themes = await self._themes(interaction.guild_id)
+        offered = rules.parse_themes(themes, guild_themes)
+        skipped = rules.parse_themes(not_covered or "", guild_themes, field="Themes not covered", allow_empty=True)
+        if set(offered) & set(skipped):
+            both = join_words(rules.theme_labels(sorted(set(offered) & set(skipped)), guild_themes))
+            raise InvalidInput("Themes not covered", f"repeats {both}, which you also offer", "Leave it in one list.")
+        zone = check_timezone(timezone)
+        async with self.bot.db.write() as session:
+            created = await store.save_mentor(
+                session,
+                interaction.guild_id,
+                interaction.user.id,
+                self.bot.clock(),
+                themes=rules.join_keys(offered),
+                not_covered=rules.join_keys(skipped),
+                heritages=(heritages or "").strip(),
+                languages=(languages or "").strip(),
+                timezone=zone,
+                capacity=capacity,
+                bio=bio.strip() if bio else None,
+            )
+        verb = "You're now offering to mentor" if created else "I've updated your offer to mentor"
+        await interaction.response.send_message(
+            f"{verb}: {join_words(rules.theme_labels(offered, guild_themes))}; up to "
+            f"{plural(capacity, 'mentee')} at a time; {zone}. Nobody is paired with you unless you say yes. "
+            "`/mentor status` shows your offer, `/mentor leave` withdraws it.",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    @app_commands.command(name="request", description="Ask for a mentor (or update your request)")
+    @app_commands.describe(
+        themes="Themes you'd like help with, separated by commas (pick from the list)",
+        timezone="Your timezone, e.g. Europe/London (pick from the list)",
+        heritage_preference="Prefer a mentor with a similar heritage, or anyone",
+        max_timezone_gap="Largest time difference you're happy with, in hours (0-12; leave out for any)",
+        heritages="Your heritages in your own words, e.g. Vietnamese, French",
+        languages="Languages you speak, e.g. English, Cantonese",
+        note="A note for your future mentor (up to 300 characters)",
+    )
+    @app_commands.choices(
+        heritage_preference=[
+            app_commands.Choice(name="Similar heritage, please", value="similar"),
+            app_commands.Choice(name="Anyone is fine", value="any"),
+        ]
+    )
+    @app_commands.autocomplete(themes=theme_choices, timezone=timezone_choices)
+    async def request(
+        self,
+        interaction: discord.Interaction,
+        themes: app_commands.Range[str, 1, 400],
+        timezone: app_commands.Range[str, 1, 64],
+        heritage_preference: str = "any",
+        max_timezone_gap: app_commands.Range[int, 0, 12] | None = None,
+        heritages: app_commands.Range[str, 1, 200] | None = None,
+        languages: app_commands.Range[str, 1, 200] | None = None,
+        note: app_commands.Range[str, 1, 300] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        guild_themes = await self._themes(interaction.guild_id)
+        wanted = rules.parse_themes(themes, guild_themes)
+        zone = check_timezone(timezone)
+        async with self.bot.db.write() as session:
+            created = await store.save_mentee(
+                session,
+                interaction.guild_id,
+                interaction.user.id,
+                self.bot.clock(),
+                themes=rules.join_keys(wanted),
+                heritages=(heritages or "").strip(),
+                languages=(languages or "").strip(),
+                timezone=zone,
+                heritage_preference=heritage_preference,
+                max_timezone_gap_hours=max_timezone_gap,
+                note=note.strip() if note else None,
+            )
+        verb = "I've added your request for a mentor" if created else "I've updated your request for a mentor"
+        await interaction.response.send_message(
+            f"{verb}: {join_words(rules.theme_labels(wanted, guild_themes))}; {zone}. When a round finds "
+            "someone, they're asked first; you hear from me only if they say yes, and then it's your choice.",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    @app_commands.command(name="status", description="Your mentoring profile, invitations and pairings")
+    async def status(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        guild_themes = await self._themes(interaction.guild_id)
+        async with self.bot.db.read() as session:
+            offer = await store.get_mentor(session, interaction.guild_id, interaction.user.id)
+            request = await store.get_mentee(session, interaction.guild_id, interaction.user.id)
+            waiting = await store.awaiting_answer(session, interaction.guild_id, interaction.user.id)
+            active = await store.pairings(session, interaction.guild_id, user_id=interaction.user.id)
+        if offer is None and request is None and not active:
+            await interaction.response.send_message(NOT_JOINED, ephemeral=True)
+            return
+        embed = discord.Embed(title="Your mentor pairing", colour=0xF4B942)
+        if offer is not None:
+            labels = join_words(rules.theme_labels(rules.split_keys(offer.themes), guild_themes))
+            embed.add_field(
+                name="Offering to mentor",
+                value=f"{labels}\n{offer.active_count} of {offer.capacity} places taken · {offer.timezone} · "
+                f"{paused_text(offer, self.bot.clock())}",
+                inline=False,
+            )
+        if request is not None:
+            labels = join_words(rules.theme_labels(rules.split_keys(request.themes), guild_themes))
+            gap = (
+                "any gap"
+                if request.max_timezone_gap_hours is None
+                else f"up to {request.max_timezone_gap_hours} h apart"
+            )
+            embed.add_field(
+                name="Looking for a mentor",
+                value=f"{labels}\n{request.timezone} ({gap}) · heritage: {request.heritage_preference} · "
+                f"{paused_text(request, self.bot.clock())}",
+                inline=False,
+            )
+        if waiting:
+            embed.add_field(
+                name="Waiting for your answer",
+                value=f"{plural(len(waiting), 'invitation')}: the buttons are in your DMs.",
+                inline=False,
+            )
+        if active:
+            lines = []
+            for pairing in active:
+                you_mentor = pairing.mentor_id == interaction.user.id
+                other = pairing.mentee_id if you_mentor else pairing.mentor_id
+                role = "mentoring" if you_mentor else "mentored by"
+                lines.append(
+                    f"#{pairing.id}: {role} <@{other}> since {discord.utils.format_dt(pairing.started_at, 'D')}"
+                )
+            embed.add_field(name="Pairings", value="\n".join(lines), inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(name="pause", description="Stop receiving proposals for a while")
+    @app_commands.describe(days="Resume automatically after this many days (1-90); leave out to pause until you resume")
+    async def pause(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 90] | None = None) -> None:
+        assert interaction.guild_id is not None
+        until = self.bot.clock() + timedelta(days=days) if days else None
+        async with self.bot.db.write() as session:
+            changed = await store.set_paused(session, interaction.guild_id, interaction.user.id, True, until)
+        if not changed:
+            raise NotAllowed(NOT_JOINED)
+        when = f"until {discord.utils.format_dt(until, 'D')}" if until else "until you run `/mentor resume`"
+        await interaction.response.send_message(
+            f"Paused {when}. I won't propose anyone to you meanwhile; your pairings carry on.", ephemeral=True
+        )
+
+    @app_commands.command(name="resume", description="Start receiving proposals again")
+    async def resume(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        async with self.bot.db.write() as session:
+            changed = await store.set_paused(session, interaction.guild_id, interaction.user.id, False, None)
+        if not changed:
+            raise NotAllowed(NOT_JOINED)
+        await interaction.response.send_message("Welcome back: you're in the next pairing round.", ephemeral=True)
+
+    @app_commands.command(name="end", description="End one of your pairings (no-fault)")
+    @app_commands.describe(
+        pairing="Which pairing to end (pick from the list)",
+        feedback="Optional private feedback for the moderators' records; the other person never sees it",
+    )
+    async def end(
+        self,
+        interaction: discord.Interaction,
+        pairing: app_commands.Range[int, 1],
+        feedback: app_commands.Range[str, 1, 500] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        async with self.bot.db.read() as session:
+            found = await store.get_pairing(session, pairing)
+        user_id = interaction.user.id
+        if found is None or found.guild_id != interaction.guild_id or user_id not in (found.mentor_id, found.mentee_id):
+            raise NotFound("a pairing of yours numbered", str(pairing), "`/mentor status` lists your pairings.")
+        role = "mentor" if user_id == found.mentor_id else "mentee"
+        async with self.bot.db.write() as session:
+            ended = await store.end_pairing(
+                session, found.id, ended_by=role, now=self.bot.clock(), feedback=feedback.strip() if feedback else None
+            )
+        if ended is None:
+            raise NotAllowed(f"Pairing #{pairing} has already ended.")
+        await interaction.response.send_message(
+            "Done. I've told them kindly, with no reason given; nobody is at fault. Thank you for the time you gave.",
+            ephemeral=True,
+        )
+        await self.cog.flow.tell_ended(ended, ended_by=role)
+
+    @end.autocomplete("pairing")
+    async def end_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
+        async with self.bot.db.read() as session:
+            mine = await store.pairings(session, interaction.guild_id or 0, user_id=interaction.user.id)
+        guild = interaction.guild
+        choices = []
+        for pairing in mine:
+            other_id = pairing.mentee_id if pairing.mentor_id == interaction.user.id else pairing.mentor_id
+            other = guild.get_member(other_id) if guild else None
+            name = f"#{pairing.id} with {other.display_name if other else other_id}"
+            if current.strip().casefold() in name.casefold():
+                choices.append(app_commands.Choice(name=name[:100], value=pairing.id))
+        return choices[:25]
+
+    @app_commands.command(name="block", description="Confidential: never propose this member to you or you to them")
+    @app_commands.describe(member="The member you never want to be paired with; they are not told")
+    async def block(self, interaction: discord.Interaction, member: discord.Member) -> None:
+        assert interaction.guild_id is not None
+        if member.id == interaction.user.id:
+            raise InvalidInput("That member", "is you", "Choose someone else.")
+        async with self.bot.db.write() as session:
+            await store.add_block(session, interaction.guild_id, interaction.user.id, member.id, self.bot.clock())
+            cancelled = await store.cancel_between(session, interaction.guild_id, interaction.user.id, member.id)
+        for proposal in cancelled:
+            for role in ("mentor", "mentee"):
+                await self.cog.flow.edit_old(
+                    getattr(proposal, f"{role}_channel_id"),
+                    getattr(proposal, f"{role}_message_id"),
+                    "This invitation is no longer open. Thank you!",
+                )
+        await interaction.response.send_message(
+            f"Done. I'll never propose {member.mention} to you or you to them, and they won't be told. "
+            "If you're paired with them now, `/mentor end` ends it.",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    @app_commands.command(name="leave", description="Withdraw from mentor pairing; active pairings end politely")
+    async def leave(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        ended = await self.cog.withdraw(interaction.guild_id, interaction.user.id, ended_by="left")
+        if ended is None:
+            raise NotAllowed(NOT_JOINED)
+        text = "You've left mentor pairing: I won't propose anyone to you or list you anywhere."
+        if ended:
+            text += f" I've ended {plural(ended, 'pairing')} and told the other person kindly."
+        await interaction.response.send_message(text + " You're welcome back any time.", ephemeral=True)

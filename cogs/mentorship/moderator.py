@@ -1,0 +1,243 @@
+"""/pairing: what moderators do. Hidden from members (Manage Server); every action goes to the mod-log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from cogs.mentorship import matching, rules
+from cogs.mentorship.rounds import RoundOutcome, engine_mentee, engine_mentor
+from core.errors import InvalidInput, NotAllowed, NotFound
+from core.text import NO_MENTIONS, plural, truncate
+from storage import mentorship as store
+from storage.guilds import enabled_themes
+from storage.models.mentorship import PENDING_MENTOR
+
+if TYPE_CHECKING:
+    from cogs.mentorship.cog import Mentorship
+
+FORCED_REASON = "A moderator thought you two would get on well."
+
+
+def round_lines(outcome: RoundOutcome) -> list[str]:
+    return [
+        f"<@{pair.mentor_id}> → <@{pair.mentee_id}> · score {pair.score} · {truncate(pair.reason, 200)}"
+        for pair in outcome.pairs
+    ]
+
+
+class PairingGroup(
+    app_commands.Group,
+    name="pairing",
+    description="Mentor pairing rounds and pairings (moderators)",
+    guild_only=True,
+    default_permissions=discord.Permissions(manage_guild=True),
+):
+    auto = app_commands.Group(name="auto", description="Recurring pairing rounds")
+
+    def __init__(self, cog: Mentorship) -> None:
+        super().__init__()
+        self.cog = cog
+
+    @property
+    def bot(self):  # type: ignore[no-untyped-def]
+        return self.cog.bot
+
+    @app_commands.command(name="run", description="Run one matching round now")
+    @app_commands.describe(dry_run="Only show who would be proposed, with scores and reasons; send and save nothing")
+    async def run(self, interaction: discord.Interaction, dry_run: bool = False) -> None:
+        assert interaction.guild is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        outcome = await self.cog.rounds.run(interaction.guild, dry_run=dry_run)
+        lines = round_lines(outcome)
+        head = (
+            f"Dry run: I would propose {plural(len(outcome.pairs), 'pair')}. Nothing was sent or saved."
+            if dry_run
+            else f"Round done: {plural(len(outcome.created), 'proposal')} sent to mentors first."
+        )
+        summary = (
+            f"{plural(outcome.mentees, 'person', 'people')} waiting for a mentor, "
+            f"{plural(outcome.mentors, 'mentor')} with a place; {outcome.unmatched} left unmatched."
+        )
+        embed = discord.Embed(
+            title="Pairing round (dry run)" if dry_run else "Pairing round",
+            description=truncate("\n".join([head, summary, "", *lines]), 4000),
+            colour=0xF4B942,
+        )
+        await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await self.bot.modlog.post(
+            interaction.guild.id,
+            "Pairing round (dry run)" if dry_run else "Pairing round",
+            f"{head} {summary}",
+            actor=interaction.user,
+        )
+
+    @auto.command(name="every_days", description="Run a pairing round automatically every few days")
+    @app_commands.describe(days="Days between rounds (1-90); the first runs that many days from now")
+    async def auto_every(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 90]) -> None:
+        assert interaction.guild_id is not None
+        first = self.bot.clock() + timedelta(days=days)
+        async with self.bot.db.write() as session:
+            await store.set_schedule(session, interaction.guild_id, days, first)
+        text = (
+            f"Pairing rounds will run every {plural(days, 'day')}; the next on {discord.utils.format_dt(first, 'f')}."
+        )
+        await interaction.response.send_message(text, ephemeral=True)
+        await self.bot.modlog.post(interaction.guild_id, "Automatic pairing rounds on", text, actor=interaction.user)
+
+    @auto.command(name="off", description="Stop automatic pairing rounds")
+    async def auto_off(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        async with self.bot.db.write() as session:
+            dropped = await store.drop_schedule(session, interaction.guild_id)
+        if not dropped:
+            raise NotAllowed("Automatic pairing rounds are already off. `/pairing auto every_days` turns them on.")
+        await interaction.response.send_message("Automatic pairing rounds are off.", ephemeral=True)
+        await self.bot.modlog.post(
+            interaction.guild_id, "Automatic pairing rounds off", "No more scheduled rounds.", actor=interaction.user
+        )
+
+    @app_commands.command(name="list", description="Active pairings and open invitations")
+    async def list_pairings(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        async with self.bot.db.read() as session:
+            active = await store.pairings(session, interaction.guild_id)
+            pending = await store.pending_proposals(session, interaction.guild_id)
+        lines = [
+            f"#{p.id}: <@{p.mentor_id}> mentoring <@{p.mentee_id}> since {discord.utils.format_dt(p.started_at, 'D')}"
+            + (f" · <#{p.thread_id}>" if p.thread_id else "")
+            for p in active
+        ] or ["No active pairings."]
+        waiting = [
+            f"<@{p.mentor_id}> → <@{p.mentee_id}>: waiting for the "
+            + ("mentor" if p.status == PENDING_MENTOR else "mentee")
+            for p in pending
+        ]
+        embed = discord.Embed(title="Mentor pairings", colour=0xF4B942)
+        embed.add_field(name=f"Active ({len(active)})", value=truncate("\n".join(lines), 1024), inline=False)
+        if waiting:
+            embed.add_field(name=f"Open invitations ({len(waiting)})", value=truncate("\n".join(waiting), 1024))
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(name="create", description="Propose a pairing yourself; both must have opted in and agree")
+    @app_commands.describe(mentor="A member who offered to mentor", mentee="A member who asked for a mentor")
+    async def create(self, interaction: discord.Interaction, mentor: discord.Member, mentee: discord.Member) -> None:
+        assert interaction.guild_id is not None
+        guild_id = interaction.guild_id
+        if mentor.id == mentee.id:
+            raise InvalidInput("The mentor and the mentee", "are the same member", "Choose two different members.")
+        async with self.bot.db.read() as session:
+            offer = await store.get_mentor(session, guild_id, mentor.id)
+            request = await store.get_mentee(session, guild_id, mentee.id)
+            blocked = await store.is_blocked(session, guild_id, mentor.id, mentee.id)
+            themes = await enabled_themes(session, guild_id)
+        if offer is None:
+            raise NotAllowed(f"{mentor.mention} hasn't offered to mentor (`/mentor offer`), so I can't propose them.")
+        if request is None:
+            raise NotAllowed(
+                f"{mentee.mention} hasn't asked for a mentor (`/mentor request`), so I can't propose them."
+            )
+        if blocked:
+            raise NotAllowed(
+                "I can't propose this pair: one of them has privately chosen not to be paired with the other."
+            )
+        pair = matching.score_pair(
+            engine_mentee(request), engine_mentor(offer, 1), at=self.bot.clock(), theme_labels=dict(themes)
+        )
+        async with self.bot.db.write() as session:
+            proposal = await store.create_proposal(
+                session,
+                guild_id,
+                mentor.id,
+                mentee.id,
+                score=pair.score if pair else 0,
+                reason=(pair.reason if pair else FORCED_REASON)[:300],
+                shared_themes=rules.join_keys(pair.shared_themes if pair else ()),
+                now=self.bot.clock(),
+                expiry=self.cog.flow.expiry,
+                forced=True,
+            )
+        if proposal is None:
+            raise NotAllowed(f"{mentor.mention} and {mentee.mention} already have an open invitation or a pairing.")
+        await interaction.response.send_message(
+            f"I've invited {mentor.mention} to mentor {mentee.mention}. "
+            f"If they accept, {mentee.mention} is asked next.",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+        await self.cog.flow.send_proposal(proposal, "mentor")
+        await self.bot.modlog.post(
+            guild_id, "Pairing proposed by a moderator", f"{mentor.mention} → {mentee.mention}", actor=interaction.user
+        )
+
+    @app_commands.command(name="end", description="End a pairing (no-fault; both are told kindly)")
+    @app_commands.describe(pairing="The pairing to end (pick from the list)")
+    async def end(self, interaction: discord.Interaction, pairing: app_commands.Range[int, 1]) -> None:
+        assert interaction.guild_id is not None
+        async with self.bot.db.write() as session:
+            found = await store.get_pairing(session, pairing)
+            if found is None or found.guild_id != interaction.guild_id:
+                raise NotFound("a pairing numbered", str(pairing), "`/pairing list` shows them.")
+            ended = await store.end_pairing(session, found.id, ended_by="moderator", now=self.bot.clock())
+        if ended is None:
+            raise NotAllowed(f"Pairing #{pairing} has already ended.")
+        await interaction.response.send_message(
+            f"Pairing #{ended.id} has ended; <@{ended.mentor_id}> and <@{ended.mentee_id}> are told kindly.",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+        await self.bot.modlog.post(
+            interaction.guild_id,
+            "Pairing ended by a moderator",
+            f"#{ended.id}: <@{ended.mentor_id}> mentoring <@{ended.mentee_id}>",
+            actor=interaction.user,
+        )
+        await self.cog.flow.tell_ended(ended, ended_by="moderator")
+
+    @end.autocomplete("pairing")
+    async def end_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
+        async with self.bot.db.read() as session:
+            active = await store.pairings(session, interaction.guild_id or 0)
+        guild = interaction.guild
+
+        def name(user_id: int) -> str:
+            member = guild.get_member(user_id) if guild else None
+            return member.display_name if member else str(user_id)
+
+        choices = [
+            app_commands.Choice(name=f"#{p.id}: {name(p.mentor_id)} mentoring {name(p.mentee_id)}"[:100], value=p.id)
+            for p in active
+        ]
+        return [c for c in choices if current.strip().casefold() in c.name.casefold()][:25]
+
+    @app_commands.command(
+        name="stats", description="The pairing funnel: offers, requests, proposals, pairings, ratings"
+    )
+    async def stats(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        async with self.bot.db.read() as session:
+            numbers = await store.funnel(session, interaction.guild_id)
+        ratings = numbers["ratings"]
+        given = sum(ratings.values())
+        average = sum(k * v for k, v in ratings.items()) / given if given else None
+        rating_line = (
+            " · ".join(f"{k}★ {ratings.get(k, 0)}" for k in range(1, 6)) + f" (average {average:.1f})"
+            if given
+            else "no check-in answers yet"
+        )
+        text = "\n".join(
+            [
+                f"Offers to mentor: {numbers['offers']}",
+                f"Requests for a mentor: {numbers['requests']}",
+                f"Proposals: {numbers['proposals']} ({numbers['pending']} waiting for an answer)",
+                f"Accepted: {numbers['accepted']}",
+                f"Active pairings: {numbers['active']}",
+                f"Ended pairings: {numbers['ended']}",
+                f"Check-in ratings: {rating_line}",
+            ]
+        )
+        embed = discord.Embed(title="Mentor pairing funnel", description=text, colour=0xF4B942)
+        await interaction.response.send_message(embed=embed, ephemeral=True)

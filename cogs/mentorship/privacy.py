@@ -1,0 +1,176 @@
+"""What mentor pairing stores about a member, for `/privacy show`, `export` and `delete`.
+
+Export never reveals what the other person did privately (a mentor's decline, a block against the
+member, the other's feedback or ratings). Delete ends active pairings politely (the other member is
+told after the deletion commits) and removes every row about the member, including blocks they made
+and blocks against them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, event, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.privacy import PrivacyProvider
+from storage import mentorship as store
+from storage.models.mentorship import (
+    MenteeProfile,
+    MentorProfile,
+    MentorshipBlock,
+    MentorshipCheckin,
+    MentorshipPairing,
+    MentorshipProposal,
+)
+
+if TYPE_CHECKING:
+    from cogs.mentorship.cog import Mentorship
+
+TABLES = (
+    "mentor_profiles",
+    "mentee_profiles",
+    "mentorship_proposals",
+    "mentorship_pairings",
+    "mentorship_checkins",
+    "mentorship_blocks",
+)
+
+
+def _when(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _profile(profile: MentorProfile | MenteeProfile | None, fields: tuple[str, ...]) -> dict[str, Any] | None:
+    if profile is None:
+        return None
+    data = {name: getattr(profile, name) for name in fields}
+    data["paused_until"] = _when(profile.paused_until)
+    data["created_at"] = _when(profile.created_at)
+    return data
+
+
+async def export(session: AsyncSession, guild_id: int, user_id: int) -> dict[str, Any]:
+    offer = await store.get_mentor(session, guild_id, user_id)
+    request = await store.get_mentee(session, guild_id, user_id)
+    proposals = (
+        await session.scalars(
+            select(MentorshipProposal).where(
+                MentorshipProposal.guild_id == guild_id,
+                or_(
+                    MentorshipProposal.mentor_id == user_id,
+                    # a mentee only ever heard of proposals their mentor had accepted
+                    (MentorshipProposal.mentee_id == user_id) & MentorshipProposal.mentor_answered_at.is_not(None),
+                ),
+            )
+        )
+    ).all()
+    pairings = await store.pairings(session, guild_id, user_id=user_id, status=None)
+    checkins = (
+        await session.scalars(
+            select(MentorshipCheckin)
+            .join(MentorshipPairing, MentorshipPairing.id == MentorshipCheckin.pairing_id)
+            .where(MentorshipPairing.guild_id == guild_id, MentorshipCheckin.user_id == user_id)
+        )
+    ).all()
+    blocks = (
+        await session.scalars(
+            select(MentorshipBlock).where(MentorshipBlock.guild_id == guild_id, MentorshipBlock.user_id == user_id)
+        )
+    ).all()
+
+    def role_of(row: Any) -> str:
+        return "mentor" if row.mentor_id == user_id else "mentee"
+
+    return {
+        "mentor_offer": _profile(
+            offer, ("themes", "not_covered", "heritages", "languages", "timezone", "capacity", "bio", "paused")
+        ),
+        "mentor_request": _profile(
+            request,
+            (
+                "themes",
+                "heritages",
+                "languages",
+                "timezone",
+                "heritage_preference",
+                "max_timezone_gap_hours",
+                "note",
+                "paused",
+            ),
+        ),
+        "proposals": [
+            {
+                "id": p.id,
+                "your_role": role_of(p),
+                "with_user_id": p.mentee_id if role_of(p) == "mentor" else p.mentor_id,
+                "reason": p.reason,
+                "your_answer": "declined"
+                if p.declined_by == role_of(p)
+                else ("accepted" if getattr(p, f"{role_of(p)}_answered_at") else "none"),
+                "created_at": _when(p.created_at),
+            }
+            for p in proposals
+        ],
+        "pairings": [
+            {
+                "id": p.id,
+                "your_role": role_of(p),
+                "with_user_id": p.mentee_id if role_of(p) == "mentor" else p.mentor_id,
+                "status": p.status,
+                "started_at": _when(p.started_at),
+                "ended_at": _when(p.ended_at),
+                "your_feedback": p.feedback if p.ended_by == role_of(p) else None,
+            }
+            for p in pairings
+        ],
+        "checkin_ratings": [{"pairing_id": c.pairing_id, "day": c.day, "rating": c.rating} for c in checkins],
+        "blocks_you_made": [{"user_id": b.blocked_user_id, "created_at": _when(b.created_at)} for b in blocks],
+    }
+
+
+def make_provider(cog: Mentorship) -> PrivacyProvider:
+    async def delete_member(session: AsyncSession, guild_id: int, user_id: int) -> int:
+        now = cog.bot.clock()
+        ended = []
+        for pairing in await store.pairings(session, guild_id, user_id=user_id):
+            done = await store.end_pairing(session, pairing.id, ended_by="privacy", now=now)
+            if done is not None:
+                ended.append(done)
+        cancelled = await store.cancel_pending_for(session, guild_id, user_id)
+        theirs = or_(MentorshipPairing.mentor_id == user_id, MentorshipPairing.mentee_id == user_id)
+        pairing_ids = select(MentorshipPairing.id).where(MentorshipPairing.guild_id == guild_id, theirs)
+        removed = 0
+        for statement in (
+            delete(MentorshipCheckin).where(MentorshipCheckin.pairing_id.in_(pairing_ids)),
+            delete(MentorshipPairing).where(MentorshipPairing.guild_id == guild_id, theirs),
+            delete(MentorshipProposal).where(
+                MentorshipProposal.guild_id == guild_id,
+                or_(MentorshipProposal.mentor_id == user_id, MentorshipProposal.mentee_id == user_id),
+            ),
+            delete(MentorshipBlock).where(
+                MentorshipBlock.guild_id == guild_id,
+                or_(MentorshipBlock.user_id == user_id, MentorshipBlock.blocked_user_id == user_id),
+            ),
+        ):
+            result = await session.execute(statement.execution_options(synchronize_session=False))
+            removed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+        removed += await store.delete_profiles(session, guild_id, user_id)
+
+        def after_commit(_session: Any) -> None:
+            cog.spawn(cog.after_departure(user_id, ended, cancelled))
+
+        if ended or cancelled:
+            event.listen(session.sync_session, "after_commit", after_commit, once=True)
+        return removed
+
+    return PrivacyProvider(
+        name="Mentor pairing",
+        summary=(
+            "Your offer to mentor or request for a mentor, the invitations and pairings you were part of, "
+            "your check-in ratings and anyone you chose never to be paired with."
+        ),
+        tables=TABLES,
+        export=export,
+        delete=delete_member,
+    )

@@ -1,0 +1,624 @@
+"""Queries on mentor pairing. They take a session; they never open one.
+
+State changes are conditional updates (`WHERE status = …`) whose row count says whether this caller
+won; a mentor's places are taken with one guarded statement (`active_count < capacity`), so two
+mentees accepting at the same moment can't exceed it on SQLite or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models.mentorship import (
+    ACCEPTED,
+    ACTIVE,
+    CANCELLED,
+    DECLINED,
+    ENDED,
+    EXPIRED,
+    PENDING,
+    PENDING_MENTEE,
+    PENDING_MENTOR,
+    MenteeProfile,
+    MentorProfile,
+    MentorshipBlock,
+    MentorshipCheckin,
+    MentorshipPairing,
+    MentorshipProposal,
+    MentorshipSchedule,
+)
+
+Proposal = MentorshipProposal
+Pairing = MentorshipPairing
+
+
+def _insert(session: AsyncSession, model: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+
+
+async def _update(session: AsyncSession, statement: Any) -> int:
+    result = await session.execute(statement.execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- profiles
+
+
+async def get_mentor(session: AsyncSession, guild_id: int, user_id: int) -> MentorProfile | None:
+    return await session.scalar(
+        select(MentorProfile).where(MentorProfile.guild_id == guild_id, MentorProfile.user_id == user_id)
+    )
+
+
+async def get_mentee(session: AsyncSession, guild_id: int, user_id: int) -> MenteeProfile | None:
+    return await session.scalar(
+        select(MenteeProfile).where(MenteeProfile.guild_id == guild_id, MenteeProfile.user_id == user_id)
+    )
+
+
+async def save_mentor(session: AsyncSession, guild_id: int, user_id: int, now: datetime, **values: Any) -> bool:
+    """Create or replace the member's offer (every field given). True if it is new."""
+    profile = await get_mentor(session, guild_id, user_id)
+    created = profile is None
+    if profile is None:
+        profile = MentorProfile(guild_id=guild_id, user_id=user_id, created_at=now, active_count=0, paused=False)
+        session.add(profile)
+    for name, value in values.items():
+        setattr(profile, name, value)
+    profile.updated_at = now
+    await session.flush()
+    return created
+
+
+async def save_mentee(session: AsyncSession, guild_id: int, user_id: int, now: datetime, **values: Any) -> bool:
+    """Create or replace the member's request (every field given). True if it is new."""
+    profile = await get_mentee(session, guild_id, user_id)
+    created = profile is None
+    if profile is None:
+        profile = MenteeProfile(guild_id=guild_id, user_id=user_id, created_at=now, paused=False)
+        session.add(profile)
+    for name, value in values.items():
+        setattr(profile, name, value)
+    profile.updated_at = now
+    await session.flush()
+    return created
+
+
+async def set_paused(session: AsyncSession, guild_id: int, user_id: int, paused: bool, until: datetime | None) -> int:
+    """Pause (until a time, or until resumed) or resume both of a member's profiles; rows changed."""
+    changed = 0
+    for model in (MentorProfile, MenteeProfile):
+        changed += await _update(
+            session,
+            update(model)
+            .where(model.guild_id == guild_id, model.user_id == user_id)
+            .values(paused=paused, paused_until=until if paused else None),
+        )
+    return changed
+
+
+async def resume_due(session: AsyncSession, now: datetime) -> int:
+    """Clear pauses whose time is up (they already count as resumed; this tidies the rows)."""
+    changed = 0
+    for model in (MentorProfile, MenteeProfile):
+        changed += await _update(
+            session,
+            update(model)
+            .where(model.paused.is_(True), model.paused_until.is_not(None), model.paused_until <= now)
+            .values(paused=False, paused_until=None),
+        )
+    return changed
+
+
+async def delete_profiles(session: AsyncSession, guild_id: int, user_id: int) -> int:
+    removed = 0
+    for model in (MentorProfile, MenteeProfile):
+        result = await session.execute(delete(model).where(model.guild_id == guild_id, model.user_id == user_id))
+        removed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return removed
+
+
+# ---------------------------------------------------------------- blocks
+
+
+async def add_block(session: AsyncSession, guild_id: int, user_id: int, blocked_id: int, now: datetime) -> bool:
+    """Record a block; False when it already existed."""
+    statement = (
+        _insert(session, MentorshipBlock)
+        .values(guild_id=guild_id, user_id=user_id, blocked_user_id=blocked_id, created_at=now)
+        .on_conflict_do_nothing(index_elements=["guild_id", "user_id", "blocked_user_id"])
+    )
+    result = await session.execute(statement)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def is_blocked(session: AsyncSession, guild_id: int, first: int, second: int) -> bool:
+    found = await session.scalar(
+        select(MentorshipBlock.id).where(
+            MentorshipBlock.guild_id == guild_id,
+            or_(
+                and_(MentorshipBlock.user_id == first, MentorshipBlock.blocked_user_id == second),
+                and_(MentorshipBlock.user_id == second, MentorshipBlock.blocked_user_id == first),
+            ),
+        )
+    )
+    return found is not None
+
+
+# ---------------------------------------------------------------- the pool of a round
+
+
+@dataclass(frozen=True)
+class Pool:
+    mentors: list[tuple[MentorProfile, int]]  # (profile, places left this round)
+    mentees: list[MenteeProfile]
+    exclusions: set[tuple[int, int]]  # (mentor user id, mentee user id)
+
+
+def _not_paused(model: Any, now: datetime) -> Any:
+    return or_(model.paused.is_(False), and_(model.paused_until.is_not(None), model.paused_until <= now))
+
+
+async def round_pool(session: AsyncSession, guild_id: int, now: datetime) -> Pool:
+    """Who may be proposed now: opted in, not paused, mentors with places left, mentees unattached."""
+    pending_as_mentor = (
+        select(Proposal.mentor_id, func.count().label("n"))
+        .where(Proposal.guild_id == guild_id, Proposal.status.in_(PENDING))
+        .group_by(Proposal.mentor_id)
+    )
+    pending = {mentor: n for mentor, n in (await session.execute(pending_as_mentor)).all()}
+    mentors = []
+    for profile in (
+        await session.scalars(
+            select(MentorProfile)
+            .where(MentorProfile.guild_id == guild_id, _not_paused(MentorProfile, now))
+            .order_by(MentorProfile.id)
+        )
+    ).all():
+        left = profile.capacity - profile.active_count - pending.get(profile.user_id, 0)
+        if left > 0:
+            mentors.append((profile, left))
+    busy = select(Proposal.mentee_id).where(Proposal.guild_id == guild_id, Proposal.status.in_(PENDING))
+    paired = select(Pairing.mentee_id).where(Pairing.guild_id == guild_id, Pairing.status == ACTIVE)
+    mentees = list(
+        (
+            await session.scalars(
+                select(MenteeProfile)
+                .where(
+                    MenteeProfile.guild_id == guild_id,
+                    _not_paused(MenteeProfile, now),
+                    MenteeProfile.user_id.not_in(busy),
+                    MenteeProfile.user_id.not_in(paired),
+                )
+                .order_by(MenteeProfile.id)
+            )
+        ).all()
+    )
+    return Pool(mentors=mentors, mentees=mentees, exclusions=await exclusions(session, guild_id))
+
+
+async def exclusions(session: AsyncSession, guild_id: int) -> set[tuple[int, int]]:
+    """Every (mentor, mentee) ever proposed or paired, and every block in both directions."""
+    pairs = {
+        (mentor, mentee)
+        for mentor, mentee in (
+            await session.execute(select(Proposal.mentor_id, Proposal.mentee_id).where(Proposal.guild_id == guild_id))
+        ).all()
+    }
+    for user, blocked in (
+        await session.execute(
+            select(MentorshipBlock.user_id, MentorshipBlock.blocked_user_id).where(MentorshipBlock.guild_id == guild_id)
+        )
+    ).all():
+        pairs.add((user, blocked))
+        pairs.add((blocked, user))
+    return pairs
+
+
+# ---------------------------------------------------------------- proposals
+
+
+async def create_proposal(
+    session: AsyncSession,
+    guild_id: int,
+    mentor_id: int,
+    mentee_id: int,
+    *,
+    score: int,
+    reason: str,
+    shared_themes: str,
+    now: datetime,
+    expiry: timedelta,
+    forced: bool = False,
+) -> Proposal | None:
+    """A new proposal waiting for the mentor, or None if this pair was proposed before.
+
+    A forced proposal (a moderator's) reuses a finished earlier one for the same pair."""
+    values = dict(
+        status=PENDING_MENTOR,
+        score=score,
+        reason=reason,
+        shared_themes=shared_themes,
+        forced=forced,
+        declined_by=None,
+        created_at=now,
+        expires_at=now + expiry,
+        mentor_answered_at=None,
+        mentee_answered_at=None,
+        mentor_channel_id=None,
+        mentor_message_id=None,
+        mentee_channel_id=None,
+        mentee_message_id=None,
+    )
+    statement = (
+        _insert(session, Proposal)
+        .values(guild_id=guild_id, mentor_id=mentor_id, mentee_id=mentee_id, **values)
+        .on_conflict_do_nothing(index_elements=["guild_id", "mentor_id", "mentee_id"])
+    )
+    inserted = (await session.execute(statement)).rowcount  # type: ignore[attr-defined]
+    where = and_(Proposal.guild_id == guild_id, Proposal.mentor_id == mentor_id, Proposal.mentee_id == mentee_id)
+    if not inserted:
+        if not forced:
+            return None
+        reopened = await _update(
+            session,
+            update(Proposal)
+            .where(where, Proposal.status.in_((DECLINED, EXPIRED, CANCELLED, ACCEPTED)))
+            .values(**values),
+        )
+        if not reopened:
+            return None
+    return await session.scalar(select(Proposal).where(where).execution_options(populate_existing=True))
+
+
+async def get_proposal(session: AsyncSession, proposal_id: int) -> Proposal | None:
+    return await session.scalar(
+        select(Proposal).where(Proposal.id == proposal_id).execution_options(populate_existing=True)
+    )
+
+
+async def record_message(session: AsyncSession, proposal_id: int, role: str, channel_id: int, message_id: int) -> None:
+    values = {f"{role}_channel_id": channel_id, f"{role}_message_id": message_id}
+    await _update(session, update(Proposal).where(Proposal.id == proposal_id).values(**values))
+
+
+async def mentor_accepts(session: AsyncSession, proposal_id: int, now: datetime, expiry: timedelta) -> bool:
+    """pending_mentor → pending_mentee; False if it was already answered or expired."""
+    return bool(
+        await _update(
+            session,
+            update(Proposal)
+            .where(Proposal.id == proposal_id, Proposal.status == PENDING_MENTOR)
+            .values(status=PENDING_MENTEE, mentor_answered_at=now, expires_at=now + expiry),
+        )
+    )
+
+
+async def decline(session: AsyncSession, proposal_id: int, role: str, now: datetime) -> bool:
+    status = PENDING_MENTOR if role == "mentor" else PENDING_MENTEE
+    return bool(
+        await _update(
+            session,
+            update(Proposal)
+            .where(Proposal.id == proposal_id, Proposal.status == status)
+            .values(status=DECLINED, declined_by=role, **{f"{role}_answered_at": now}),
+        )
+    )
+
+
+async def mentee_accepts(
+    session: AsyncSession, proposal_id: int, now: datetime, checkin_days: Sequence[int]
+) -> tuple[str, Pairing | None]:
+    """pending_mentee → accepted and a pairing, if the mentor still has a place.
+
+    Returns ("accepted", pairing), ("full", None) when the mentor's places were taken meanwhile
+    (the proposal is cancelled), or ("stale", None) when it was already answered or expired."""
+    claimed = await _update(
+        session,
+        update(Proposal)
+        .where(Proposal.id == proposal_id, Proposal.status == PENDING_MENTEE)
+        .values(status=ACCEPTED, mentee_answered_at=now),
+    )
+    if not claimed:
+        return "stale", None
+    proposal = await get_proposal(session, proposal_id)
+    assert proposal is not None
+    took_place = await _update(
+        session,
+        update(MentorProfile)
+        .where(
+            MentorProfile.guild_id == proposal.guild_id,
+            MentorProfile.user_id == proposal.mentor_id,
+            MentorProfile.active_count < MentorProfile.capacity,
+        )
+        .values(active_count=MentorProfile.active_count + 1),
+    )
+    if not took_place:
+        await _update(session, update(Proposal).where(Proposal.id == proposal_id).values(status=CANCELLED))
+        return "full", None
+    pairing = Pairing(
+        guild_id=proposal.guild_id,
+        proposal_id=proposal.id,
+        mentor_id=proposal.mentor_id,
+        mentee_id=proposal.mentee_id,
+        status=ACTIVE,
+        started_at=now,
+        checkins_sent=0,
+        next_checkin_at=now + timedelta(days=checkin_days[0]) if checkin_days else None,
+    )
+    session.add(pairing)
+    await session.flush()
+    return "accepted", pairing
+
+
+async def expire_due(session: AsyncSession, now: datetime) -> list[Proposal]:
+    """Claim every pending proposal past its time; returns the ones this call expired."""
+    due = (
+        await session.scalars(
+            select(Proposal).where(Proposal.status.in_(PENDING), Proposal.expires_at <= now).order_by(Proposal.id)
+        )
+    ).all()
+    claimed = []
+    for proposal in due:
+        if await _update(
+            session,
+            update(Proposal)
+            .where(Proposal.id == proposal.id, Proposal.status == proposal.status)
+            .values(status=EXPIRED),
+        ):
+            claimed.append(proposal)
+    return claimed
+
+
+async def awaiting_answer(session: AsyncSession, guild_id: int, user_id: int) -> list[Proposal]:
+    """Proposals waiting for this member's own answer (never ones waiting for the other person)."""
+    return list(
+        (
+            await session.scalars(
+                select(Proposal)
+                .where(
+                    Proposal.guild_id == guild_id,
+                    or_(
+                        and_(Proposal.mentor_id == user_id, Proposal.status == PENDING_MENTOR),
+                        and_(Proposal.mentee_id == user_id, Proposal.status == PENDING_MENTEE),
+                    ),
+                )
+                .order_by(Proposal.id)
+            )
+        ).all()
+    )
+
+
+async def pending_proposals(session: AsyncSession, guild_id: int) -> list[Proposal]:
+    return list(
+        (
+            await session.scalars(
+                select(Proposal)
+                .where(Proposal.guild_id == guild_id, Proposal.status.in_(PENDING))
+                .order_by(Proposal.id)
+            )
+        ).all()
+    )
+
+
+async def cancel_pending_for(session: AsyncSession, guild_id: int, user_id: int) -> list[Proposal]:
+    pending = (
+        await session.scalars(
+            select(Proposal).where(
+                Proposal.guild_id == guild_id,
+                Proposal.status.in_(PENDING),
+                or_(Proposal.mentor_id == user_id, Proposal.mentee_id == user_id),
+            )
+        )
+    ).all()
+    cancelled = []
+    for proposal in pending:
+        if await _update(
+            session,
+            update(Proposal).where(Proposal.id == proposal.id, Proposal.status.in_(PENDING)).values(status=CANCELLED),
+        ):
+            cancelled.append(proposal)
+    return cancelled
+
+
+async def cancel_between(session: AsyncSession, guild_id: int, first: int, second: int) -> list[Proposal]:
+    """Cancel pending proposals between two members, in either role."""
+    pending = (
+        await session.scalars(
+            select(Proposal).where(
+                Proposal.guild_id == guild_id,
+                Proposal.status.in_(PENDING),
+                or_(
+                    and_(Proposal.mentor_id == first, Proposal.mentee_id == second),
+                    and_(Proposal.mentor_id == second, Proposal.mentee_id == first),
+                ),
+            )
+        )
+    ).all()
+    return [
+        proposal
+        for proposal in pending
+        if await _update(
+            session,
+            update(Proposal).where(Proposal.id == proposal.id, Proposal.status.in_(PENDING)).values(status=CANCELLED),
+        )
+    ]
+
+
+# ---------------------------------------------------------------- pairings
+
+
+async def get_pairing(session: AsyncSession, pairing_id: int) -> Pairing | None:
+    return await session.scalar(
+        select(Pairing).where(Pairing.id == pairing_id).execution_options(populate_existing=True)
+    )
+
+
+async def set_thread(session: AsyncSession, pairing_id: int, thread_id: int) -> None:
+    await _update(session, update(Pairing).where(Pairing.id == pairing_id).values(thread_id=thread_id))
+
+
+async def pairings(
+    session: AsyncSession, guild_id: int, *, user_id: int | None = None, status: str | None = ACTIVE
+) -> list[Pairing]:
+    statement = select(Pairing).where(Pairing.guild_id == guild_id).order_by(Pairing.id)
+    if status is not None:
+        statement = statement.where(Pairing.status == status)
+    if user_id is not None:
+        statement = statement.where(or_(Pairing.mentor_id == user_id, Pairing.mentee_id == user_id))
+    return list((await session.scalars(statement)).all())
+
+
+async def end_pairing(
+    session: AsyncSession, pairing_id: int, *, ended_by: str, now: datetime, feedback: str | None = None
+) -> Pairing | None:
+    """active → ended, freeing the mentor's place; None if it had already ended."""
+    ended = await _update(
+        session,
+        update(Pairing)
+        .where(Pairing.id == pairing_id, Pairing.status == ACTIVE)
+        .values(status=ENDED, ended_at=now, ended_by=ended_by, feedback=feedback, next_checkin_at=None),
+    )
+    if not ended:
+        return None
+    pairing = await get_pairing(session, pairing_id)
+    assert pairing is not None
+    await _update(
+        session,
+        update(MentorProfile)
+        .where(
+            MentorProfile.guild_id == pairing.guild_id,
+            MentorProfile.user_id == pairing.mentor_id,
+            MentorProfile.active_count > 0,
+        )
+        .values(active_count=MentorProfile.active_count - 1),
+    )
+    return pairing
+
+
+async def claim_due_checkins(
+    session: AsyncSession, now: datetime, days_of: dict[int, tuple[int, ...]]
+) -> list[tuple[Pairing, int, list[MentorshipCheckin]]]:
+    """Claim each active pairing's due check-in (one per call, no bursts): (pairing, day, rows)."""
+    due = (
+        await session.scalars(
+            select(Pairing).where(Pairing.status == ACTIVE, Pairing.next_checkin_at <= now).order_by(Pairing.id)
+        )
+    ).all()
+    claimed = []
+    for pairing in due:
+        days = days_of.get(pairing.guild_id, ())
+        sent = pairing.checkins_sent
+        # Skip days that are already past (a bot that was down sends only the latest one).
+        while sent + 1 < len(days) and pairing.started_at + timedelta(days=days[sent + 1]) <= now:
+            sent += 1
+        following = pairing.started_at + timedelta(days=days[sent + 1]) if sent + 1 < len(days) else None
+        won = await _update(
+            session,
+            update(Pairing)
+            .where(Pairing.id == pairing.id, Pairing.checkins_sent == pairing.checkins_sent)
+            .values(checkins_sent=sent + 1, next_checkin_at=following),
+        )
+        if not won or sent >= len(days):
+            continue
+        rows = [
+            MentorshipCheckin(pairing_id=pairing.id, user_id=user, day=days[sent], sent_at=now)
+            for user in (pairing.mentor_id, pairing.mentee_id)
+        ]
+        session.add_all(rows)
+        await session.flush()
+        claimed.append((pairing, days[sent], rows))
+    return claimed
+
+
+async def rate_checkin(
+    session: AsyncSession, checkin_id: int, user_id: int, rating: int, now: datetime
+) -> MentorshipCheckin | None:
+    """Record a rating once; None if it was already given or isn't this member's."""
+    rated = await _update(
+        session,
+        update(MentorshipCheckin)
+        .where(
+            MentorshipCheckin.id == checkin_id, MentorshipCheckin.user_id == user_id, MentorshipCheckin.rating.is_(None)
+        )
+        .values(rating=rating, answered_at=now),
+    )
+    if not rated:
+        return None
+    return await session.get(MentorshipCheckin, checkin_id)
+
+
+# ---------------------------------------------------------------- schedules
+
+
+async def set_schedule(session: AsyncSession, guild_id: int, every_days: int, first_at: datetime) -> None:
+    schedule = await session.get(MentorshipSchedule, guild_id)
+    if schedule is None:
+        session.add(
+            MentorshipSchedule(guild_id=guild_id, every_days=every_days, next_round_at=first_at, updated_at=first_at)
+        )
+    else:
+        schedule.every_days, schedule.next_round_at, schedule.updated_at = every_days, first_at, first_at
+    await session.flush()
+
+
+async def drop_schedule(session: AsyncSession, guild_id: int) -> bool:
+    result = await session.execute(delete(MentorshipSchedule).where(MentorshipSchedule.guild_id == guild_id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def claim_due_rounds(session: AsyncSession, now: datetime, advance: Any) -> list[int]:
+    """Guild ids whose scheduled round this call claimed (by moving `next_round_at` on)."""
+    due = (await session.scalars(select(MentorshipSchedule).where(MentorshipSchedule.next_round_at <= now))).all()
+    claimed = []
+    for schedule in due:
+        following = advance(schedule.next_round_at, schedule.every_days, now)
+        if await _update(
+            session,
+            update(MentorshipSchedule)
+            .where(
+                MentorshipSchedule.guild_id == schedule.guild_id,
+                MentorshipSchedule.next_round_at == schedule.next_round_at,
+            )
+            .values(next_round_at=following, last_round_at=now),
+        ):
+            claimed.append(schedule.guild_id)
+    return claimed
+
+
+# ---------------------------------------------------------------- stats
+
+
+async def funnel(session: AsyncSession, guild_id: int) -> dict[str, Any]:
+    async def count(model: Any, *where: Any) -> int:
+        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+    ratings = dict(
+        (
+            await session.execute(
+                select(MentorshipCheckin.rating, func.count())
+                .join(Pairing, Pairing.id == MentorshipCheckin.pairing_id)
+                .where(Pairing.guild_id == guild_id, MentorshipCheckin.rating.is_not(None))
+                .group_by(MentorshipCheckin.rating)
+            )
+        ).all()
+    )
+    return {
+        "offers": await count(MentorProfile, MentorProfile.guild_id == guild_id),
+        "requests": await count(MenteeProfile, MenteeProfile.guild_id == guild_id),
+        "proposals": await count(Proposal, Proposal.guild_id == guild_id),
+        "accepted": await count(Pairing, Pairing.guild_id == guild_id),
+        "active": await count(Pairing, Pairing.guild_id == guild_id, Pairing.status == ACTIVE),
+        "ended": await count(Pairing, Pairing.guild_id == guild_id, Pairing.status == ENDED),
+        "pending": await count(Proposal, Proposal.guild_id == guild_id, Proposal.status.in_(PENDING)),
+        "ratings": {int(k): int(v) for k, v in ratings.items()},
+    }

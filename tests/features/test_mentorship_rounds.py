@@ -1,0 +1,234 @@
+"""Pairing rounds and consent: proposals to the mentor first, then the mentee, then a pair thread."""
+
+from __future__ import annotations
+
+import discord
+import pytest
+from simcord import assert_error, assert_responded
+
+from cogs.mentorship import rules
+from core.errors import FeatureNotConfigured
+from storage.models.mentorship import ACCEPTED, DECLINED, EXPIRED, PENDING_MENTEE, PENDING_MENTOR
+from tests.conftest import World
+from tests.features.test_mentorship_support import (
+    DAY,
+    accept_as_mentor,
+    button,
+    dms,
+    last_dm,
+    matched,
+    mentors,
+    offer,
+    opted_in_pair,
+    pairings,
+    proposals,
+    request,
+    run_round,
+)
+
+
+async def test_dry_run_shows_pairs_and_changes_nothing(world: World) -> None:
+    """A dry run lists the pair, score and reason to the moderator only; no proposal, no DM."""
+    await opted_in_pair(world)
+    result = await world.mod.slash(world.general, "pairing run", dry_run=True)
+    assert_responded(result, ephemeral=True)
+    text = result.response.embeds[0].description
+    assert "Dry run: I would propose 1 pair" in text
+    assert f"<@{world.alice.id}> → <@{world.bob.id}> · score" in text
+    assert "career" in text.lower()
+    assert await proposals(world) == []
+    assert dms(world.alice) == [] and dms(world.bob) == []
+
+
+async def test_round_asks_the_mentor_first_with_the_reason(world: World) -> None:
+    """A round creates one proposal and DMs only the mentor, with the reason and Accept/Decline buttons."""
+    await opted_in_pair(world)
+    result = await run_round(world)
+    assert "1 proposal sent" in result.response.embeds[0].description
+    (proposal,) = await proposals(world)
+    assert (proposal.mentor_id, proposal.mentee_id, proposal.status) == (world.alice.id, world.bob.id, PENDING_MENTOR)
+    assert proposal.reason and proposal.score > 0
+    dm = last_dm(world.alice)
+    assert "looking for a mentor" in dm.content and proposal.reason in dm.content
+    assert button(dm, ":accept") == f"mentor:proposal:{proposal.id}:accept"
+    assert dms(world.bob) == []
+    assert world.modlog.history()[-1].embeds[0].title == "Pairing round"
+
+
+async def test_mutual_accept_opens_a_private_thread_with_reason_and_three_starters(world: World) -> None:
+    """Mentor accepts, then mentee accepts: a private thread with both, the reason and 3 starters."""
+    await opted_in_pair(world)
+    await run_round(world)
+    await accept_as_mentor(world, world.alice)
+    (proposal,) = await proposals(world)
+    assert proposal.status == PENDING_MENTEE
+    assert "would like to be your mentor" in last_dm(world.bob).content
+    dm = last_dm(world.bob)
+    await world.bob.user.click(dm, custom_id=button(dm, ":accept"))
+    (proposal,) = await proposals(world)
+    assert proposal.status == ACCEPTED
+    (pairing,) = await pairings(world)
+    (thread,) = world.mentorship.threads
+    assert pairing.thread_id == thread.id
+    dthread = world.bot.get_channel(thread.id)
+    assert dthread.type is discord.ChannelType.private_thread
+    members = {m.id for m in await dthread.fetch_members()}
+    assert {world.alice.id, world.bob.id} <= members
+    welcome = thread.history(viewer=world.bob)[-1].content
+    assert proposal.reason in welcome
+    assert all(f"{n}. " in welcome for n in (1, 2, 3)) and "4. " not in welcome
+    assert (await mentors(world))[0].active_count == 1
+
+
+async def test_decline_is_never_revealed_and_never_proposed_again(world: World) -> None:
+    """The mentor declines: the mentee hears nothing, and the next round doesn't propose them again."""
+    await opted_in_pair(world)
+    await run_round(world)
+    dm = last_dm(world.alice)
+    result = await world.alice.user.click(dm, custom_id=button(dm, ":decline"))
+    assert result.acknowledged
+    assert "won't be told" in last_dm(world.alice).content
+    (proposal,) = await proposals(world)
+    assert (proposal.status, proposal.declined_by) == (DECLINED, "mentor")
+    assert dms(world.bob) == []
+    again = await run_round(world)
+    assert "0 proposals sent" in again.response.embeds[0].description
+    assert len(await proposals(world)) == 1
+
+
+async def test_mentee_decline_is_not_revealed_to_the_mentor(world: World) -> None:
+    """The mentee declines after the mentor accepted: the mentor gets no message about it."""
+    await opted_in_pair(world)
+    await run_round(world)
+    await accept_as_mentor(world, world.alice)
+    before = len(dms(world.alice))
+    dm = last_dm(world.bob)
+    await world.bob.user.click(dm, custom_id=button(dm, ":decline"))
+    (proposal,) = await proposals(world)
+    assert (proposal.status, proposal.declined_by) == (DECLINED, "mentee")
+    assert len(dms(world.alice)) == before
+    assert await pairings(world) == []
+
+
+async def test_closed_dms_fall_back_to_a_private_thread(world: World) -> None:
+    """When the mentor's DMs are closed, the proposal arrives in a private thread with only them."""
+    await opted_in_pair(world)
+    world.env.inject_error("POST", "/users/@me/channels", status=403, code=50007)
+    await run_round(world)
+    assert dms(world.alice) == []
+    (thread,) = world.mentorship.threads
+    message = thread.history(viewer=world.alice)[-1]
+    assert "looking for a mentor" in message.content
+    members = {m.id for m in await world.bot.get_channel(thread.id).fetch_members()}
+    assert world.alice.id in members and world.bob.id not in members
+    await world.alice.click(message, custom_id=button(message, ":accept"))
+    (proposal,) = await proposals(world)
+    assert proposal.status == PENDING_MENTEE
+    assert proposal.mentor_channel_id == thread.id
+
+
+async def test_refused_dm_message_also_falls_back_to_a_private_thread(world: World) -> None:
+    """If Discord refuses the DM message itself (50007), the proposal still reaches the mentor privately."""
+    await opted_in_pair(world)
+    world.env.inject_error("POST", "/channels/*/messages", status=403, code=50007)
+    await run_round(world)
+    (thread,) = world.mentorship.threads
+    assert "looking for a mentor" in thread.history(viewer=world.alice)[-1].content
+    (proposal,) = await proposals(world)
+    assert proposal.mentor_channel_id == thread.id
+
+
+async def test_round_needs_the_mentorship_channel(bare_world: World) -> None:
+    """Without a mentorship channel a round is refused with the setup step, and nobody is proposed."""
+    await opted_in_pair(bare_world)
+    result = await run_round(bare_world)
+    assert "`/setup channels mentorship:`" in result.response.content
+    assert_error(bare_world.env, FeatureNotConfigured)
+    assert await proposals(bare_world) == []
+    assert dms(bare_world.alice) == []
+
+
+async def test_unanswered_proposal_expires_after_three_days(world: World) -> None:
+    """After 3 days without an answer the proposal lapses (once) and the mentee is back in the pool."""
+    await opted_in_pair(world)
+    await run_round(world)
+    await world.env.advance_time(3 * DAY - 60)
+    await world.bot.run_due_jobs()
+    assert (await proposals(world))[0].status == PENDING_MENTOR
+    await world.env.advance_time(120)
+    results = await world.bot.run_due_jobs()
+    assert results["mentorship"]["expired"] == 1
+    assert (await proposals(world))[0].status == EXPIRED
+    assert "lapsed" in last_dm(world.alice).content
+    assert (await world.bot.run_due_jobs())["mentorship"]["expired"] == 0
+    await offer(world, world.mod)  # a new mentor: the mentee is in the pool again
+    await run_round(world)
+    assert [(p.mentor_id, p.mentee_id) for p in await proposals(world)][-1] == (world.mod.id, world.bob.id)
+
+
+async def test_buttons_work_after_a_restart(world: World) -> None:
+    """The Accept button of a proposal sent before a restart still works afterwards."""
+    await opted_in_pair(world)
+    await run_round(world)
+    dm = last_dm(world.alice)
+    await world.restart()
+    result = await world.alice.user.click(dm, custom_id=button(dm, ":accept"))
+    assert result.acknowledged
+    assert (await proposals(world))[0].status == PENDING_MENTEE
+
+
+async def test_members_who_have_not_opted_in_are_never_proposed(world: World) -> None:
+    """Only opted-in members are in a round; someone with no request is never messaged."""
+    await offer(world, world.alice)
+    result = await run_round(world)
+    assert "0 proposals sent" in result.response.embeds[0].description
+    assert dms(world.alice) == [] and dms(world.bob) == []
+
+
+async def test_scheduled_rounds_run_once_when_due(world: World) -> None:
+    """/pairing auto every_days stores the next round; the due job runs it once, then schedules the next."""
+    await opted_in_pair(world)
+    result = await world.mod.slash(world.general, "pairing auto every_days", days=7)
+    assert_responded(result, contains="every 7 days", ephemeral=True)
+    await world.env.advance_time(7 * DAY + 60)
+    first = await world.bot.run_due_jobs()
+    second = await world.bot.run_due_jobs()
+    assert (first["mentorship"]["rounds"], second["mentorship"]["rounds"]) == (1, 0)
+    assert len(await proposals(world)) == 1
+    assert world.modlog.history()[-1].embeds[0].title == "Scheduled pairing round"
+    off = await world.mod.slash(world.general, "pairing auto off")
+    assert_responded(off, contains="off", ephemeral=True)
+
+
+async def test_mentee_with_a_pairing_is_not_proposed_again(world: World) -> None:
+    """Once matched, a mentee isn't in the next round even if another mentor has room."""
+    await matched(world)
+    await offer(world, world.mod)
+    await run_round(world)
+    assert len(await proposals(world)) == 1
+
+
+async def test_request_with_similar_heritage_preference_is_saved(world: World) -> None:
+    """The heritage preference and timezone window are stored as chosen."""
+    await request(world, world.bob, heritage_preference="similar", max_timezone_gap=3, heritages="Filipino, Irish")
+    from tests.features.test_mentorship_support import mentees
+
+    (profile,) = await mentees(world)
+    assert (profile.heritage_preference, profile.max_timezone_gap_hours, profile.heritages) == (
+        "similar",
+        3,
+        "Filipino, Irish",
+    )
+
+
+async def test_large_pools_are_matched_in_a_worker_process(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the inline limit the engine runs off the event loop, with the same result."""
+    monkeypatch.setattr(rules, "INLINE_MATCH_LIMIT", 0)
+    await opted_in_pair(world)
+    cog = world.bot.get_cog("Mentorship")
+    try:
+        result = await world.mod.slash(world.general, "pairing run", dry_run=True)
+        assert cog.rounds._executor is not None
+    finally:
+        cog.rounds.close()
+    assert f"<@{world.alice.id}> → <@{world.bob.id}> · score" in result.response.embeds[0].description
