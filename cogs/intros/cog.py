@@ -53,10 +53,8 @@ class Intros(commands.Cog, name="Introductions"):
 
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
-        self.view_menu = app_commands.ContextMenu(
-            name="View intro",
-            callback=self.view_intro_menu,
-            guild_only=True,
+        self.view_menu = app_commands.guild_only()(
+            app_commands.ContextMenu(name="View intro", callback=self.view_intro_menu)
         )
 
     async def cog_load(self) -> None:
