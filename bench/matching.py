@@ -1,0 +1,215 @@
+"""Benchmark of the matching engine on generated populations (seeded).
+
+    python bench/matching.py                  # 1k x 200, 10k x 2k, 50k x 10k
+    python bench/matching.py --sizes 1k,10k   # the quick ones
+
+Each size runs in a fresh child process so that its peak memory (VmHWM) is its own. Prints, per size:
+time (candidate building, solve, certification, total), peak memory, total score, pairs, matched
+share, whether the optimum was certified, and for 1k and 10k the greedy-by-best-score total.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cogs.mentorship import matching_engine as engine  # noqa: E402
+from cogs.mentorship.matching import (  # noqa: E402
+    MenteeProfile,
+    MentorProfile,
+    Objective,
+    Weights,
+    _encode,
+    _offset_minutes,
+    match,
+)
+from config.content import default_themes  # noqa: E402
+
+SIZES = {"1k": (1_000, 200), "10k": (10_000, 2_000), "50k": (50_000, 10_000)}
+AT = datetime(2026, 3, 20, 18, 0, tzinfo=UTC)  # between the US and EU DST changes
+TIMEZONES = [
+    "America/Los_Angeles", "America/New_York", "America/Chicago", "America/Denver", "America/Toronto",
+    "America/Vancouver", "America/Sao_Paulo", "America/Mexico_City", "Pacific/Honolulu", "Europe/London",
+    "Europe/Paris", "Europe/Berlin", "Europe/Amsterdam", "Europe/Madrid", "Europe/Stockholm", "Africa/Johannesburg",
+    "Asia/Dubai", "Asia/Kolkata", "Asia/Kathmandu", "Asia/Bangkok", "Asia/Ho_Chi_Minh", "Asia/Singapore",
+    "Asia/Manila", "Asia/Hong_Kong", "Asia/Shanghai", "Asia/Seoul", "Asia/Tokyo", "Australia/Perth",
+    "Australia/Sydney", "Pacific/Auckland",
+]  # fmt: skip
+HERITAGES = [
+    "filipino", "japanese", "chinese", "korean", "vietnamese", "indian", "irish", "english", "scottish", "german",
+    "mexican", "thai", "malaysian", "indonesian", "pakistani", "bangladeshi", "sri lankan", "nepali", "taiwanese",
+    "hong konger", "italian", "french", "dutch", "nigerian", "ghanaian", "jamaican", "puerto rican", "polish",
+    "swedish", "norwegian", "cambodian", "lao", "hmong", "burmese", "mongolian", "tibetan", "persian", "lebanese",
+    "samoan", "native hawaiian",
+]  # fmt: skip
+LANGUAGES = [
+    "english", "tagalog", "japanese", "mandarin", "cantonese", "korean", "vietnamese", "hindi", "spanish", "french",
+    "german", "thai", "malay", "indonesian", "urdu", "bengali", "tamil", "punjabi", "dutch", "portuguese",
+]  # fmt: skip
+
+
+def skewed(count: int, power: float = 1.1) -> np.ndarray:
+    weights = 1.0 / np.arange(1, count + 1) ** power
+    return weights / weights.sum()
+
+
+def population(mentees: int, mentors: int, seed: int = 7) -> tuple[list, list, list[tuple[int, int]]]:
+    rng = np.random.default_rng(seed)
+    themes = [theme.key for theme in default_themes()]
+    p_theme, p_her, p_tz = skewed(len(themes), 0.6), skewed(len(HERITAGES)), skewed(len(TIMEZONES), 0.8)
+    p_lang = skewed(len(LANGUAGES) - 1)
+
+    def pick(pool: list[str], p: np.ndarray, low: int, high: int) -> frozenset[str]:
+        k = int(rng.integers(low, high + 1))
+        return frozenset(pool[i] for i in rng.choice(len(pool), size=k, replace=False, p=p)) if k else frozenset()
+
+    def languages() -> frozenset[str]:
+        tags = pick(LANGUAGES[1:], p_lang, 0, 2)
+        return tags | {"english"} if rng.random() < 0.85 or not tags else tags
+
+    mentee_list = [
+        MenteeProfile(
+            id=i + 1,
+            themes=pick(themes, p_theme, 1, 3),
+            heritages=pick(HERITAGES, p_her, 1, 3),
+            languages=languages(),
+            timezone=TIMEZONES[int(rng.choice(len(TIMEZONES), p=p_tz))],
+            heritage_preference="similar" if rng.random() < 0.4 else "any",
+            max_timezone_gap_hours=None if rng.random() < 0.5 else int(rng.choice([3, 4, 6, 8, 12])),
+        )
+        for i in range(mentees)
+    ]
+    mentor_list = []
+    for j in range(mentors):
+        offered = pick(themes, p_theme, 2, 6)
+        rest = [t for t in themes if t not in offered]
+        not_covered = frozenset(rng.choice(rest, size=int(rng.integers(0, 3)), replace=False).tolist())
+        mentor_list.append(
+            MentorProfile(
+                id=j + 1 if j % 100 == 0 else 1_000_000 + j,  # 1 % are also mentees (self is never paired)
+                themes=offered,
+                not_covered=not_covered,
+                heritages=pick(HERITAGES, p_her, 1, 3),
+                languages=languages(),
+                timezone=TIMEZONES[int(rng.choice(len(TIMEZONES), p=p_tz))],
+                capacity=int(rng.integers(1, 6)),
+            )
+        )
+    exclusions = [
+        (mentor_list[int(rng.integers(mentors))].id, mentee_list[int(rng.integers(mentees))].id)
+        for _ in range(mentees // 2)
+    ]
+    return mentee_list, mentor_list, exclusions
+
+
+def greedy_total(mentees: list, mentors: list, exclusions: list[tuple[int, int]]) -> tuple[int, int, float]:
+    """Greedy by best score first over every eligible pair: (total, pairs, seconds)."""
+    started = time.perf_counter()
+    mentees = sorted(mentees, key=lambda p: p.id)
+    mentors = sorted((p for p in mentors if p.capacity > 0), key=lambda p: p.id)
+    offsets = {name: _offset_minutes(name, AT) for name in {p.timezone for p in (*mentees, *mentors)}}
+    pop = _encode(mentees, mentors, offsets, exclusions, Weights())
+    found_scores, found_rows, found_cols = [], [], []
+    for rows in engine.row_blocks(np.arange(pop.n), pop.m):
+        score = engine.score_block(pop, rows, pop.mentors)
+        r, c = np.nonzero(score >= 0)
+        found_scores.append(score[r, c])
+        found_rows.append(rows[r].astype(np.int32))
+        found_cols.append(c.astype(np.int32))
+    scores, rows, cols = (np.concatenate(x) for x in (found_scores, found_rows, found_cols))
+    order = np.lexsort((cols, rows, -scores.astype(np.int32)))
+    left = pop.capacity.copy().tolist()
+    taken = [False] * pop.n
+    total = pairs = 0
+    for score, row, col in zip(scores[order].tolist(), rows[order].tolist(), cols[order].tolist(), strict=True):
+        if not taken[row] and left[col] > 0:
+            taken[row] = True
+            left[col] -= 1
+            total += score
+            pairs += 1
+            if pairs == pop.n:
+                break
+    return total, pairs, time.perf_counter() - started
+
+
+def memory_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def child(size: str, objective: str) -> None:
+    mentees, mentors, exclusions = population(*SIZES[size])
+    rss_before = memory_kib("VmRSS")
+    result = match(mentees, mentors, at=AT, exclusions=exclusions, objective=Objective(objective))
+    report = {
+        "size": size,
+        "objective": objective,
+        "mentees": len(mentees),
+        "mentors": len(mentors),
+        "slots": sum(p.capacity for p in mentors),
+        "rss_before_mib": rss_before / 1024,
+        "peak_rss_mib": memory_kib("VmHWM") / 1024,
+        "total_score": result.total_score,
+        "pairs": len(result.pairs),
+        "matched_share": len(result.pairs) / len(mentees),
+        "certified": result.certified_optimal,
+        **result.stats,
+    }
+    if size in ("1k", "10k") and objective == Objective.BEST_TOTAL:
+        total, pairs, seconds = greedy_total(mentees, mentors, exclusions)
+        report.update(greedy_total=total, greedy_pairs=pairs, greedy_s=seconds)
+    print(json.dumps(report))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1k,10k,50k", help="comma-separated, from: " + ", ".join(SIZES))
+    parser.add_argument("--objective", default="best_total", choices=[o.value for o in Objective])
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.objective)
+        return
+    print(f"matching benchmark, {os.cpu_count()} cores, objective {args.objective}, round time {AT.isoformat()}")
+    for size in args.sizes.split(","):
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", size, "--objective", args.objective],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        r = json.loads(out.strip().splitlines()[-1])
+        print(
+            f"\n{size}: {r['mentees']:,} mentees x {r['mentors']:,} mentors ({r['slots']:,} slots)\n"
+            f"  time        {r['total_s']:.2f} s wall, {r['total_cpu_s']:.2f} s CPU  "
+            f"(candidates {r['candidates_s']:.2f} s, solve {r['solve_s']:.2f} s, "
+            f"certification {r['certify_s']:.2f} s; {r['rounds']:.0f} round(s), "
+            f"{r['candidate_edges']:,.0f} candidate edges, {r['edges_added']:,.0f} added, "
+            f"{r['pairs_priced']:,.0f} pairs priced)\n"
+            f"  memory      peak RSS {r['peak_rss_mib']:.0f} MiB (population alone {r['rss_before_mib']:.0f} MiB)\n"
+            f"  result      total {r['total_score']:,}, {r['pairs']:,} pairs, "
+            f"{r['matched_share']:.1%} of mentees matched, certified optimal: {r['certified']}"
+        )
+        if "greedy_total" in r:
+            below = 1 - r["greedy_total"] / r["total_score"]
+            print(
+                f"  greedy      total {r['greedy_total']:,} ({below:.2%} below optimal), "
+                f"{r['greedy_pairs']:,} pairs, {r['greedy_s']:.2f} s"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,476 @@
+"""The vectorised half of the matching engine: scores in blocks, candidates, min-cost flow and the
+optimality certificate. Pure: no discord, no database. `matching.py` is the public face; this module
+works on integer arrays and never imports it (it is imported by it).
+
+The problem is a maximum-weight bipartite b-matching: mentees (capacity 1) on one side, mentors
+(their remaining capacity) on the other, an edge for every eligible pair. Its linear programme
+
+    max  sum w_ij x_ij   s.t.  sum_j x_ij <= 1 (each mentee),  sum_i x_ij <= c_j (each mentor),  x >= 0
+
+is totally unimodular, so an integral optimum exists and the dual
+
+    min  sum u_i + sum c_j v_j   s.t.  u_i + v_j >= w_ij (every eligible pair),  u, v >= 0
+
+certifies it: integral x and feasible (u, v) with equal objectives are both optimal (weak duality).
+We solve on a sparse candidate graph, read (u, v) off the residual graph's shortest-path potentials,
+check u_i + v_j >= w_ij over every eligible pair (pricing, in blocks, skipping rows and columns whose
+candidate bound already proves it), add any violating pair and re-solve until none is left.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+DAY_MINUTES = 1440
+HALF_DAY_MINUTES = 720
+BLOCK_CELLS = 1 << 16  # pairs scored at once: temporaries stay in cache (measured 2x faster than 4M)
+INELIGIBLE = -1
+
+
+def fraction_points(weight: int, shared: int, total: int) -> int:
+    """`weight` scaled by shared/total, rounded half up, in integers (0 when total is 0)."""
+    if total <= 0:
+        return 0
+    return (2 * weight * shared + total) // (2 * total)
+
+
+def timezone_points(weight: int, gap_minutes: int) -> int:
+    """Full `weight` at 0 minutes apart, falling linearly to 0 at 12 hours, rounded half up."""
+    closeness = max(0, HALF_DAY_MINUTES - gap_minutes)
+    return (2 * weight * closeness + HALF_DAY_MINUTES) // (2 * HALF_DAY_MINUTES)
+
+
+def circular_gap(a_minutes: int, b_minutes: int) -> int:
+    """Minutes between two UTC offsets on the 24-hour clock (at most 12 hours)."""
+    gap = abs(a_minutes - b_minutes) % DAY_MINUTES
+    return min(gap, DAY_MINUTES - gap)
+
+
+def bitsets(sets: list[frozenset[str]], vocab: dict[str, int]) -> np.ndarray:
+    """Rows of tag sets as bit words, shape (words, rows); tags outside `vocab` are dropped. One word of
+    the smallest unsigned type that holds the vocabulary (less memory traffic), else 64-bit words."""
+    values = [sum(1 << vocab[tag] for tag in tags if tag in vocab) for tags in sets]
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if len(vocab) <= 8 * np.dtype(dtype).itemsize:
+            return np.array(values, dtype=dtype).reshape(1, -1)
+    words = (len(vocab) + 63) // 64
+    out = np.zeros((words, len(sets)), dtype=np.uint64)
+    mask = (1 << 64) - 1
+    for word in range(words):
+        out[word] = np.array([(value >> (64 * word)) & mask for value in values], dtype=np.uint64)
+    return out
+
+
+def fraction_table(weight: int, largest: int) -> tuple[np.ndarray, int]:
+    """Flat lookup of fraction_points(weight, shared, total), indexed total * stride + shared."""
+    stride = largest + 1
+    table = np.array(
+        [fraction_points(weight, shared, total) for total in range(stride) for shared in range(stride)],
+        dtype=np.int16,
+    )
+    return table, stride
+
+
+@dataclass(slots=True)
+class Side:
+    """One side's columns for block scoring (mentors, or a gathered subset of them)."""
+
+    themes: np.ndarray  # (words, m) uint64: offered and covered
+    heritages: np.ndarray
+    languages: np.ndarray
+    offsets: np.ndarray  # (m,) int16 minutes
+    position: np.ndarray | None = None  # mentor index -> column here (-1 absent); None: identity
+
+    @property
+    def size(self) -> int:
+        return int(self.offsets.shape[0])
+
+    def gather(self, columns: np.ndarray) -> Side:
+        position = np.full(self.size, -1, dtype=np.int64)
+        position[columns] = np.arange(columns.size)
+        return Side(
+            self.themes[:, columns],
+            self.heritages[:, columns],
+            self.languages[:, columns],
+            self.offsets[columns],
+            position,
+        )
+
+
+@dataclass(slots=True)
+class Population:
+    """Everything block scoring needs, as arrays. Mentees are rows, mentors columns (both sorted by id)."""
+
+    themes: np.ndarray  # (words, n) uint64: wanted
+    theme_count: np.ndarray  # (n,) int32
+    heritages: np.ndarray
+    heritage_count: np.ndarray
+    similar: np.ndarray  # (n,) bool: prefers similar heritage and listed at least one
+    languages: np.ndarray
+    language_count: np.ndarray
+    offsets: np.ndarray  # (n,) int16 minutes
+    window: np.ndarray  # (n,) int16 minutes (DAY_MINUTES when any gap is fine)
+    mentors: Side
+    capacity: np.ndarray  # (m,) int64, all > 0
+    excluded_ptr: np.ndarray  # CSR by mentee row: forbidden mentor columns (exclusions and self)
+    excluded_cols: np.ndarray
+    theme_table: np.ndarray
+    theme_stride: int
+    heritage_table: np.ndarray
+    heritage_stride: int
+    language_table: np.ndarray
+    language_stride: int
+    timezone_table: np.ndarray  # (721,) int16
+    heritage_any: int  # points when the mentee's preference is "any"
+    excluded_keys: np.ndarray  # sorted row * m + col of the forbidden pairs
+
+    @property
+    def n(self) -> int:
+        return int(self.offsets.shape[0])
+
+    @property
+    def m(self) -> int:
+        return self.mentors.size
+
+
+def _shared(rows_bits: np.ndarray, cols_bits: np.ndarray) -> np.ndarray:
+    """Tags in common, every row against every column: (rows, cols) counts."""
+    out = np.bitwise_count(rows_bits[0][:, None] & cols_bits[0][None, :])
+    if rows_bits.shape[0] > 1:
+        out = out.astype(np.uint16)
+    for word in range(1, rows_bits.shape[0]):
+        out += np.bitwise_count(rows_bits[word][:, None] & cols_bits[word][None, :])
+    return out
+
+
+def _shared_pairs(rows_bits: np.ndarray, cols_bits: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Tags in common for each (row, col) pair: 1-D counts."""
+    out = np.bitwise_count(rows_bits[0][rows] & cols_bits[0][cols])
+    if rows_bits.shape[0] > 1:
+        out = out.astype(np.uint16)
+    for word in range(1, rows_bits.shape[0]):
+        out += np.bitwise_count(rows_bits[word][rows] & cols_bits[word][cols])
+    return out
+
+
+def score_pairs(pop: Population, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """`score_block` for a list of (mentee row, mentor column) pairs: 1-D int16, INELIGIBLE where forbidden."""
+    side = pop.mentors
+    shared_themes = _shared_pairs(pop.themes, side.themes, rows, cols)
+    eligible = shared_themes > 0
+    score = np.take(pop.theme_table, pop.theme_count[rows] * pop.theme_stride + shared_themes)
+    distance = np.abs(pop.offsets[rows] - side.offsets[cols])
+    gap = np.minimum(distance, np.abs(DAY_MINUTES - distance))
+    eligible &= gap <= pop.window[rows]
+    score += np.take(pop.timezone_table, gap)
+    languages = _shared_pairs(pop.languages, side.languages, rows, cols)
+    score += np.take(pop.language_table, pop.language_count[rows] * pop.language_stride + languages)
+    heritages = _shared_pairs(pop.heritages, side.heritages, rows, cols)
+    heritage = np.take(pop.heritage_table, pop.heritage_count[rows] * pop.heritage_stride + heritages)
+    score += np.where(pop.similar[rows], heritage, np.int16(pop.heritage_any))
+    eligible &= ~np.isin(rows.astype(np.int64) * pop.m + cols, pop.excluded_keys)
+    score[~eligible] = INELIGIBLE
+    return score
+
+
+def score_block(pop: Population, rows: np.ndarray, side: Side) -> np.ndarray:
+    """Scores of mentee `rows` against every column of `side`, int16, INELIGIBLE (-1) where a hard rule
+    (no shared covered theme, timezone window, exclusion, self) forbids the pair."""
+    themes = pop.themes[:, rows]
+    shared_themes = _shared(themes, side.themes)
+    eligible = shared_themes > 0
+    score = np.take(pop.theme_table, (pop.theme_count[rows] * pop.theme_stride)[:, None] + shared_themes)
+
+    distance = np.abs(pop.offsets[rows][:, None] - side.offsets[None, :])
+    gap = np.minimum(distance, np.abs(DAY_MINUTES - distance))
+    eligible &= gap <= pop.window[rows][:, None]
+    score += np.take(pop.timezone_table, gap)
+
+    languages = _shared(pop.languages[:, rows], side.languages)
+    score += np.take(pop.language_table, (pop.language_count[rows] * pop.language_stride)[:, None] + languages)
+
+    similar = pop.similar[rows]
+    if similar.any():
+        heritages = _shared(pop.heritages[:, rows], side.heritages)
+        heritage = np.take(pop.heritage_table, (pop.heritage_count[rows] * pop.heritage_stride)[:, None] + heritages)
+        heritage[~similar] = pop.heritage_any
+        score += heritage
+    else:
+        score += np.int16(pop.heritage_any)
+
+    score[~eligible] = INELIGIBLE
+    starts, ends = pop.excluded_ptr[rows], pop.excluded_ptr[rows + 1]
+    lengths = ends - starts
+    if lengths.any():
+        which = np.repeat(np.arange(rows.size), lengths)
+        offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        cols = pop.excluded_cols[np.repeat(starts, lengths) + offsets]
+        if side.position is not None:
+            cols = side.position[cols]
+            keep = cols >= 0
+            which, cols = which[keep], cols[keep]
+        score[which, cols] = INELIGIBLE
+    return score
+
+
+def row_blocks(rows: np.ndarray, columns: int) -> list[np.ndarray]:
+    size = max(1, BLOCK_CELLS // max(1, columns))
+    return [rows[start : start + size] for start in range(0, rows.size, size)]
+
+
+@dataclass(slots=True)
+class Candidates:
+    rows: np.ndarray  # (E,) int64, sorted by (row, col), unique
+    cols: np.ndarray
+    scores: np.ndarray
+    row_bound: np.ndarray  # (n,) best score of a pair outside the row's top K (-1: none outside)
+    col_bound: np.ndarray  # (m,) same for a column's top L
+
+
+def build_candidates(pop: Population, per_mentee: int, per_mentor: int) -> Candidates:
+    """Each mentee's top `per_mentee` eligible mentors and each mentor's top `per_mentor` eligible mentees,
+    scoring every pair once, block by block."""
+    n, m = pop.n, pop.m
+    found_rows: list[np.ndarray] = []
+    found_cols: list[np.ndarray] = []
+    found_scores: list[np.ndarray] = []
+    row_bound = np.full(n, INELIGIBLE, dtype=np.int16)
+    col_eligible = np.zeros(m, dtype=np.int64)
+    col_rows = np.full((m, per_mentor), -1, dtype=np.int64)  # each column's best rows so far, best first
+    col_scores = np.full((m, per_mentor), INELIGIBLE, dtype=np.int16)
+    col_floor = np.full(m, INELIGIBLE, dtype=np.int16)  # the worst score kept: only better ones get in
+    pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    pending_size = 0
+    for rows in row_blocks(np.arange(n), m):
+        score = score_block(pop, rows, pop.mentors)
+        eligible = score >= 0
+        count = eligible.sum(axis=1)
+        col_eligible += eligible.sum(axis=0)
+        top, top_scores = _top(score, per_mentee)
+        over = count > per_mentee
+        row_bound[rows[over]] = top_scores[over].min(axis=1)
+        keep = top_scores >= 0
+        found_rows.append(np.broadcast_to(rows[:, None], top.shape)[keep])
+        found_cols.append(top[keep])
+        found_scores.append(top_scores[keep])
+        r, c = np.nonzero(score > col_floor)
+        if r.size:
+            pending.append((rows[r], c, score[r, c]))
+            pending_size += r.size
+        if pending_size > 2 * col_scores.size:  # merge in batches: the floor rises, fewer pass
+            _merge_columns(
+                col_rows, col_scores, col_floor, *(np.concatenate(part) for part in zip(*pending, strict=True))
+            )
+            pending, pending_size = [], 0
+    if pending:
+        _merge_columns(col_rows, col_scores, col_floor, *(np.concatenate(part) for part in zip(*pending, strict=True)))
+    col_bound = np.full(m, INELIGIBLE, dtype=np.int16)
+    over = col_eligible > per_mentor
+    col_bound[over] = col_floor[over]
+    keep = col_scores >= 0
+    found_rows.append(col_rows[keep])
+    found_cols.append(np.broadcast_to(np.arange(m)[:, None], col_scores.shape)[keep])
+    found_scores.append(col_scores[keep])
+    rows, cols, scores = np.concatenate(found_rows), np.concatenate(found_cols), np.concatenate(found_scores)
+    keys, first = np.unique(rows.astype(np.int64) * m + cols, return_index=True)
+    return Candidates(keys // m, keys % m, scores[first], row_bound, col_bound)
+
+
+def _top(values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Column indices of the k largest values of each row (all of them when there are k or fewer)."""
+    width = values.shape[1]
+    if width <= k:
+        index = np.broadcast_to(np.arange(width), values.shape)
+        return index, values
+    index = np.argpartition(values, width - k, axis=1)[:, width - k :]
+    return index, np.take_along_axis(values, index, axis=1)
+
+
+def _merge_columns(
+    col_rows: np.ndarray, col_scores: np.ndarray, col_floor: np.ndarray, rows: np.ndarray, cols: np.ndarray, scores
+) -> None:
+    """Merge new (row, col, score) entries into each column's best list (in place; ties: lower row)."""
+    size = col_scores.shape[1]
+    hit = np.unique(cols)
+    all_cols = np.concatenate([np.repeat(hit, size), cols])
+    all_scores = np.concatenate([col_scores[hit].ravel(), scores])
+    all_rows = np.concatenate([col_rows[hit].ravel(), rows])
+    order = np.lexsort((all_rows, -all_scores.astype(np.int32), all_cols))
+    all_scores, all_rows = all_scores[order], all_rows[order]
+    starts = np.searchsorted(all_cols[order], hit)
+    take = (starts[:, None] + np.arange(size)[None, :]).ravel()
+    col_scores[hit] = all_scores[take].reshape(-1, size)
+    col_rows[hit] = all_rows[take].reshape(-1, size)
+    col_floor[hit] = col_scores[hit, -1]
+
+
+@dataclass(slots=True)
+class Solution:
+    matched: np.ndarray  # (E,) bool over the graph's edges
+    u: np.ndarray  # (n,) int64 dual of each mentee
+    v: np.ndarray  # (m,) int64 dual of each mentor
+    dual_ok: bool  # potentials found and the primal and dual objectives are equal
+
+
+def solve(n: int, capacity: np.ndarray, rows: np.ndarray, cols: np.ndarray, weights: np.ndarray) -> Solution:
+    """Maximum-weight b-matching on the given edges, by min-cost flow, with LP duals from potentials."""
+    m = capacity.size
+    source, sink = 0, 1
+    mentee_node = 2 + np.arange(n, dtype=np.int64)
+    mentor_node = 2 + n + np.arange(m, dtype=np.int64)
+    edges = rows.size
+    tails = np.concatenate([np.zeros(n, np.int64), mentee_node[rows], mentor_node, [source]])
+    heads = np.concatenate([mentee_node, mentor_node[cols], np.full(m, sink, np.int64), [sink]])
+    caps = np.concatenate([np.ones(n + edges, np.int64), capacity.astype(np.int64), [n]])
+    costs = np.concatenate([np.zeros(n, np.int64), -weights.astype(np.int64), np.zeros(m + 1, np.int64)])
+    flow_solver = min_cost_flow.SimpleMinCostFlow()
+    arcs = flow_solver.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32), caps, costs)
+    flow_solver.set_nodes_supplies(np.array([source, sink], np.int32), np.array([n, -n], np.int64))
+    status = flow_solver.solve()
+    if status != flow_solver.OPTIMAL:
+        raise RuntimeError(f"min-cost flow returned status {status}")
+    flows = np.asarray(flow_solver.flows(np.asarray(arcs, dtype=np.int32)), dtype=np.int64)
+    matched = flows[n : n + edges] > 0
+
+    # Residual graph: an arc forward where capacity is left, backward where flow runs.
+    forward = flows < caps
+    backward = flows > 0
+    r_tails = np.concatenate([tails[forward], heads[backward]])
+    r_heads = np.concatenate([heads[forward], tails[backward]])
+    r_costs = np.concatenate([costs[forward], -costs[backward]])
+    potential = _potentials(2 + n + m, r_tails, r_heads, r_costs)
+    if potential is None:
+        return Solution(matched, np.zeros(n, np.int64), np.zeros(m, np.int64), False)
+    # Mentor duals from the potentials; each mentee's dual is then the best it can get given them, so
+    # every graph edge is dual-feasible by construction. Complementary slackness makes the objectives
+    # equal when the flow is optimal; we check that equality rather than trust it.
+    weights = weights.astype(np.int64)
+    v = np.maximum(0, potential[sink] - potential[mentor_node])
+    u = np.zeros(n, dtype=np.int64)
+    np.maximum.at(u, rows, weights - v[cols])
+    primal = int(weights[matched].sum())
+    dual = int(u.sum()) + int((capacity.astype(np.int64) * v).sum())
+    return Solution(matched, u, v, primal == dual)
+
+
+def _potentials(nodes: int, tails: np.ndarray, heads: np.ndarray, costs: np.ndarray) -> np.ndarray | None:
+    """Shortest distances from a virtual root joined to every node at cost 0 (Bellman-Ford, vectorised);
+    None if they do not settle (a negative cycle: the flow would not be optimal)."""
+    order = np.argsort(heads, kind="stable")
+    tails, heads, costs = tails[order], heads[order], costs[order]
+    targets, starts = np.unique(heads, return_index=True)
+    distance = np.zeros(nodes, dtype=np.int64)
+    for _ in range(nodes + 1):
+        best = np.minimum.reduceat(distance[tails] + costs, starts) if tails.size else np.zeros(0, np.int64)
+        improved = best < distance[targets]
+        if not improved.any():
+            return distance
+        distance[targets[improved]] = best[improved]
+    return None
+
+
+@dataclass(slots=True)
+class Outcome:
+    rows: np.ndarray  # matched mentee rows
+    cols: np.ndarray  # their mentor columns
+    scores: np.ndarray
+    certified: bool
+    stats: dict[str, float] = field(default_factory=dict)
+
+
+def optimise(pop: Population, *, most_matched: bool, per_mentee: int, per_mentor: int, max_rounds: int = 50) -> Outcome:
+    """The certified optimal assignment for `pop` (see the module docstring)."""
+    n, m = pop.n, pop.m
+    largest = int(pop.theme_table.max(initial=0)) + max(int(pop.heritage_table.max(initial=0)), pop.heritage_any)
+    largest += int(pop.language_table.max(initial=0)) + int(pop.timezone_table.max(initial=0))
+    most = min(n, int(pop.capacity.sum()))
+    # Integer edge weights. Best total: the score itself. Most matched: score + a bonus larger than any
+    # total score difference, so one more pair always wins and the total decides among equal counts.
+    bonus = largest * most + 1 if most_matched else 0
+
+    def weigh(score: np.ndarray) -> np.ndarray:
+        return score.astype(np.int64) + bonus
+
+    started = time.perf_counter()
+    candidates = build_candidates(pop, per_mentee, per_mentor)
+    built = time.perf_counter()
+    rows, cols, scores = candidates.rows, candidates.cols, candidates.scores
+    stats: dict[str, float] = {
+        "mentees": n,
+        "mentors": m,
+        "slots": float(pop.capacity.sum()),
+        "candidate_edges": rows.size,
+        "candidates_s": built - started,
+    }
+    solve_s = price_s = 0.0
+    checked = added = 0
+    certified = False
+    solution = None
+    for round_number in range(1, max_rounds + 1):
+        tick = time.perf_counter()
+        solution = solve(n, pop.capacity, rows, cols, weigh(scores))
+        tock = time.perf_counter()
+        solve_s += tock - tick
+        stats["rounds"] = round_number
+        if not solution.dual_ok:
+            break
+        new_rows, new_cols, new_scores, scanned = _price(pop, candidates, solution, weigh, per_mentee)
+        price_s += time.perf_counter() - tock
+        checked += scanned
+        if new_rows.size == 0:
+            certified = True
+            break
+        added += new_rows.size
+        rows = np.concatenate([rows, new_rows])
+        cols = np.concatenate([cols, new_cols])
+        scores = np.concatenate([scores, new_scores])
+    stats.update(solve_s=solve_s, certify_s=price_s, pairs_priced=checked, edges_added=added)
+    assert solution is not None
+    chosen = solution.matched
+    return Outcome(rows[chosen], cols[chosen], scores[chosen], certified, stats)
+
+
+def _price(
+    pop: Population, candidates: Candidates, solution: Solution, weigh, per_row: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Eligible pairs outside the graph whose dual constraint u_i + v_j >= w_ij fails (at most `per_row`
+    per mentee, the most violated). A pair outside the graph lies outside its mentee's top K and its
+    mentor's top L, so its weight is at most both bounds: only pairs whose bound exceeds u_i + v_j can
+    fail, and only those are scored."""
+    u, v = solution.u, solution.v
+    row_limit = np.where(candidates.row_bound >= 0, weigh(candidates.row_bound), -1)
+    col_limit = np.where(candidates.col_bound >= 0, weigh(candidates.col_bound), -1)
+    check_rows = np.flatnonzero(row_limit > u)
+    check_cols = np.flatnonzero(col_limit > v)
+    empty = np.zeros(0, np.int64)
+    scanned = 0
+    found: list[tuple[np.ndarray, ...]] = []
+    if check_rows.size and check_cols.size:
+        # int32 is enough (weights < 2**31) and halves the traffic of this pass over rows x columns.
+        col_room = col_limit[check_cols].astype(np.int32)
+        v_cols = v[check_cols].astype(np.int32)
+        for rows in row_blocks(check_rows, check_cols.size):
+            room = np.minimum(row_limit[rows].astype(np.int32)[:, None], col_room[None, :])
+            r, c = np.nonzero(room > u[rows].astype(np.int32)[:, None] + v_cols[None, :])
+            if not r.size:
+                continue
+            scanned += r.size
+            pair_rows, pair_cols = rows[r], check_cols[c]
+            scores = score_pairs(pop, pair_rows, pair_cols)
+            gain = weigh(scores) - u[pair_rows] - v[pair_cols]
+            hit = (scores >= 0) & (gain > 0)
+            if hit.any():
+                found.append((pair_rows[hit], pair_cols[hit], scores[hit], gain[hit]))
+    if not found:
+        return empty, empty, np.zeros(0, np.int16), scanned
+    rows, cols, scores, gain = (np.concatenate(part) for part in zip(*found, strict=True))
+    order = np.lexsort((cols, -gain, rows))
+    rows, cols, scores = rows[order], cols[order], scores[order]
+    first = np.r_[True, rows[1:] != rows[:-1]]
+    rank = np.arange(rows.size) - np.maximum.accumulate(np.where(first, np.arange(rows.size), 0))
+    keep = rank < per_row
+    return rows[keep], cols[keep], scores[keep], scanned

@@ -1,0 +1,364 @@
+"""The matching engine: hard rules, scores, reasons, exact optimality and determinism."""
+
+from __future__ import annotations
+
+import random
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linear_sum_assignment
+
+from cogs.mentorship.matching import (
+    MatchResult,
+    MenteeProfile,
+    MentorProfile,
+    Objective,
+    Weights,
+    match,
+    score_pair,
+)
+from cogs.mentorship.matching_runner import match_off_loop
+
+AT = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
+THEMES = ["career", "identity", "culture", "support"]
+HERITAGES = ["filipino", "japanese", "irish"]
+LANGUAGES = ["english", "tagalog", "japanese"]
+TIMEZONES = [
+    "UTC",
+    "Europe/London",
+    "America/New_York",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Pacific/Auckland",
+    "Pacific/Honolulu",
+    "Asia/Manila",
+]
+SMALL = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+ids = st.integers(1, 10)
+
+
+def tags(pool: list[str], min_size: int = 0) -> st.SearchStrategy[frozenset[str]]:
+    return st.frozensets(st.sampled_from(pool), min_size=min_size)
+
+
+mentee_profiles = st.builds(
+    MenteeProfile,
+    id=ids,
+    themes=tags(THEMES, 1),
+    heritages=tags(HERITAGES),
+    languages=tags(LANGUAGES),
+    timezone=st.sampled_from(TIMEZONES),
+    heritage_preference=st.sampled_from(["similar", "any"]),
+    max_timezone_gap_hours=st.sampled_from([None, 0, 2, 5, 12]),
+)
+mentor_profiles = st.builds(
+    MentorProfile,
+    id=ids,
+    themes=tags(THEMES),
+    not_covered=tags(THEMES),
+    heritages=tags(HERITAGES),
+    languages=tags(LANGUAGES),
+    timezone=st.sampled_from(TIMEZONES),
+    capacity=st.integers(0, 3),
+)
+instances = st.tuples(
+    st.lists(mentee_profiles, max_size=7, unique_by=lambda p: p.id),
+    st.lists(mentor_profiles, max_size=5, unique_by=lambda p: p.id),
+    st.lists(st.tuples(ids, ids), max_size=6),
+)
+
+
+def forbidden(exclusions: list[tuple[int, int]]) -> set[tuple[int, int]]:
+    """(mentor_id, mentee_id) pairs an exclusion list rules out: it is about two members, either role."""
+    return set(exclusions) | {(b, a) for a, b in exclusions}
+
+
+def dense_optimum(mentees, mentors, exclusions, objective: Objective) -> tuple[int, int]:
+    """(total score, pairs) of the exact optimum: linear_sum_assignment with one column per mentor
+    slot plus one "unmatched" column per mentee."""
+    if not mentees:
+        return 0, 0
+    slots = [mentor for mentor in mentors for _ in range(max(0, mentor.capacity))]
+    blocked = forbidden(exclusions)
+    bonus = 100 * len(mentees) + 1 if objective is Objective.MOST_MATCHED else 0
+    cost = np.zeros((len(mentees), len(slots) + len(mentees)))
+    for row, mentee in enumerate(mentees):
+        for col, mentor in enumerate(slots):
+            pair = score_pair(mentee, mentor, at=AT)
+            allowed = pair is not None and (mentor.id, mentee.id) not in blocked
+            cost[row, col] = -(pair.score + bonus) if allowed else 1e9
+    rows, cols = linear_sum_assignment(cost)
+    chosen = [(r, c) for r, c in zip(rows, cols, strict=True) if c < len(slots)]
+    assert all(cost[r, c] < 1e9 for r, c in chosen)
+    return int(sum(-cost[r, c] - bonus for r, c in chosen)), len(chosen)
+
+
+def check_rules(result: MatchResult, mentees, mentors, exclusions) -> None:
+    by_mentee = {p.id: p for p in mentees}
+    by_mentor = {p.id: p for p in mentors}
+    blocked = forbidden(exclusions)
+    assert list(result.pairs) == sorted(result.pairs, key=lambda p: (p.mentor_id, p.mentee_id))
+    seen = [pair.mentee_id for pair in result.pairs]
+    assert len(seen) == len(set(seen)), "a mentee is matched twice"
+    for mentor in mentors:
+        assert sum(pair.mentor_id == mentor.id for pair in result.pairs) <= max(0, mentor.capacity)
+    for pair in result.pairs:
+        mentee, mentor = by_mentee[pair.mentee_id], by_mentor[pair.mentor_id]
+        assert (pair.mentor_id, pair.mentee_id) not in blocked
+        assert pair.mentor_id != pair.mentee_id
+        assert mentee.themes & (mentor.themes - mentor.not_covered), "no covered theme in common"
+        if mentee.max_timezone_gap_hours is not None:
+            assert pair.timezone_gap_hours <= mentee.max_timezone_gap_hours
+        assert 0 <= pair.score <= 100
+        assert pair.score == pair.parts.total
+        assert pair == score_pair(mentee, mentor, at=AT)
+    assert result.total_score == sum(pair.score for pair in result.pairs)
+    assert result.unmatched_mentees == tuple(sorted(set(by_mentee) - set(seen)))
+
+
+@SMALL
+@given(instances, st.sampled_from(list(Objective)))
+def test_no_hard_rule_is_ever_broken(instance, objective) -> None:
+    """Exclusions (either role), self, capacity, timezone window and covered themes always hold."""
+    mentees, mentors, exclusions = instance
+    result = match(mentees, mentors, at=AT, exclusions=exclusions, objective=objective)
+    check_rules(result, mentees, mentors, exclusions)
+    assert result.certified_optimal
+
+
+@SMALL
+@given(instances, st.sampled_from(list(Objective)), st.randoms(use_true_random=False))
+def test_output_is_deterministic_and_independent_of_input_order(instance, objective, rng) -> None:
+    """The same profiles give the same pairs, run twice or with every input list shuffled."""
+    mentees, mentors, exclusions = instance
+    first = match(mentees, mentors, at=AT, exclusions=exclusions, objective=objective)
+    again = match(mentees, mentors, at=AT, exclusions=exclusions, objective=objective)
+    shuffled = [list(x) for x in instance]
+    for items in shuffled:
+        rng.shuffle(items)
+    other = match(*shuffled[:2], at=AT, exclusions=shuffled[2], objective=objective)
+    assert first.pairs == again.pairs == other.pairs
+    assert first.unmatched_mentees == other.unmatched_mentees
+
+
+@SMALL
+@given(instances, st.sampled_from(list(Objective)), st.sampled_from([None, 1]))
+def test_assignment_is_exactly_optimal(instance, objective, candidates) -> None:
+    """The total (and for most-matched, the pair count) equals a dense exact solver's. With one candidate
+    per mentee and mentor the sparse graph misses pairs, so this also exercises the dual check."""
+    mentees, mentors, exclusions = instance
+    limits = {} if candidates is None else {"candidates_per_mentee": 1, "candidates_per_mentor": 1}
+    result = match(mentees, mentors, at=AT, exclusions=exclusions, objective=objective, **limits)
+    total, pairs = dense_optimum(mentees, mentors, exclusions, objective)
+    check_rules(result, mentees, mentors, exclusions)
+    assert result.certified_optimal
+    if objective is Objective.MOST_MATCHED:
+        assert (len(result.pairs), result.total_score) == (pairs, total)
+    else:
+        assert result.total_score == total
+
+
+def test_optimal_on_larger_random_instances_both_objectives() -> None:
+    """40 mentees x 12 mentors, 30 seeded instances, sparse candidates: still the dense optimum."""
+    rng = random.Random(4)
+    for _ in range(30):
+        mentees = [
+            MenteeProfile(
+                i,
+                frozenset(rng.sample(THEMES, rng.randint(1, 3))),
+                frozenset(rng.sample(HERITAGES, rng.randint(0, 2))),
+                frozenset(rng.sample(LANGUAGES, rng.randint(0, 2))),
+                rng.choice(TIMEZONES),
+                rng.choice(["similar", "any"]),
+                rng.choice([None, 3, 6]),
+            )
+            for i in range(1, 41)
+        ]
+        mentors = [
+            MentorProfile(
+                100 + j,
+                frozenset(rng.sample(THEMES, rng.randint(1, 4))),
+                frozenset(rng.sample(THEMES, rng.randint(0, 1))),
+                frozenset(rng.sample(HERITAGES, rng.randint(0, 2))),
+                frozenset(rng.sample(LANGUAGES, rng.randint(1, 2))),
+                rng.choice(TIMEZONES),
+                rng.randint(0, 3),
+            )
+            for j in range(12)
+        ]
+        exclusions = [(rng.randint(100, 111), rng.randint(1, 40)) for _ in range(20)]
+        for objective in Objective:
+            result = match(
+                mentees,
+                mentors,
+                at=AT,
+                exclusions=exclusions,
+                objective=objective,
+                candidates_per_mentee=2,
+                candidates_per_mentor=2,
+            )
+            total, pairs = dense_optimum(mentees, mentors, exclusions, objective)
+            assert result.certified_optimal
+            assert result.total_score == total
+            if objective is Objective.MOST_MATCHED:
+                assert len(result.pairs) == pairs
+
+
+def test_greedy_by_best_score_is_beaten() -> None:
+    """Greedy gives the best pair (Ana with Mika) first and strands Ben; the optimum pairs both."""
+    ana = MenteeProfile(1, frozenset({"career", "identity"}), languages=frozenset({"tagalog"}))
+    ben = MenteeProfile(2, frozenset({"career"}))
+    mika = MentorProfile(10, frozenset({"career", "identity"}), languages=frozenset({"tagalog"}))
+    noor = MentorProfile(11, frozenset({"identity"}))
+    mentees, mentors = [ana, ben], [mika, noor]
+    scored = [(p.score, p.mentee_id, p.mentor_id) for a in mentees for b in mentors if (p := score_pair(a, b, at=AT))]
+    taken: set[int] = set()
+    greedy = 0
+    for score, mentee_id, mentor_id in sorted(scored, reverse=True):
+        if mentee_id not in taken and mentor_id not in taken:
+            taken |= {mentee_id, mentor_id}
+            greedy += score
+    result = match(mentees, mentors, at=AT)
+    assert [(p.mentor_id, p.mentee_id) for p in result.pairs] == [(10, 2), (11, 1)]
+    assert greedy == 100 and result.total_score == 85 + 60
+    assert result.total_score > greedy
+
+
+def test_most_matched_trades_score_for_another_pair() -> None:
+    """Best total keeps the one great pair; most matched pairs two people at a lower total."""
+    ana = MenteeProfile(1, frozenset({"career"}), languages=frozenset({"tagalog"}), timezone="Asia/Manila")
+    ben = MenteeProfile(2, frozenset({"career", "identity", "culture", "support"}), timezone="America/New_York")
+    mika = MentorProfile(10, frozenset({"career"}), languages=frozenset({"tagalog"}), timezone="Asia/Manila")
+    best = match([ana, ben], [mika], at=AT)
+    assert [p.mentee_id for p in best.pairs] == [1]
+    noor = MentorProfile(11, frozenset({"career"}), timezone="Asia/Manila")
+    both = match([ana, ben], [mika, noor], at=AT, objective=Objective.MOST_MATCHED)
+    assert len(both.pairs) == 2
+
+
+@pytest.mark.parametrize(
+    ("when", "gap"),
+    [
+        (datetime(2026, 1, 15, 12, tzinfo=UTC), 5.0),  # both on standard time
+        (datetime(2026, 3, 20, 12, tzinfo=UTC), 4.0),  # New York on DST since 8 March, London not until 29 March
+        (datetime(2026, 4, 15, 12, tzinfo=UTC), 5.0),  # both on summer time
+    ],
+)
+def test_timezone_gap_follows_daylight_saving_at_the_round_time(when: datetime, gap: float) -> None:
+    """London and New York are 5 hours apart, except for the weeks when only the US has moved its clocks."""
+    mentee = MenteeProfile(1, frozenset({"career"}), timezone="Europe/London", max_timezone_gap_hours=4)
+    mentor = MentorProfile(2, frozenset({"career"}), timezone="America/New_York")
+    pair = score_pair(mentee, mentor, at=when)
+    if gap > 4:
+        assert pair is None
+        assert match([mentee], [mentor], at=when).pairs == ()
+    else:
+        assert pair is not None and pair.timezone_gap_hours == gap
+        assert match([mentee], [mentor], at=when).pairs == (pair,)
+    relaxed = MenteeProfile(1, frozenset({"career"}), timezone="Europe/London")
+    assert score_pair(relaxed, mentor, at=when).timezone_gap_hours == gap
+
+
+def test_timezone_gap_goes_round_the_clock() -> None:
+    """Auckland (UTC+13 in March) and Honolulu (UTC-10) are 1 hour apart in time of day, not 23."""
+    mentee = MenteeProfile(1, frozenset({"career"}), timezone="Pacific/Auckland", max_timezone_gap_hours=1)
+    mentor = MentorProfile(2, frozenset({"career"}), timezone="Pacific/Honolulu")
+    assert score_pair(mentee, mentor, at=AT).timezone_gap_hours == 1.0
+
+
+def test_reason_and_parts_for_a_known_pair() -> None:
+    """The reason names shared themes (by label, lower case), heritages and languages (title case) and the gap."""
+    mentee = MenteeProfile(
+        1,
+        frozenset({"career", "identity"}),
+        heritages=frozenset({"filipino", "irish"}),
+        languages=frozenset({"tagalog", "english"}),
+        timezone="Asia/Manila",
+        heritage_preference="similar",
+    )
+    mentor = MentorProfile(
+        2,
+        frozenset({"career", "networking"}),
+        heritages=frozenset({"filipino"}),
+        languages=frozenset({"tagalog"}),
+        timezone="Asia/Tokyo",
+    )
+    pair = score_pair(mentee, mentor, at=AT, theme_labels={"career": "Career Guidance"})
+    assert pair.reason == "You both listed career guidance, share Filipino heritage and speak Tagalog; 1 hour apart"
+    assert (pair.parts.theme, pair.parts.heritage, pair.parts.language, pair.parts.timezone) == (25, 10, 8, 14)
+    assert pair.score == 57
+    assert pair.shared_themes == ("career",) and pair.shared_languages == ("tagalog",)
+    plain = score_pair(
+        MenteeProfile(1, frozenset({"career"}), languages=frozenset({"tagalog"})),
+        MentorProfile(2, frozenset({"career"}), languages=frozenset({"tagalog"}), timezone="Europe/London"),
+        at=datetime(2026, 7, 1, tzinfo=UTC),
+    )
+    assert plain.reason == "You both listed career guidance and speak Tagalog; 1 hour apart"
+    same = score_pair(MenteeProfile(1, frozenset({"identity"})), MentorProfile(2, frozenset({"identity"})), at=AT)
+    assert same.reason == "You both listed identity exploration; no time difference"
+    assert same.score == 100 - 15  # "any" heritage: full heritage points; no language listed: none
+
+
+def test_heritage_preference_any_gives_every_mentor_the_full_component() -> None:
+    """With "any", the heritage part is the same for every mentor, so it never changes who is chosen."""
+    mentee = MenteeProfile(1, frozenset({"career"}), heritages=frozenset({"japanese"}), heritage_preference="any")
+    for heritages in (frozenset(), frozenset({"japanese"}), frozenset({"irish"})):
+        mentor = MentorProfile(2, frozenset({"career"}), heritages=heritages)
+        assert score_pair(mentee, mentor, at=AT).parts.heritage == Weights().heritage
+    similar = MenteeProfile(1, frozenset({"career"}), heritages=frozenset({"japanese"}), heritage_preference="similar")
+    assert (
+        score_pair(
+            similar, MentorProfile(2, frozenset({"career"}), heritages=frozenset({"irish"})), at=AT
+        ).parts.heritage
+        == 0
+    )
+
+
+def test_themes_not_covered_and_no_shared_theme_are_never_proposed() -> None:
+    """A mentor covering none of the wanted themes (offered but listed as not covered, or not offered) is ruled out."""
+    mentee = MenteeProfile(1, frozenset({"career", "identity"}))
+    uncovered = MentorProfile(2, frozenset({"career", "identity"}), not_covered=frozenset({"career", "identity"}))
+    unrelated = MentorProfile(3, frozenset({"culture"}))
+    partly = MentorProfile(4, frozenset({"career", "identity"}), not_covered=frozenset({"identity"}))
+    assert score_pair(mentee, uncovered, at=AT) is None
+    assert score_pair(mentee, unrelated, at=AT) is None
+    assert score_pair(mentee, partly, at=AT).shared_themes == ("career",)
+    assert [p.mentor_id for p in match([mentee], [uncovered, unrelated, partly], at=AT).pairs] == [4]
+
+
+def test_exclusions_self_and_capacity() -> None:
+    """An exclusion forbids the two members in either role; nobody mentors themself; capacity 0 takes nobody."""
+    mentee = MenteeProfile(1, frozenset({"career"}))
+    assert match([mentee], [MentorProfile(2, frozenset({"career"}))], at=AT, exclusions=[(2, 1)]).pairs == ()
+    assert match([mentee], [MentorProfile(2, frozenset({"career"}))], at=AT, exclusions=[(1, 2)]).pairs == ()
+    assert match([mentee], [MentorProfile(1, frozenset({"career"}))], at=AT).pairs == ()
+    assert match([mentee], [MentorProfile(2, frozenset({"career"}), capacity=0)], at=AT).unmatched_mentees == (1,)
+
+
+def test_bad_input_is_refused() -> None:
+    """A naive round time, repeated ids, an unknown timezone or negative weights raise ValueError."""
+    mentee = MenteeProfile(1, frozenset({"career"}))
+    mentor = MentorProfile(2, frozenset({"career"}))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        match([mentee], [mentor], at=datetime(2026, 1, 1))  # noqa: DTZ001
+    with pytest.raises(ValueError, match="more than once"):
+        match([mentee, mentee], [mentor], at=AT)
+    with pytest.raises(ValueError, match="unknown timezone"):
+        match([MenteeProfile(1, frozenset({"career"}), timezone="Mars/Olympus")], [mentor], at=AT)
+    with pytest.raises(ValueError, match="negative"):
+        score_pair(mentee, mentor, at=AT, weights=Weights(theme=-1))
+
+
+async def test_match_runs_in_a_process_pool_or_inline() -> None:
+    """match_off_loop gives the same result in a one-worker process pool as inline."""
+    mentees = [MenteeProfile(i, frozenset({"career"})) for i in range(1, 4)]
+    mentors = [MentorProfile(10, frozenset({"career"}), capacity=2)]
+    inline = await match_off_loop(None, mentees, mentors, at=AT, objective=Objective.MOST_MATCHED)
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        pooled = await match_off_loop(pool, mentees, mentors, at=AT, objective=Objective.MOST_MATCHED)
+    assert inline.pairs == pooled.pairs and len(inline.pairs) == 2
