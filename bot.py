@@ -3,6 +3,7 @@
 python bot.py                 run the bot
 python bot.py sync [--guild ID]  register the slash commands with Discord once
 python bot.py migrate         apply database migrations and exit
+python bot.py demo            try Lantern without a token, in a simulated server in your browser (tools/demo.py)
 """
 
 from __future__ import annotations
@@ -222,7 +223,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     sync = sub.add_parser("sync", help="register the slash commands with Discord once")
     sync.add_argument("--guild", type=int, default=None, help="sync to one server only (instant)")
     sub.add_parser("migrate", help="apply database migrations and exit")
+    demo = sub.add_parser("demo", help="try Lantern without a token: a simulated server in your browser")
+    demo.add_argument("--host", default="127.0.0.1", help="address to serve on (SimCord serves loopback only)")
+    demo.add_argument("--port", type=int, default=None, help="port to serve on (default: a free one)")
+    demo.add_argument("--seconds", type=float, default=None, help="stop by itself after this many seconds")
+    demo.add_argument(
+        "--channel", choices=("lantern", "introductions", "general", "mod-log"), default="lantern", help="channel shown"
+    )
     args = parser.parse_args(argv)
+
+    if args.command == "demo":  # needs the dev requirements (SimCord); no token, no .env
+        from tools.demo import run as run_demo
+
+        configure_logging("WARNING")
+        return run_demo(args.host, args.port, args.seconds, args.channel)
 
     try:
         settings = Settings()

@@ -1,5 +1,6 @@
 """The test world: a guild with Lantern's channels, a member or two and a moderator,
-configured through `/setup` itself, on a real SQLite file with migrations applied.
+configured through `/setup` itself, on a real SQLite file with migrations applied
+(built by tools/world.py, which the screenshots and the demo share).
 
 Set LANTERN_TEST_BACKEND=postgres (and LANTERN_TEST_POSTGRES_URL) to run the whole suite
 against PostgreSQL: every test then gets a fresh database of its own.
@@ -10,15 +11,16 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
 
-import discord
 import pytest
-from simcord import ChannelHandle, Env, GuildHandle, MemberActor, RoleHandle
+from simcord import Env
 
 from bot import LanternBot, create_bot
 from config import Settings
+from tools.world import World, build_world, make_settings
+
+__all__ = ["World", "build_world"]  # feature tests import World from here
 
 POSTGRES_URL = os.environ.get("LANTERN_TEST_POSTGRES_URL", "")
 BACKEND = os.environ.get("LANTERN_TEST_BACKEND", "sqlite")
@@ -96,14 +98,7 @@ async def db_url(tmp_path: Any) -> AsyncIterator[str]:
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings(
-        discord_token="test-token-not-real",
-        database_url=db_url,
-        scheduler_enabled=False,
-        sync_commands_on_start=True,
-        shard_count=1,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    return make_settings(db_url)
 
 
 @pytest.fixture(autouse=True)
@@ -117,74 +112,6 @@ def fast_settle(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def simcord_bot(settings: Settings) -> LanternBot:
     return create_bot(settings)
-
-
-@dataclass
-class World:
-    env: Env
-    settings: Settings
-    guild: GuildHandle
-    general: ChannelHandle
-    intro: ChannelHandle
-    welcome: ChannelHandle
-    prompts: ChannelHandle
-    resources: ChannelHandle
-    mentorship: ChannelHandle
-    modlog: ChannelHandle
-    mod_role: RoleHandle
-    alice: MemberActor
-    bob: MemberActor
-    mod: MemberActor
-    old_bots: list[LanternBot] = field(default_factory=list)
-
-    @property
-    def bot(self) -> LanternBot:
-        return self.env.bot  # type: ignore[return-value]
-
-    async def restart(self) -> LanternBot:
-        """Replace the bot with a brand-new one on the same database, as a process restart would."""
-        old = self.bot
-        await self.env.restart_bot(create_bot(self.settings))
-        await old.close()
-        self.old_bots.append(old)
-        return self.bot
-
-    def add_member(self, name: str, **kwargs: Any) -> MemberActor:
-        return self.guild.add_member(self.env.create_user(name), **kwargs)
-
-
-async def build_world(env: Env, settings: Settings, *, configure: bool = True) -> World:
-    guild = env.create_guild("Lantern Community")
-    mod_role = guild.create_role("Moderators", permissions=discord.Permissions(manage_guild=True))
-    world = World(
-        env=env,
-        settings=settings,
-        guild=guild,
-        general=guild.create_text_channel("general"),
-        intro=guild.create_text_channel("introductions"),
-        welcome=guild.create_text_channel("welcome"),
-        prompts=guild.create_text_channel("prompts"),
-        resources=guild.create_text_channel("resources"),
-        mentorship=guild.create_text_channel("mentorship"),
-        modlog=guild.create_text_channel("mod-log"),
-        mod_role=mod_role,
-        alice=guild.add_member(env.create_user("alice")),
-        bob=guild.add_member(env.create_user("bob")),
-        mod=guild.add_member(env.create_user("stella"), roles=[mod_role]),
-    )
-    await env.settle()
-    if configure:
-        await world.mod.slash(
-            world.general,
-            "setup channels",
-            intro=world.intro,
-            welcome=world.welcome,
-            prompts=world.prompts,
-            resources=world.resources,
-            mentorship=world.mentorship,
-            modlog=world.modlog,
-        )
-    return world
 
 
 @pytest.fixture

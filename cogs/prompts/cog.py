@@ -1,5 +1,6 @@
-"""Discussion prompts: the bank (/prompts add, import, list, remove, review), member commands
-(/prompt suggest, random) and recurring schedules (cogs/prompts/schedules.py).
+"""Discussion prompts: the bank (/prompts add, import, list, remove, review), engagement (/prompts stats,
+counted as cogs/prompts/stats.py explains), member commands (/prompt suggest, random) and recurring
+schedules (cogs/prompts/schedules.py).
 
 A paused schedule (its channel is gone, or Lantern lost permission there) is resumed with
 `/prompts resume schedule:<id>`; the mod-log says so when it pauses.
@@ -7,6 +8,9 @@ A paused schedule (its channel is gone, or Lantern lost permission there) is res
 
 from __future__ import annotations
 
+import asyncio
+import io
+import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -14,10 +18,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.prompts import bank
-from cogs.prompts.posting import PromptPoster, prompt_embed
+from cogs.prompts import bank, stats
+from cogs.prompts.posting import PromptPoster, prompt_embed, theme_labels
 from cogs.prompts.schedules import COMMANDS, ScheduleCommands
 from cogs.prompts.views import DYNAMIC_ITEMS, REVIEW_BATCH, PromptListView, PromptModal, list_page, review_view
+from core import charts
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.privacy import PrivacyProvider
 from core.text import NO_MENTIONS, plural, truncate
@@ -26,6 +31,8 @@ from storage.guilds import enabled_themes
 
 if TYPE_CHECKING:
     from bot import LanternBot
+
+log = logging.getLogger(__name__)
 
 RANDOM_COOLDOWN = timedelta(minutes=10)
 MAX_PENDING_PER_MEMBER = 5
@@ -206,6 +213,61 @@ class PromptsCog(ScheduleCommands, commands.Cog):
             view=review_view([s.id for s in pending]),
             ephemeral=True,
         )
+
+    @prompts_group.command(name="stats", description="A chart of replies per prompt thread, by theme")
+    @app_commands.describe(days="How many days back to look (7 to 365; 90 if left out)")
+    async def stats(self, interaction: discord.Interaction, days: app_commands.Range[int, 7, 365] = 90) -> None:
+        assert interaction.guild is not None
+        guild = interaction.guild
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        since = self.bot.clock() - timedelta(days=days)
+        async with self.bot.db.read() as session:
+            threads = await stats.posted_threads(session, guild.id, since)
+        counts = await self._reply_counts(guild, threads, since)
+        grouped = stats.replies_by_theme(threads, counts, await theme_labels(self.bot, guild.id))
+        found = sum(len(values) for values in grouped.values())
+        replies = sum(sum(values) for values in grouped.values())
+        subtitle = f"Last {days} days · {plural(found, 'prompt thread')} · {plural(replies, 'reply', 'replies')}"
+        png = await asyncio.to_thread(
+            charts.engagement_chart, grouped, title=f"Prompt engagement in {guild.name}", subtitle=subtitle
+        )
+        text = (
+            f"Replies per prompt thread over the last {days} days, by theme. "
+            f"Themes with fewer than {charts.MIN_GROUP} threads are combined into “other”."
+        )
+        if len(threads) > found:
+            text += f"\n{plural(len(threads) - found, 'posted prompt')} had no thread left to count."
+        await interaction.followup.send(
+            text, file=discord.File(io.BytesIO(png), filename="prompt-engagement.png"), ephemeral=True
+        )
+
+    async def _reply_counts(
+        self, guild: discord.Guild, threads: list[stats.PostedThread], since: datetime
+    ) -> dict[int, int]:
+        """Thread id → replies (`message_count`, fresh from Discord: the cached value isn't kept up to date)."""
+        wanted = {thread.thread_id for thread in threads}
+        counts: dict[int, int] = {}
+        if not wanted:
+            return counts
+        try:
+            for thread in await guild.active_threads():
+                if thread.id in wanted:
+                    counts[thread.id] = thread.message_count
+        except discord.HTTPException as error:
+            log.warning("could not list active threads in guild %s: %s", guild.id, error)
+        for channel_id in sorted({thread.channel_id for thread in threads}):
+            channel = guild.get_channel(channel_id)
+            if not isinstance(channel, discord.TextChannel) or len(counts) == len(wanted):
+                continue
+            try:
+                async for thread in channel.archived_threads(limit=None):
+                    if thread.id in wanted:
+                        counts[thread.id] = thread.message_count
+                    if len(counts) == len(wanted) or (thread.archive_timestamp and thread.archive_timestamp < since):
+                        break
+            except discord.HTTPException as error:
+                log.warning("could not list archived threads in channel %s: %s", channel_id, error)
+        return counts
 
     # ------------------------------------------------------------------ members
 
