@@ -1,12 +1,344 @@
-"""The resources cog (placeholder until the feature lands)."""
+"""/resource (members): share, search, browse, saved, remove; and the library's shared actions."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+from typing import TYPE_CHECKING, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.intros.tags import normalise_tag
+from cogs.resources import library
+from cogs.resources.search import parse_query
+from cogs.resources.urls import MAX_URL_LENGTH
+from cogs.resources.views import PAGE_SIZE, Pager, ReviewButton, VoteButton, list_loader, resource_embed, resource_view
+from core.channels import configured_channel
+from core.errors import InvalidInput, NotAllowed, NotFound
+from core.privacy import PrivacyProvider
+from core.text import NO_MENTIONS, truncate
+from storage import resources as store
+from storage.guilds import enabled_themes, get_settings
+from storage.models.resources import HELPED, PENDING, Resource
 
 if TYPE_CHECKING:
     from bot import LanternBot
 
+log = logging.getLogger(__name__)
+
+FEATURE = "The resource library"
+
+
+def theme_choices(known: list[tuple[str, str]], current: str) -> list[app_commands.Choice[str]]:
+    typed = current.strip().casefold()
+    return [
+        app_commands.Choice(name=label, value=key)
+        for key, label in known
+        if not typed or typed in key.casefold() or typed in label.casefold()
+    ][:25]
+
+
+def themes_list_choices(known: list[tuple[str, str]], current: str) -> list[app_commands.Choice[str]]:
+    """Autocomplete for a comma-separated themes field: keep what is typed, complete the last entry."""
+    *done, last = current.split(",") if current else [""]
+    lookup = {key.casefold(): key for key, _ in known} | {label.casefold(): key for key, label in known}
+    chosen = [lookup[entry.strip().casefold()] for entry in done if entry.strip().casefold() in lookup]
+    choices = []
+    for choice in theme_choices([(k, lbl) for k, lbl in known if k not in chosen], last):
+        value = ", ".join([*chosen, choice.value])
+        if len(value) <= 100:
+            choices.append(app_commands.Choice(name=truncate(value, 100), value=value))
+    return choices
+
+
+class Resources(commands.Cog):
+    """The shared library of articles, books, organisations and communities."""
+
+    resource = app_commands.Group(name="resource", description="The shared resource library", guild_only=True)
+
+    def __init__(self, bot: LanternBot) -> None:
+        self.bot = bot
+
+    # Helpers shared with the moderator cog and the buttons -----------------------------------
+
+    async def theme_labels(self, guild_id: int) -> dict[str, str]:
+        async with self.bot.db.read() as session:
+            return dict(await enabled_themes(session, guild_id))
+
+    async def resolve_theme(self, guild_id: int, theme: str | None) -> str | None:
+        if not theme:
+            return None
+        async with self.bot.db.read() as session:
+            known = await enabled_themes(session, guild_id)
+        return library.parse_themes(theme, known)[0]
+
+    async def post(self, guild: discord.Guild, resource: Resource, channel: discord.TextChannel) -> None:
+        """Post the library card, then remember where it is (a second short write)."""
+        labels = await self.theme_labels(guild.id)
+        message = await channel.send(
+            embed=resource_embed(resource, labels), view=resource_view(resource), allowed_mentions=NO_MENTIONS
+        )
+        async with self.bot.db.write() as session:
+            await store.set_message(session, resource.id, channel.id, message.id)
+        resource.channel_id, resource.message_id = channel.id, message.id
+
+    async def unpost(self, resource: Resource) -> None:
+        channel = self.bot.get_channel(resource.channel_id) if resource.channel_id else None
+        if isinstance(channel, discord.TextChannel) and resource.message_id:
+            try:
+                await channel.get_partial_message(resource.message_id).delete()
+            except discord.HTTPException as error:
+                log.info("could not delete the card of resource %s: %s", resource.id, error)
+
+    def link_to(self, resource: Resource, guild_id: int) -> str:
+        if resource.channel_id and resource.message_id:
+            return f"https://discord.com/channels/{guild_id}/{resource.channel_id}/{resource.message_id}"
+        return f"`/resource search` for #{resource.id}"
+
+    async def tell(self, user_id: int | None, text: str) -> bool:
+        """DM a member; closed DMs (or a member who left) are not a failure."""
+        if not user_id:
+            return False
+        try:
+            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+            await user.send(text, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as error:
+            log.info("could not DM user %s about a resource: %s", user_id, error)
+            return False
+        return True
+
+    # /resource share ------------------------------------------------------------------------
+
+    @resource.command(name="share", description="Share a link with the library (moderators may review it first)")
+    @app_commands.describe(
+        url="The link, starting with https:// (up to 2000 characters)",
+        title="A short name for it (up to 150 characters)",
+        description="What it is and why it helps (up to 1000 characters)",
+        themes="Themes it fits, comma-separated; pick from the list as you type",
+        tags="Free tags, comma-separated, like 'books, tagalog' (up to 200 characters)",
+    )
+    async def share(
+        self,
+        interaction: discord.Interaction,
+        url: app_commands.Range[str, 1, MAX_URL_LENGTH],
+        title: app_commands.Range[str, 1, library.MAX_TITLE],
+        description: app_commands.Range[str, 1, library.MAX_DESCRIPTION] | None = None,
+        themes: app_commands.Range[str, 1, 200] | None = None,
+        tags: app_commands.Range[str, 1, library.MAX_TAGS_TEXT] | None = None,
+    ) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        async with self.bot.db.read() as session:
+            known = await enabled_themes(session, guild.id)
+            settings = await get_settings(session, guild.id)
+        draft = library.validate(url, title, description, themes, tags, known)
+        review = settings.review_resources if settings is not None else True
+        channel = None
+        if not review:
+            async with self.bot.db.read() as session:
+                channel = await configured_channel(
+                    session, guild, "resources_channel_id", feature=FEATURE, option="resources"
+                )
+        async with self.bot.db.write() as session:
+            existing = await store.find_by_canonical(session, guild.id, draft.canonical_url)
+            added = None
+            if existing is None:
+                added = await store.add_resource(
+                    session,
+                    guild_id=guild.id,
+                    url=draft.url,
+                    canonical_url=draft.canonical_url,
+                    title=draft.title,
+                    description=draft.description,
+                    themes=draft.themes,
+                    tags=draft.tags,
+                    submitter_id=interaction.user.id,
+                    approved=not review,
+                    now=self.bot.clock(),
+                )
+                if added is None:  # shared by someone else a moment ago
+                    existing = await store.find_by_canonical(session, guild.id, draft.canonical_url)
+        if added is None:
+            assert existing is not None
+            await interaction.response.send_message(self.duplicate_text(existing, guild.id), ephemeral=True)
+            return
+        if review:
+            await interaction.response.send_message(
+                f"Thank you! “{discord.utils.escape_markdown(added.title)}” is waiting for a moderator's review. "
+                "I'll send you a DM when it's decided.",
+                ephemeral=True,
+            )
+            return
+        assert channel is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.post(guild, added, channel)
+        await interaction.followup.send(
+            f"Added “{discord.utils.escape_markdown(added.title)}” to the library: {self.link_to(added, guild.id)}",
+            ephemeral=True,
+        )
+
+    def duplicate_text(self, existing: Resource, guild_id: int) -> str:
+        title = discord.utils.escape_markdown(existing.title)
+        if existing.status == PENDING:
+            return f"That link was already shared as “{title}” (#{existing.id}) and is waiting for review."
+        return f"That link is already in the library as “{title}” (#{existing.id}): {self.link_to(existing, guild_id)}"
+
+    @share.autocomplete("themes")
+    async def share_themes_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        async with self.bot.db.read() as session:
+            known = await enabled_themes(session, interaction.guild_id or 0)
+        return themes_list_choices(known, current)
+
+    # /resource search, browse, saved ----------------------------------------------------------
+
+    @resource.command(name="search", description="Search the library by words in titles, descriptions and tags")
+    @app_commands.describe(
+        query="Words to look for (up to 200 characters)",
+        theme="Only resources with this theme",
+        tag="Only resources with this tag",
+    )
+    async def search(
+        self,
+        interaction: discord.Interaction,
+        query: app_commands.Range[str, 1, 200],
+        theme: app_commands.Range[str, 1, 80] | None = None,
+        tag: app_commands.Range[str, 1, 40] | None = None,
+    ) -> None:
+        guild_id = interaction.guild_id or 0
+        terms = parse_query(query)
+        if not terms:
+            raise InvalidInput(f"The search `{query}`", "has no words in it", "Type a word or two, like `identity`.")
+        theme_key = await self.resolve_theme(guild_id, theme)
+        tag_value = normalise_tag(tag) if tag else None
+        async with self.bot.db.read() as session:
+            rows = await store.search(session, guild_id, terms, theme=theme_key, tag=tag_value)
+        labels = await self.theme_labels(guild_id)
+        pager = Pager(interaction.user.id, f"Results for “{query}”", labels, list_loader(rows))
+        empty = (
+            f"I found nothing for `{discord.utils.escape_markdown(query)}`. Try other words, "
+            "or `/resource browse theme:` to see what the library has on a theme."
+        )
+        await pager.send(interaction, empty)
+
+    @resource.command(name="browse", description="Browse the library, newest or most helpful first")
+    @app_commands.describe(
+        theme="Only resources with this theme", tag="Only resources with this tag", sort="Which come first"
+    )
+    async def browse(
+        self,
+        interaction: discord.Interaction,
+        theme: app_commands.Range[str, 1, 80] | None = None,
+        tag: app_commands.Range[str, 1, 40] | None = None,
+        sort: Literal["newest", "most helpful"] = "newest",
+    ) -> None:
+        guild_id = interaction.guild_id or 0
+        theme_key = await self.resolve_theme(guild_id, theme)
+        tag_value = normalise_tag(tag) if tag else None
+
+        async def load(page: int) -> tuple[list[Resource], bool]:
+            async with self.bot.db.read() as session:
+                rows = await store.browse(
+                    session,
+                    guild_id,
+                    theme=theme_key,
+                    tag=tag_value,
+                    most_helpful=sort == "most helpful",
+                    offset=page * PAGE_SIZE,
+                    limit=PAGE_SIZE + 1,
+                )
+            return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+        labels = await self.theme_labels(guild_id)
+        title = "The library" + (f" · {labels.get(theme_key, theme_key)}" if theme_key else "")
+        empty = "Nothing here yet. Share something helpful with `/resource share`."
+        await Pager(interaction.user.id, f"{title} · {sort}", labels, load).send(interaction, empty)
+
+    @resource.command(name="saved", description="The resources you saved")
+    async def saved(self, interaction: discord.Interaction) -> None:
+        guild_id, user_id = interaction.guild_id or 0, interaction.user.id
+
+        async def load(page: int) -> tuple[list[Resource], bool]:
+            async with self.bot.db.read() as session:
+                rows = await store.saved_by(session, guild_id, user_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE + 1)
+            return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+        labels = await self.theme_labels(guild_id)
+        empty = "You haven't saved anything yet. Press **Save** on a resource to keep it here."
+        await Pager(user_id, "Your saved resources", labels, load).send(interaction, empty)
+
+    @search.autocomplete("theme")
+    @browse.autocomplete("theme")
+    async def theme_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        async with self.bot.db.read() as session:
+            known = await enabled_themes(session, interaction.guild_id or 0)
+        return theme_choices(known, current)
+
+    # /resource remove -----------------------------------------------------------------------
+
+    @resource.command(name="remove", description="Remove a resource you shared")
+    @app_commands.describe(resource="The resource (pick from the list as you type its title)")
+    async def remove(self, interaction: discord.Interaction, resource: app_commands.Range[int, 1, 2**53]) -> None:
+        guild_id = interaction.guild_id or 0
+        async with self.bot.db.write() as session:
+            removed = await store.delete_resource(session, guild_id, resource, submitter_id=interaction.user.id)
+        if removed is None:
+            raise NotFound(
+                "a resource you shared with the number", str(resource), "Pick one from the list as you type."
+            )
+        await interaction.response.send_message(
+            f"Removed “{discord.utils.escape_markdown(removed.title)}” from the library.", ephemeral=True
+        )
+        await self.unpost(removed)
+
+    @remove.autocomplete("resource")
+    async def own_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
+        async with self.bot.db.read() as session:
+            rows = await store.own_or_all(session, interaction.guild_id or 0, current, submitter_id=interaction.user.id)
+        return [app_commands.Choice(name=truncate(f"#{r.id} {r.title}", 100), value=r.id) for r in rows]
+
+    # Buttons ----------------------------------------------------------------------------------
+
+    async def toggle_vote(self, interaction: discord.Interaction, kind: str, resource_id: int) -> None:
+        guild_id = interaction.guild_id or 0
+        async with self.bot.db.write() as session:
+            outcome = await store.toggle_vote(
+                session, guild_id, resource_id, interaction.user.id, kind, self.bot.clock()
+            )
+        if outcome is None:
+            raise NotAllowed("That resource isn't in the library any more.")
+        resource, now_on = outcome
+        labels = await self.theme_labels(guild_id)
+        await interaction.response.edit_message(embed=resource_embed(resource, labels), view=resource_view(resource))
+        if kind == HELPED:
+            text = "Glad it helped! I've counted it." if now_on else "I've taken back your “helped me”."
+        else:
+            text = "Saved. `/resource saved` lists your bookmarks." if now_on else "Removed from your saved resources."
+        await interaction.followup.send(text, ephemeral=True)
+
+    async def review(self, interaction: discord.Interaction, action: str, resource_id: int) -> None:
+        # Only moderators see /resources review, and its message is ephemeral: Discord accepts clicks on
+        # these buttons only from them (Integrations overrides included), so no home-made role check.
+        moderation = self.bot.get_cog("ResourceModeration")
+        await moderation.review_action(interaction, action, resource_id)  # type: ignore[union-attr]
+
 
 async def setup(bot: LanternBot) -> None:
-    return None
+    from cogs.resources.moderation import ResourceModeration
+
+    await bot.add_cog(Resources(bot))
+    await bot.add_cog(ResourceModeration(bot))
+    bot.add_dynamic_items(VoteButton, ReviewButton)
+    bot.privacy.register(
+        PrivacyProvider(
+            name="Resources",
+            summary="The links you shared, and the resources you marked “helped me” or saved.",
+            tables=("resources", "resource_labels", "resource_votes"),
+            export=store.member_data,
+            delete=store.forget_member,
+        )
+    )

@@ -1,3 +1,97 @@
-"""Tables of the resources feature."""
+"""Tables of the resources feature.
+
+The full-text index is not a model: on SQLite it is the FTS5 table `resources_fts` kept in step
+by triggers, on PostgreSQL the expression GIN index `ix_resources_search`; both are created by
+raw SQL in migration 0401 and listed in the unmanaged sets below.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import UNMANAGED_INDEXES, UNMANAGED_TABLES, Base
+from storage.types import Snowflake
+
+UNMANAGED_TABLES.update({"resources_fts"})
+UNMANAGED_INDEXES.update({"ix_resources_search"})
+
+PENDING = "pending"
+APPROVED = "approved"
+HELPED = "helped"
+SAVED = "saved"
+THEME = "theme"
+TAG = "tag"
+
+
+class Resource(Base):
+    """A shared link: pending review or in the library (rejected ones are deleted)."""
+
+    __tablename__ = "resources"
+    __table_args__ = (
+        UniqueConstraint("guild_id", "canonical_url"),
+        Index("ix_resources_guild_status_created", "guild_id", "status", "created_at"),
+        Index("ix_resources_guild_status_helped", "guild_id", "status", "helped_count"),
+        Index("ix_resources_guild_submitter", "guild_id", "submitter_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guild_id: Mapped[Snowflake]
+    url: Mapped[str] = mapped_column(String(2000))
+    canonical_url: Mapped[str] = mapped_column(String(2000))
+    title: Mapped[str] = mapped_column(String(150))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Theme keys and normalised tags, comma-separated, for display and export; `ResourceLabel` indexes them.
+    themes: Mapped[str] = mapped_column(String(400), default="", server_default="")
+    tags: Mapped[str] = mapped_column(String(400), default="", server_default="")
+    status: Mapped[str] = mapped_column(String(16), default=PENDING, server_default=PENDING)
+    submitter_id: Mapped[Snowflake | None]
+    channel_id: Mapped[Snowflake | None]
+    message_id: Mapped[Snowflake | None]
+    helped_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    saved_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime]
+    approved_at: Mapped[datetime | None]
+
+    @property
+    def theme_keys(self) -> list[str]:
+        return [key for key in self.themes.split(",") if key]
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [tag for tag in self.tags.split(",") if tag]
+
+
+class ResourceLabel(Base):
+    """One theme key or tag of a resource, for filtering browse and search."""
+
+    __tablename__ = "resource_labels"
+    __table_args__ = (
+        UniqueConstraint("resource_id", "kind", "value"),
+        Index("ix_resource_labels_lookup", "guild_id", "kind", "value", "resource_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    guild_id: Mapped[Snowflake]
+    kind: Mapped[str] = mapped_column(String(8))
+    value: Mapped[str] = mapped_column(String(80))
+
+
+class ResourceVote(Base):
+    """A member's "Helped me" or "Save" on a resource: one of each kind per member, toggled."""
+
+    __tablename__ = "resource_votes"
+    __table_args__ = (
+        UniqueConstraint("resource_id", "user_id", "kind"),
+        Index("ix_resource_votes_member", "guild_id", "user_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    guild_id: Mapped[Snowflake]
+    user_id: Mapped[Snowflake]
+    kind: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime]

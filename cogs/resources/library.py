@@ -1,0 +1,183 @@
+"""The rules of the library: what a valid resource is, and the import/export file formats.
+Pure: no discord import.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from cogs.intros.tags import normalise_tags
+from cogs.resources.urls import UrlRejected, canonical_url
+from core.errors import InvalidInput
+
+MAX_TITLE = 150
+MAX_DESCRIPTION = 1000
+MAX_TAGS_TEXT = 200
+MAX_THEMES = 5
+MAX_TAGS = 10
+MAX_IMPORT_BYTES = 512 * 1024
+MAX_IMPORT_ROWS = 1000
+EXPORT_COLUMNS = ("url", "title", "description", "themes", "tags")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A validated resource, ready to store."""
+
+    url: str
+    canonical_url: str
+    title: str
+    description: str
+    themes: tuple[str, ...]
+    tags: tuple[str, ...]
+
+
+def _clean(text: str | None) -> str:
+    return " ".join((text or "").split()) if text else ""
+
+
+def parse_themes(text: str | None, known: Sequence[tuple[str, str]]) -> tuple[str, ...]:
+    """Theme keys from a comma-separated list of keys or labels (any case), in the guild's order."""
+    if not text or not text.strip():
+        return ()
+    lookup = {}
+    for key, label in known:
+        lookup[key.casefold()] = key
+        lookup[label.casefold()] = key
+    chosen: list[str] = []
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        key = lookup.get(entry.casefold())
+        if key is None:
+            raise InvalidInput(
+                "The theme",
+                f"`{entry[:80]}` isn't one of this server's themes",
+                "Pick themes from the list as you type.",
+            )
+        if key not in chosen:
+            chosen.append(key)
+    if len(chosen) > MAX_THEMES:
+        raise InvalidInput("Themes", f"has {len(chosen)} themes; the limit is {MAX_THEMES}")
+    order = {key: index for index, (key, _label) in enumerate(known)}
+    return tuple(sorted(chosen, key=order.__getitem__))
+
+
+def validate(
+    url: str,
+    title: str,
+    description: str | None,
+    themes: str | None,
+    tags: str | None,
+    known_themes: Sequence[tuple[str, str]],
+) -> Draft:
+    """Check every field (nothing is written before this passes) and normalise it."""
+    url = (url or "").strip()
+    try:
+        canonical = canonical_url(url)
+    except UrlRejected as rejected:
+        shown = url if len(url) <= 80 else url[:79] + "…"
+        raise InvalidInput(
+            f"The link `{shown}`", rejected.reason, "Share a web page starting with `https://`."
+        ) from None
+    title = _clean(title)
+    if not title:
+        raise InvalidInput("The title", "is empty", "Give the resource a short name.")
+    if len(title) > MAX_TITLE:
+        raise InvalidInput("The title", f"is {len(title)} characters long; the limit is {MAX_TITLE}")
+    description = (description or "").strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise InvalidInput("The description", f"is {len(description)} characters long; the limit is {MAX_DESCRIPTION}")
+    tags = (tags or "").strip()
+    if len(tags) > MAX_TAGS_TEXT:
+        raise InvalidInput("The tags", f"are {len(tags)} characters long; the limit is {MAX_TAGS_TEXT}")
+    tag_set = sorted(normalise_tags(tags))
+    if len(tag_set) > MAX_TAGS:
+        raise InvalidInput("The tags", f"have {len(tag_set)} entries; the limit is {MAX_TAGS}")
+    return Draft(
+        url=url,
+        canonical_url=canonical,
+        title=title,
+        description=description,
+        themes=parse_themes(themes, known_themes),
+        tags=tuple(tag_set),
+    )
+
+
+# Import and export -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    line: int
+    fields: dict[str, str]
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def read_import(filename: str, data: bytes) -> list[ImportRow]:
+    """Rows of an uploaded CSV (header with at least `url` and `title`) or JSON (a list of objects)."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise InvalidInput("The file", f"is {len(data) // 1024} KB; the limit is {MAX_IMPORT_BYTES // 1024} KB")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("The file", "isn't UTF-8 text", "Save it as UTF-8 CSV or JSON.") from None
+    lowered = filename.lower()
+    if lowered.endswith(".json"):
+        rows = _read_json(text)
+    elif lowered.endswith(".csv"):
+        rows = _read_csv(text)
+    else:
+        raise InvalidInput(f"The file `{filename[:80]}`", "isn't a .csv or .json file", "Export one from a sheet.")
+    if len(rows) > MAX_IMPORT_ROWS:
+        raise InvalidInput("The file", f"has {len(rows)} rows; the limit is {MAX_IMPORT_ROWS}", "Split it in parts.")
+    return rows
+
+
+def _read_json(text: str) -> list[ImportRow]:
+    try:
+        loaded = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInput("The JSON file", f"isn't valid JSON (line {error.lineno})") from None
+    if isinstance(loaded, dict) and isinstance(loaded.get("resources"), list):
+        loaded = loaded["resources"]
+    if not isinstance(loaded, list):
+        raise InvalidInput("The JSON file", "isn't a list of resources", 'Use `[{"url": …, "title": …}, …]`.')
+    rows = []
+    for index, item in enumerate(loaded, start=1):
+        fields = {str(k).lower(): _text(v) for k, v in item.items()} if isinstance(item, dict) else {}
+        rows.append(ImportRow(index, fields))
+    return rows
+
+
+def _read_csv(text: str) -> list[ImportRow]:
+    reader = csv.DictReader(io.StringIO(text))
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    if "url" not in header or "title" not in header:
+        raise InvalidInput("The CSV file", "needs a header row with `url` and `title` columns")
+    reader.fieldnames = header
+    try:
+        return [
+            ImportRow(reader.line_num, {k: _text(v) for k, v in row.items() if isinstance(k, str)}) for row in reader
+        ]
+    except csv.Error as error:
+        raise InvalidInput("The CSV file", f"can't be read ({error})") from None
+
+
+def export_csv(rows: Iterable[Sequence[str]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")

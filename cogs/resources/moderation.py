@@ -1,0 +1,216 @@
+"""/resources (moderators): review, remove, import and export the library."""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.resources import library
+from cogs.resources.views import review_message
+from core.channels import configured_channel
+from core.errors import InvalidInput, LanternError, NotAllowed, NotFound
+from core.text import NO_MENTIONS, plural, truncate
+from storage import resources as store
+from storage.guilds import enabled_themes
+from storage.models.resources import PENDING
+
+if TYPE_CHECKING:
+    from bot import LanternBot
+    from cogs.resources.cog import Resources
+
+log = logging.getLogger(__name__)
+
+REVIEW_PAGE = 5
+
+
+class ResourceModeration(commands.Cog):
+    """Moderating the resource library."""
+
+    resources = app_commands.Group(
+        name="resources",
+        description="Moderate the resource library (moderators)",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    def __init__(self, bot: LanternBot) -> None:
+        self.bot = bot
+
+    @property
+    def library_cog(self) -> Resources:
+        return self.bot.get_cog("Resources")  # type: ignore[return-value]
+
+    async def queue(self, guild_id: int) -> dict[str, object]:
+        async with self.bot.db.read() as session:
+            rows, total = await store.pending(session, guild_id, REVIEW_PAGE)
+        return review_message(rows, total, await self.library_cog.theme_labels(guild_id))
+
+    @resources.command(name="review", description="Approve or reject resources waiting for review")
+    async def review(self, interaction: discord.Interaction) -> None:
+        message = await self.queue(interaction.guild_id or 0)
+        if message["view"] is None:
+            del message["view"]
+        await interaction.response.send_message(**message, ephemeral=True, allowed_mentions=NO_MENTIONS)  # type: ignore[arg-type]
+
+    async def review_action(self, interaction: discord.Interaction, action: str, resource_id: int) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        async with self.bot.db.read() as session:
+            resource = await store.get_resource(session, guild.id, resource_id)
+        if resource is None or resource.status != PENDING:
+            raise NotAllowed(f"Resource #{resource_id} was already reviewed. `/resources review` shows what is left.")
+        if action == "approve":
+            async with self.bot.db.read() as session:
+                channel = await configured_channel(
+                    session, guild, "resources_channel_id", feature="The resource library", option="resources"
+                )
+            async with self.bot.db.write() as session:
+                approved = await store.approve(session, guild.id, resource_id, self.bot.clock())
+        else:
+            async with self.bot.db.write() as session:
+                approved = await store.delete_resource(session, guild.id, resource_id, status=PENDING)
+        if approved is None:
+            raise NotAllowed(f"Resource #{resource_id} was already reviewed. `/resources review` shows what is left.")
+        title = discord.utils.escape_markdown(approved.title)
+        done = "Approved" if action == "approve" else "Rejected"
+        message = await self.queue(guild.id)
+        message["content"] = f"{done} “{title}”. {message['content']}"
+        await interaction.response.edit_message(**message, allowed_mentions=NO_MENTIONS)  # type: ignore[arg-type]
+        if action == "approve":
+            await self.library_cog.post(guild, approved, channel)
+            await self.library_cog.tell(
+                approved.submitter_id,
+                f"Good news: “{title}”, which you shared in {guild.name}, is now in the resource library. "
+                f"{self.library_cog.link_to(approved, guild.id)}",
+            )
+        else:
+            await self.library_cog.tell(
+                approved.submitter_id,
+                f"Thank you for sharing “{title}” in {guild.name}. A moderator decided not to add it to the "
+                "library this time.",
+            )
+        await self.bot.modlog.post(
+            guild.id,
+            f"Resource {done.lower()}",
+            f"#{approved.id} {approved.title}\n{approved.url}",
+            actor=interaction.user,
+        )
+
+    @resources.command(name="remove", description="Remove any resource from the library")
+    @app_commands.describe(
+        resource="The resource (pick from the list as you type its title)",
+        reason="Why, for the mod-log (up to 200 characters)",
+    )
+    async def remove(
+        self,
+        interaction: discord.Interaction,
+        resource: app_commands.Range[int, 1, 2**53],
+        reason: app_commands.Range[str, 1, 200] | None = None,
+    ) -> None:
+        guild_id = interaction.guild_id or 0
+        async with self.bot.db.write() as session:
+            removed = await store.delete_resource(session, guild_id, resource)
+        if removed is None:
+            raise NotFound("a resource with the number", str(resource), "Pick one from the list as you type.")
+        await interaction.response.send_message(
+            f"Removed “{discord.utils.escape_markdown(removed.title)}” from the library.", ephemeral=True
+        )
+        await self.library_cog.unpost(removed)
+        detail = f"#{removed.id} {removed.title}\n{removed.url}" + (f"\nReason: {reason}" if reason else "")
+        await self.bot.modlog.post(guild_id, "Resource removed", detail, actor=interaction.user)
+
+    @remove.autocomplete("resource")
+    async def any_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
+        async with self.bot.db.read() as session:
+            rows = await store.own_or_all(session, interaction.guild_id or 0, current, submitter_id=None)
+        return [app_commands.Choice(name=truncate(f"#{r.id} {r.title}", 100), value=r.id) for r in rows]
+
+    @resources.command(name="import", description="Add resources from a CSV or JSON file (url, title, …)")
+    @app_commands.describe(
+        file="A .csv with a header row (url,title,description,themes,tags) or a .json list; up to 512 KB"
+    )
+    async def import_(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
+        guild_id = interaction.guild_id or 0
+        if file.size > library.MAX_IMPORT_BYTES:
+            raise InvalidInput(
+                "The file", f"is {file.size // 1024} KB; the limit is {library.MAX_IMPORT_BYTES // 1024} KB"
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        rows = library.read_import(file.filename, await file.read())
+        async with self.bot.db.read() as session:
+            known = await enabled_themes(session, guild_id)
+        drafts: list[library.Draft] = []
+        rejected: list[str] = []
+        seen: set[str] = set()
+        duplicates = 0
+        for row in rows:
+            f = row.fields
+            try:
+                draft = library.validate(
+                    f.get("url", ""), f.get("title", ""), f.get("description"), f.get("themes"), f.get("tags"), known
+                )
+            except LanternError as error:
+                rejected.append(f"line {row.line}: {error.user_message()}")
+                continue
+            if draft.canonical_url in seen:
+                duplicates += 1
+                continue
+            seen.add(draft.canonical_url)
+            drafts.append(draft)
+        now = self.bot.clock()
+        added = 0
+        async with self.bot.db.write() as session:
+            existing = await store.existing_canonicals(session, guild_id, [d.canonical_url for d in drafts])
+            for draft in drafts:
+                if draft.canonical_url in existing:
+                    duplicates += 1
+                    continue
+                stored = await store.add_resource(
+                    session,
+                    guild_id=guild_id,
+                    url=draft.url,
+                    canonical_url=draft.canonical_url,
+                    title=draft.title,
+                    description=draft.description,
+                    themes=draft.themes,
+                    tags=draft.tags,
+                    submitter_id=None,
+                    approved=True,
+                    now=now,
+                )
+                if stored is None:
+                    duplicates += 1
+                else:
+                    added += 1
+        summary = (
+            f"Imported {file.filename}: {plural(added, 'resource')} added, {plural(duplicates, 'duplicate')} skipped, "
+            f"{len(rejected)} rejected."
+        )
+        text = summary
+        if rejected:
+            text += "\n" + "\n".join(f"• {line}" for line in rejected[:15])
+            if len(rejected) > 15:
+                text += f"\n…and {len(rejected) - 15} more."
+        if added:
+            text += "\nImported resources are searchable right away; they aren't posted in the channel one by one."
+        await interaction.followup.send(truncate(text, 1900), ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await self.bot.modlog.post(guild_id, "Resources imported", summary, actor=interaction.user)
+
+    @resources.command(name="export", description="Download the library as a CSV file")
+    async def export(self, interaction: discord.Interaction) -> None:
+        guild_id = interaction.guild_id or 0
+        async with self.bot.db.read() as session:
+            rows = await store.library_rows(session, guild_id)
+        data = library.export_csv(
+            (r.url, r.title, r.description, ", ".join(r.theme_keys), ", ".join(r.tag_list)) for r in rows
+        )
+        await interaction.response.send_message(
+            f"The library: {plural(len(rows), 'resource')}. `/resources import` reads this file back.",
+            file=discord.File(io.BytesIO(data), filename="resources.csv"),
+            ephemeral=True,
+        )

@@ -1,0 +1,165 @@
+"""Validating and canonicalising shared links. Pure: no discord import.
+
+`canonical_url(text)` returns the form two spellings of the same page share, so the library can
+refuse a duplicate: lower-case scheme and host, no default port, no fragment, no tracking
+parameters, remaining query parameters sorted, no trailing slash (except the root), `.`/`..`
+segments resolved and percent-escapes in one spelling. It raises `UrlRejected` (with a sentence
+for the member) for anything that is not a plain http(s) link to a named host.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+MAX_URL_LENGTH = 2000
+SCHEMES = frozenset({"http", "https"})
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+# Parameters that identify a campaign or a click, never the page.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "ref",
+        "ref_src",
+        "ref_url",
+        "spm",
+        "si",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "pk_", "hsa_")
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+# Characters allowed unescaped in a path (RFC 3986 pchar and "/"), plus "%" for existing escapes.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+
+
+class UrlRejected(ValueError):
+    """The text is not a link Lantern accepts; `reason` is a sentence for the member."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def is_tracking_param(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def _normalise_escapes(text: str) -> str:
+    """Decode escapes of unreserved characters, upper-case the rest, escape what must be escaped."""
+
+    def fix(match: re.Match[str]) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in _UNRESERVED else "%" + match.group(1).upper()
+
+    text = _ESCAPE.sub(fix, text)
+    # A "%" that does not start an escape is itself escaped.
+    text = re.sub(r"%(?![0-9A-F]{2})", "%25", text)
+    return quote(text, safe=_PATH_SAFE)
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 §5.2.4, on a path that starts with '/'."""
+    output: list[str] = []
+    segments = path.split("/")[1:]
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment == ".":
+            if last:
+                output.append("")
+        elif segment == "..":
+            if output:
+                output.pop()
+            if last:
+                output.append("")
+        else:
+            output.append(segment)
+    return "/" + "/".join(output)
+
+
+def _host(hostname: str) -> str:
+    host = hostname.rstrip(".").lower()
+    if not host:
+        raise UrlRejected("has no website name after `//`")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return f"[{address.compressed}]" if address.version == 6 else address.compressed
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise UrlRejected(f"has a website name I can't read (`{hostname[:60]}`)") from None
+    labels = host.split(".")
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels) or len(host) > 253:
+        raise UrlRejected(f"has a website name I can't read (`{hostname[:60]}`)")
+    return host
+
+
+def _port(scheme: str, netloc: str, port: int | None) -> str:
+    if port is None or port == DEFAULT_PORTS[scheme]:
+        return ""
+    return f":{port}"
+
+
+def _query(query: str) -> str:
+    pairs = [
+        (name, value)
+        for name, value in parse_qsl(query, keep_blank_values=True)
+        if name and not is_tracking_param(name)
+    ]
+    pairs.sort()
+    return urlencode(pairs, quote_via=quote, safe="-._~")
+
+
+def canonical_url(text: str) -> str:
+    """The canonical form of an http(s) link, or UrlRejected with the reason."""
+    raw = (text or "").strip()
+    if not raw:
+        raise UrlRejected("is empty")
+    if len(raw) > MAX_URL_LENGTH:
+        raise UrlRejected(f"is {len(raw)} characters long; the limit is {MAX_URL_LENGTH}")
+    if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in raw):
+        raise UrlRejected("contains spaces or invisible characters")
+    scheme_match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", raw)
+    if scheme_match is None:
+        raise UrlRejected("doesn't start with `https://` or `http://`")
+    scheme = scheme_match.group(1).lower()
+    if scheme not in SCHEMES:
+        raise UrlRejected(f"is a `{scheme}:` link; I only accept `https://` and `http://` links")
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        raise UrlRejected("isn't a link I can read") from None
+    if not raw[len(scheme) + 1 :].startswith("//") or not parts.netloc:
+        raise UrlRejected("doesn't have a website after `://`")
+    if parts.username is not None or parts.password is not None:
+        raise UrlRejected("contains a user name or password; share the link without them")
+    host = _host(parts.hostname or "")
+    path = _remove_dot_segments(_normalise_escapes(parts.path or "/"))
+    if len(path) > 1:
+        path = path.rstrip("/") or "/"
+    canonical = urlunsplit((scheme, host + _port(scheme, parts.netloc, port), path, _query(parts.query), ""))
+    if len(canonical) > MAX_URL_LENGTH:
+        raise UrlRejected(f"is {len(canonical)} characters long; the limit is {MAX_URL_LENGTH}")
+    return canonical

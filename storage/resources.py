@@ -1,0 +1,376 @@
+"""Queries on the resource library. They take a session; they never open one.
+
+Search (`search`) is the one function the cog and bench/search.py both call. On SQLite it uses
+the FTS5 table `resources_fts` (migration 0401): the guild's scope token restricts the match inside
+the index, and FTS5 walks the doclists newest first and stops after `SEARCH_CANDIDATES` matches.
+Only those candidates are ranked: each query word scores 4 if it is in the title, 2 in the
+tags, 1 in the description (shorter titles, then newer rows break ties), computed from the rows
+themselves. FTS5's bm25() is not used: before scoring the first row it counts every document
+containing each phrase (the guild's scope token included), a full pass over doclists of tens of
+thousands of entries per query word (see docs/search.md).
+A query with fewer matches than the cap is ranked over all of them; a very common word is ranked
+among its newest matches. PostgreSQL does the same with a GIN expression index and ts_rank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cogs.resources.search import SearchTerms
+from storage.models.resources import APPROVED, HELPED, PENDING, SAVED, TAG, THEME, Resource, ResourceLabel, ResourceVote
+
+SEARCH_CANDIDATES = 200
+SEARCH_LIMIT = 25
+FIELD_WEIGHTS = ((4.0, "title"), (2.0, "tags"), (1.0, "description"))
+PG_DOCUMENT = (
+    "(setweight(to_tsvector('simple', title), 'A') || "
+    "setweight(to_tsvector('simple', replace(tags, ',', ' ')), 'B') || "
+    "setweight(to_tsvector('simple', description), 'C'))"
+)
+
+
+async def get_resource(session: AsyncSession, guild_id: int, resource_id: int) -> Resource | None:
+    resource = await session.get(Resource, resource_id)
+    return resource if resource is not None and resource.guild_id == guild_id else None
+
+
+async def find_by_canonical(session: AsyncSession, guild_id: int, canonical: str) -> Resource | None:
+    return await session.scalar(
+        select(Resource).where(Resource.guild_id == guild_id, Resource.canonical_url == canonical)
+    )
+
+
+async def add_resource(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    url: str,
+    canonical_url: str,
+    title: str,
+    description: str,
+    themes: Sequence[str],
+    tags: Sequence[str],
+    submitter_id: int | None,
+    approved: bool,
+    now: datetime,
+) -> Resource | None:
+    """Insert a resource and its labels; None if the guild already has this canonical URL."""
+    resource = Resource(
+        guild_id=guild_id,
+        url=url,
+        canonical_url=canonical_url,
+        title=title,
+        description=description,
+        themes=",".join(themes),
+        tags=",".join(tags),
+        status=APPROVED if approved else PENDING,
+        submitter_id=submitter_id,
+        created_at=now,
+        approved_at=now if approved else None,
+        helped_count=0,
+        saved_count=0,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(resource)
+            await session.flush()
+    except IntegrityError:
+        return None
+    session.add_all(
+        [ResourceLabel(resource_id=resource.id, guild_id=guild_id, kind=THEME, value=key) for key in themes]
+        + [ResourceLabel(resource_id=resource.id, guild_id=guild_id, kind=TAG, value=tag) for tag in tags]
+    )
+    await session.flush()
+    return resource
+
+
+async def existing_canonicals(session: AsyncSession, guild_id: int, canonicals: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(canonicals), 400):
+        chunk = canonicals[start : start + 400]
+        rows = await session.scalars(
+            select(Resource.canonical_url).where(Resource.guild_id == guild_id, Resource.canonical_url.in_(chunk))
+        )
+        found.update(rows)
+    return found
+
+
+async def pending(session: AsyncSession, guild_id: int, limit: int) -> tuple[list[Resource], int]:
+    """The oldest `limit` submissions waiting for review, and how many wait in all."""
+    rows = await session.scalars(
+        select(Resource)
+        .where(Resource.guild_id == guild_id, Resource.status == PENDING)
+        .order_by(Resource.created_at, Resource.id)
+        .limit(limit)
+    )
+    total = await session.scalar(select(func.count()).where(Resource.guild_id == guild_id, Resource.status == PENDING))
+    return list(rows), int(total or 0)
+
+
+async def approve(session: AsyncSession, guild_id: int, resource_id: int, now: datetime) -> Resource | None:
+    """Move a pending resource into the library; None if it is not pending any more (claimed once)."""
+    result = await session.execute(
+        update(Resource)
+        .where(Resource.id == resource_id, Resource.guild_id == guild_id, Resource.status == PENDING)
+        .values(status=APPROVED, approved_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    resource = await session.get(Resource, resource_id, populate_existing=True)
+    return resource
+
+
+async def delete_resource(
+    session: AsyncSession,
+    guild_id: int,
+    resource_id: int,
+    *,
+    status: str | None = None,
+    submitter_id: int | None = None,
+) -> Resource | None:
+    """Delete a resource (votes and labels go with it); the deleted row, or None if nothing matched."""
+    resource = await get_resource(session, guild_id, resource_id)
+    if resource is None or (status is not None and resource.status != status):
+        return None
+    if submitter_id is not None and resource.submitter_id != submitter_id:
+        return None
+    await session.execute(delete(Resource).where(Resource.id == resource_id))
+    return resource
+
+
+async def set_message(session: AsyncSession, resource_id: int, channel_id: int, message_id: int) -> None:
+    await session.execute(
+        update(Resource).where(Resource.id == resource_id).values(channel_id=channel_id, message_id=message_id)
+    )
+
+
+async def _recount(session: AsyncSession, resource_ids: Sequence[int]) -> None:
+    for resource_id in resource_ids:
+        counts = dict(
+            (
+                await session.execute(
+                    select(ResourceVote.kind, func.count())
+                    .where(ResourceVote.resource_id == resource_id)
+                    .group_by(ResourceVote.kind)
+                )
+            ).all()
+        )
+        await session.execute(
+            update(Resource)
+            .where(Resource.id == resource_id)
+            .values(helped_count=counts.get(HELPED, 0), saved_count=counts.get(SAVED, 0))
+        )
+
+
+async def toggle_vote(
+    session: AsyncSession, guild_id: int, resource_id: int, user_id: int, kind: str, now: datetime
+) -> tuple[Resource, bool] | None:
+    """Add the member's vote of `kind`, or take it back if they had one. (resource, now_on), or None."""
+    resource = await get_resource(session, guild_id, resource_id)
+    if resource is None or resource.status != APPROVED:
+        return None
+    removed = await session.execute(
+        delete(ResourceVote).where(
+            ResourceVote.resource_id == resource_id, ResourceVote.user_id == user_id, ResourceVote.kind == kind
+        )
+    )
+    now_on = removed.rowcount == 0  # type: ignore[attr-defined]
+    if now_on:
+        session.add(
+            ResourceVote(resource_id=resource_id, guild_id=guild_id, user_id=user_id, kind=kind, created_at=now)
+        )
+        await session.flush()
+    await _recount(session, [resource_id])
+    await session.refresh(resource)
+    return resource, now_on
+
+
+def _label_filter(guild_id: int, kind: str, value: str) -> Any:
+    return Resource.id.in_(
+        select(ResourceLabel.resource_id).where(
+            ResourceLabel.guild_id == guild_id, ResourceLabel.kind == kind, ResourceLabel.value == value
+        )
+    )
+
+
+async def browse(
+    session: AsyncSession,
+    guild_id: int,
+    *,
+    theme: str | None = None,
+    tag: str | None = None,
+    most_helpful: bool = False,
+    offset: int = 0,
+    limit: int = 5,
+) -> list[Resource]:
+    query = select(Resource).where(Resource.guild_id == guild_id, Resource.status == APPROVED)
+    if theme:
+        query = query.where(_label_filter(guild_id, THEME, theme))
+    if tag:
+        query = query.where(_label_filter(guild_id, TAG, tag))
+    if most_helpful:
+        query = query.order_by(Resource.helped_count.desc(), Resource.id.desc())
+    else:
+        query = query.order_by(Resource.created_at.desc(), Resource.id.desc())
+    return list(await session.scalars(query.offset(offset).limit(limit)))
+
+
+async def saved_by(
+    session: AsyncSession, guild_id: int, user_id: int, *, offset: int = 0, limit: int = 5
+) -> list[Resource]:
+    query = (
+        select(Resource)
+        .join(ResourceVote, ResourceVote.resource_id == Resource.id)
+        .where(ResourceVote.guild_id == guild_id, ResourceVote.user_id == user_id, ResourceVote.kind == SAVED)
+        .order_by(ResourceVote.created_at.desc(), ResourceVote.id.desc())
+    )
+    return list(await session.scalars(query.offset(offset).limit(limit)))
+
+
+async def own_or_all(
+    session: AsyncSession, guild_id: int, typed: str, *, submitter_id: int | None, limit: int = 25
+) -> list[Resource]:
+    """Resources for an autocomplete: by id when digits are typed, else titles containing the text."""
+    query = select(Resource).where(Resource.guild_id == guild_id)
+    if submitter_id is not None:
+        query = query.where(Resource.submitter_id == submitter_id)
+    typed = typed.strip()
+    if typed.isdigit():
+        query = query.where(Resource.id == int(typed))
+    elif typed:
+        escaped = typed.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Resource.title.ilike(f"%{escaped}%", escape="\\"))
+    return list(await session.scalars(query.order_by(Resource.id.desc()).limit(limit)))
+
+
+async def library_rows(session: AsyncSession, guild_id: int) -> list[Resource]:
+    query = (
+        select(Resource)
+        .where(Resource.guild_id == guild_id, Resource.status == APPROVED)
+        .order_by(Resource.created_at, Resource.id)
+    )
+    return list(await session.scalars(query))
+
+
+# Search -----------------------------------------------------------------------------------------
+
+
+async def _ranked_ids(
+    session: AsyncSession,
+    guild_id: int,
+    terms: SearchTerms,
+    filters: list[tuple[str, str]],
+    *,
+    any_word: bool,
+    limit: int,
+) -> list[int]:
+    params: dict[str, Any] = {"guild_id": guild_id, "cap": SEARCH_CANDIDATES, "limit": limit}
+    clauses = []
+    for index, (kind, value) in enumerate(filters):
+        params[f"kind{index}"], params[f"value{index}"] = kind, value
+        clauses.append(
+            f"AND EXISTS (SELECT 1 FROM resource_labels WHERE resource_id = {{id}} "
+            f"AND kind = :kind{index} AND value = :value{index})"
+        )
+    if session.bind.dialect.name == "sqlite":
+        params["match"] = terms.fts5(guild_id, any_word=any_word)
+        score = []
+        for index, word in enumerate(terms.words):
+            params[f"t{index}"] = word
+            score += [f"{weight} * (instr(lower(r.{column}), :t{index}) > 0)" for weight, column in FIELD_WEIGHTS]
+        sql = (
+            "WITH candidates AS (SELECT rowid AS id FROM resources_fts WHERE resources_fts MATCH :match "
+            f"{' '.join(clauses).format(id='resources_fts.rowid')} ORDER BY rowid DESC LIMIT :cap) "
+            f"SELECT r.id FROM candidates JOIN resources AS r ON r.id = candidates.id "
+            f"ORDER BY {' + '.join(score)} DESC, length(r.title), r.id DESC LIMIT :limit"
+        )
+    else:
+        params["tsquery"] = terms.tsquery(any_word=any_word)
+        sql = (
+            f"SELECT id FROM (SELECT id, ts_rank({PG_DOCUMENT}, to_tsquery('simple', :tsquery)) AS score "
+            f"FROM resources WHERE guild_id = :guild_id AND status = 'approved' "
+            f"AND {PG_DOCUMENT} @@ to_tsquery('simple', :tsquery) {' '.join(clauses).format(id='resources.id')} "
+            "ORDER BY id DESC LIMIT :cap) AS candidates ORDER BY score DESC, id DESC LIMIT :limit"
+        )
+    return list((await session.execute(text(sql), params)).scalars())
+
+
+async def search(
+    session: AsyncSession,
+    guild_id: int,
+    terms: SearchTerms,
+    *,
+    theme: str | None = None,
+    tag: str | None = None,
+    limit: int = SEARCH_LIMIT,
+) -> list[Resource]:
+    """The guild's approved resources matching every word (or, failing that, any word), best first."""
+    if not terms:
+        return []
+    filters = [(THEME, theme)] if theme else []
+    if tag:
+        filters.append((TAG, tag))
+    ids = await _ranked_ids(session, guild_id, terms, filters, any_word=False, limit=limit)
+    if not ids and len(terms.words) > 1:
+        ids = await _ranked_ids(session, guild_id, terms, filters, any_word=True, limit=limit)
+    if not ids:
+        return []
+    rows = {row.id: row for row in await session.scalars(select(Resource).where(Resource.id.in_(ids)))}
+    return [rows[i] for i in ids if i in rows]
+
+
+# Privacy ----------------------------------------------------------------------------------------
+
+
+async def member_data(session: AsyncSession, guild_id: int, user_id: int) -> dict[str, Any]:
+    shared = await session.scalars(
+        select(Resource).where(Resource.guild_id == guild_id, Resource.submitter_id == user_id).order_by(Resource.id)
+    )
+    votes = await session.execute(
+        select(ResourceVote.kind, Resource.id, Resource.title, Resource.url)
+        .join(Resource, Resource.id == ResourceVote.resource_id)
+        .where(ResourceVote.guild_id == guild_id, ResourceVote.user_id == user_id)
+        .order_by(ResourceVote.id)
+    )
+    votes_by_kind: dict[str, list[dict[str, Any]]] = {HELPED: [], SAVED: []}
+    for kind, resource_id, title, url in votes:
+        votes_by_kind.setdefault(kind, []).append({"resource": resource_id, "title": title, "url": url})
+    return {
+        "shared": [
+            {"id": r.id, "url": r.url, "title": r.title, "status": r.status, "shared_at": r.created_at.isoformat()}
+            for r in shared
+        ],
+        "helped_me": votes_by_kind[HELPED],
+        "saved": votes_by_kind[SAVED],
+    }
+
+
+async def forget_member(session: AsyncSession, guild_id: int, user_id: int) -> int:
+    """Remove the member's votes and pending submissions; keep their approved resources, anonymously."""
+    voted = list(
+        await session.scalars(
+            select(ResourceVote.resource_id).where(ResourceVote.guild_id == guild_id, ResourceVote.user_id == user_id)
+        )
+    )
+    votes = await session.execute(
+        delete(ResourceVote).where(ResourceVote.guild_id == guild_id, ResourceVote.user_id == user_id)
+    )
+    pending_rows = await session.execute(
+        delete(Resource).where(
+            Resource.guild_id == guild_id, Resource.submitter_id == user_id, Resource.status == PENDING
+        )
+    )
+    anonymised = await session.execute(
+        update(Resource)
+        .where(and_(Resource.guild_id == guild_id, Resource.submitter_id == user_id))
+        .values(submitter_id=None)
+    )
+    await _recount(session, sorted(set(voted)))
+    return sum(r.rowcount for r in (votes, pending_rows, anonymised))  # type: ignore[attr-defined]

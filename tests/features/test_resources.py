@@ -1,0 +1,268 @@
+"""/resource share, review and the library card's buttons, as members and a moderator use them."""
+
+from __future__ import annotations
+
+import pytest
+from simcord import OptionError, assert_error, assert_responded
+from sqlalchemy import func, select
+
+from core.errors import InvalidInput, NotAllowed
+from storage.models.resources import Resource, ResourceVote
+from tests.conftest import World
+
+ARTICLE = "https://example.org/essays/being-hapa"
+
+
+async def resources(world: World) -> list[Resource]:
+    async with world.bot.db.read() as session:
+        return list(await session.scalars(select(Resource).order_by(Resource.id)))
+
+
+async def vote_count(world: World) -> int:
+    async with world.bot.db.read() as session:
+        return int(await session.scalar(select(func.count()).select_from(ResourceVote)) or 0)
+
+
+async def review_off(world: World) -> None:
+    await world.mod.slash(world.general, "setup options", review_resources=False)
+
+
+async def share(world: World, member=None, **options):
+    options.setdefault("url", ARTICLE)
+    options.setdefault("title", "Being hapa")
+    return await (member or world.alice).slash(world.general, "resource share", **options)
+
+
+# Sharing --------------------------------------------------------------------------------------
+
+
+async def test_share_with_review_on_waits_for_a_moderator(world: World) -> None:
+    """With review on (the default) a valid share is stored as pending and nothing is posted yet."""
+    result = await share(
+        world,
+        url="HTTPS://Example.org/essays/being-hapa/?utm_source=newsletter#intro",
+        description="An essay on growing up between cultures.",
+        themes="identity, Cultural knowledge sharing",
+        tags="Essays, mixed heritage",
+    )
+    assert_responded(result, contains="is waiting for a moderator's review", ephemeral=True)
+    [stored] = await resources(world)
+    assert stored.status == "pending"
+    assert stored.canonical_url == ARTICLE
+    assert stored.themes == "identity,culture"
+    assert stored.tags == "essays,mixed heritage"
+    assert stored.submitter_id == world.alice.id
+    assert world.resources.history() == []
+
+
+async def test_share_with_review_off_posts_the_card(world: World) -> None:
+    """With review off, the resource goes straight to the library channel with its buttons."""
+    await review_off(world)
+    result = await share(world, themes="career")
+    card = world.resources.last_message
+    assert_responded(result, contains="Added “Being hapa” to the library", ephemeral=True)
+    assert card.embeds[0].title == "Being hapa"
+    assert card.embeds[0].url == ARTICLE
+    assert card.embeds[0].fields[0].value == "Career guidance"
+    labels = [c.label for row in card.components for c in row.children]
+    assert labels == ["Helped me (0)", "Save (0)"]
+    [stored] = await resources(world)
+    assert (stored.status, stored.message_id) == ("approved", card.id)
+
+
+async def test_duplicate_after_canonicalisation_points_to_the_existing_entry(world: World) -> None:
+    """Another spelling of a shared URL is not added; the member is pointed to the existing card."""
+    await review_off(world)
+    await share(world)
+    card = world.resources.last_message
+    result = await share(world, member=world.bob, url="HTTPS://EXAMPLE.org:443/essays/being-hapa/?fbclid=abc")
+    result2 = await share(world, member=world.bob, url="https://example.org/essays/being-hapa#comments")
+    assert_responded(result, contains="already in the library as “Being hapa”", ephemeral=True)
+    assert card.jump_url.split("/")[-1] in result.response.content
+    assert_responded(result2, contains="already in the library", ephemeral=True)
+    assert len(await resources(world)) == 1
+    assert len(world.resources.history()) == 1
+
+
+async def test_duplicate_of_a_pending_share_says_it_waits_for_review(world: World) -> None:
+    """Sharing a link someone already submitted tells the member it is waiting for review."""
+    await share(world)
+    result = await share(world, member=world.bob, url=ARTICLE + "/")
+    assert_responded(result, contains="already shared as “Being hapa”", ephemeral=True)
+    assert len(await resources(world)) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("javascript:alert(document.cookie)", "is a `javascript:` link"),
+        ("file:///etc/passwd", "is a `file:` link"),
+        ("data:text/html,<b>hi</b>", "is a `data:` link"),
+        ("example.org/essay", "doesn't start with `https://`"),
+        ("https://exa mple.org/", "contains spaces"),
+        ("https://localhost/", "website name I can't read"),
+    ],
+)
+async def test_bad_links_are_refused_and_nothing_is_stored(world: World, url: str, reason: str) -> None:
+    """Only http(s) links to a real host are accepted; the reply says why; the database is unchanged."""
+    result = await share(world, url=url)
+    assert_responded(result, contains=reason, ephemeral=True)
+    assert_error(world.env, InvalidInput)
+    assert await resources(world) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("url", "https://example.org/" + "a" * 2000),
+        ("title", "t" * 151),
+        ("description", "d" * 1001),
+        ("tags", "t" * 201),
+    ],
+)
+async def test_over_long_fields_are_refused_before_the_bot_sees_them(world: World, field: str, value: str) -> None:
+    """Every option is bounded, so Discord refuses an over-long value and nothing is stored."""
+    with pytest.raises(OptionError):
+        await share(world, **{field: value})
+    assert await resources(world) == []
+
+
+async def test_blank_title_and_unknown_theme_are_refused(world: World) -> None:
+    """A title of spaces and a theme the server doesn't have are explained; nothing is stored."""
+    result = await share(world, title="   ")
+    assert_responded(result, contains="The title is empty", ephemeral=True)
+    assert_error(world.env, InvalidInput)
+    result = await share(world, themes="identity, astrology")
+    assert_responded(result, contains="`astrology` isn't one of this server's themes", ephemeral=True)
+    assert_error(world.env, InvalidInput)
+    assert await resources(world) == []
+
+
+async def test_theme_autocomplete_completes_the_last_entry(world: World) -> None:
+    """Typing 'identity, care' offers 'identity, career'."""
+    choices = await world.alice.autocomplete(world.general, "resource share", "themes", "identity, care")
+    assert [c["value"] for c in choices] == ["identity, career"]
+
+
+# Review ---------------------------------------------------------------------------------------
+
+
+async def test_moderator_approves_after_a_restart_and_the_member_is_told(world: World) -> None:
+    """The review buttons work after a restart; approval posts the card and DMs the submitter."""
+    await share(world, themes="identity")
+    queue = await world.mod.slash(world.general, "resources review")
+    assert_responded(queue, contains="1 waiting for review", ephemeral=True)
+    assert queue.response.embeds[0].title == "Being hapa"
+    [stored] = await resources(world)
+    await world.restart()
+    await world.mod.click(queue.response, label=f"Approve #{stored.id}")
+    card = world.resources.last_message
+    assert card.embeds[0].title == "Being hapa"
+    [stored] = await resources(world)
+    assert (stored.status, stored.message_id) == ("approved", card.id)
+    dm = world.alice.user.dm_channel.history()[-1]
+    assert "is now in the resource library" in dm.content
+    assert world.modlog.history()[-1].embeds[0].title == "Resource approved"
+
+
+async def test_moderator_rejects_and_the_member_is_told_kindly(world: World) -> None:
+    """Rejecting deletes the submission, posts nothing and DMs the submitter."""
+    await share(world)
+    queue = await world.mod.slash(world.general, "resources review")
+    [stored] = await resources(world)
+    await world.restart()
+    result = await world.mod.click(queue.response, label=f"Reject #{stored.id}")
+    assert "Rejected “Being hapa”" in result.response.content
+    assert await resources(world) == []
+    assert world.resources.history() == []
+    assert "decided not to add it" in world.alice.user.dm_channel.history()[-1].content
+
+
+async def test_closed_dms_do_not_break_approval(world: World) -> None:
+    """If the submitter's DMs are closed, the resource is approved and posted all the same."""
+    await share(world)
+    queue = await world.mod.slash(world.general, "resources review")
+    [stored] = await resources(world)
+    world.env.inject_error("POST", "/users/@me/channels", status=403, code=50007, times=None)
+    await world.mod.click(queue.response, label=f"Approve #{stored.id}")
+    [stored] = await resources(world)
+    assert (stored.status, stored.message_id) == ("approved", world.resources.last_message.id)
+
+
+async def test_a_second_click_on_a_reviewed_item_changes_nothing(world: World) -> None:
+    """Approving twice (a stale queue) is refused the second time; one card is posted."""
+    await share(world)
+    queue = await world.mod.slash(world.general, "resources review")
+    stale = await world.mod.slash(world.general, "resources review")
+    [stored] = await resources(world)
+    await world.mod.click(queue.response, label=f"Approve #{stored.id}")
+    result = await world.mod.click(stale.response, label=f"Approve #{stored.id}")
+    assert_responded(result, contains="was already reviewed", ephemeral=True)
+    assert_error(world.env, NotAllowed)
+    assert len(world.resources.history()) == 1
+
+
+async def test_members_cannot_see_the_moderator_commands(world: World) -> None:
+    """/resources is hidden from members; /resource is visible."""
+    visible = world.alice.available_commands(world.general)
+    assert "resources review" not in visible
+    assert "resource share" in visible
+
+
+# Helped me and Save ---------------------------------------------------------------------------
+
+
+def button_labels(message) -> list[str]:
+    return [c.label for row in message.components for c in row.children]
+
+
+async def test_helped_and_save_toggle_per_member_and_update_the_card(world: World) -> None:
+    """Two members press the buttons; counts show on the card; pressing again takes a vote back."""
+    await review_off(world)
+    await share(world)
+    card = world.resources.last_message
+    result = await world.alice.click(card, label="Helped me (0)")
+    assert "Glad it helped" in result.followups[0].content
+    await world.bob.click(world.resources.last_message, label="Helped me (1)")
+    await world.bob.click(world.resources.last_message, label="Save (0)")
+    card = world.resources.last_message
+    assert button_labels(card) == ["Helped me (2)", "Save (1)"]
+    assert "helped 2 · saved 1" in card.embeds[0].footer.text
+    assert await vote_count(world) == 3
+    await world.restart()
+    await world.alice.click(card, label="Helped me (2)")
+    card = world.resources.last_message
+    assert button_labels(card) == ["Helped me (1)", "Save (1)"]
+    [stored] = await resources(world)
+    assert (stored.helped_count, stored.saved_count) == (1, 1)
+    assert await vote_count(world) == 2
+
+
+async def test_saved_lists_a_members_bookmarks(world: World) -> None:
+    """/resource saved shows what the member saved, and only that."""
+    await review_off(world)
+    await share(world)
+    await share(world, url="https://example.org/books", title="Reading list")
+    await world.bob.click(world.resources.history()[0], label="Save (0)")
+    result = await world.bob.slash(world.general, "resource saved")
+    assert "Being hapa" in result.response.embeds[0].description
+    assert "Reading list" not in result.response.embeds[0].description
+    result = await world.alice.slash(world.general, "resource saved")
+    assert_responded(result, contains="haven't saved anything yet", ephemeral=True)
+
+
+async def test_member_removes_their_own_resource_only(world: World) -> None:
+    """A member can remove what they shared (the card goes too) but not someone else's."""
+    await review_off(world)
+    await share(world)
+    [stored] = await resources(world)
+    result = await world.bob.slash(world.general, "resource remove", resource=stored.id)
+    assert_error(world.env, Exception)
+    assert "can't find a resource you shared" in result.response.content
+    assert len(await resources(world)) == 1
+    choices = await world.alice.autocomplete(world.general, "resource remove", "resource", "hapa")
+    assert [c["value"] for c in choices] == [stored.id]
+    result = await world.alice.slash(world.general, "resource remove", resource=stored.id)
+    assert_responded(result, contains="Removed “Being hapa”", ephemeral=True)
+    assert await resources(world) == []
+    assert world.resources.history() == []

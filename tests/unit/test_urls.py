@@ -1,0 +1,130 @@
+"""URL canonicalisation for the resource library: examples and properties."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cogs.resources.urls import MAX_URL_LENGTH, UrlRejected, canonical_url
+
+
+@pytest.mark.parametrize(
+    ("spelling", "canonical"),
+    [
+        ("HTTPS://Example.COM/Article", "https://example.com/Article"),
+        ("https://example.com:443/a", "https://example.com/a"),
+        ("http://example.com:80/a", "http://example.com/a"),
+        ("https://example.com:8443/a", "https://example.com:8443/a"),
+        ("https://example.com/a/#section-2", "https://example.com/a"),
+        ("https://example.com/a?utm_source=x&utm_medium=y&fbclid=z&gclid=1&ref=hn", "https://example.com/a"),
+        ("https://example.com/a?b=2&a=1", "https://example.com/a?a=1&b=2"),
+        ("https://example.com", "https://example.com/"),
+        ("https://example.com/a/./b/../c/", "https://example.com/a/c"),
+        ("https://example.com/%7euser", "https://example.com/~user"),
+        ("https://www.example.com./x", "https://www.example.com/x"),
+        ("  https://example.com/x  ", "https://example.com/x"),
+        ("https://bücher.example/", "https://xn--bcher-kva.example/"),
+    ],
+)
+def test_equivalent_spellings_have_one_canonical_form(spelling: str, canonical: str) -> None:
+    """Scheme/host case, default ports, fragments, tracking parameters, order and trailing slashes don't matter."""
+    assert canonical_url(spelling) == canonical
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("javascript:alert(1)", "`javascript:` link"),
+        ("JavaScript:alert(document.cookie)", "`javascript:` link"),
+        ("file:///etc/passwd", "`file:` link"),
+        ("data:text/html;base64,PHNjcmlwdD4=", "`data:` link"),
+        ("ftp://example.com/file", "`ftp:` link"),
+        ("example.com/article", "doesn't start with"),
+        ("https://", "doesn't have a website"),
+        ("https:example.com", "doesn't have a website"),
+        ("http://localhost/", "website name I can't read"),
+        ("https://exa mple.com/", "spaces"),
+        ("https://user:secret@example.com/", "user name or password"),
+        ("https://example.com:99999/", "isn't a link I can read"),
+        ("https://-bad-.com/", "website name I can't read"),
+        ("", "is empty"),
+        ("https://example.com/" + "a" * MAX_URL_LENGTH, "the limit is 2000"),
+    ],
+)
+def test_bad_links_are_rejected_with_a_reason(text: str, reason: str) -> None:
+    """Other schemes and malformed input are refused, and the reason says why."""
+    with pytest.raises(UrlRejected) as caught:
+        canonical_url(text)
+    assert reason in caught.value.reason
+
+
+# Properties -------------------------------------------------------------------------------
+
+_label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
+_host = st.builds(lambda labels, tld: ".".join([*labels, tld]), st.lists(_label, min_size=1, max_size=3), _label)
+_segment = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_~", min_size=1, max_size=12)
+_path = st.lists(_segment, min_size=0, max_size=4).map(lambda parts: "/" + "/".join(parts))
+_param = st.tuples(st.from_regex(r"[a-z][a-z0-9]{0,6}", fullmatch=True), st.text("abcxyz019", max_size=5))
+_params = st.lists(_param, max_size=4, unique_by=lambda pair: pair[0])
+
+
+def _base(scheme: str, host: str, path: str, params: list[tuple[str, str]]) -> str:
+    query = "&".join(f"{name}={value}" for name, value in params)
+    return f"{scheme}://{host}{path}" + (f"?{query}" if query else "")
+
+
+def _wild_case(text: str, data: st.DataObject) -> str:
+    flips = data.draw(st.lists(st.booleans(), min_size=len(text), max_size=len(text)))
+    return "".join(char.upper() if flip else char for char, flip in zip(text, flips, strict=True))
+
+
+@given(st.sampled_from(["http", "https"]), _host, _path, _params)
+def test_canonicalising_twice_changes_nothing(scheme: str, host: str, path: str, params: list) -> None:
+    """canonical_url is idempotent."""
+    once = canonical_url(_base(scheme, host, path, params))
+    assert canonical_url(once) == once
+
+
+@given(st.text(max_size=80))
+def test_arbitrary_text_is_either_rejected_or_stable(text: str) -> None:
+    """Whatever a member types, the result is a refusal or a stable http(s) link."""
+    try:
+        once = canonical_url(text)
+    except UrlRejected:
+        return
+    assert once.startswith(("http://", "https://"))
+    assert canonical_url(once) == once
+
+
+@given(st.sampled_from(["http", "https"]), _host, _path, _params, st.data())
+def test_equivalent_spellings_collide(scheme: str, host: str, path: str, params: list, data: st.DataObject) -> None:
+    """Case, default port, fragment, tracking parameters, order and a trailing slash don't change the form."""
+    plain = canonical_url(_base(scheme, host, path, params))
+    port = data.draw(st.sampled_from(["", ":80" if scheme == "http" else ":443"]))
+    shuffled = data.draw(st.permutations(params))
+    tracking = data.draw(st.lists(st.sampled_from(["utm_source=x", "utm_campaign=y", "fbclid=1", "gclid=2"])))
+    query = "&".join([*(f"{n}={v}" for n, v in shuffled), *tracking])
+    slash = data.draw(st.sampled_from(["", "/"])) if path != "/" else ""
+    fragment = data.draw(st.sampled_from(["", "#top", "#"]))
+    spelled = (
+        f"{_wild_case(scheme, data)}://{_wild_case(host, data)}{port}{path}{slash}"
+        + (f"?{query}" if query else "")
+        + fragment
+    )
+    assert canonical_url(spelled) == plain
+
+
+@given(st.sampled_from(["http", "https"]), _host, _path, _path)
+def test_different_paths_do_not_collide(scheme: str, host: str, first: str, second: str) -> None:
+    """Two different pages on one site keep different canonical forms."""
+    if first.rstrip("/") == second.rstrip("/"):
+        return
+    assert canonical_url(f"{scheme}://{host}{first}") != canonical_url(f"{scheme}://{host}{second}")
+
+
+@given(st.sampled_from(["javascript", "file", "data", "vbscript", "ftp", "mailto"]), st.text(max_size=40))
+def test_other_schemes_are_always_rejected(scheme: str, rest: str) -> None:
+    """No scheme but http and https gets through, however the rest is spelled."""
+    with pytest.raises(UrlRejected):
+        canonical_url(f"{scheme}:{rest}")
