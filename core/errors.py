@@ -7,6 +7,7 @@ next step. The error funnel (`core.tree.LanternTree`) sends `user_message()` eph
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 
 class LanternError(Exception):
@@ -74,3 +75,14 @@ class NotAllowed(LanternError):
 
     def user_message(self) -> str:
         return self.reason
+
+
+@dataclass(eq=False)
+class CoolingDown(LanternError):
+    reason: str
+    retry_after: timedelta
+
+    def user_message(self) -> str:
+        seconds = max(int(self.retry_after.total_seconds()), 1)
+        wait = f"{seconds} seconds" if seconds < 90 else f"about {round(seconds / 60)} minutes"
+        return f"{self.reason} Please try again in {wait}."

@@ -23,6 +23,7 @@ from cogs.prompts.posting import PromptPoster, prompt_embed, theme_labels
 from cogs.prompts.schedules import COMMANDS, ScheduleCommands
 from cogs.prompts.views import DYNAMIC_ITEMS, REVIEW_BATCH, PromptListView, PromptModal, list_page, review_view
 from core import charts
+from core.cooldown import Cooldown
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.privacy import PrivacyProvider
 from core.text import NO_MENTIONS, plural, truncate
@@ -56,7 +57,7 @@ class PromptsCog(ScheduleCommands, commands.Cog):
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
         self.poster = PromptPoster(bot)
-        self.last_random: dict[int, datetime] = {}
+        self.random_cooldown = Cooldown(1, RANDOM_COOLDOWN, "A prompt was posted in this channel a moment ago.")
 
     async def cog_load(self) -> None:
         self.bot.jobs.register("prompts", self.poster.run_due)
@@ -320,13 +321,7 @@ class PromptsCog(ScheduleCommands, commands.Cog):
         themes = await self.themes(interaction.guild_id)
         key = bank.require_theme(theme, themes) if theme else None
         now = self.bot.clock()
-        last = self.last_random.get(interaction.channel_id)
-        if last is not None and now - last < RANDOM_COOLDOWN:
-            minutes = max(int((RANDOM_COOLDOWN - (now - last)).total_seconds() // 60), 1)
-            raise NotAllowed(
-                "A prompt was posted in this channel a moment ago. "
-                f"Please try again in about {plural(minutes, 'minute')}."
-            )
+        self.random_cooldown.check(interaction.channel_id, now)
         async with self.bot.db.write() as session:
             await queries.ensure_bank(session, interaction.guild_id, now, bank.seed_rows())
             chosen = await queries.random_prompt(session, interaction.guild_id, (key,) if key else ())
@@ -334,7 +329,7 @@ class PromptsCog(ScheduleCommands, commands.Cog):
             raise NotFound(
                 "any prompts with the theme", theme or "", "`/prompt random` without a theme picks from all."
             )
-        self.last_random[interaction.channel_id] = now
+        self.random_cooldown.record(interaction.channel_id, now)
         embed = prompt_embed(chosen, dict(themes).get(chosen.theme, chosen.theme))
         await interaction.response.send_message(embed=embed, allowed_mentions=NO_MENTIONS)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
 import discord
@@ -15,6 +16,7 @@ from cogs.resources.search import parse_query
 from cogs.resources.urls import MAX_URL_LENGTH
 from cogs.resources.views import PAGE_SIZE, Pager, ReviewButton, VoteButton, list_loader, resource_embed, resource_view
 from core.channels import configured_channel
+from core.cooldown import Cooldown
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.privacy import PrivacyProvider
 from core.text import NO_MENTIONS, truncate
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FEATURE = "The resource library"
+SHARES_PER_WINDOW = 5  # public posts per member, so nobody floods the library channel
+SHARE_WINDOW = timedelta(minutes=10)
 
 
 def theme_choices(known: list[tuple[str, str]], current: str) -> list[app_commands.Choice[str]]:
@@ -59,6 +63,9 @@ class Resources(commands.Cog):
 
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
+        self.share_cooldown = Cooldown(
+            SHARES_PER_WINDOW, SHARE_WINDOW, f"You've shared {SHARES_PER_WINDOW} links in the last few minutes."
+        )
 
     # Helpers shared with the moderator cog and the buttons -----------------------------------
 
@@ -129,6 +136,7 @@ class Resources(commands.Cog):
     ) -> None:
         guild = interaction.guild
         assert guild is not None
+        self.share_cooldown.check((guild.id, interaction.user.id), self.bot.clock())
         async with self.bot.db.read() as session:
             known = await enabled_themes(session, guild.id)
             settings = await get_settings(session, guild.id)
@@ -163,6 +171,7 @@ class Resources(commands.Cog):
             assert existing is not None
             await interaction.response.send_message(self.duplicate_text(existing, guild.id), ephemeral=True)
             return
+        self.share_cooldown.record((guild.id, interaction.user.id), self.bot.clock())
         if review:
             await interaction.response.send_message(
                 f"Thank you! “{discord.utils.escape_markdown(added.title)}” is waiting for a moderator's review. "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from simcord import assert_error, assert_responded
 from sqlalchemy import select
 
-from core.errors import NotAllowed
+from core.errors import CoolingDown, NotAllowed
 from storage.models.prompts import Prompt, PromptSuggestion
 from tests.conftest import World
 
@@ -112,8 +112,8 @@ async def test_random_posts_a_prompt_here_with_a_cooldown(world: World) -> None:
     assert not result.response.ephemeral
     assert result.response.embeds[0].title == "Career guidance"
     again = await world.bob.slash(world.general, "prompt random")
-    assert_responded(again, contains="Please try again in about", ephemeral=True)
-    assert_error(world.env, NotAllowed)
+    assert_responded(again, contains="Please try again in about 10 minutes", ephemeral=True)
+    assert_error(world.env, CoolingDown)
     elsewhere = await world.bob.slash(world.intro, "prompt random")
     assert not elsewhere.response.ephemeral
     await world.env.advance_time(10 * 60)
