@@ -13,8 +13,8 @@ is totally unimodular, so an integral optimum exists and the dual
 
 certifies it: integral x and feasible (u, v) with equal objectives are both optimal (weak duality).
 We solve on a sparse candidate graph, read (u, v) off the residual graph's shortest-path potentials,
-check u_i + v_j >= w_ij over every eligible pair (pricing, in blocks, skipping rows and columns whose
-candidate bound already proves it), add any violating pair and re-solve until none is left.
+check u_i + v_j >= w_ij over every eligible pair (pricing: a dense pass in blocks over group score tables,
+skipping rows whose best score already proves it), add any violating pair and re-solve until none is left.
 """
 
 from __future__ import annotations
@@ -217,9 +217,86 @@ def score_block(pop: Population, rows: np.ndarray, side: Side) -> np.ndarray:
     return score
 
 
-def row_blocks(rows: np.ndarray, columns: int) -> list[np.ndarray]:
-    size = max(1, BLOCK_CELLS // max(1, columns))
+def row_blocks(rows: np.ndarray, columns: int, cells: int = BLOCK_CELLS) -> list[np.ndarray]:
+    size = max(1, cells // max(1, columns))
     return [rows[start : start + size] for start in range(0, rows.size, size)]
+
+
+TABLE_CELLS = 1 << 25  # largest group table (rows x mentors int16, 64 MiB); beyond it, score bit by bit
+SCAN_CELLS = 1 << 18  # pairs per block in the table passes (512 KiB of int16: stays in L2)
+NEG = -16000  # a hard rule broken: two NEG parts and every other part still fit in int16 and stay < 0
+
+
+@dataclass(slots=True)
+class Tables:
+    """The score split into parts that each depend on one small mentee feature group: a row of any part is
+    shared by every mentee of the group, so a block of scores is a few row gathers and int16 additions.
+    `parts` holds (group of each mentee row, table groups x mentors int16); NEG marks a broken hard rule."""
+
+    parts: list[tuple[np.ndarray, np.ndarray]]
+
+
+def _groups(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(index of the first row of each distinct key, group of every row) for keys made of `columns`."""
+    keys = np.stack([np.asarray(column).astype(np.int64) for column in columns], axis=1)
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1).astype(np.intp)
+
+
+def build_tables(pop: Population) -> Tables | None:
+    """The group tables for `pop`, or None when one would be larger than TABLE_CELLS (then `block_scores`
+    scores pair by pair with bitsets, the same integers)."""
+    side, m = pop.mentors, pop.m
+    parts = []
+    first, group = _groups(*pop.themes, pop.theme_count)
+    if first.size * m > TABLE_CELLS:
+        return None
+    shared = _shared(pop.themes[:, first], side.themes)
+    table = np.take(pop.theme_table, (pop.theme_count[first] * pop.theme_stride)[:, None] + shared)
+    table[shared == 0] = NEG
+    parts.append((group, table))
+
+    first, group = _groups(pop.offsets, pop.window)
+    distance = np.abs(pop.offsets[first][:, None].astype(np.int32) - side.offsets[None, :])
+    gap = np.minimum(distance, np.abs(DAY_MINUTES - distance))
+    table = np.take(pop.timezone_table, gap)
+    table[gap > pop.window[first][:, None]] = NEG
+    parts.append((group, table))
+
+    first, group = _groups(*pop.languages, pop.language_count)
+    if first.size * m > TABLE_CELLS:
+        return None
+    shared = _shared(pop.languages[:, first], side.languages)
+    parts.append(
+        (group, np.take(pop.language_table, (pop.language_count[first] * pop.language_stride)[:, None] + shared))
+    )
+
+    similar = pop.similar
+    first, group = _groups(similar, *(pop.heritages * similar), pop.heritage_count * similar)
+    if first.size * m > TABLE_CELLS:
+        return None
+    shared = _shared(pop.heritages[:, first], side.heritages)
+    table = np.take(pop.heritage_table, (pop.heritage_count[first] * pop.heritage_stride)[:, None] + shared)
+    table[~similar[first]] = pop.heritage_any
+    parts.append((group, table))
+    return Tables(parts)
+
+
+def block_scores(pop: Population, tables: Tables | None, rows: np.ndarray) -> np.ndarray:
+    """Scores of mentee `rows` against every mentor, int16; negative where a hard rule forbids the pair."""
+    if tables is None:
+        return score_block(pop, rows, pop.mentors)
+    (group, table), *rest = tables.parts
+    score = np.take(table, group[rows], axis=0)
+    for group, table in rest:
+        score += np.take(table, group[rows], axis=0)
+    starts, ends = pop.excluded_ptr[rows], pop.excluded_ptr[rows + 1]
+    lengths = ends - starts
+    if lengths.any():
+        which = np.repeat(np.arange(rows.size), lengths)
+        offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        score[which, pop.excluded_cols[np.repeat(starts, lengths) + offsets]] = NEG
+    return score
 
 
 @dataclass(slots=True)
@@ -227,85 +304,80 @@ class Candidates:
     rows: np.ndarray  # (E,) int64, sorted by (row, col), unique
     cols: np.ndarray
     scores: np.ndarray
-    row_bound: np.ndarray  # (n,) best score of a pair outside the row's top K (-1: none outside)
-    col_bound: np.ndarray  # (m,) same for a column's top L
+    row_best: np.ndarray  # (n,) each mentee's best eligible score (-1: none)
 
 
-def build_candidates(pop: Population, per_mentee: int, per_mentor: int) -> Candidates:
-    """Each mentee's top `per_mentee` eligible mentors and each mentor's top `per_mentor` eligible mentees,
-    scoring every pair once, block by block."""
+def column_scores(pop: Population, tables: Tables, cols: np.ndarray) -> np.ndarray:
+    """Scores of every mentee against mentor `cols`, as (cols, n) int16; negative where forbidden."""
+    (group, table), *rest = tables.parts
+    score = np.take(table[:, cols], group, axis=0)
+    for group, table in rest:
+        score += np.take(table[:, cols], group, axis=0)
+    score = np.ascontiguousarray(score.T)
+    keys = pop.excluded_keys
+    if keys.size:
+        by_col = np.sort((keys % pop.m) * pop.n + keys // pop.m)
+        lo, hi = np.searchsorted(by_col, [int(cols[0]) * pop.n, (int(cols[-1]) + 1) * pop.n])
+        hit = by_col[lo:hi]
+        score[hit // pop.n - cols[0], hit % pop.n] = NEG
+    return score
+
+
+def build_candidates(pop: Population, tables: Tables | None, per_mentee: int, per_mentor: int) -> Candidates:
+    """Each mentee's top `per_mentee` eligible mentors and each mentor's top `per_mentor` eligible mentees
+    (the latter only with group tables), scoring every pair once per direction, block by block."""
     n, m = pop.n, pop.m
     found_rows: list[np.ndarray] = []
     found_cols: list[np.ndarray] = []
     found_scores: list[np.ndarray] = []
-    row_bound = np.full(n, INELIGIBLE, dtype=np.int16)
-    col_eligible = np.zeros(m, dtype=np.int64)
-    col_rows = np.full((m, per_mentor), -1, dtype=np.int64)  # each column's best rows so far, best first
-    col_scores = np.full((m, per_mentor), INELIGIBLE, dtype=np.int16)
-    col_floor = np.full(m, INELIGIBLE, dtype=np.int16)  # the worst score kept: only better ones get in
-    pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    pending_size = 0
-    for rows in row_blocks(np.arange(n), m):
-        score = score_block(pop, rows, pop.mentors)
-        eligible = score >= 0
-        count = eligible.sum(axis=1)
-        col_eligible += eligible.sum(axis=0)
+    row_best = np.full(n, INELIGIBLE, dtype=np.int16)
+    for rows in row_blocks(np.arange(n), m, SCAN_CELLS):
+        score = block_scores(pop, tables, rows)
+        row_best[rows] = np.maximum(score.max(axis=1), INELIGIBLE)
         top, top_scores = _top(score, per_mentee)
-        over = count > per_mentee
-        row_bound[rows[over]] = top_scores[over].min(axis=1)
         keep = top_scores >= 0
         found_rows.append(np.broadcast_to(rows[:, None], top.shape)[keep])
         found_cols.append(top[keep])
         found_scores.append(top_scores[keep])
-        r, c = np.nonzero(score > col_floor)
-        if r.size:
-            pending.append((rows[r], c, score[r, c]))
-            pending_size += r.size
-        if pending_size > 2 * col_scores.size:  # merge in batches: the floor rises, fewer pass
-            _merge_columns(
-                col_rows, col_scores, col_floor, *(np.concatenate(part) for part in zip(*pending, strict=True))
-            )
-            pending, pending_size = [], 0
-    if pending:
-        _merge_columns(col_rows, col_scores, col_floor, *(np.concatenate(part) for part in zip(*pending, strict=True)))
-    col_bound = np.full(m, INELIGIBLE, dtype=np.int16)
-    over = col_eligible > per_mentor
-    col_bound[over] = col_floor[over]
-    keep = col_scores >= 0
-    found_rows.append(col_rows[keep])
-    found_cols.append(np.broadcast_to(np.arange(m)[:, None], col_scores.shape)[keep])
-    found_scores.append(col_scores[keep])
+    if tables is not None and per_mentor > 0:
+        for cols in row_blocks(np.arange(m), n, 16 * SCAN_CELLS):
+            score = column_scores(pop, tables, cols)
+            top, top_scores = _top(score, per_mentor)
+            keep = top_scores >= 0
+            found_rows.append(top[keep])
+            found_cols.append(np.broadcast_to(cols[:, None], top.shape)[keep])
+            found_scores.append(top_scores[keep])
     rows, cols, scores = np.concatenate(found_rows), np.concatenate(found_cols), np.concatenate(found_scores)
     keys, first = np.unique(rows.astype(np.int64) * m + cols, return_index=True)
-    return Candidates(keys // m, keys % m, scores[first], row_bound, col_bound)
+    return Candidates(keys // m, keys % m, scores[first], row_best)
 
 
 def _top(values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Column indices of the k largest values of each row (all of them when there are k or fewer)."""
-    width = values.shape[1]
+    """Column indices of the k largest values of each row (all of them when there are k or fewer).
+
+    Selection by chunks: the k chunks (of `size` columns) with the largest maxima hold a valid top k
+    (every value above the k-th largest lies in them, and they hold k values at least the k-th chunk
+    maximum), so only the chunk maxima and those k chunks are partitioned, not the whole row."""
+    rows, width = values.shape
     if width <= k:
         index = np.broadcast_to(np.arange(width), values.shape)
         return index, values
-    index = np.argpartition(values, width - k, axis=1)[:, width - k :]
-    return index, np.take_along_axis(values, index, axis=1)
-
-
-def _merge_columns(
-    col_rows: np.ndarray, col_scores: np.ndarray, col_floor: np.ndarray, rows: np.ndarray, cols: np.ndarray, scores
-) -> None:
-    """Merge new (row, col, score) entries into each column's best list (in place; ties: lower row)."""
-    size = col_scores.shape[1]
-    hit = np.unique(cols)
-    all_cols = np.concatenate([np.repeat(hit, size), cols])
-    all_scores = np.concatenate([col_scores[hit].ravel(), scores])
-    all_rows = np.concatenate([col_rows[hit].ravel(), rows])
-    order = np.lexsort((all_rows, -all_scores.astype(np.int32), all_cols))
-    all_scores, all_rows = all_scores[order], all_rows[order]
-    starts = np.searchsorted(all_cols[order], hit)
-    take = (starts[:, None] + np.arange(size)[None, :]).ravel()
-    col_scores[hit] = all_scores[take].reshape(-1, size)
-    col_rows[hit] = all_rows[take].reshape(-1, size)
-    col_floor[hit] = col_scores[hit, -1]
+    size = 1 << max(0, int(np.log2(max(1.0, np.sqrt(width / k)))))
+    chunks = width // size
+    if size < 4 or chunks <= k:
+        index = np.argpartition(values, width - k, axis=1)[:, width - k :]
+        return index, np.take_along_axis(values, index, axis=1)
+    body = values[:, : chunks * size].reshape(rows, chunks, size)
+    best = np.argpartition(body.max(axis=2), chunks - k, axis=1)[:, chunks - k :]
+    pool = np.take_along_axis(body, best[:, :, None], axis=1).reshape(rows, -1)
+    pool_cols = (best[:, :, None] * size + np.arange(size)).reshape(rows, -1)
+    if chunks * size < width:  # the ragged tail is always in the pool
+        pool = np.concatenate([pool, values[:, chunks * size :]], axis=1)
+        pool_cols = np.concatenate(
+            [pool_cols, np.broadcast_to(np.arange(chunks * size, width), (rows, width - chunks * size))], axis=1
+        )
+    pick = np.argpartition(pool, pool.shape[1] - k, axis=1)[:, pool.shape[1] - k :]
+    return np.take_along_axis(pool_cols, pick, axis=1), np.take_along_axis(pool, pick, axis=1)
 
 
 @dataclass(slots=True)
@@ -396,7 +468,8 @@ def optimise(pop: Population, *, most_matched: bool, per_mentee: int, per_mentor
         return score.astype(np.int64) + bonus
 
     started = time.perf_counter()
-    candidates = build_candidates(pop, per_mentee, per_mentor)
+    tables = build_tables(pop)
+    candidates = build_candidates(pop, tables, per_mentee, per_mentor)
     built = time.perf_counter()
     rows, cols, scores = candidates.rows, candidates.cols, candidates.scores
     stats: dict[str, float] = {
@@ -418,7 +491,7 @@ def optimise(pop: Population, *, most_matched: bool, per_mentee: int, per_mentor
         stats["rounds"] = round_number
         if not solution.dual_ok:
             break
-        new_rows, new_cols, new_scores, scanned = _price(pop, candidates, solution, weigh, per_mentee)
+        new_rows, new_cols, new_scores, scanned = _price(pop, tables, candidates, solution, bonus, per_mentee)
         price_s += time.perf_counter() - tock
         checked += scanned
         if new_rows.size == 0:
@@ -435,42 +508,37 @@ def optimise(pop: Population, *, most_matched: bool, per_mentee: int, per_mentor
 
 
 def _price(
-    pop: Population, candidates: Candidates, solution: Solution, weigh, per_row: int
+    pop: Population, tables: Tables | None, candidates: Candidates, solution: Solution, bonus: int, per_row: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Eligible pairs outside the graph whose dual constraint u_i + v_j >= w_ij fails (at most `per_row`
-    per mentee, the most violated). A pair outside the graph lies outside its mentee's top K and its
-    mentor's top L, so its weight is at most both bounds: only pairs whose bound exceeds u_i + v_j can
-    fail, and only those are scored."""
+    """Every eligible pair whose dual constraint u_i + v_j >= w_ij fails (at most `per_row` per mentee,
+    the most violated), found by a dense pass over all pairs in blocks. A pair scores at most its mentee's
+    best score, so rows with best + bonus <= u_i + min(v) are skipped without scoring."""
     u, v = solution.u, solution.v
-    row_limit = np.where(candidates.row_bound >= 0, weigh(candidates.row_bound), -1)
-    col_limit = np.where(candidates.col_bound >= 0, weigh(candidates.col_bound), -1)
-    check_rows = np.flatnonzero(row_limit > u)
-    check_cols = np.flatnonzero(col_limit > v)
-    empty = np.zeros(0, np.int64)
-    scanned = 0
+    # w_ij > u_i + v_j  <=>  s_ij - v_j > u_i - bonus; int32 is enough (weights < 2**31).
+    column = v.astype(np.int32)
+    limit = (u - bonus).astype(np.int32)
+    open_rows = np.flatnonzero(candidates.row_best.astype(np.int64) - int(column.min(initial=0)) > limit)
     found: list[tuple[np.ndarray, ...]] = []
-    if check_rows.size and check_cols.size:
-        # int32 is enough (weights < 2**31) and halves the traffic of this pass over rows x columns.
-        col_room = col_limit[check_cols].astype(np.int32)
-        v_cols = v[check_cols].astype(np.int32)
-        for rows in row_blocks(check_rows, check_cols.size):
-            room = np.minimum(row_limit[rows].astype(np.int32)[:, None], col_room[None, :])
-            r, c = np.nonzero(room > u[rows].astype(np.int32)[:, None] + v_cols[None, :])
-            if not r.size:
-                continue
-            scanned += r.size
-            pair_rows, pair_cols = rows[r], check_cols[c]
-            scores = score_pairs(pop, pair_rows, pair_cols)
-            gain = weigh(scores) - u[pair_rows] - v[pair_cols]
-            hit = (scores >= 0) & (gain > 0)
-            if hit.any():
-                found.append((pair_rows[hit], pair_cols[hit], scores[hit], gain[hit]))
+    scanned = 0
+    for rows in row_blocks(open_rows, pop.m, SCAN_CELLS):
+        score = block_scores(pop, tables, rows)
+        scanned += score.size
+        gain = score.astype(np.int32)
+        gain -= column
+        if bonus:
+            np.putmask(gain, score < 0, np.iinfo(np.int32).min // 2)
+        gain -= limit[rows][:, None]
+        hit = gain.max(axis=1) > 0
+        if not hit.any():
+            continue
+        gain, score, hit_rows = gain[hit], score[hit], rows[hit]
+        top, top_gain = _top(gain, per_row)
+        keep = (top_gain > 0) & (np.take_along_axis(score, top, axis=1) >= 0)
+        r = np.broadcast_to(np.arange(hit_rows.size)[:, None], top.shape)[keep]
+        c = top[keep]
+        found.append((hit_rows[r], c.astype(np.int64), score[r, c]))
+    empty = np.zeros(0, np.int64)
     if not found:
         return empty, empty, np.zeros(0, np.int16), scanned
-    rows, cols, scores, gain = (np.concatenate(part) for part in zip(*found, strict=True))
-    order = np.lexsort((cols, -gain, rows))
-    rows, cols, scores = rows[order], cols[order], scores[order]
-    first = np.r_[True, rows[1:] != rows[:-1]]
-    rank = np.arange(rows.size) - np.maximum.accumulate(np.where(first, np.arange(rows.size), 0))
-    keep = rank < per_row
-    return rows[keep], cols[keep], scores[keep], scanned
+    rows, cols, scores = (np.concatenate(part) for part in zip(*found, strict=True))
+    return rows, cols, scores, scanned
