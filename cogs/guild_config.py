@@ -139,6 +139,7 @@ class GuildConfig(commands.Cog):
         intro_role="A role given to members after their first introduction",
         review_resources="Whether shared resources wait for moderator review",
         pairing_checkins="Days after a match to check in, like 14,45 (or off)",
+        keep_shared_resources="When a member erases their data, keep the links they shared (without their name)",
     )
     async def options(
         self,
@@ -148,8 +149,10 @@ class GuildConfig(commands.Cog):
         intro_role: discord.Role | None = None,
         review_resources: bool | None = None,
         pairing_checkins: app_commands.Range[str, 1, 32] | None = None,
+        keep_shared_resources: bool | None = None,
     ) -> None:
-        if all(value is None for value in (timezone, welcome_message, intro_role, review_resources, pairing_checkins)):
+        given = (timezone, welcome_message, intro_role, review_resources, pairing_checkins, keep_shared_resources)
+        if all(value is None for value in given):
             raise InvalidInput("That", "changed nothing", "Pick at least one option to change.")
         assert interaction.guild is not None
         # Validate everything before writing anything.
@@ -193,6 +196,9 @@ class GuildConfig(commands.Cog):
             if checkins is not None:
                 settings.pairing_checkins = checkins
                 changed.append(f"Pairing check-ins: {checkins_text(checkins)}")
+            if keep_shared_resources is not None:
+                settings.keep_shared_resources = keep_shared_resources
+                changed.append(f"Keep shared resources after erasure: {'yes' if keep_shared_resources else 'no'}")
             settings.updated_at = self.bot.clock()
 
         text = "Saved.\n" + "\n".join(changed)
@@ -217,6 +223,7 @@ class GuildConfig(commands.Cog):
             settings.timezone = "UTC"
             settings.review_resources = True
             settings.pairing_checkins = "14,45"
+            settings.keep_shared_resources = True
         await interaction.response.send_message(embed=settings_embed(interaction.guild, settings), ephemeral=True)
 
     @app_commands.command(name="about", description="What Lantern does and how to use it")
@@ -253,6 +260,7 @@ def settings_embed(guild: discord.Guild, settings: GuildSettings) -> discord.Emb
                 f"Review resources: {'on' if settings.review_resources else 'off'}",
                 f"Pairing check-ins: {checkins_text(settings.pairing_checkins)}",
                 f"Data kept after a member leaves: {settings.retention_days or 30} days",
+                f"Keep shared resources after erasure: {'yes' if settings.keep_shared_resources else 'no'}",
             ]
         ),
         inline=False,

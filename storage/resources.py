@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.resources.search import SearchTerms
+from storage.models.guild import GuildSettings
 from storage.models.resources import APPROVED, HELPED, PENDING, SAVED, TAG, THEME, Resource, ResourceLabel, ResourceVote
 
 SEARCH_CANDIDATES = 200
@@ -352,8 +353,26 @@ async def member_data(session: AsyncSession, guild_id: int, user_id: int) -> dic
     }
 
 
+async def shared_cards_to_remove(session: AsyncSession, guild_id: int, user_id: int) -> list[tuple[int, int]]:
+    """(channel_id, message_id) of the member's posted resources that an erasure will remove
+    (only when the guild chose not to keep shared resources)."""
+    settings = await session.get(GuildSettings, guild_id)
+    if settings is None or settings.keep_shared_resources:
+        return []
+    rows = await session.execute(
+        select(Resource.channel_id, Resource.message_id).where(
+            Resource.guild_id == guild_id, Resource.submitter_id == user_id, Resource.message_id.is_not(None)
+        )
+    )
+    return [(channel_id, message_id) for channel_id, message_id in rows if channel_id is not None]
+
+
 async def forget_member(session: AsyncSession, guild_id: int, user_id: int) -> int:
-    """Remove the member's votes and pending submissions; keep their approved resources, anonymously."""
+    """Remove the member's votes and pending submissions. Their approved resources stay, anonymously,
+    unless the guild chose not to keep shared resources (`GuildSettings.keep_shared_resources`)."""
+    settings = await session.get(GuildSettings, guild_id)
+    if settings is not None and not settings.keep_shared_resources:
+        await session.execute(delete(Resource).where(Resource.guild_id == guild_id, Resource.submitter_id == user_id))
     voted = list(
         await session.scalars(
             select(ResourceVote.resource_id).where(ResourceVote.guild_id == guild_id, ResourceVote.user_id == user_id)

@@ -336,6 +336,19 @@ class Resources(commands.Cog):
         await moderation.review_action(interaction, action, resource_id)  # type: ignore[union-attr]
 
 
+async def remove_shared_cards(bot: LanternBot, guild: discord.Guild, user_id: int) -> None:
+    """Before an erasure: take down the member's resource cards if the guild doesn't keep shared resources."""
+    async with bot.db.read() as session:
+        cards = await store.shared_cards_to_remove(session, guild.id, user_id)
+    for channel_id, message_id in cards:
+        channel = guild.get_channel(channel_id)
+        if isinstance(channel, discord.TextChannel):
+            try:
+                await channel.get_partial_message(message_id).delete()
+            except discord.HTTPException:
+                log.info("resource card %s in guild %s was already gone", message_id, guild.id)
+
+
 async def setup(bot: LanternBot) -> None:
     from cogs.resources.moderation import ResourceModeration
 
@@ -349,5 +362,6 @@ async def setup(bot: LanternBot) -> None:
             tables=("resources", "resource_labels", "resource_votes"),
             export=store.member_data,
             delete=store.forget_member,
+            cleanup=remove_shared_cards,
         )
     )

@@ -32,6 +32,8 @@ class GuildSettings(Base):
     review_resources: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     pairing_checkins: Mapped[str] = mapped_column(String(32), default=DEFAULT_CHECKINS, server_default=DEFAULT_CHECKINS)
     retention_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    # When a member erases their data: keep the resources they shared (anonymously) or remove them.
+    keep_shared_resources: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

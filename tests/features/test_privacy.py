@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from storage.models import Departure
 from storage.models.intros import Intro
 from storage.models.prompts import PromptSuggestion
+from storage.models.resources import Resource
 from tests.conftest import World
 from tests.features.test_intros_helpers import ALICE, write_intro
 
@@ -104,3 +105,37 @@ async def test_returning_within_the_window_is_told_what_was_kept(world: World) -
     await world.env.advance_time(40 * DAY)
     await world.bot.run_due_jobs()
     assert await count(world, PromptSuggestion, "user_id", world.alice) == 1
+
+
+async def share_link(world: World, member: MemberActor, url: str) -> None:
+    await world.mod.slash(world.general, "setup options", review_resources=False)
+    await member.slash(world.general, "resource share", url=url, title="Raising bilingual kids")
+
+
+async def erase_everything(world: World, member: MemberActor) -> None:
+    result = await member.slash(world.general, "privacy delete")
+    await member.click(result.response, custom_id=f"privacy:delete:{member.id}")
+
+
+async def test_shared_resources_stay_anonymously_by_default(world: World) -> None:
+    """By default a resource someone shared stays in the library, its card untouched, with no submitter."""
+    await share_link(world, world.alice, "https://example.org/bilingual")
+    cards = len(world.resources.history())
+    await erase_everything(world, world.alice)
+    async with world.bot.db.read() as session:
+        resource = await session.scalar(select(Resource))
+    assert resource is not None and resource.submitter_id is None
+    assert len(world.resources.history()) == cards
+
+
+async def test_a_guild_can_choose_to_remove_shared_resources(world: World) -> None:
+    """With keep_shared_resources off, erasing removes the member's resources and their cards too."""
+    await world.mod.slash(world.general, "setup options", keep_shared_resources=False)
+    await share_link(world, world.alice, "https://example.org/bilingual")
+    await share_link(world, world.bob, "https://example.org/other")
+    cards = len(world.resources.history())
+    await erase_everything(world, world.alice)
+    async with world.bot.db.read() as session:
+        left = list(await session.scalars(select(Resource.submitter_id)))
+    assert left == [world.bob.id]
+    assert len(world.resources.history()) == cards - 1
