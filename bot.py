@@ -85,6 +85,7 @@ class LanternBot(commands.AutoShardedBot):
         self.modlog = ModLog(self)
         self.privacy = PrivacyRegistry()
         self.started_at: datetime | None = None
+        self.synced_commands: list[discord.app_commands.AppCommand] = []
         self._started_monotonic: float | None = None
 
     def clock(self) -> datetime:
@@ -127,7 +128,7 @@ class LanternBot(commands.AutoShardedBot):
             )
             self.scheduler.start()
         if self.settings.sync_commands_on_start:
-            await self.sync_commands(self.settings.dev_guild_id)
+            self.synced_commands = await self.sync_commands(self.settings.dev_guild_id)
 
     async def sync_commands(self, guild_id: int | None = None) -> list[discord.app_commands.AppCommand]:
         if guild_id is None:
