@@ -294,11 +294,18 @@ def about_embed(bot: LanternBot) -> discord.Embed:
         ),
         inline=False,
     )
+    notice = bot.settings.privacy_notice_url
     embed.add_field(
         name="Your privacy",
         value=(
-            "I store only what you give me for each feature. `/privacy show` tells you what that is, "
-            "`/privacy export` sends you a copy, and `/privacy delete` erases it."
+            "I never read your messages, and I store only what you give me for each feature. "
+            "`/privacy show` tells you what that is, `/privacy export` sends you a copy, and "
+            "`/privacy delete` erases it. "
+            + (
+                f"[Read the privacy notice]({notice})."
+                if notice
+                else "The server's moderators can show you the full privacy notice."
+            )
         ),
         inline=False,
     )

@@ -155,6 +155,7 @@ async def test_about_tells_a_member_what_lantern_does(world: World) -> None:
     embed = result.response.embeds[0]
     assert "mixed Asian heritage" in embed.description
     assert any("/privacy delete" in f.value for f in embed.fields)
+    assert any("privacy notice" in f.value for f in embed.fields)
     assert "SQLite" in embed.footer.text or "PostgreSQL" in embed.footer.text
 
 
@@ -165,3 +166,11 @@ async def test_configuration_survives_a_restart(world: World) -> None:
     result = await world.mod.slash(world.general, "setup show")
     fields = {f.name: f.value for f in result.response.embeds[0].fields}
     assert "Timezone: Europe/London" in fields["Options"]
+
+
+async def test_about_links_the_published_privacy_notice(world: World) -> None:
+    """With PRIVACY_NOTICE_URL set, /about links to it."""
+    world.bot.settings = world.bot.settings.model_copy(update={"privacy_notice_url": "https://example.org/privacy"})
+    result = await world.alice.slash(world.general, "about")
+    privacy = next(f.value for f in result.response.embeds[0].fields if f.name == "Your privacy")
+    assert "[Read the privacy notice](https://example.org/privacy)" in privacy
