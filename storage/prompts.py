@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -210,8 +210,9 @@ async def get_schedule(session: AsyncSession, guild_id: int, schedule_id: int) -
 
 
 async def due_schedules(session: AsyncSession, now: datetime) -> Sequence[PromptSchedule]:
+    """Unpaused schedules whose next run is due, in a fixed order (so competing processes lock rows alike)."""
     query = select(PromptSchedule).where(PromptSchedule.paused.is_(False), PromptSchedule.next_run_at <= now)
-    return (await session.execute(query.order_by(PromptSchedule.next_run_at))).scalars().all()
+    return (await session.execute(query.order_by(PromptSchedule.next_run_at, PromptSchedule.id))).scalars().all()
 
 
 async def choose_prompt(session: AsyncSession, schedule: PromptSchedule) -> tuple[Prompt | None, int]:
@@ -253,22 +254,34 @@ async def claim_slot(session: AsyncSession, schedule: PromptSchedule, slot: date
     return result.scalar_one_or_none()
 
 
-async def lease_claims(session: AsyncSession, now: datetime, schedule_id: int | None = None) -> list[int]:
-    """Take every unposted claim no other run is posting (of unpaused schedules); their ids."""
+async def lease_claims(
+    session: AsyncSession,
+    now: datetime,
+    schedule_id: int | None = None,
+    *,
+    owns_guild: Callable[[int], bool] | None = None,
+) -> list[int]:
+    """Take every unposted claim no other run is posting (of unpaused schedules); their ids.
+
+    With `owns_guild`, only claims of guilds it accepts (this process's shards). Rows are taken in a
+    fixed order (slot, id) so two processes leasing at once never deadlock.
+    """
     query = (
-        select(PromptPost.id)
+        select(PromptPost.id, PromptSchedule.guild_id)
         .join(PromptSchedule, PromptSchedule.id == PromptPost.schedule_id)
         .where(
             PromptPost.status == "claimed",
             PromptSchedule.paused.is_(False),
             or_(PromptPost.lease_until.is_(None), PromptPost.lease_until < now),
         )
-        .order_by(PromptPost.slot)
+        .order_by(PromptPost.slot, PromptPost.id)
     )
     if schedule_id is not None:
         query = query.where(PromptPost.schedule_id == schedule_id)
     taken = []
-    for post_id in (await session.execute(query)).scalars().all():
+    for post_id, guild_id in (await session.execute(query)).all():
+        if owns_guild is not None and not owns_guild(guild_id):
+            continue
         result = await session.execute(
             update(PromptPost)
             .where(

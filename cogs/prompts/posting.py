@@ -7,6 +7,9 @@
 3. Outside any transaction: post each leased claim with the nonce `schedule:slot`, then record the
    message id. A 5xx/429 frees the claim for the next run; a missing channel or permission pauses the
    schedule and tells the mod-log.
+
+Only schedules of guilds this process owns (`bot.owns_guild`) are claimed, leased or posted, so
+processes running other shards leave them alone (and never pause them for a channel they can't see).
 """
 
 from __future__ import annotations
@@ -85,6 +88,8 @@ class PromptPoster:
         claimed = 0
         async with self.bot.db.write() as session:
             for schedule in await queries.due_schedules(session, now):
+                if not self.bot.owns_guild(schedule.guild_id):
+                    continue
                 settings = await get_settings(session, schedule.guild_id)
                 zone = guild_zone(settings.timezone if settings else None)
                 hour, minute = parse_time(schedule.time)
@@ -95,7 +100,7 @@ class PromptPoster:
                     claimed += 1
                 schedule.next_run_at = next_run(cadence, hour, minute, zone, slot, anchor=anchor)
         async with self.bot.db.write() as session:
-            leased = await queries.lease_claims(session, now)
+            leased = await queries.lease_claims(session, now, owns_guild=self.bot.owns_guild)
         posted = 0
         for post_id in leased:
             outcome = await self.post_claim(post_id)
@@ -153,7 +158,9 @@ class PromptPoster:
 
     async def open_thread(self, message: discord.Message, schedule: PromptSchedule, prompt: Prompt) -> None:
         try:
-            await message.create_thread(name=truncate(prompt.text, 100), auto_archive_duration=1440)
+            # A thread name can't carry allowed_mentions: keep member-written mention syntax inert in it.
+            name = truncate(discord.utils.escape_mentions(prompt.text), 100)
+            await message.create_thread(name=name, auto_archive_duration=1440)
         except discord.HTTPException as error:
             log.warning("could not open a thread for schedule %s: %s", schedule.id, error)
             await self.bot.modlog.post(
