@@ -27,6 +27,10 @@ def _insert(session: AsyncSession, model: type[Any]) -> Any:
 # --------------------------------------------------------------------------- the bank
 
 
+async def bank_seeded(session: AsyncSession, guild_id: int) -> bool:
+    return await session.get(PromptBank, guild_id) is not None
+
+
 async def ensure_bank(
     session: AsyncSession, guild_id: int, now: datetime, defaults: Iterable[tuple[str, str, str]]
 ) -> bool:

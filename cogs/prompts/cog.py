@@ -57,6 +57,7 @@ class PromptsCog(ScheduleCommands, commands.Cog):
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
         self.poster = PromptPoster(bot)
+        self.seeded_banks: set[int] = set()  # guilds whose default bank is known to be seeded
         self.random_cooldown = Cooldown(1, RANDOM_COOLDOWN, "A prompt was posted in this channel a moment ago.")
 
     async def cog_load(self) -> None:
@@ -64,6 +65,18 @@ class PromptsCog(ScheduleCommands, commands.Cog):
 
     async def cog_unload(self) -> None:
         self.bot.jobs.unregister("prompts")
+
+    async def bank_ready(self, guild_id: int) -> None:
+        """Seed the guild's default bank the first time; afterwards a read (then a memory) check, so that
+        browsing the bank never queues behind SQLite's single writer."""
+        if guild_id in self.seeded_banks:
+            return
+        async with self.bot.db.read() as session:
+            seeded = await queries.bank_seeded(session, guild_id)
+        if not seeded:
+            async with self.bot.db.write() as session:
+                await queries.ensure_bank(session, guild_id, self.bot.clock(), bank.seed_rows())
+        self.seeded_banks.add(guild_id)
 
     async def themes(self, guild_id: int) -> list[tuple[str, str]]:
         async with self.bot.db.read() as session:
@@ -164,8 +177,7 @@ class PromptsCog(ScheduleCommands, commands.Cog):
     ) -> None:
         assert interaction.guild_id is not None
         key = bank.require_theme(theme, await self.themes(interaction.guild_id)) if theme else None
-        async with self.bot.db.write() as session:
-            await queries.ensure_bank(session, interaction.guild_id, self.bot.clock(), bank.seed_rows())
+        await self.bank_ready(interaction.guild_id)
         embed, pages = await list_page(self.bot, interaction.guild_id, key, 0)
         view = PromptListView(self.bot, interaction.guild_id, key, pages)
         await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
@@ -322,8 +334,8 @@ class PromptsCog(ScheduleCommands, commands.Cog):
         key = bank.require_theme(theme, themes) if theme else None
         now = self.bot.clock()
         self.random_cooldown.check(interaction.channel_id, now)
-        async with self.bot.db.write() as session:
-            await queries.ensure_bank(session, interaction.guild_id, now, bank.seed_rows())
+        await self.bank_ready(interaction.guild_id)
+        async with self.bot.db.read() as session:
             chosen = await queries.random_prompt(session, interaction.guild_id, (key,) if key else ())
         if chosen is None:
             raise NotFound(
