@@ -150,6 +150,8 @@ class PrivacyCog(commands.Cog):
                 )
             ).all()
         for guild_id, user_id in due:
+            if not self.bot.owns_guild(guild_id):
+                continue  # the process holding that guild's shard erases it (and its cards)
             guild = self.bot.get_guild(guild_id)
             if guild is not None and guild.get_member(user_id) is not None:
                 async with self.bot.db.write() as session:

@@ -7,7 +7,7 @@ mentees accepting at the same moment can't exceed it on SQLite or PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -508,7 +508,8 @@ async def end_pairing(
 async def claim_due_checkins(
     session: AsyncSession, now: datetime, days_of: dict[int, tuple[int, ...]]
 ) -> list[tuple[Pairing, int, list[MentorshipCheckin]]]:
-    """Claim each active pairing's due check-in (one per call, no bursts): (pairing, day, rows)."""
+    """Claim each active pairing's due check-in (one per call, no bursts): (pairing, day, rows).
+    Only pairings of the guilds in `days_of` (those this process looks after) are claimed."""
     due = (
         await session.scalars(
             select(Pairing).where(Pairing.status == ACTIVE, Pairing.next_checkin_at <= now).order_by(Pairing.id)
@@ -516,7 +517,9 @@ async def claim_due_checkins(
     ).all()
     claimed = []
     for pairing in due:
-        days = days_of.get(pairing.guild_id, ())
+        if pairing.guild_id not in days_of:  # a guild another process (shard) looks after
+            continue
+        days = days_of[pairing.guild_id]
         sent = pairing.checkins_sent
         # Skip days that are already past (a bot that was down sends only the latest one).
         while sent + 1 < len(days) and pairing.started_at + timedelta(days=days[sent + 1]) <= now:
@@ -576,11 +579,16 @@ async def drop_schedule(session: AsyncSession, guild_id: int) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def claim_due_rounds(session: AsyncSession, now: datetime, advance: Any) -> list[int]:
-    """Guild ids whose scheduled round this call claimed (by moving `next_round_at` on)."""
+async def claim_due_rounds(
+    session: AsyncSession, now: datetime, advance: Any, owns: Callable[[int], bool] = lambda _guild_id: True
+) -> list[int]:
+    """Guild ids whose scheduled round this call claimed (by moving `next_round_at` on). Only guilds
+    this process `owns` (its shards) are claimed, so no other process's round is taken and dropped."""
     due = (await session.scalars(select(MentorshipSchedule).where(MentorshipSchedule.next_round_at <= now))).all()
     claimed = []
     for schedule in due:
+        if not owns(schedule.guild_id):
+            continue
         following = advance(schedule.next_round_at, schedule.every_days, now)
         if await _update(
             session,

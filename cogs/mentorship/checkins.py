@@ -40,6 +40,8 @@ class Checkins:
             ).all()
             days_of = {}
             for guild_id in guild_ids:
+                if not self.bot.owns_guild(guild_id):
+                    continue
                 settings = await session.get(GuildSettings, guild_id)
                 days_of[guild_id] = settings.checkin_days if settings else (14, 45)
             claimed = await store.claim_due_checkins(session, now, days_of)

@@ -140,7 +140,7 @@ class Rounds:
     async def run_scheduled(self, now: datetime) -> int:
         """Run every scheduled round that is due and that this call claims."""
         async with self.bot.db.write() as session:
-            guild_ids = await store.claim_due_rounds(session, now, rules.next_round_at)
+            guild_ids = await store.claim_due_rounds(session, now, rules.next_round_at, owns=self.bot.owns_guild)
         ran = 0
         for guild_id in guild_ids:
             guild = self.bot.get_guild(guild_id)
