@@ -74,11 +74,16 @@ class Resources(commands.Cog):
             return dict(await enabled_themes(session, guild_id))
 
     async def resolve_theme(self, guild_id: int, theme: str | None) -> str | None:
-        if not theme:
+        if not theme or not theme.strip():
             return None
         async with self.bot.db.read() as session:
             known = await enabled_themes(session, guild_id)
-        return library.parse_themes(theme, known)[0]
+        keys = library.parse_themes(theme, known)
+        if not keys:  # only commas: no theme named at all
+            raise InvalidInput(
+                "The theme", f"`{theme.strip()[:80]}` names no theme", "Pick a theme from the list as you type."
+            )
+        return keys[0]
 
     async def post(self, guild: discord.Guild, resource: Resource, channel: discord.TextChannel) -> None:
         """Post the library card, then remember where it is (a second short write)."""
