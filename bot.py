@@ -24,6 +24,7 @@ from discord.ext import commands
 
 from config import Settings
 from core.jobs import DueJobs
+from core.logcontext import ContextFilter
 from core.modlog import ModLog
 from core.privacy import PrivacyRegistry
 from core.tree import LanternTree
@@ -168,12 +169,14 @@ def create_bot(settings: Settings, *, clock: Clock | None = None) -> LanternBot:
     return LanternBot(settings, clock=clock)
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(context)s]: %(message)s"
+
+
 def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        datefmt="%Y-%m-%dT%H:%M:%S",
-    )
+    handler = logging.StreamHandler()
+    handler.addFilter(ContextFilter())
+    handler.setFormatter(logging.Formatter(LOG_FORMAT, datefmt="%Y-%m-%dT%H:%M:%S"))
+    logging.basicConfig(level=level, handlers=[handler])
     logging.Formatter.converter = time.gmtime
     logging.getLogger("discord.http").setLevel(logging.WARNING)
 

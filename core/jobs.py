@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from core import logcontext
+
 log = logging.getLogger(__name__)
 
 DueHandler = Callable[[datetime], Awaitable[object]]
@@ -41,6 +43,7 @@ class DueJobs:
         failures: list[Exception] = []
         async with self._lock:
             for name, handler in list(self.handlers.items()):
+                logcontext.bind_text(f"job={name}")
                 try:
                     results[name] = await handler(now)
                 except Exception as error:

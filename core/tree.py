@@ -8,6 +8,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from core import logcontext
 from core.errors import LanternError
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,10 @@ def where(interaction: discord.Interaction) -> str:
 
 class LanternTree(app_commands.CommandTree[Any]):
     """Passed to the bot as `tree_cls`. Buttons and modals route their errors here too."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        logcontext.bind(interaction)  # runs in the command's own task: its log lines name it
+        return True
 
     async def on_error(self, interaction: discord.Interaction, error: BaseException) -> None:  # type: ignore[override]
         await report(interaction, error, where=where(interaction))

@@ -6,17 +6,27 @@ from typing import Any
 
 import discord
 
+from core import logcontext
+
 
 async def funnel(interaction: discord.Interaction, error: BaseException) -> None:
     await interaction.client.tree.on_error(interaction, error)  # type: ignore[attr-defined,arg-type]
 
 
 class LanternView(discord.ui.View):
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        logcontext.bind(interaction)
+        return True
+
     async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]) -> None:
         await funnel(interaction, error)
 
 
 class LanternModal(discord.ui.Modal):
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        logcontext.bind(interaction)
+        return True
+
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
         await funnel(interaction, error)
 
@@ -29,6 +39,7 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
     """
 
     async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        logcontext.bind(interaction)
         try:
             await self.handle(interaction)
         except Exception as error:

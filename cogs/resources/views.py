@@ -171,6 +171,7 @@ class Pager(LanternView):
         await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        await super().interaction_check(interaction)
         return interaction.user.id == self.owner_id
 
     async def _turn(self, interaction: discord.Interaction, step: int) -> None:

@@ -115,3 +115,21 @@ def test_clock_is_injectable(settings: Settings) -> None:
     fixed = datetime(2030, 5, 1, 12, 0, tzinfo=discord.utils.utcnow().tzinfo)
     bot = create_bot(settings, clock=lambda: fixed)
     assert bot.clock() == fixed
+
+
+async def test_log_lines_name_the_guild_user_and_command(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    """Anything logged while handling an interaction carries its guild, user and command."""
+    from core.logcontext import ContextFilter
+
+    @app_commands.command(name="chatty", description="Logs a line")
+    @app_commands.guild_only()
+    async def chatty(interaction: discord.Interaction) -> None:
+        logging.getLogger("lantern.test").warning("something worth knowing")
+        await interaction.response.send_message("ok", ephemeral=True)
+
+    await add_test_command(world, chatty)
+    caplog.handler.addFilter(ContextFilter())
+    with caplog.at_level(logging.WARNING, logger="lantern.test"):
+        await world.alice.slash(world.general, "chatty")
+    [record] = [r for r in caplog.records if r.name == "lantern.test"]
+    assert record.context == f"guild={world.guild.id} user={world.alice.id} cmd=/chatty"
