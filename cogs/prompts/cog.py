@@ -300,16 +300,20 @@ class PromptsCog(ScheduleCommands, commands.Cog):
         cleaned = bank.validate_text(text)
         theme = bank.require_theme(theme_text, await self.themes(interaction.guild_id))
         now = self.bot.clock()
-        async with self.bot.db.write() as session:
-            await queries.ensure_bank(session, interaction.guild_id, now, bank.seed_rows())
-            if await queries.find_duplicate(session, interaction.guild_id, bank.text_key(cleaned)):
-                raise NotAllowed("That prompt is already in the bank. Thank you all the same!")
+        await self.bank_ready(interaction.guild_id)
+        # The checks read outside the write, so the single SQLite writer is held only for the insert.
+        # Both are soft limits: a race between two submissions can at worst let one more through.
+        async with self.bot.db.read() as session:
+            duplicate = await queries.find_duplicate(session, interaction.guild_id, bank.text_key(cleaned))
             pending = await queries.count_pending_by(session, interaction.guild_id, interaction.user.id)
-            if pending >= MAX_PENDING_PER_MEMBER:
-                raise NotAllowed(
-                    f"You have {pending} suggestions waiting for review already. "
-                    "Please wait until the moderators have looked at them."
-                )
+        if duplicate is not None:
+            raise NotAllowed("That prompt is already in the bank. Thank you all the same!")
+        if pending >= MAX_PENDING_PER_MEMBER:
+            raise NotAllowed(
+                f"You have {pending} suggestions waiting for review already. "
+                "Please wait until the moderators have looked at them."
+            )
+        async with self.bot.db.write() as session:
             suggestion_id = await queries.add_suggestion(
                 session, interaction.guild_id, interaction.user.id, cleaned, theme, now
             )
