@@ -2,7 +2,7 @@
 
 On SQLite, writers are serialised: one writer connection whose transactions start with
 `BEGIN IMMEDIATE` (a deferred read-then-write transaction cannot upgrade its lock under load:
-see shared/MEASURED.md), while readers use their own pool under WAL. On PostgreSQL one engine
+see shared/MEASURED.md), while readers use their own pool under WAL, in autocommit. On PostgreSQL one engine
 serves both; invariants are kept by constraints and conditional statements.
 """
 
@@ -28,7 +28,7 @@ def _sqlite_path(url: str) -> Path | None:
     return Path(database)
 
 
-def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int, immediate: bool) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int, writer: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, emit BEGIN, so we choose its kind.
@@ -38,22 +38,27 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int, immediate: b
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        if not writer:
+            cursor.execute("PRAGMA query_only=ON")  # a write through read() fails loudly
         cursor.close()
 
-    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+    if not writer:
+        # Readers run in autocommit: under WAL each statement reads a consistent snapshot, and no
+        # BEGIN/ROLLBACK round trips to the driver's thread are spent on them.
+        return
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engines(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> tuple[AsyncEngine, AsyncEngine]:
     """Return (writer, reader) engines for `url`; on PostgreSQL both are the same engine."""
     if url.startswith("sqlite"):
         writer = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60)
-        _configure_sqlite(writer, busy_timeout_ms=busy_timeout_ms, immediate=True)
-        reader = create_async_engine(url, echo=echo, pool_size=4, max_overflow=4)
-        _configure_sqlite(reader, busy_timeout_ms=busy_timeout_ms, immediate=False)
+        _configure_sqlite(writer, busy_timeout_ms=busy_timeout_ms, writer=True)
+        reader = create_async_engine(url, echo=echo, pool_size=4, max_overflow=4, pool_reset_on_return=None)
+        _configure_sqlite(reader, busy_timeout_ms=busy_timeout_ms, writer=False)
         return writer, reader
     engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
     return engine, engine
@@ -90,7 +95,7 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """One read-only transaction (never commits)."""
+        """One read-only unit of work (never commits; on SQLite, autocommit reads on a query-only connection)."""
         async with self._read_sessions() as session:
             yield session
 

@@ -70,6 +70,8 @@ async def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_pa
                 assert (await connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
                 assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar() == 1
                 assert (await connection.execute(text("PRAGMA busy_timeout"))).scalar() == 4321
+        async with database.reader.connect() as connection:
+            assert (await connection.execute(text("PRAGMA query_only"))).scalar() == 1
     finally:
         await database.dispose()
 
