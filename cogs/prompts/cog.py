@@ -21,7 +21,7 @@ from discord.ext import commands
 from cogs.prompts import bank, stats
 from cogs.prompts.posting import PromptPoster, prompt_embed, theme_labels
 from cogs.prompts.schedules import COMMANDS, ScheduleCommands
-from cogs.prompts.views import DYNAMIC_ITEMS, REVIEW_BATCH, PromptListView, PromptModal, list_page, review_view
+from cogs.prompts.views import DYNAMIC_ITEMS, REVIEW_BATCH, PromptModal, list_message, review_view
 from core import charts
 from core.cooldown import Cooldown
 from core.errors import InvalidInput, NotAllowed, NotFound
@@ -178,8 +178,7 @@ class PromptsCog(ScheduleCommands, commands.Cog):
         assert interaction.guild_id is not None
         key = bank.require_theme(theme, await self.themes(interaction.guild_id)) if theme else None
         await self.bank_ready(interaction.guild_id)
-        embed, pages = await list_page(self.bot, interaction.guild_id, key, 0)
-        view = PromptListView(self.bot, interaction.guild_id, key, pages)
+        embed, view = await list_message(self.bot, interaction.guild_id, key, 0)
         await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
     @list_.autocomplete("theme")

@@ -12,7 +12,7 @@ import discord
 from cogs.prompts import bank
 from core.errors import NotAllowed
 from core.text import NO_MENTIONS, truncate
-from core.ui import LanternModal, LanternView, PersistentButton
+from core.ui import LanternModal, PersistentButton
 from storage import prompts as queries
 from storage.guilds import enabled_themes
 
@@ -58,7 +58,8 @@ class PromptModal(LanternModal):
 # --------------------------------------------------------------------------- the bank list
 
 
-async def list_page(bot: LanternBot, guild_id: int, theme: str | None, page: int) -> tuple[discord.Embed, int]:
+async def list_page(bot: LanternBot, guild_id: int, theme: str | None, page: int) -> tuple[discord.Embed, int, int]:
+    """The embed of `page` (clamped to the pages there are), the number of pages, and the page shown."""
     async with bot.db.read() as session:
         total = await queries.count_prompts(session, guild_id, theme)
         pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
@@ -69,32 +70,50 @@ async def list_page(bot: LanternBot, guild_id: int, theme: str | None, page: int
     lines = [f"`#{p.id}` **{labels.get(p.theme, p.theme)}**: {truncate(p.text, 160)}" for p in rows]
     embed = discord.Embed(title=title, description="\n".join(lines) or "The bank is empty.", colour=0xE8A33D)
     embed.set_footer(text=f"Page {page + 1} of {pages} · {total} prompts")
-    return embed, pages
+    return embed, pages, page
 
 
-class PromptListView(LanternView):
-    def __init__(self, bot: LanternBot, guild_id: int, theme: str | None, pages: int) -> None:
-        super().__init__(timeout=600)
-        self.bot, self.guild_id, self.theme, self.pages, self.page = bot, guild_id, theme, pages, 0
-        self._refresh()
+NO_THEME = "-"
+MAX_PAGE = 99_999
 
-    def _refresh(self) -> None:
-        self.previous.disabled = self.page <= 0
-        self.next.disabled = self.page >= self.pages - 1
 
-    async def _show(self, interaction: discord.Interaction, step: int) -> None:
-        embed, self.pages = await list_page(self.bot, self.guild_id, self.theme, self.page + step)
-        self.page = min(max(self.page + step, 0), self.pages - 1)
-        self._refresh()
-        await interaction.response.edit_message(embed=embed, view=self)
+class PromptPageButton(PersistentButton, template=r"prompts:pg:(?P<page>[0-9]{1,5}):(?P<theme>[^:]{1,32})"):
+    """Previous or Next on the ephemeral bank list; the page and the theme filter live in the custom id."""
 
-    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary, custom_id="prompts:list:prev")
-    async def previous(self, interaction: discord.Interaction, _button: discord.ui.Button[Any]) -> None:
-        await self._show(interaction, -1)
+    def __init__(self, page: int, theme: str | None, *, previous: bool = False, disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Previous" if previous else "Next",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"prompts:pg:{page}:{theme or NO_THEME}",
+                disabled=disabled,
+            )
+        )
+        self.page, self.theme = page, theme
 
-    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary, custom_id="prompts:list:next")
-    async def next(self, interaction: discord.Interaction, _button: discord.ui.Button[Any]) -> None:
-        await self._show(interaction, 1)
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> PromptPageButton:
+        theme = None if match["theme"] == NO_THEME else match["theme"]
+        return cls(min(int(match["page"]), MAX_PAGE), theme, previous=item.label == "Previous")
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        bot: LanternBot = interaction.client  # type: ignore[assignment]
+        embed, view = await list_message(bot, interaction.guild_id, self.theme, self.page)
+        await interaction.response.edit_message(embed=embed, view=view)
+
+
+async def list_message(
+    bot: LanternBot, guild_id: int, theme: str | None, page: int
+) -> tuple[discord.Embed, discord.ui.View]:
+    """One page of the bank list with its Previous/Next buttons (nothing is kept in memory)."""
+    embed, pages, page = await list_page(bot, guild_id, theme, page)
+    view = discord.ui.View(timeout=None)
+    view.add_item(PromptPageButton(max(page - 1, 0), theme, previous=True, disabled=page <= 0))
+    view.add_item(PromptPageButton(page + 1, theme, disabled=page >= pages - 1 or page >= MAX_PAGE))
+    return embed, view
 
 
 # --------------------------------------------------------------------------- review
@@ -255,4 +274,4 @@ def review_view(suggestion_ids: list[int]) -> discord.ui.View:
     return view
 
 
-DYNAMIC_ITEMS = (ApproveButton, RejectButton, RejectWithReasonButton)
+DYNAMIC_ITEMS = (ApproveButton, RejectButton, RejectWithReasonButton, PromptPageButton)

@@ -14,7 +14,19 @@ from cogs.intros.tags import normalise_tag
 from cogs.resources import library
 from cogs.resources.search import parse_query
 from cogs.resources.urls import MAX_URL_LENGTH
-from cogs.resources.views import PAGE_SIZE, Pager, ReviewButton, VoteButton, list_loader, resource_embed, resource_view
+from cogs.resources.views import (
+    PAGE_SIZE,
+    Listing,
+    PageButton,
+    ReviewButton,
+    VoteButton,
+    pager_view,
+    query_from,
+    resource_embed,
+    resource_view,
+    results_embed,
+    search_title,
+)
 from core.channels import configured_channel
 from core.cooldown import Cooldown
 from core.errors import InvalidInput, NotAllowed, NotFound
@@ -222,20 +234,11 @@ class Resources(commands.Cog):
         tag: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
         guild_id = interaction.guild_id or 0
-        terms = parse_query(query)
-        if not terms:
+        if not parse_query(query):
             raise InvalidInput(f"The search `{query}`", "has no words in it", "Type a word or two, like `identity`.")
         theme_key = await self.resolve_theme(guild_id, theme)
-        tag_value = normalise_tag(tag) if tag else None
-        async with self.bot.db.read() as session:
-            rows = await store.search(session, guild_id, terms, theme=theme_key, tag=tag_value)
-        labels = await self.theme_labels(guild_id)
-        pager = Pager(interaction.user.id, f"Results for “{query}”", labels, list_loader(rows))
-        empty = (
-            f"I found nothing for `{discord.utils.escape_markdown(query)}`. Try other words, "
-            "or `/resource browse theme:` to see what the library has on a theme."
-        )
-        await pager.send(interaction, empty)
+        listing = Listing("search", theme_key, normalise_tag(tag) if tag else None)
+        await self.show_results(interaction, listing, 0, query=query)
 
     @resource.command(name="browse", description="Browse the library, newest or most helpful first")
     @app_commands.describe(
@@ -248,40 +251,105 @@ class Resources(commands.Cog):
         tag: app_commands.Range[str, 1, 40] | None = None,
         sort: Literal["newest", "most helpful"] = "newest",
     ) -> None:
-        guild_id = interaction.guild_id or 0
-        theme_key = await self.resolve_theme(guild_id, theme)
-        tag_value = normalise_tag(tag) if tag else None
-
-        async def load(page: int) -> tuple[list[Resource], bool]:
-            async with self.bot.db.read() as session:
-                rows = await store.browse(
-                    session,
-                    guild_id,
-                    theme=theme_key,
-                    tag=tag_value,
-                    most_helpful=sort == "most helpful",
-                    offset=page * PAGE_SIZE,
-                    limit=PAGE_SIZE + 1,
-                )
-            return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
-
-        labels = await self.theme_labels(guild_id)
-        title = "The library" + (f" · {labels.get(theme_key, theme_key)}" if theme_key else "")
-        empty = "Nothing here yet. Share something helpful with `/resource share`."
-        await Pager(interaction.user.id, f"{title} · {sort}", labels, load).send(interaction, empty)
+        theme_key = await self.resolve_theme(interaction.guild_id or 0, theme)
+        listing = Listing("browse", theme_key, normalise_tag(tag) if tag else None, sort)
+        await self.show_results(interaction, listing, 0)
 
     @resource.command(name="saved", description="The resources you saved")
     async def saved(self, interaction: discord.Interaction) -> None:
-        guild_id, user_id = interaction.guild_id or 0, interaction.user.id
+        await self.show_results(interaction, Listing("saved"), 0)
 
-        async def load(page: int) -> tuple[list[Resource], bool]:
-            async with self.bot.db.read() as session:
-                rows = await store.saved_by(session, guild_id, user_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE + 1)
-            return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    async def turn_page(self, interaction: discord.Interaction, listing: Listing, page: int) -> None:
+        """Previous/Next on a result list (a PageButton): everything needed is in the button and the message."""
+        metadata = interaction.message.interaction_metadata if interaction.message else None
+        if metadata is not None and metadata.user.id != interaction.user.id:
+            raise NotAllowed("These results belong to the member who asked for them. Run the command yourself.")
+        query = None
+        if listing.mode == "search":
+            # The query is read back from the results embed the bot wrote; it is only ever re-run as the same
+            # search, scoped to this guild.
+            query = query_from(interaction.message)
+            if query is None or not parse_query(query):
+                raise NotAllowed("I can't turn the page of these results. Run `/resource search` again.")
+        await self.show_results(interaction, listing, page, query=query, edit=True)
 
+    async def show_results(
+        self,
+        interaction: discord.Interaction,
+        listing: Listing,
+        page: int,
+        *,
+        query: str | None = None,
+        edit: bool = False,
+    ) -> None:
+        """Send (or, from a page button, edit in place) one page of a result list, ephemerally."""
+        guild_id = interaction.guild_id or 0
+        rows, has_next, page = await self.result_page(guild_id, interaction.user.id, listing, page, query)
+        if not rows:
+            empty = self.empty_text(listing, query)
+            if edit:
+                await interaction.response.edit_message(content=empty, embed=None, view=None)
+            else:
+                await interaction.response.send_message(empty, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
         labels = await self.theme_labels(guild_id)
-        empty = "You haven't saved anything yet. Press **Save** on a resource to keep it here."
-        await Pager(user_id, "Your saved resources", labels, load).send(interaction, empty)
+        embed = results_embed(self.results_title(listing, labels, query), rows, labels, page)
+        view = pager_view(listing, page, has_next)
+        if edit:
+            await interaction.response.edit_message(embed=embed, view=view)
+        elif view is None:
+            await interaction.response.send_message(embed=embed, ephemeral=True)
+        else:
+            await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+
+    async def result_page(
+        self, guild_id: int, user_id: int, listing: Listing, page: int, query: str | None
+    ) -> tuple[list[Resource], bool, int]:
+        """The rows on `page`, whether another page follows, and the page shown (the list may have shrunk)."""
+        if listing.mode == "search":
+            async with self.bot.db.read() as session:
+                found = await store.search(
+                    session, guild_id, parse_query(query or ""), theme=listing.theme, tag=listing.tag
+                )
+            page = min(page, max(len(found) - 1, 0) // PAGE_SIZE)
+            start = page * PAGE_SIZE
+            return found[start : start + PAGE_SIZE], len(found) > start + PAGE_SIZE, page
+        async with self.bot.db.read() as session:
+            if listing.mode == "saved":
+                rows = await store.saved_by(session, guild_id, user_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE + 1)
+            else:
+                rows = await store.browse(
+                    session,
+                    guild_id,
+                    theme=listing.theme,
+                    tag=listing.tag,
+                    most_helpful=listing.sort == "most helpful",
+                    offset=page * PAGE_SIZE,
+                    limit=PAGE_SIZE + 1,
+                )
+        if not rows and page > 0:  # emptied since the list was shown: start again from the first page
+            return await self.result_page(guild_id, user_id, listing, 0, query)
+        return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE, page
+
+    @staticmethod
+    def results_title(listing: Listing, labels: dict[str, str], query: str | None) -> str:
+        if listing.mode == "search":
+            return search_title(query or "")
+        if listing.mode == "saved":
+            return "Your saved resources"
+        theme = f" · {labels.get(listing.theme, listing.theme)}" if listing.theme else ""
+        return f"The library{theme} · {listing.sort}"
+
+    @staticmethod
+    def empty_text(listing: Listing, query: str | None) -> str:
+        if listing.mode == "search":
+            return (
+                f"I found nothing for `{discord.utils.escape_markdown(query or '')}`. Try other words, "
+                "or `/resource browse theme:` to see what the library has on a theme."
+            )
+        if listing.mode == "saved":
+            return "You haven't saved anything yet. Press **Save** on a resource to keep it here."
+        return "Nothing here yet. Share something helpful with `/resource share`."
 
     @search.autocomplete("theme")
     @browse.autocomplete("theme")
@@ -359,7 +427,7 @@ async def setup(bot: LanternBot) -> None:
 
     await bot.add_cog(Resources(bot))
     await bot.add_cog(ResourceModeration(bot))
-    bot.add_dynamic_items(VoteButton, ReviewButton)
+    bot.add_dynamic_items(VoteButton, ReviewButton, PageButton)
     bot.privacy.register(
         PrivacyProvider(
             name="Resources",

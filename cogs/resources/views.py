@@ -1,15 +1,16 @@
-"""Embeds, persistent buttons and the result pager of the resource library."""
+"""Embeds, persistent buttons and the stateless result pager of the resource library."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import discord
 
-from core.text import NO_MENTIONS, truncate
-from core.ui import LanternView, PersistentButton
+from core.text import truncate
+from core.ui import PersistentButton
 from storage.models.resources import HELPED, SAVED, Resource
 
 if TYPE_CHECKING:
@@ -141,56 +142,93 @@ def results_embed(title: str, rows: Sequence[Resource], labels: Mapping[str, str
     return embed
 
 
-# (page number) -> (rows on that page, whether a next page exists)
-PageLoader = Callable[[int], Awaitable[tuple[Sequence[Resource], bool]]]
+MAX_PAGE = 99_999  # five digits in a custom id
+NO_FILTER = "-"
+SORT_CODES = {"newest": "new", "most helpful": "top"}
+SORT_NAMES = {code: name for name, code in SORT_CODES.items()}
+SEARCH_PREFIX, SEARCH_SUFFIX = "Results for “", "”"
 
 
-class Pager(LanternView):
-    """Previous/Next over a list of results, for the member who asked (ephemeral, not persistent)."""
-
-    def __init__(self, owner_id: int, title: str, labels: Mapping[str, str], load: PageLoader) -> None:
-        super().__init__(timeout=900)
-        self.owner_id = owner_id
-        self.title = title
-        self.labels = labels
-        self.load = load
-        self.page = 0
-
-    async def render(self) -> tuple[discord.Embed, bool]:
-        rows, has_next = await self.load(self.page)
-        self.previous.disabled = self.page == 0
-        self.next.disabled = not has_next
-        return results_embed(self.title, rows, self.labels, self.page), bool(rows)
-
-    async def send(self, interaction: discord.Interaction, empty: str) -> None:
-        embed, any_rows = await self.render()
-        if not any_rows:
-            await interaction.response.send_message(empty, ephemeral=True, allowed_mentions=NO_MENTIONS)
-            return
-        view = self if not (self.previous.disabled and self.next.disabled) else discord.utils.MISSING
-        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        await super().interaction_check(interaction)
-        return interaction.user.id == self.owner_id
-
-    async def _turn(self, interaction: discord.Interaction, step: int) -> None:
-        self.page = max(self.page + step, 0)
-        embed, _ = await self.render()
-        await interaction.response.edit_message(embed=embed, view=self)
-
-    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
-    async def previous(self, interaction: discord.Interaction, _button: discord.ui.Button[Pager]) -> None:
-        await self._turn(interaction, -1)
-
-    @discord.ui.button(label="Next", style=discord.ButtonStyle.primary)
-    async def next(self, interaction: discord.Interaction, _button: discord.ui.Button[Pager]) -> None:
-        await self._turn(interaction, 1)
+def search_title(query: str) -> str:
+    """The results embed's title; the page buttons read the query back from it (see `query_from`)."""
+    return f"{SEARCH_PREFIX}{query}{SEARCH_SUFFIX}"
 
 
-def list_loader(rows: Sequence[Resource]) -> PageLoader:
-    async def load(page: int) -> tuple[Sequence[Resource], bool]:
-        start = page * PAGE_SIZE
-        return rows[start : start + PAGE_SIZE], len(rows) > start + PAGE_SIZE
+def query_from(message: discord.Message | None, max_length: int = 200) -> str | None:
+    """The search query shown on a results message, or None when it isn't one."""
+    if message is None or not message.embeds:
+        return None
+    title = message.embeds[0].title or ""
+    if not (title.startswith(SEARCH_PREFIX) and title.endswith(SEARCH_SUFFIX)):
+        return None
+    query = title[len(SEARCH_PREFIX) : -len(SEARCH_SUFFIX)]
+    return query if 0 < len(query) <= max_length else None
 
-    return load
+
+@dataclass(frozen=True)
+class Listing:
+    """What a result list shows, all of it small enough for a button's custom id (100 characters).
+
+    mode is search, browse or saved; theme a theme key, tag a normalised tag (no colons in either),
+    sort "newest" or "most helpful". A search's query is too long for the id: it is read back from the
+    results message.
+    """
+
+    mode: str
+    theme: str | None = None
+    tag: str | None = None
+    sort: str = "newest"
+
+    def custom_id(self, page: int) -> str:
+        theme, tag = self.theme or NO_FILTER, self.tag or NO_FILTER
+        return f"res:pg:{self.mode}:{page}:{theme}:{tag}:{SORT_CODES[self.sort]}"
+
+    @classmethod
+    def from_match(cls, match: re.Match[str]) -> Listing:
+        def value(group: str) -> str | None:
+            return None if match[group] == NO_FILTER else match[group]
+
+        return cls(match["mode"], value("theme"), value("tag"), SORT_NAMES[match["sort"]])
+
+
+class PageButton(
+    PersistentButton,
+    template=(
+        r"res:pg:(?P<mode>search|browse|saved):(?P<page>[0-9]{1,5}):"
+        r"(?P<theme>[^:]{1,32}):(?P<tag>[^:]{1,40}):(?P<sort>new|top)"
+    ),
+):
+    """Previous or Next on an ephemeral result list: the page and the filters live in the custom id."""
+
+    def __init__(self, listing: Listing, page: int, *, label: str = "Next", disabled: bool = False) -> None:
+        previous = label == "Previous"
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.secondary if previous else discord.ButtonStyle.primary,
+                custom_id=listing.custom_id(page),
+                disabled=disabled,
+            )
+        )
+        self.listing = listing
+        self.page = page
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> PageButton:
+        return cls(Listing.from_match(match), min(int(match["page"]), MAX_PAGE), label=item.label or "Next")
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        await cog_of(interaction).turn_page(interaction, self.listing, self.page)
+
+
+def pager_view(listing: Listing, page: int, has_next: bool) -> discord.ui.View | None:
+    """Previous/Next for `page`, or None when everything fits on one page. Nothing is kept in memory."""
+    has_next = has_next and page < MAX_PAGE
+    if page == 0 and not has_next:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(PageButton(listing, max(page - 1, 0), label="Previous", disabled=page == 0))
+    view.add_item(PageButton(listing, page + 1, label="Next", disabled=not has_next))
+    return view

@@ -149,7 +149,7 @@ async def test_import_refuses_other_files_and_large_files(world: World) -> None:
 
 
 async def test_list_is_paginated_with_buttons(world: World) -> None:
-    """The list shows ten prompts a page; Next and Previous move between pages."""
+    """The list shows ten prompts a page; Next and Previous move between pages, edited in place."""
     seeded = await seed(world)
     result = await world.mod.slash(world.general, "prompts list")
     first = result.response.embeds[0]
@@ -157,13 +157,44 @@ async def test_list_is_paginated_with_buttons(world: World) -> None:
     assert first.footer.text == f"Page 1 of {pages} · {len(seeded)} prompts"
     assert f"`#{seeded[0].id}`" in first.description and f"`#{seeded[10].id}`" not in first.description
     message = result.response.message
-    await world.mod.click(message, label="Next")
+    assert buttons(message) == [("Previous", "prompts:pg:0:-", True), ("Next", "prompts:pg:1:-", False)]
+    await world.mod.click(message, custom_id="prompts:pg:1:-")
     second = world.env.backend.get_message(message.channel.id, message.id)
     assert f"Page 2 of {pages}" in second.embeds[0]["footer"]["text"]
     assert f"`#{seeded[10].id}`" in second.embeds[0]["description"]
+    assert buttons(result.response.message) == [
+        ("Previous", "prompts:pg:0:-", False),
+        ("Next", "prompts:pg:2:-", False),
+    ]
     await world.mod.click(message, label="Previous")
     again = world.env.backend.get_message(message.channel.id, message.id)
     assert f"Page 1 of {pages}" in again.embeds[0]["footer"]["text"]
+
+
+def buttons(message) -> list[tuple[str, str, bool]]:
+    """(label, custom id, disabled) of each button on a message as the bot sees it."""
+    return [(button.label, button.custom_id, button.disabled) for row in message.components for button in row.children]
+
+
+async def test_list_pages_after_a_restart_keeping_the_theme(world: World) -> None:
+    """The page buttons carry the page and theme: they still work after a restart, and stop at the last page."""
+    await seed(world)
+    extra = "\n".join(f"What did identity mean to you at age {age}, looking back?" for age in range(10, 16))
+    await world.mod.slash(world.general, "prompts import", file=("more.txt", extra.encode()), theme="identity")
+    identity = [p for p in await bank(world) if p.theme == "identity"]
+    assert len(identity) > 10
+    result = await world.mod.slash(world.general, "prompts list", theme="identity")
+    message = result.response.message
+    assert result.response.embeds[0].footer.text == f"Page 1 of 2 · {len(identity)} prompts"
+    await world.restart()
+    await world.mod.click(message, custom_id="prompts:pg:1:identity")
+    second = world.env.backend.get_message(message.channel.id, message.id)
+    assert second.embeds[0]["footer"]["text"] == f"Page 2 of 2 · {len(identity)} prompts"
+    assert f"`#{identity[10].id}`" in second.embeds[0]["description"]
+    assert buttons(result.response.message) == [
+        ("Previous", "prompts:pg:0:identity", False),
+        ("Next", "prompts:pg:2:identity", True),
+    ]
 
 
 async def test_list_filters_by_theme(world: World) -> None:

@@ -251,6 +251,47 @@ async def test_saved_lists_a_members_bookmarks(world: World) -> None:
     assert_responded(result, contains="haven't saved anything yet", ephemeral=True)
 
 
+async def test_saved_pages_after_a_restart(world: World) -> None:
+    """/resource saved pages five at a time; its buttons carry no member id and still work after a restart."""
+    await review_off(world)
+    for i in range(5):
+        await share(world, url=f"https://example.org/read-{i}", title=f"Read {i}")
+    await share(world, world.mod, url="https://example.org/read-5", title="Read 5")
+    for card in world.resources.history():
+        await world.bob.click(card, label="Save (0)")
+    result = await world.bob.slash(world.general, "resource saved")
+    assert result.response.embeds[0].footer.text == "Page 1"
+    assert button_labels(result.response.message) == ["Previous", "Next"]
+    await world.restart()
+    await world.bob.click(result.response, custom_id="res:pg:saved:1:-:-:new")
+    second = result.response.message
+    assert second.embeds[0].title == "Your saved resources"
+    assert second.embeds[0].footer.text == "Page 2"
+    assert second.embeds[0].description.count("**[") == 1
+    previous, following = (c for row in second.components for c in row.children)
+    assert (previous.custom_id, previous.disabled) == ("res:pg:saved:0:-:-:new", False)
+    assert (following.custom_id, following.disabled) == ("res:pg:saved:2:-:-:new", True)
+    await world.bob.click(result.response, label="Previous")
+    assert result.response.message.embeds[0].footer.text == "Page 1"
+
+
+async def test_saved_page_after_everything_was_unsaved_says_so(world: World) -> None:
+    """Turning a page of a list that has emptied since shows the empty message instead of a blank page."""
+    await review_off(world)
+    for i in range(5):
+        await share(world, url=f"https://example.org/read-{i}", title=f"Read {i}")
+    await share(world, world.mod, url="https://example.org/read-5", title="Read 5")
+    for card in world.resources.history():
+        await world.bob.click(card, label="Save (0)")
+    result = await world.bob.slash(world.general, "resource saved")
+    for card in world.resources.history():
+        await world.bob.click(card, label="Save (1)")
+    await world.bob.click(result.response, label="Next")
+    message = result.response.message
+    assert "haven't saved anything yet" in message.content
+    assert message.embeds == [] and message.components == []
+
+
 async def test_member_removes_their_own_resource_only(world: World) -> None:
     """A member can remove what they shared (the card goes too) but not someone else's."""
     await review_off(world)

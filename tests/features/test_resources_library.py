@@ -89,21 +89,72 @@ async def test_search_operators_typed_by_a_member_are_just_words(world: World) -
 
 
 async def test_results_are_paginated_with_buttons(world: World) -> None:
-    """Twelve matches show five per page; Next and Previous move between pages."""
+    """Twelve matches show five per page; Next and Previous move between pages; the ends are disabled."""
     lines = ["url,title"] + [f"https://example.org/story-{i},Story {i} of belonging" for i in range(12)]
     await import_file(world, "stories.csv", "\n".join(lines))
     result = await world.alice.slash(world.general, "resource search", query="belonging")
     first = titles(result)
     assert len(first) == 5
-    await world.alice.click(result.response, label="Next")
-    await world.alice.click(result.response, label="Next")
+    assert buttons(result.response.message) == [
+        ("Previous", "res:pg:search:0:-:-:new", True),
+        ("Next", "res:pg:search:1:-:-:new", False),
+    ]
+    await world.alice.click(result.response, custom_id="res:pg:search:1:-:-:new")
+    await world.alice.click(result.response, custom_id="res:pg:search:2:-:-:new")
     third = result.response.message  # the ephemeral message, edited in place
     assert third.embeds[0].footer.text == "Page 3"
     assert len(titles_of(third)) == 2
+    assert buttons(third) == [
+        ("Previous", "res:pg:search:1:-:-:new", False),
+        ("Next", "res:pg:search:3:-:-:new", True),
+    ]
     await world.alice.click(result.response, label="Previous")
     assert result.response.message.embeds[0].footer.text == "Page 2"
     seen = set(first) | set(titles_of(third)) | set(titles_of(result.response.message))
     assert len(seen) == 12
+
+
+async def test_search_pages_after_a_restart_with_its_filters(world: World) -> None:
+    """The query is read back from the results, the tag filter from the button: paging survives a restart."""
+    lines = ["url,title,tags"] + [
+        f"https://example.org/story-{i},Story {i} of belonging,{'books' if i % 2 else 'podcast'}" for i in range(14)
+    ]
+    await import_file(world, "stories.csv", "\n".join(lines))
+    result = await world.alice.slash(world.general, "resource search", query="belonging", tag="Books")
+    assert result.response.embeds[0].title == "Results for “belonging”"
+    first = titles(result)
+    await world.restart()
+    await world.alice.click(result.response, custom_id="res:pg:search:1:-:books:new")
+    second = result.response.message
+    assert second.embeds[0].footer.text == "Page 2"
+    assert len(titles_of(second)) == 2  # seven tagged books
+    assert set(first).isdisjoint(titles_of(second))
+    assert all(int(title.split()[1]) % 2 for title in first + titles_of(second))
+    assert buttons(second)[1] == ("Next", "res:pg:search:2:-:books:new", True)
+
+
+async def test_browse_pages_after_a_restart_keeping_theme_and_sort(world: World) -> None:
+    """Browse's theme and sort live in the button's custom id (well under 100 characters)."""
+    lines = ["url,title,themes"] + [f"https://example.org/read-{i},Read {i},identity" for i in range(6)]
+    lines.append("https://example.org/career,Career read,career")
+    await import_file(world, "reads.csv", "\n".join(lines))
+    result = await world.alice.slash(world.general, "resource browse", theme="identity", sort="most helpful")
+    assert result.response.embeds[0].title == "The library · Identity exploration · most helpful"
+    [_, (label, custom_id, disabled)] = buttons(result.response.message)
+    assert (label, custom_id, disabled) == ("Next", "res:pg:browse:1:identity:-:top", False)
+    first = titles(result)
+    await world.restart()
+    await world.alice.click(result.response, custom_id=custom_id)
+    second = result.response.message
+    assert second.embeds[0].footer.text == "Page 2"
+    assert second.embeds[0].title == "The library · Identity exploration · most helpful"
+    assert len(titles_of(second)) == 1 and not set(first) & set(titles_of(second))
+    assert "Career read" not in first + titles_of(second)
+
+
+def buttons(message) -> list[tuple[str, str, bool]]:
+    """(label, custom id, disabled) of each button on a message."""
+    return [(button.label, button.custom_id, button.disabled) for row in message.components for button in row.children]
 
 
 def titles_of(message) -> list[str]:
