@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import os
 import platform
@@ -384,6 +385,9 @@ async def bench_backend(backend: str, url: str, args: argparse.Namespace) -> lis
             modals = (sustained_count + args.burst) * dict(MIX)["prompt suggest"] // sum(w for _, w in MIX) + 20
             world = await build(env, members=args.members, modals=modals)
             await run_shape(world, clocks, "warm-up", backend, kinds(200, 1), rate=200)
+            if os.environ.get("LANTERN_BENCH_FREEZE"):
+                gc.collect()
+                gc.freeze()
             reports.append(
                 await run_shape(
                     world,
