@@ -45,7 +45,7 @@ from simcord.env import Env
 
 from bench.inflight import fire_modal_without_settle, fire_without_settle
 from bot import create_bot
-from config import Settings
+from tools.world import make_settings
 
 TIMEZONES = ("UTC", "Asia/Manila", "Europe/London", "America/Toronto", "Asia/Tokyo", "Australia/Sydney")
 # (name, weight)
@@ -364,14 +364,7 @@ async def run_shape(
 
 
 async def bench_backend(backend: str, url: str, args: argparse.Namespace) -> list[Report]:
-    settings = Settings(
-        discord_token="bench-token-not-real",
-        database_url=url,
-        scheduler_enabled=False,
-        sync_commands_on_start=True,
-        shard_count=1,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    settings = make_settings(url)
     Env._settle_internal.__kwdefaults__["idle"] = 0.002  # SimCord's quiet poll; see tests/conftest.py
     if not args.plain_simcord:
         lighten_simcord()

@@ -13,19 +13,13 @@ import discord
 from simcord import ChannelHandle, Env, GuildHandle, MemberActor
 
 from config import Settings
+from tools.world import make_settings
 
 GUILD_ID = 1_300_000_000_000_000_001
 
 
 def twin_settings(database_url: str) -> Settings:
-    return Settings(
-        discord_token="test-token-not-real",
-        database_url=database_url,
-        scheduler_enabled=False,
-        sync_commands_on_start=True,
-        shard_count=1,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    return make_settings(database_url)
 
 
 @dataclass
