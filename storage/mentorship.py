@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
@@ -604,6 +604,30 @@ async def claim_due_rounds(
 
 
 # ---------------------------------------------------------------- stats
+
+
+async def weekly_counts(session: AsyncSession, guild_id: int, since: datetime) -> dict[str, list[tuple[date, int]]]:
+    """Proposals made and pairings started per week (weeks starting on Monday, UTC) since `since`."""
+
+    def by_week(moments: Sequence[datetime]) -> list[tuple[date, int]]:
+        weeks: dict[date, int] = {}
+        for moment in moments:
+            day = moment.date()
+            week = day - timedelta(days=day.weekday())
+            weeks[week] = weeks.get(week, 0) + 1
+        return sorted(weeks.items())
+
+    proposed = (
+        await session.scalars(
+            select(Proposal.created_at).where(Proposal.guild_id == guild_id, Proposal.created_at >= since)
+        )
+    ).all()
+    started = (
+        await session.scalars(
+            select(Pairing.started_at).where(Pairing.guild_id == guild_id, Pairing.started_at >= since)
+        )
+    ).all()
+    return {"Proposals": by_week(proposed), "Pairings started": by_week(started)}
 
 
 async def funnel(session: AsyncSession, guild_id: int) -> dict[str, Any]:

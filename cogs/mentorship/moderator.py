@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -10,6 +12,7 @@ from discord import app_commands
 
 from cogs.mentorship import matching, rules
 from cogs.mentorship.rounds import RoundOutcome, engine_mentee, engine_mentor
+from core import charts
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.text import NO_MENTIONS, plural, truncate
 from storage import mentorship as store
@@ -27,6 +30,24 @@ def round_lines(outcome: RoundOutcome) -> list[str]:
         f"<@{pair.mentor_id}> → <@{pair.mentee_id}> · score {pair.score} · {truncate(pair.reason, 200)}"
         for pair in outcome.pairs
     ]
+
+
+STATS_WINDOW = timedelta(days=182)
+
+
+def ratings_line(ratings: dict[int, int]) -> str:
+    """Check-in ratings; a breakdown only once there are enough answers that no one can be singled out."""
+    given = sum(ratings.values())
+    if given == 0:
+        return "no check-in answers yet"
+    if given < charts.MIN_GROUP:
+        return f"fewer than {charts.MIN_GROUP} answers so far"
+    average = sum(k * v for k, v in ratings.items()) / given
+    parts = []
+    for stars in range(1, 6):
+        count = ratings.get(stars, 0)
+        parts.append(f"{stars}★ {count if count == 0 or count >= charts.MIN_GROUP else 'fewer than 5'}")
+    return " · ".join(parts) + f" (average {average:.1f}, {given} answers)"
 
 
 class PairingGroup(
@@ -218,16 +239,11 @@ class PairingGroup(
     )
     async def stats(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        since = self.bot.clock() - STATS_WINDOW
         async with self.bot.db.read() as session:
             numbers = await store.funnel(session, interaction.guild_id)
-        ratings = numbers["ratings"]
-        given = sum(ratings.values())
-        average = sum(k * v for k, v in ratings.items()) / given if given else None
-        rating_line = (
-            " · ".join(f"{k}★ {ratings.get(k, 0)}" for k in range(1, 6)) + f" (average {average:.1f})"
-            if given
-            else "no check-in answers yet"
-        )
+            weekly = await store.weekly_counts(session, interaction.guild_id, since)
         text = "\n".join(
             [
                 f"Offers to mentor: {numbers['offers']}",
@@ -236,8 +252,25 @@ class PairingGroup(
                 f"Accepted: {numbers['accepted']}",
                 f"Active pairings: {numbers['active']}",
                 f"Ended pairings: {numbers['ended']}",
-                f"Check-in ratings: {rating_line}",
+                f"Check-in ratings: {ratings_line(numbers['ratings'])}",
             ]
         )
+        stages = [  # from the people asking for a mentor down to pairings running now (offers are in the text)
+            ("Requests", numbers["requests"]),
+            ("Proposals", numbers["proposals"]),
+            ("Accepted", numbers["accepted"]),
+            ("Active now", numbers["active"]),
+        ]
+        png = await asyncio.to_thread(
+            charts.funnel_chart,
+            stages,
+            weekly,
+            title="Mentor pairing",
+            subtitle=f"proposals and pairings per week, last {STATS_WINDOW.days} days",
+        )
         embed = discord.Embed(title="Mentor pairing funnel", description=text, colour=0xF4B942)
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        embed.set_image(url="attachment://pairing-funnel.png")
+        embed.set_footer(text="Groups of fewer than 5 are not shown separately, to protect privacy.")
+        await interaction.followup.send(
+            embed=embed, file=discord.File(io.BytesIO(png), filename="pairing-funnel.png"), ephemeral=True
+        )

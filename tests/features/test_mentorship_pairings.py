@@ -184,6 +184,23 @@ async def test_list_and_stats_show_the_funnel(world: World) -> None:
         "Active pairings: 1",
     ):
         assert line in text
+    [chart] = stats.response.attachments
+    assert chart.filename == "pairing-funnel.png"
+    assert (await chart.read()).startswith(b"\x89PNG")
+    assert stats.response.embeds[0].image.url == "attachment://pairing-funnel.png"
+
+
+async def test_stats_never_break_down_a_handful_of_ratings(world: World) -> None:
+    """With fewer than five check-in answers, /pairing stats gives no per-star counts."""
+    await matched(world)
+    await world.env.advance_time(14 * DAY + 60)
+    await world.bot.run_due_jobs()
+    dm = last_dm(world.bob)
+    await world.bob.user.click(dm, custom_id=button(dm, ":1"))
+    stats = await world.mod.slash(world.general, "pairing stats")
+    text = stats.response.embeds[0].description
+    assert "Check-in ratings: fewer than 5 answers so far" in text
+    assert "1★" not in text
 
 
 async def test_privacy_delete_ends_pairings_and_removes_every_row(world: World) -> None:
