@@ -53,6 +53,9 @@ class Settings(BaseSettings):
         default=30, ge=5, le=3600, description="How often APScheduler looks for due work."
     )
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=60000)
+    proposal_expiry_days: int = Field(
+        default=3, ge=1, le=30, description="Days a mentor proposal waits for an answer before it lapses."
+    )
     privacy_notice_url: str | None = Field(
         default=None, description="Where your copy of PRIVACY.md is published; /about links to it."
     )

@@ -8,7 +8,7 @@ channel that only they (and Lantern) are in.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import discord
@@ -41,7 +41,7 @@ class Flow:
 
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
-        self.expiry = rules.PROPOSAL_EXPIRY
+        self.expiry = timedelta(days=bot.settings.proposal_expiry_days)
 
     # ------------------------------------------------------------ delivery
 

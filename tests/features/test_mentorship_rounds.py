@@ -232,3 +232,15 @@ async def test_large_pools_are_matched_in_a_worker_process(world: World, monkeyp
     finally:
         cog.rounds.close()
     assert f"<@{world.alice.id}> → <@{world.bob.id}> · score" in result.response.embeds[0].description
+
+
+async def test_proposal_expiry_is_a_setting(world: World) -> None:
+    """PROPOSAL_EXPIRY_DAYS changes how long an invitation stays open, and the invitation says so."""
+    world.settings = world.settings.model_copy(update={"proposal_expiry_days": 7})
+    await world.restart()  # a bot started with the new setting
+    await opted_in_pair(world)
+    await run_round(world)
+    assert "open for 7 days" in last_dm(world.alice).content
+    await world.env.advance_time(4 * DAY)
+    await world.bot.run_due_jobs()
+    assert (await proposals(world))[0].status == PENDING_MENTOR
