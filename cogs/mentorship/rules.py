@@ -17,7 +17,6 @@ from functools import cache
 from config.content import CONTENT_DIR
 from core.errors import InvalidInput
 
-PROPOSAL_EXPIRY = timedelta(days=3)  # unanswered proposals lapse after this long
 INLINE_MATCH_LIMIT = 50_000  # mentees × mentors above which the engine runs in a worker process
 STARTERS_PER_PAIR = 3
 MAX_THEMES = 12
