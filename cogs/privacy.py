@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -72,12 +71,6 @@ class ConfirmDelete(PersistentButton, template=r"privacy:delete:(?P<user_id>\d+)
             )
         )
         self.user_id = user_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
-    ) -> ConfirmDelete:
-        return cls(int(match["user_id"]))
 
     async def handle(self, interaction: discord.Interaction) -> None:
         if interaction.user.id != self.user_id or interaction.guild is None:

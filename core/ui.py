@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Self
 
 import discord
 
@@ -44,6 +45,15 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
             await self.handle(interaction)
         except Exception as error:
             await funnel(interaction, error)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> Self:
+        """Rebuild the button from its custom id: each named group of `template` is passed to the
+        constructor by name, and groups made only of digits become ints. Override for anything else."""
+        values = {name: int(value) if value.isdigit() else value for name, value in match.groupdict().items()}
+        return cls(**values)
 
     async def handle(self, interaction: discord.Interaction) -> None:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -88,12 +88,6 @@ class IntroduceButton(PersistentButton, template=r"intro:write"):
             )
         )
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
-    ) -> Self:
-        return cls()
-
     async def handle(self, interaction: discord.Interaction) -> None:
         await open_intro_modal(interaction)
 
@@ -144,12 +138,6 @@ class DeleteIntroButton(PersistentButton, template=r"intro:delete:(?P<user_id>\d
             )
         )
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
-    ) -> Self:
-        return cls(int(match["user_id"]))
-
     async def handle(self, interaction: discord.Interaction) -> None:
         check_owner(interaction, self.user_id)
         member = _member(interaction)
@@ -168,12 +156,6 @@ class KeepIntroButton(PersistentButton, template=r"intro:keep:(?P<user_id>\d+)")
         super().__init__(
             discord.ui.Button(label="Keep it", style=discord.ButtonStyle.secondary, custom_id=f"intro:keep:{user_id}")
         )
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
-    ) -> Self:
-        return cls(int(match["user_id"]))
 
     async def handle(self, interaction: discord.Interaction) -> None:
         check_owner(interaction, self.user_id)

@@ -3,8 +3,7 @@ keep working after a restart; the state they act on lives in the database."""
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -24,7 +23,7 @@ def cog_of(client: discord.Client) -> Mentorship:
     return cog
 
 
-class ProposalButton(PersistentButton, template=r"mentor:proposal:(?P<id>\d+):(?P<action>accept|decline)"):
+class ProposalButton(PersistentButton, template=r"mentor:proposal:(?P<proposal_id>\d+):(?P<action>accept|decline)"):
     def __init__(self, proposal_id: int, action: str) -> None:
         accept = action == "accept"
         super().__init__(
@@ -37,12 +36,6 @@ class ProposalButton(PersistentButton, template=r"mentor:proposal:(?P<id>\d+):(?
         self.proposal_id = proposal_id
         self.action = action
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
-    ) -> ProposalButton:
-        return cls(int(match["id"]), match["action"])
-
     async def handle(self, interaction: discord.Interaction) -> None:
         await cog_of(interaction.client).flow.answer(interaction, self.proposal_id, self.action == "accept")
 
@@ -54,7 +47,7 @@ def proposal_view(proposal_id: int) -> discord.ui.View:
     return view
 
 
-class CheckinRating(PersistentButton, template=r"mentor:checkin:(?P<id>\d+):(?P<rating>[1-5])"):
+class CheckinRating(PersistentButton, template=r"mentor:checkin:(?P<checkin_id>\d+):(?P<rating>[1-5])"):
     def __init__(self, checkin_id: int, rating: int) -> None:
         super().__init__(
             discord.ui.Button(
@@ -64,17 +57,11 @@ class CheckinRating(PersistentButton, template=r"mentor:checkin:(?P<id>\d+):(?P<
         self.checkin_id = checkin_id
         self.rating = rating
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
-    ) -> CheckinRating:
-        return cls(int(match["id"]), int(match["rating"]))
-
     async def handle(self, interaction: discord.Interaction) -> None:
         await cog_of(interaction.client).checkins.rate(interaction, self.checkin_id, self.rating)
 
 
-class CheckinEnd(PersistentButton, template=r"mentor:checkin-end:(?P<pairing>\d+)"):
+class CheckinEnd(PersistentButton, template=r"mentor:checkin-end:(?P<pairing_id>\d+)"):
     def __init__(self, pairing_id: int) -> None:
         super().__init__(
             discord.ui.Button(
@@ -82,12 +69,6 @@ class CheckinEnd(PersistentButton, template=r"mentor:checkin-end:(?P<pairing>\d+
             )
         )
         self.pairing_id = pairing_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
-    ) -> CheckinEnd:
-        return cls(int(match["pairing"]))
 
     async def handle(self, interaction: discord.Interaction) -> None:
         cog = cog_of(interaction.client)

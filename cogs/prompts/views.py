@@ -187,7 +187,7 @@ async def decide(
     await bot.modlog.post(guild.id, f"Prompt suggestion {verb.lower()}", detail, actor=interaction.user)
 
 
-class ApproveButton(PersistentButton, template=r"prompts:approve:(?P<id>\d+)"):
+class ApproveButton(PersistentButton, template=r"prompts:approve:(?P<suggestion_id>\d+)"):
     def __init__(self, suggestion_id: int) -> None:
         super().__init__(
             discord.ui.Button(
@@ -198,17 +198,11 @@ class ApproveButton(PersistentButton, template=r"prompts:approve:(?P<id>\d+)"):
         )
         self.suggestion_id = suggestion_id
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
-    ) -> ApproveButton:
-        return cls(int(match["id"]))
-
     async def handle(self, interaction: discord.Interaction) -> None:
         await decide(interaction, self.suggestion_id, approve=True)
 
 
-class RejectButton(PersistentButton, template=r"prompts:reject:(?P<id>\d+)"):
+class RejectButton(PersistentButton, template=r"prompts:reject:(?P<suggestion_id>\d+)"):
     def __init__(self, suggestion_id: int) -> None:
         super().__init__(
             discord.ui.Button(
@@ -218,12 +212,6 @@ class RejectButton(PersistentButton, template=r"prompts:reject:(?P<id>\d+)"):
             )
         )
         self.suggestion_id = suggestion_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
-    ) -> RejectButton:
-        return cls(int(match["id"]))
 
     async def handle(self, interaction: discord.Interaction) -> None:
         await decide(interaction, self.suggestion_id, approve=False)
@@ -242,7 +230,7 @@ class RejectReasonModal(LanternModal):
         await decide(interaction, self.suggestion_id, approve=False, reason=self.reason.value)
 
 
-class RejectWithReasonButton(PersistentButton, template=r"prompts:rejectwhy:(?P<id>\d+)"):
+class RejectWithReasonButton(PersistentButton, template=r"prompts:rejectwhy:(?P<suggestion_id>\d+)"):
     def __init__(self, suggestion_id: int) -> None:
         super().__init__(
             discord.ui.Button(
@@ -252,12 +240,6 @@ class RejectWithReasonButton(PersistentButton, template=r"prompts:rejectwhy:(?P<
             )
         )
         self.suggestion_id = suggestion_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
-    ) -> RejectWithReasonButton:
-        return cls(int(match["id"]))
 
     async def handle(self, interaction: discord.Interaction) -> None:
         _require_moderator(interaction)
