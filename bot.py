@@ -76,7 +76,9 @@ class LanternBot(commands.AutoShardedBot):
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
             shard_count=settings.shard_count,
-            shard_ids=settings.shard_id_list(),
+            # discord.py documents shard_ids as Optional[List[int]] (None: all shards), but its options
+            # TypedDict says list[int].
+            shard_ids=settings.shard_id_list(),  # type: ignore[arg-type]
         )
         self.settings = settings
         self._clock: Clock = clock or discord.utils.utcnow

@@ -6,7 +6,7 @@ import io
 import json
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import app_commands
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import NotAllowed
 from core.privacy import PrivacyProvider
 from core.ui import LanternView, PersistentButton
+from storage.database import rowcount
 from storage.guilds import ensure_settings
 from storage.models import Departure
 
@@ -75,7 +76,7 @@ class ConfirmDelete(PersistentButton, template=r"privacy:delete:(?P<user_id>\d+)
     async def handle(self, interaction: discord.Interaction) -> None:
         if interaction.user.id != self.user_id or interaction.guild is None:
             raise NotAllowed("This button belongs to someone else's request.")
-        bot: LanternBot = interaction.client  # type: ignore[assignment]
+        bot = cast("LanternBot", interaction.client)
         await interaction.response.defer(ephemeral=True, thinking=True)
         await erase(bot, interaction.guild.id, self.user_id)
         await interaction.followup.send(
@@ -214,7 +215,7 @@ async def delete_departure(session: AsyncSession, guild_id: int, user_id: int) -
     result = await session.execute(
         delete(Departure).where(Departure.guild_id == guild_id, Departure.user_id == user_id)
     )
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 async def setup(bot: LanternBot) -> None:

@@ -15,6 +15,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -22,6 +23,9 @@ matplotlib.use("Agg")
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 MIN_GROUP = 5
 OTHER = "other"
@@ -72,16 +76,15 @@ def _figure(width: float, height: float) -> Figure:
     return figure
 
 
-def _style(axes: object) -> None:
-    ax = axes  # matplotlib.axes.Axes; typed loosely to keep the import light
-    ax.set_facecolor(PANEL)  # type: ignore[attr-defined]
+def _style(ax: Axes) -> None:
+    ax.set_facecolor(PANEL)
     for side in ("top", "right"):
-        ax.spines[side].set_visible(False)  # type: ignore[attr-defined]
+        ax.spines[side].set_visible(False)
     for side in ("left", "bottom"):
-        ax.spines[side].set_color(GRID)  # type: ignore[attr-defined]
-    ax.tick_params(colors=MUTED, labelsize=9)  # type: ignore[attr-defined]
-    ax.grid(axis="x", color=GRID, linewidth=0.6, alpha=0.7)  # type: ignore[attr-defined]
-    ax.set_axisbelow(True)  # type: ignore[attr-defined]
+        ax.spines[side].set_color(GRID)
+    ax.tick_params(colors=MUTED, labelsize=9)
+    ax.grid(axis="x", color=GRID, linewidth=0.6, alpha=0.7)
+    ax.set_axisbelow(True)
 
 
 def _png(figure: Figure) -> bytes:
@@ -172,7 +175,7 @@ def funnel_chart(
     "fewer than 5", never with its number; so is a point of `series_over_time` (plotted as a gap).
     `series_over_time` maps a series name to (when, count) points, for example weekly pairings.
     """
-    has_series = bool(series_over_time) and any(series_over_time.values())  # type: ignore[union-attr]
+    has_series = bool(series_over_time and any(series_over_time.values()))
     funnel_height = 1.5 + 0.55 * max(len(stages), 2)
     height = funnel_height + (2.8 if has_series else 0)
     figure = _figure(8.0, height)

@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import discord
 
 NO_MENTIONS = discord.AllowedMentions.none()
+
+# C0 control characters and DEL, except tab, new line and carriage return. They mean nothing in what
+# members type, PostgreSQL cannot store NUL at all, and some terminals act on escapes in logs.
+_CONTROL = {code: None for code in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)}
+
+
+def strip_control(text: str) -> str:
+    """`text` without control characters (tab and new lines kept)."""
+    return text.translate(_CONTROL)
+
+
+def clean_options(options: list[dict[str, Any]]) -> None:
+    """Strip control characters from every string value in an interaction's (nested) options, in place."""
+    for option in options:
+        value = option.get("value")
+        if isinstance(value, str):
+            option["value"] = strip_control(value)
+        clean_options(option.get("options", []))
 
 
 def truncate(text: str, limit: int) -> str:

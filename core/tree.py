@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 import discord
 from discord import app_commands
 
 from core import logcontext
 from core.errors import LanternError
+from core.text import clean_options
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def where(interaction: discord.Interaction) -> str:
     """A short name for what the member was doing, for logs."""
     if interaction.command is not None:
         return f"/{interaction.command.qualified_name}"
-    data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
+    data = cast(dict[str, Any], interaction.data or {})  # a union of TypedDicts; only custom_id is read
     return f"{interaction.type.name} {data.get('custom_id', '?')}"
 
 
@@ -83,7 +84,10 @@ class LanternTree(app_commands.CommandTree[Any]):
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         logcontext.bind(interaction)  # runs in the command's own task: its log lines name it
+        # Runs before discord.py reads the options: every command sees text without control characters.
+        data = cast(dict[str, Any], interaction.data or {})  # a union of TypedDicts; options are read and cleaned
+        clean_options(data.get("options", []))
         return True
 
-    async def on_error(self, interaction: discord.Interaction, error: BaseException) -> None:  # type: ignore[override]
+    async def on_error(self, interaction: discord.Interaction, error: BaseException) -> None:
         await report(interaction, error, where=where(interaction))

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
 import discord
+from discord.ext import commands
 
 from core import logcontext
+from core.text import strip_control
+
+if TYPE_CHECKING:
+    from core.tree import LanternTree
 
 
 async def funnel(interaction: discord.Interaction, error: BaseException) -> None:
-    await interaction.client.tree.on_error(interaction, error)  # type: ignore[attr-defined,arg-type]
+    # The client is always the bot, built with tree_cls=LanternTree, whose on_error takes any exception.
+    tree = cast("LanternTree", cast(commands.Bot, interaction.client).tree)
+    await tree.on_error(interaction, error)
 
 
 class LanternView(discord.ui.View):
@@ -26,9 +33,14 @@ class LanternView(discord.ui.View):
 class LanternModal(discord.ui.Modal):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         logcontext.bind(interaction)
+        # Runs after discord.py filled the fields and before on_submit: no control characters reach it.
+        for child in self.walk_children():
+            if isinstance(child, discord.ui.TextInput) and child._value is not None:
+                child._value = strip_control(child._value)
         return True
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+    # discord.py's Modal.on_error itself drops BaseView.on_error's `item` argument; this matches Modal.
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]
         await funnel(interaction, error)
 
 
@@ -39,7 +51,7 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
     discord.py swallows errors from dynamic items; this routes them to the funnel.
     """
 
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction) -> None:
         logcontext.bind(interaction)
         try:
             await self.handle(interaction)
@@ -48,11 +60,14 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> Self:
         """Rebuild the button from its custom id: each named group of `template` is passed to the
         constructor by name, and groups made only of digits become ints. Override for anything else."""
-        values = {name: int(value) if value.isdigit() else value for name, value in match.groupdict().items()}
+        # Any: the values go to the subclass's own constructor, whose parameters mypy can't see from here.
+        values: dict[str, Any] = {
+            name: int(value) if value.isdigit() else value for name, value in match.groupdict().items()
+        }
         return cls(**values)
 
     async def handle(self, interaction: discord.Interaction) -> None:  # pragma: no cover - abstract

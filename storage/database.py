@@ -12,13 +12,19 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event
+from sqlalchemy import CursorResult, Result, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 log = logging.getLogger(__name__)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an INSERT, UPDATE or DELETE matched. `session.execute()` is typed as returning a `Result`;
+    for those statements it is a `CursorResult`, which has `rowcount`."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def _sqlite_path(url: str) -> Path | None:

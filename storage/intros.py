@@ -14,6 +14,7 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import truncate
+from storage.database import rowcount
 from storage.models.intros import Intro, IntroTag
 
 HERITAGE = "heritage"
@@ -130,12 +131,12 @@ async def find_candidates(
     if keyword:
         needle = keyword.casefold()
         columns = (Intro.name, Intro.heritages, Intro.languages, Intro.location, Intro.story)
-        rows = await session.execute(
+        matches = await session.execute(
             select(Intro.user_id, Intro.updated_at).where(
                 visible, or_(*(func.lower(column).contains(needle, autoescape=True) for column in columns))
             )
         )
-        for user_id, updated_at in rows:
+        for user_id, updated_at in matches:
             found.setdefault(user_id, Candidate(user_id, updated_at)).keyword = True
     return list(found.values())
 
@@ -212,4 +213,4 @@ async def delete_member(session: AsyncSession, guild_id: int, user_id: int) -> i
     """Remove every intro row about a member; returns how many rows went."""
     tags = await session.execute(delete(IntroTag).where(IntroTag.guild_id == guild_id, IntroTag.user_id == user_id))
     intros = await session.execute(delete(Intro).where(Intro.guild_id == guild_id, Intro.user_id == user_id))
-    return int(tags.rowcount or 0) + int(intros.rowcount or 0)  # type: ignore[attr-defined]
+    return rowcount(tags) + rowcount(intros)

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.database import rowcount
 from storage.models.mentorship import (
     ACCEPTED,
     ACTIVE,
@@ -47,7 +48,7 @@ def _insert(session: AsyncSession, model: Any) -> Any:
 
 async def _update(session: AsyncSession, statement: Any) -> int:
     result = await session.execute(statement.execution_options(synchronize_session=False))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rowcount(result)
 
 
 # ---------------------------------------------------------------- profiles
@@ -123,7 +124,7 @@ async def delete_profiles(session: AsyncSession, guild_id: int, user_id: int) ->
     removed = 0
     for model in (MentorProfile, MenteeProfile):
         result = await session.execute(delete(model).where(model.guild_id == guild_id, model.user_id == user_id))
-        removed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+        removed += rowcount(result)
     return removed
 
 
@@ -138,7 +139,7 @@ async def add_block(session: AsyncSession, guild_id: int, user_id: int, blocked_
         .on_conflict_do_nothing(index_elements=["guild_id", "user_id", "blocked_user_id"])
     )
     result = await session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(result))
 
 
 async def is_blocked(session: AsyncSession, guild_id: int, first: int, second: int) -> bool:
@@ -264,7 +265,7 @@ async def create_proposal(
         .values(guild_id=guild_id, mentor_id=mentor_id, mentee_id=mentee_id, **values)
         .on_conflict_do_nothing(index_elements=["guild_id", "mentor_id", "mentee_id"])
     )
-    inserted = (await session.execute(statement)).rowcount  # type: ignore[attr-defined]
+    inserted = rowcount(await session.execute(statement))
     where = and_(Proposal.guild_id == guild_id, Proposal.mentor_id == mentor_id, Proposal.mentee_id == mentee_id)
     if not inserted:
         if not forced:
@@ -576,7 +577,7 @@ async def set_schedule(session: AsyncSession, guild_id: int, every_days: int, fi
 
 async def drop_schedule(session: AsyncSession, guild_id: int) -> bool:
     result = await session.execute(delete(MentorshipSchedule).where(MentorshipSchedule.guild_id == guild_id))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(result))
 
 
 async def claim_due_rounds(
@@ -652,5 +653,5 @@ async def funnel(session: AsyncSession, guild_id: int) -> dict[str, Any]:
         "active": await count(Pairing, Pairing.guild_id == guild_id, Pairing.status == ACTIVE),
         "ended": await count(Pairing, Pairing.guild_id == guild_id, Pairing.status == ENDED),
         "pending": await count(Proposal, Proposal.guild_id == guild_id, Proposal.status.in_(PENDING)),
-        "ratings": {int(k): int(v) for k, v in ratings.items()},
+        "ratings": {int(k): int(v) for k, v in ratings.items() if k is not None},
     }

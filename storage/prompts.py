@@ -8,8 +8,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.database import rowcount
 from storage.models.prompts import Prompt, PromptBank, PromptPost, PromptSchedule, PromptSuggestion
 
 LEASE = timedelta(minutes=2)
@@ -18,10 +21,8 @@ LEASE = timedelta(minutes=2)
 def _insert(session: AsyncSession, model: type[Any]) -> Any:
     """INSERT … ON CONFLICT DO NOTHING, for this session's dialect."""
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model).on_conflict_do_nothing()
+        return pg_insert(model).on_conflict_do_nothing()
+    return sqlite_insert(model).on_conflict_do_nothing()
 
 
 # --------------------------------------------------------------------------- the bank
@@ -90,7 +91,7 @@ async def find_duplicate(session: AsyncSession, guild_id: int, key: str) -> Prom
     ).scalar_one_or_none()
 
 
-def _bank(guild_id: int, theme: str | None) -> Select[tuple[Prompt]]:
+def _bank(guild_id: int, theme: str | None) -> Select[Prompt]:
     query = select(Prompt).where(Prompt.guild_id == guild_id)
     return query.where(Prompt.theme == theme) if theme else query
 
@@ -181,7 +182,7 @@ async def decide_suggestion(
         .values(status=status, decided_at=now, reason=reason)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         return None
     suggestion = await session.get(PromptSuggestion, suggestion_id)
     if suggestion is not None:
@@ -296,7 +297,7 @@ async def lease_claims(
             .values(lease_until=now + LEASE)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount == 1:
+        if rowcount(result) == 1:
             taken.append(post_id)
     return taken
 
@@ -338,7 +339,7 @@ async def pause_schedule(session: AsyncSession, schedule_id: int, reason: str) -
         .where(PromptPost.schedule_id == schedule_id, PromptPost.status == "claimed")
         .values(status="dropped", lease_until=None)
     )
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 # --------------------------------------------------------------------------- privacy
@@ -392,4 +393,4 @@ async def delete_member(session: AsyncSession, guild_id: int, user_id: int) -> i
         .values(suggested_by_id=None)
         .execution_options(synchronize_session=False)
     )
-    return int(deleted.rowcount or 0) + int(anonymised.rowcount or 0)
+    return rowcount(deleted) + rowcount(anonymised)

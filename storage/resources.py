@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.resources.search import SearchTerms
+from storage.database import rowcount
 from storage.models.guild import GuildSettings
 from storage.models.resources import APPROVED, HELPED, PENDING, SAVED, TAG, THEME, Resource, ResourceLabel, ResourceVote
 
@@ -122,7 +123,7 @@ async def approve(session: AsyncSession, guild_id: int, resource_id: int, now: d
         .values(status=APPROVED, approved_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(result) != 1:
         return None
     resource = await session.get(Resource, resource_id, populate_existing=True)
     return resource
@@ -182,7 +183,7 @@ async def toggle_vote(
             ResourceVote.resource_id == resource_id, ResourceVote.user_id == user_id, ResourceVote.kind == kind
         )
     )
-    now_on = removed.rowcount == 0  # type: ignore[attr-defined]
+    now_on = rowcount(removed) == 0
     if now_on:
         session.add(
             ResourceVote(resource_id=resource_id, guild_id=guild_id, user_id=user_id, kind=kind, created_at=now)
@@ -280,7 +281,7 @@ async def _ranked_ids(
             f"AND EXISTS (SELECT 1 FROM resource_labels WHERE resource_id = {{id}} "
             f"AND kind = :kind{index} AND value = :value{index})"
         )
-    if session.bind.dialect.name == "sqlite":
+    if session.get_bind().dialect.name == "sqlite":
         params["match"] = terms.fts5(guild_id, any_word=any_word)
         score = []
         for index, word in enumerate(terms.words):
@@ -364,7 +365,9 @@ async def shared_cards_to_remove(session: AsyncSession, guild_id: int, user_id: 
             Resource.guild_id == guild_id, Resource.submitter_id == user_id, Resource.message_id.is_not(None)
         )
     )
-    return [(channel_id, message_id) for channel_id, message_id in rows if channel_id is not None]
+    return [
+        (channel_id, message_id) for channel_id, message_id in rows if channel_id is not None and message_id is not None
+    ]
 
 
 async def forget_member(session: AsyncSession, guild_id: int, user_id: int) -> int:
@@ -392,4 +395,4 @@ async def forget_member(session: AsyncSession, guild_id: int, user_id: int) -> i
         .values(submitter_id=None)
     )
     await _recount(session, sorted(set(voted)))
-    return sum(r.rowcount for r in (votes, pending_rows, anonymised))  # type: ignore[attr-defined]
+    return sum(rowcount(r) for r in (votes, pending_rows, anonymised))

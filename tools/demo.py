@@ -110,7 +110,7 @@ async def serve(
                 announce("You are Stella, a moderator; pick another member under Viewer. Ctrl-C stops the demo.")
                 if ready is not None:
                     ready.set()
-                waiters = [asyncio.ensure_future(preview.wait_closed())]
+                waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(preview.wait_closed())]
                 if seconds is not None:
                     waiters.append(asyncio.ensure_future(asyncio.sleep(seconds)))
                 stop = asyncio.Event()

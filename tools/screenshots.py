@@ -53,17 +53,18 @@ def system_chromium(executable: str) -> Iterator[None]:
         kwargs.setdefault("executable_path", executable)
         return await original(self, **kwargs)
 
-    BrowserType.launch = launch  # type: ignore[method-assign]
+    BrowserType.launch = launch  # type: ignore[method-assign]  # a deliberate monkeypatch, undone below
     try:
         yield
     finally:
-        BrowserType.launch = original  # type: ignore[method-assign]
+        BrowserType.launch = original  # type: ignore[method-assign]  # restoring the original
 
 
 @contextlib.contextmanager
 def quick_settle() -> Iterator[None]:
     """SimCord polls for quiet every 50 ms; 2 ms makes a run several times faster (private API, SimCord 3.2.1)."""
     defaults = simcord.Env._settle_internal.__kwdefaults__
+    assert defaults is not None  # it has keyword-only defaults, `idle` among them
     original = defaults.get("idle")
     defaults["idle"] = 0.002
     try:
@@ -110,7 +111,7 @@ Journey = Callable[[World, seed.Community, Path], Awaitable[list[Shot]]]
 async def intros(world: World, community: seed.Community, out: Path) -> list[Shot]:
     await seed.write_intros(community)
     cards = [m for m in world.intro.history() if m.embeds]
-    mika = next(m for m in cards if m.embeds[0].title.startswith("Mika"))
+    mika = next(m for m in cards if (m.embeds[0].title or "").startswith("Mika"))
     kai = community["kai.nob"]
     await _capture(world, world.intro, kai, out / "intro-card.png", target=mika)
     found = await community["mika.tr"].slash(world.general, "intro find", heritage="Japanese")
@@ -194,6 +195,7 @@ async def prompt_stats(world: World, community: seed.Community, out: Path) -> li
             for n in range(replies):
                 await repliers[(n + week) % len(repliers)].send(thread, seed.short_reply(schedules[schedule], n))
     result = await world.mod.slash(world.general, "prompts stats")
+    assert result.response is not None
     [attachment] = result.response.attachments
     (out / "prompt-stats.png").write_bytes(await attachment.read())
     return [

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import discord
 from simcord import MemberActor
 from sqlalchemy import select
 
@@ -213,7 +214,7 @@ def _pick(prompt_id: int | None) -> Iterator[None]:
     def choice(options: Any) -> Any:
         return prompt_id if prompt_id in options else original(options)
 
-    random.choice = choice  # type: ignore[assignment]
+    random.choice = choice  # type: ignore[assignment]  # a deliberate monkeypatch, undone below
     try:
         yield
     finally:
@@ -241,8 +242,9 @@ async def accept_pairing(community: Community) -> Any:
         accept = next(
             child.custom_id
             for row in dm.components
+            if isinstance(row, discord.ActionRow)
             for child in row.children
-            if (child.custom_id or "").endswith(":accept")
+            if isinstance(child, discord.Button) and (child.custom_id or "").endswith(":accept")
         )
         await member.user.click(dm, custom_id=accept)
     return community.world.mentorship.threads[-1]

@@ -8,9 +8,10 @@ seeded members and content on top (tools/seed.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import discord
+from pydantic import SecretStr
 from simcord import ChannelHandle, Env, GuildHandle, MemberActor, RoleHandle
 
 from bot import LanternBot, create_bot
@@ -20,12 +21,12 @@ from config import Settings
 def make_settings(db_url: str) -> Settings:
     """Settings for a bot under SimCord: a fake token, no background scheduler, commands synced on start."""
     return Settings(
-        discord_token="test-token-not-real",
+        discord_token=SecretStr("test-token-not-real"),
         database_url=db_url,
         scheduler_enabled=False,
         sync_commands_on_start=True,
         shard_count=1,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,  # type: ignore[call-arg]  # a pydantic-settings init option mypy only sees with its plugin
     )
 
 
@@ -49,7 +50,7 @@ class World:
 
     @property
     def bot(self) -> LanternBot:
-        return self.env.bot  # type: ignore[return-value]
+        return cast(LanternBot, self.env.bot)
 
     async def restart(self) -> LanternBot:
         """Replace the bot with a brand-new one on the same database, as a process restart would."""

@@ -30,11 +30,18 @@ CARD_COLOUR = 0xF4B942
 
 
 class IntroText(Protocol):
-    name: str
-    heritages: str
-    languages: str
-    location: str
-    story: str
+    """What a card shows; read-only, so frozen drafts and stored intros both fit."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def heritages(self) -> str: ...
+    @property
+    def languages(self) -> str: ...
+    @property
+    def location(self) -> str: ...
+    @property
+    def story(self) -> str: ...
 
 
 def card_embed(member: discord.abc.User, intro: IntroText, when: datetime) -> discord.Embed:

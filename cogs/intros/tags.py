@@ -20,6 +20,7 @@ import tomllib
 import unicodedata
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 MAX_ENTRIES = 20
 MAX_TAG_LENGTH = 40
@@ -35,14 +36,14 @@ _NON_WORD = re.compile(r"[\W_]+")
 
 
 @cache
-def _table() -> dict[str, object]:
+def _table() -> dict[str, Any]:
     return tomllib.loads(TABLE_PATH.read_text(encoding="utf-8"))
 
 
 @cache
 def qualifiers() -> frozenset[str]:
     """Words dropped from an entry unless nothing else is left ("half", "fluent", "mom's side")."""
-    return frozenset(str(word) for word in _table().get("qualifiers", []))  # type: ignore[union-attr]
+    return frozenset(str(word) for word in _table().get("qualifiers", []))
 
 
 def _strip_latin_accents(text: str) -> str:
@@ -98,8 +99,8 @@ def spelling_tables() -> tuple[dict[str, str], dict[str, str]]:
     """(common, language) maps from a folded spelling to its canonical tag."""
     data = _table()
     return (
-        _load_section(data.get("common", {}), "common"),  # type: ignore[arg-type]
-        _load_section(data.get("language", {}), "language"),  # type: ignore[arg-type]
+        _load_section(data.get("common", {}), "common"),
+        _load_section(data.get("language", {}), "language"),
     )
 
 

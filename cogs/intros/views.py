@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
 import discord
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def _bot(interaction: discord.Interaction) -> LanternBot:
-    return interaction.client  # type: ignore[return-value]
+    return cast("LanternBot", interaction.client)
 
 
 def _member(interaction: discord.Interaction) -> discord.Member:
@@ -47,7 +47,7 @@ class IntroModal(LanternModal):
             self.inputs[field.key] = item
             self.add_item(item)
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def on_submit(self, interaction: discord.Interaction) -> None:
         member = _member(interaction)
         draft = clean_draft({key: item.value for key, item in self.inputs.items()})
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -113,7 +113,7 @@ class DiscoverableButton(PersistentButton, template=r"intro:find:(?P<user_id>\d+
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> Self:
         return cls(int(match["user_id"]), match["value"] == "1")
 

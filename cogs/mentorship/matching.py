@@ -178,7 +178,8 @@ def match(
     if not mentees or not open_mentors:
         return MatchResult((), 0, tuple(profile.id for profile in mentees), True, {"mentees": len(mentees)})
 
-    offsets = {name: _offset_minutes(name, at) for name in {p.timezone for p in (*mentees, *open_mentors)}}
+    profiles: tuple[MenteeProfile | MentorProfile, ...] = (*mentees, *open_mentors)
+    offsets = {name: _offset_minutes(name, at) for name in {p.timezone for p in profiles}}
     population = _encode(mentees, open_mentors, offsets, exclusions, weights)
     largest_capacity = max(profile.capacity for profile in open_mentors)
     per_mentor = candidates_per_mentor if candidates_per_mentor is not None else max(40, 8 * largest_capacity)

@@ -573,14 +573,14 @@ def _price(
         scanned += score.size
         r, c = np.nonzero(gain >= floor)
         found.append((rows[r].astype(np.int64), c.astype(np.int64), gain[r, c], score[r, c]))
-    rows, cols, gains, scores = (np.concatenate(part) for part in zip(*found, strict=True))
+    rows, cols, pair_gains, scores = (np.concatenate(part) for part in zip(*found, strict=True))
     keys = rows * m + cols
     position = np.searchsorted(graph_keys, keys)
     fresh = (
         graph_keys[np.minimum(position, graph_keys.size - 1)] != keys if graph_keys.size else np.ones(keys.size, bool)
     )
-    rows, cols, gains, scores = rows[fresh], cols[fresh], gains[fresh], scores[fresh]
-    order = np.lexsort((cols, -gains, rows))  # by mentee, most violated first (ties: lower column)
+    rows, cols, pair_gains, scores = rows[fresh], cols[fresh], pair_gains[fresh], scores[fresh]
+    order = np.lexsort((cols, -pair_gains, rows))  # by mentee, most violated first (ties: lower column)
     rows, cols, scores = rows[order], cols[order], scores[order]
     starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
     rank = np.arange(rows.size) - np.repeat(starts, np.diff(np.r_[starts, rows.size]))

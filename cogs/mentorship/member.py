@@ -8,10 +8,11 @@ server's theme list; each item is checked against theme keys and labels before a
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
 from cogs.mentorship import rules
 from core import timezones
@@ -22,6 +23,7 @@ from storage.guilds import enabled_themes
 from storage.models.mentorship import MenteeProfile, MentorProfile
 
 if TYPE_CHECKING:
+    from bot import LanternBot
     from cogs.mentorship.cog import Mentorship
 
 NOT_JOINED = "You haven't joined mentor pairing yet: `/mentor offer` or `/mentor request` opts you in."
@@ -39,7 +41,7 @@ async def timezone_choices(interaction: discord.Interaction, current: str) -> li
 
 
 async def theme_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-    cog: Mentorship = interaction.client.get_cog("Mentorship")  # type: ignore[attr-defined,assignment]
+    cog = cast("Mentorship", cast(commands.Bot, interaction.client).get_cog("Mentorship"))
     async with cog.bot.db.read() as session:
         themes = await enabled_themes(session, interaction.guild_id or 0)
     return [app_commands.Choice(name=name, value=value) for name, value in rules.complete_themes(current, themes)]
@@ -59,7 +61,7 @@ class MentorGroup(app_commands.Group, name="mentor", description="Mentor pairing
         self.cog = cog
 
     @property
-    def bot(self):  # type: ignore[no-untyped-def]
+    def bot(self) -> LanternBot:
         return self.cog.bot
 
     async def _themes(self, guild_id: int) -> list[tuple[str, str]]:

@@ -20,6 +20,7 @@ from storage.guilds import enabled_themes
 from storage.models.mentorship import PENDING_MENTOR
 
 if TYPE_CHECKING:
+    from bot import LanternBot
     from cogs.mentorship.cog import Mentorship
 
 FORCED_REASON = "A moderator thought you two would get on well."
@@ -64,7 +65,7 @@ class PairingGroup(
         self.cog = cog
 
     @property
-    def bot(self):  # type: ignore[no-untyped-def]
+    def bot(self) -> LanternBot:
         return self.cog.bot
 
     @app_commands.command(name="run", description="Run one matching round now")

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.privacy import PrivacyProvider
 from storage import mentorship as store
+from storage.database import rowcount
 from storage.models.mentorship import (
     MenteeProfile,
     MentorProfile,
@@ -154,7 +155,7 @@ def make_provider(cog: Mentorship) -> PrivacyProvider:
             ),
         ):
             result = await session.execute(statement.execution_options(synchronize_session=False))
-            removed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+            removed += rowcount(result)
         removed += await store.delete_profiles(session, guild_id, user_id)
 
         def after_commit(_session: Any) -> None:

@@ -3,9 +3,10 @@ keep working after a restart; the state they act on lives in the database."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import discord
+from discord.ext import commands
 
 from core.errors import NotAllowed
 from core.ui import LanternView, PersistentButton
@@ -17,10 +18,10 @@ if TYPE_CHECKING:
 
 
 def cog_of(client: discord.Client) -> Mentorship:
-    cog = client.get_cog("Mentorship")  # type: ignore[attr-defined]
+    cog = cast(commands.Bot, client).get_cog("Mentorship")
     if cog is None:  # pragma: no cover - the extension is always loaded
         raise NotAllowed("Mentor pairing is switched off on this bot right now.")
-    return cog
+    return cast("Mentorship", cog)
 
 
 class ProposalButton(PersistentButton, template=r"mentor:proposal:(?P<proposal_id>\d+):(?P<action>accept|decline)"):

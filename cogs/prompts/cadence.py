@@ -171,7 +171,7 @@ def _cron(cadence: Cadence, hour: int, minute: int, zone: tzinfo) -> CronTrigger
         fields["day"] = f"last {weekday}" if cadence.nth == -1 else f"{_nth_word(cadence.nth)} {weekday}"
     elif cadence.kind == "monthly":
         fields["day"] = "last" if cadence.day == -1 else cadence.day
-    return CronTrigger(**fields)  # type: ignore[arg-type]
+    return CronTrigger(**fields)
 
 
 def _nth_word(nth: int) -> str:

@@ -21,6 +21,7 @@ from discord.ext import commands
 from cogs.prompts import bank, stats
 from cogs.prompts.posting import PromptPoster, prompt_embed, theme_labels
 from cogs.prompts.schedules import COMMANDS, ScheduleCommands
+from cogs.prompts.stats import PostedThread
 from cogs.prompts.views import DYNAMIC_ITEMS, REVIEW_BATCH, PromptModal, list_message, review_view
 from core import charts
 from core.cooldown import Cooldown
@@ -253,9 +254,7 @@ class PromptsCog(ScheduleCommands, commands.Cog):
             text, file=discord.File(io.BytesIO(png), filename="prompt-engagement.png"), ephemeral=True
         )
 
-    async def _reply_counts(
-        self, guild: discord.Guild, threads: list[stats.PostedThread], since: datetime
-    ) -> dict[int, int]:
+    async def _reply_counts(self, guild: discord.Guild, threads: list[PostedThread], since: datetime) -> dict[int, int]:
         """Thread id → replies (`message_count`, fresh from Discord: the cached value isn't kept up to date)."""
         wanted = {thread.thread_id for thread in threads}
         counts: dict[int, int] = {}

@@ -52,7 +52,11 @@ async def posted_threads(
         .order_by(PromptPost.posted_at.desc())
         .limit(limit)
     )
-    return [PostedThread(int(message_id), int(channel_id), theme) for message_id, channel_id, theme in rows]
+    return [
+        PostedThread(int(message_id), int(channel_id), theme)
+        for message_id, channel_id, theme in rows
+        if message_id is not None  # the query already excludes these; this tells the type checker
+    ]
 
 
 def replies_by_theme(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
@@ -93,14 +93,15 @@ class PromptPageButton(PersistentButton, template=r"prompts:pg:(?P<page>[0-9]{1,
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> PromptPageButton:
         theme = None if match["theme"] == NO_THEME else match["theme"]
-        return cls(min(int(match["page"]), MAX_PAGE), theme, previous=item.label == "Previous")
+        button = cast(discord.ui.Button[Any], item)  # the item is the Button this class was built with
+        return cls(min(int(match["page"]), MAX_PAGE), theme, previous=button.label == "Previous")
 
     async def handle(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
-        bot: LanternBot = interaction.client  # type: ignore[assignment]
+        bot = cast("LanternBot", interaction.client)
         embed, view = await list_message(bot, interaction.guild_id, self.theme, self.page)
         await interaction.response.edit_message(embed=embed, view=view)
 
@@ -140,7 +141,7 @@ async def decide(
 ) -> None:
     """Approve (the prompt joins the bank, credited) or reject a suggestion, and tell the suggester."""
     _require_moderator(interaction)
-    bot: LanternBot = interaction.client  # type: ignore[assignment]
+    bot = cast("LanternBot", interaction.client)
     guild = interaction.guild
     assert guild is not None
     now = bot.clock()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 import discord
 from discord import app_commands
@@ -38,6 +38,7 @@ from storage.models.resources import HELPED, PENDING, Resource
 
 if TYPE_CHECKING:
     from bot import LanternBot
+    from cogs.resources.moderation import ResourceModeration
 
 log = logging.getLogger(__name__)
 
@@ -405,8 +406,8 @@ class Resources(commands.Cog):
     async def review(self, interaction: discord.Interaction, action: str, resource_id: int) -> None:
         # Only moderators see /resources review, and its message is ephemeral: Discord accepts clicks on
         # these buttons only from them (Integrations overrides included), so no home-made role check.
-        moderation = self.bot.get_cog("ResourceModeration")
-        await moderation.review_action(interaction, action, resource_id)  # type: ignore[union-attr]
+        moderation = cast("ResourceModeration", self.bot.get_cog("ResourceModeration"))
+        await moderation.review_action(interaction, action, resource_id)
 
 
 async def remove_shared_cards(bot: LanternBot, guild: discord.Guild, user_id: int) -> None:

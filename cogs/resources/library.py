@@ -44,7 +44,7 @@ def parse_themes(text: str | None, known: Sequence[tuple[str, str]]) -> tuple[st
     """Theme keys from a comma-separated list of keys or labels (any case), in the guild's order."""
     if not text or not text.strip():
         return ()
-    lookup = {}
+    lookup: dict[str, str] = {}
     for key, label in known:
         lookup[key.casefold()] = key
         lookup[label.casefold()] = key
@@ -52,15 +52,15 @@ def parse_themes(text: str | None, known: Sequence[tuple[str, str]]) -> tuple[st
     for entry in (part.strip() for part in text.split(",")):
         if not entry:
             continue
-        key = lookup.get(entry.casefold())
-        if key is None:
+        theme = lookup.get(entry.casefold())
+        if theme is None:
             raise InvalidInput(
                 "The theme",
                 f"`{entry[:80]}` isn't one of this server's themes",
                 "Pick themes from the list as you type.",
             )
-        if key not in chosen:
-            chosen.append(key)
+        if theme not in chosen:
+            chosen.append(theme)
     if len(chosen) > MAX_THEMES:
         raise InvalidInput("Themes", f"has {len(chosen)} themes; the limit is {MAX_THEMES}")
     order = {key: index for index, (key, _label) in enumerate(known)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import app_commands
@@ -43,9 +43,9 @@ class ResourceModeration(commands.Cog):
 
     @property
     def library_cog(self) -> Resources:
-        return self.bot.get_cog("Resources")  # type: ignore[return-value]
+        return cast("Resources", self.bot.get_cog("Resources"))
 
-    async def queue(self, guild_id: int) -> dict[str, object]:
+    async def queue(self, guild_id: int) -> dict[str, Any]:
         async with self.bot.db.read() as session:
             rows, total = await store.pending(session, guild_id, REVIEW_PAGE)
         return review_message(rows, total, await self.library_cog.theme_labels(guild_id))
@@ -55,7 +55,7 @@ class ResourceModeration(commands.Cog):
         message = await self.queue(interaction.guild_id or 0)
         if message["view"] is None:
             del message["view"]
-        await interaction.response.send_message(**message, ephemeral=True, allowed_mentions=NO_MENTIONS)  # type: ignore[arg-type]
+        await interaction.response.send_message(**message, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def review_action(self, interaction: discord.Interaction, action: str, resource_id: int) -> None:
         guild = interaction.guild
@@ -80,7 +80,7 @@ class ResourceModeration(commands.Cog):
         done = "Approved" if action == "approve" else "Rejected"
         message = await self.queue(guild.id)
         message["content"] = f"{done} “{title}”. {message['content']}"
-        await interaction.response.edit_message(**message, allowed_mentions=NO_MENTIONS)  # type: ignore[arg-type]
+        await interaction.response.edit_message(**message, allowed_mentions=NO_MENTIONS)
         if action == "approve":
             await self.library_cog.post(guild, approved, channel)
             await self.library_cog.tell(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
+from discord.ext import commands
 
 from core.text import truncate
 from core.ui import PersistentButton
@@ -59,7 +60,7 @@ class VoteButton(PersistentButton, template=r"resource:(?P<kind>helped|saved):(?
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> VoteButton:
         return cls(match["kind"], int(match["id"]))
 
@@ -91,7 +92,7 @@ class ReviewButton(PersistentButton, template=r"resource:review:(?P<action>appro
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> ReviewButton:
         return cls(match["action"], int(match["id"]))
 
@@ -100,7 +101,7 @@ class ReviewButton(PersistentButton, template=r"resource:review:(?P<action>appro
 
 
 def cog_of(interaction: discord.Interaction) -> Resources:
-    return interaction.client.get_cog("Resources")  # type: ignore[attr-defined,return-value]
+    return cast("Resources", cast(commands.Bot, interaction.client).get_cog("Resources"))
 
 
 def review_message(pending: Sequence[Resource], total: int, labels: Mapping[str, str]) -> dict[str, Any]:
@@ -215,9 +216,10 @@ class PageButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> PageButton:
-        return cls(Listing.from_match(match), min(int(match["page"]), MAX_PAGE), label=item.label or "Next")
+        button = cast(discord.ui.Button[Any], item)  # the item is the Button this class was built with
+        return cls(Listing.from_match(match), min(int(match["page"]), MAX_PAGE), label=button.label or "Next")
 
     async def handle(self, interaction: discord.Interaction) -> None:
         await cog_of(interaction).turn_page(interaction, self.listing, self.page)

@@ -48,3 +48,14 @@ def test_checkins_round_trip(days: list[int]) -> None:
     """Any up-to-three distinct days, given in order, are stored as given."""
     text = ",".join(str(d) for d in sorted(days))
     assert parse_checkins(text) == text
+
+
+@given(st.text(max_size=200))
+def test_strip_control_leaves_no_control_character_and_keeps_the_rest(text: str) -> None:
+    """Control characters go (tab and new lines stay); everything else is kept in order."""
+    from core.text import strip_control
+
+    cleaned = strip_control(text)
+    assert "\x00" not in cleaned
+    assert all(ch in "\t\n\r" or not (ord(ch) < 0x20 or ord(ch) == 0x7F) for ch in cleaned)
+    assert cleaned == "".join(ch for ch in text if ch in "\t\n\r" or not (ord(ch) < 0x20 or ord(ch) == 0x7F))
