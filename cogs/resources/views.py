@@ -45,7 +45,7 @@ def resource_embed(resource: Resource, labels: Mapping[str, str]) -> discord.Emb
     return embed
 
 
-class VoteButton(PersistentButton, template=r"resource:(?P<kind>helped|saved):(?P<id>[0-9]{1,19})"):
+class VoteButton(PersistentButton, template=r"resource:(?P<kind>helped|saved):(?P<resource_id>[0-9]{1,19})"):
     """ "Helped me" or "Save" on a library card; each click toggles the member's vote."""
 
     def __init__(self, kind: str, resource_id: int, count: int = 0) -> None:
@@ -58,12 +58,6 @@ class VoteButton(PersistentButton, template=r"resource:(?P<kind>helped|saved):(?
         self.kind = kind
         self.resource_id = resource_id
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> VoteButton:
-        return cls(match["kind"], int(match["id"]))
-
     async def handle(self, interaction: discord.Interaction) -> None:
         await cog_of(interaction).toggle_vote(interaction, self.kind, self.resource_id)
 
@@ -75,7 +69,9 @@ def resource_view(resource: Resource) -> discord.ui.View:
     return view
 
 
-class ReviewButton(PersistentButton, template=r"resource:review:(?P<action>approve|reject):(?P<id>[0-9]{1,19})"):
+class ReviewButton(
+    PersistentButton, template=r"resource:review:(?P<action>approve|reject):(?P<resource_id>[0-9]{1,19})"
+):
     """Approve or reject one pending submission (shown only to moderators, in /resources review)."""
 
     def __init__(self, action: str, resource_id: int) -> None:
@@ -89,12 +85,6 @@ class ReviewButton(PersistentButton, template=r"resource:review:(?P<action>appro
         )
         self.action = action
         self.resource_id = resource_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> ReviewButton:
-        return cls(match["action"], int(match["id"]))
 
     async def handle(self, interaction: discord.Interaction) -> None:
         await cog_of(interaction).review(interaction, self.action, self.resource_id)
