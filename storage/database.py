@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Result, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -25,6 +27,14 @@ def rowcount(result: Result[Any]) -> int:
     """The rows an INSERT, UPDATE or DELETE matched. `session.execute()` is typed as returning a `Result`;
     for those statements it is a `CursorResult`, which has `rowcount`."""
     return cast(CursorResult[Any], result).rowcount
+
+
+def dialect_insert(session: AsyncSession, model: Any) -> Any:
+    """An INSERT for this session's backend, so `on_conflict_do_nothing()` and `returning()` are available
+    on SQLite and PostgreSQL alike."""
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert(model)
+    return sqlite_insert(model)
 
 
 def _sqlite_path(url: str) -> Path | None:

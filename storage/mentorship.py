@@ -13,11 +13,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.database import rowcount
+from storage.database import dialect_insert, rowcount
 from storage.models.mentorship import (
     ACCEPTED,
     ACTIVE,
@@ -39,11 +37,6 @@ from storage.models.mentorship import (
 
 Proposal = MentorshipProposal
 Pairing = MentorshipPairing
-
-
-def _insert(session: AsyncSession, model: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
 
 
 async def _update(session: AsyncSession, statement: Any) -> int:
@@ -134,7 +127,7 @@ async def delete_profiles(session: AsyncSession, guild_id: int, user_id: int) ->
 async def add_block(session: AsyncSession, guild_id: int, user_id: int, blocked_id: int, now: datetime) -> bool:
     """Record a block; False when it already existed."""
     statement = (
-        _insert(session, MentorshipBlock)
+        dialect_insert(session, MentorshipBlock)
         .values(guild_id=guild_id, user_id=user_id, blocked_user_id=blocked_id, created_at=now)
         .on_conflict_do_nothing(index_elements=["guild_id", "user_id", "blocked_user_id"])
     )
@@ -261,7 +254,7 @@ async def create_proposal(
         mentee_message_id=None,
     )
     statement = (
-        _insert(session, Proposal)
+        dialect_insert(session, Proposal)
         .values(guild_id=guild_id, mentor_id=mentor_id, mentee_id=mentee_id, **values)
         .on_conflict_do_nothing(index_elements=["guild_id", "mentor_id", "mentee_id"])
     )

@@ -8,11 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.database import rowcount
+from storage.database import dialect_insert, rowcount
 from storage.models.prompts import Prompt, PromptBank, PromptPost, PromptSchedule, PromptSuggestion
 
 LEASE = timedelta(minutes=2)
@@ -20,9 +18,7 @@ LEASE = timedelta(minutes=2)
 
 def _insert(session: AsyncSession, model: type[Any]) -> Any:
     """INSERT … ON CONFLICT DO NOTHING, for this session's dialect."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        return pg_insert(model).on_conflict_do_nothing()
-    return sqlite_insert(model).on_conflict_do_nothing()
+    return dialect_insert(session, model).on_conflict_do_nothing()
 
 
 # --------------------------------------------------------------------------- the bank
