@@ -20,6 +20,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage import sqlite_driver
+
 log = logging.getLogger(__name__)
 
 
@@ -71,9 +73,14 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int, writer: bool
 def create_engines(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> tuple[AsyncEngine, AsyncEngine]:
     """Return (writer, reader) engines for `url`; on PostgreSQL both are the same engine."""
     if url.startswith("sqlite"):
-        writer = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60)
+        # One trip to aiosqlite's thread per statement instead of four (storage/sqlite_driver.py).
+        writer = create_async_engine(
+            url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60, module=sqlite_driver.dbapi()
+        )
         _configure_sqlite(writer, busy_timeout_ms=busy_timeout_ms, writer=True)
-        reader = create_async_engine(url, echo=echo, pool_size=4, max_overflow=4, pool_reset_on_return=None)
+        reader = create_async_engine(
+            url, echo=echo, pool_size=4, max_overflow=4, pool_reset_on_return=None, module=sqlite_driver.dbapi()
+        )
         _configure_sqlite(reader, busy_timeout_ms=busy_timeout_ms, writer=False)
         return writer, reader
     engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
