@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -90,6 +91,7 @@ class LanternBot(commands.AutoShardedBot):
         self.started_at: datetime | None = None
         self.synced_commands: list[discord.app_commands.AppCommand] = []
         self._started_monotonic: float | None = None
+        self._heap_frozen = False
 
     def clock(self) -> datetime:
         """The current aware UTC time. Product code takes "now" from here only."""
@@ -132,6 +134,21 @@ class LanternBot(commands.AutoShardedBot):
             self.scheduler.start()
         if self.settings.sync_commands_on_start:
             self.synced_commands = await self.sync_commands(self.settings.dev_guild_id)
+
+    async def on_ready(self) -> None:
+        """Freeze the heap once the caches are loaded (FREEZE_HEAP_ON_READY).
+
+        A busy bot's full garbage collections walk every object alive, and on a large server most of them
+        are Discord's member and channel caches, loaded at startup and kept. `gc.freeze()` moves them to
+        a generation the collector skips. Measured with bench/load.py: full collections took up to 140 ms
+        and were the whole p99 of the sustained shape (p99 88 ms without, 18 ms with). It runs once: later
+        READYs (reconnects) leave the heap alone.
+        """
+        if self.settings.freeze_heap_on_ready and not self._heap_frozen:
+            self._heap_frozen = True
+            gc.collect()
+            gc.freeze()
+            log.info("heap frozen after startup: %d objects", gc.get_freeze_count())
 
     async def sync_commands(self, guild_id: int | None = None) -> list[discord.app_commands.AppCommand]:
         if guild_id is None:

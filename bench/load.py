@@ -329,6 +329,7 @@ class Report:
     seconds: float
     errors: Counter[str]
     by_kind: dict[str, list[float]]
+    loop_cpu: float  # CPU seconds of the event loop's thread over the run (the harness included)
 
     def row(self) -> str:
         ms = [v * 1000 for v in self.in_bot]
@@ -337,13 +338,14 @@ class Report:
             f"| {self.shape} | {self.backend} | {self.sent} | {self.answered} | {late} | "
             f"{percentile(ms, 0.50):.1f} | {percentile(ms, 0.95):.1f} | {percentile(ms, 0.99):.1f} | "
             f"{max(ms, default=float('nan')):.1f} | {percentile([v * 1000 for v in self.from_emit], 0.99):.1f} | "
-            f"{self.sent / self.seconds:.0f} |"
+            f"{self.sent / self.seconds:.0f} | {self.loop_cpu * 1000 / self.sent:.2f} |"
         )
 
 
 HEADER = (
-    "| shape | backend | sent | answered | over 3 s | p50 ms | p95 ms | p99 ms | max ms | p99 from emit ms | per s |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|"
+    "| shape | backend | sent | answered | over 3 s | p50 ms | p95 ms | p99 ms | max ms | p99 from emit ms | per s "
+    "| loop CPU ms each |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -373,7 +375,7 @@ async def run_shape(
     results: list[tuple[str, Any, float]] = []
     errors_before = len(world.env.errors)
     with nullcontext() if full_simcord else bookkeeping_off(world.env):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.thread_time()
         for index, kind in enumerate(plan):
             if rate:
                 delay = start + index / rate - time.perf_counter()
@@ -383,7 +385,7 @@ async def run_shape(
             result = fire(world, kind)
             results.append((kind, result, emitted))
         await wait_answered(clocks, [result for _, result, _ in results], within=60)
-        seconds = time.perf_counter() - start
+        seconds, loop_cpu = time.perf_counter() - start, time.thread_time() - start_cpu
     in_bot, from_emit = [], []
     by_kind: dict[str, list[float]] = defaultdict(list)
     answered = 0
@@ -401,7 +403,7 @@ async def run_shape(
         f"{type(e).__name__}({type(getattr(e, 'original', e)).__name__}: {getattr(e, 'original', e)})"[:160]
         for e in world.env.errors[errors_before:]
     )
-    return Report(shape, backend, len(plan), answered, in_bot, from_emit, seconds, errors, by_kind)
+    return Report(shape, backend, len(plan), answered, in_bot, from_emit, seconds, errors, by_kind, loop_cpu)
 
 
 async def bench_backend(backend: str, url: str, args: argparse.Namespace) -> list[Report]:
@@ -420,7 +422,9 @@ async def bench_backend(backend: str, url: str, args: argparse.Namespace) -> lis
             world = await build(env, members=args.members, modals=modals)
             full = args.full_simcord
             await run_shape(world, clocks, "warm-up", backend, kinds(200, 1), rate=200, full_simcord=full)
-            if os.environ.get("LANTERN_BENCH_FREEZE"):
+            if not args.no_freeze:
+                # What the bot does on READY (FREEZE_HEAP_ON_READY): here the world is built after READY,
+                # so the freeze comes once it exists, as a production bot's caches exist at READY.
                 gc.collect()
                 gc.freeze()
             reports.append(
@@ -441,6 +445,7 @@ async def bench_backend(backend: str, url: str, args: argparse.Namespace) -> lis
     finally:
         undo()
         await bot.close()
+        gc.unfreeze()  # the next backend starts from a plain heap
     return reports
 
 
@@ -489,6 +494,7 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--full-simcord", action="store_true", help="keep SimCord's settlement bookkeeping on while measuring"
     )
+    parser.add_argument("--no-freeze", action="store_true", help="leave the heap unfrozen (FREEZE_HEAP_ON_READY=false)")
     parser.add_argument("--by-kind", action="store_true", help="also print p50/p99 per command")
     args = parser.parse_args(argv)
 

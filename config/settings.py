@@ -53,6 +53,11 @@ class Settings(BaseSettings):
         default=30, ge=5, le=3600, description="How often APScheduler looks for due work."
     )
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=60000)
+    freeze_heap_on_ready: bool = Field(
+        default=True,
+        description="Once ready, move what startup loaded (Discord's caches) out of the garbage collector's "
+        "full passes, which otherwise stall the bot for tens of milliseconds on a large server (docs/scale.md).",
+    )
     proposal_expiry_days: int = Field(
         default=3, ge=1, le=30, description="Days a mentor proposal waits for an answer before it lapses."
     )

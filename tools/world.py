@@ -26,6 +26,7 @@ def make_settings(db_url: str) -> Settings:
         scheduler_enabled=False,
         sync_commands_on_start=True,
         shard_count=1,
+        freeze_heap_on_ready=False,  # tests build hundreds of bots in one process; frozen objects are never freed
         _env_file=None,  # type: ignore[call-arg]  # a pydantic-settings init option mypy only sees with its plugin
     )
 
