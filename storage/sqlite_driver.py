@@ -5,8 +5,9 @@ thread, and its result comes back through the event loop. SQLAlchemy's adapter m
 statement (open a cursor, execute, fetch all, close), and the pool's reset makes one more after every
 commit. On a busy loop each trip waits its turn behind everything else the loop is doing, and the
 single SQLite writer is held for all of them, so trips, not SQLite, set the pace of writes under load
-(docs/scale.md). This adapter runs execute, fetch and close as one function in the thread (one trip)
-and skips the reset's ROLLBACK when no transaction is open. Everything else (connections, errors,
+(docs/scale.md). This adapter runs execute, fetch and close as one function in the thread (one trip),
+sends a transaction's BEGIN with its first statement, and skips the reset's ROLLBACK when no transaction
+is open. Everything else (connections, errors,
 isolation, the dialect) is SQLAlchemy's and aiosqlite's own.
 
 Used by `storage.database.create_engines` through `create_async_engine(..., module=dbapi())`.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -30,10 +31,12 @@ from sqlalchemy.util.concurrency import await_
 Outcome = tuple[Any, list[Any], int, int | None]
 
 
-def _run(raw: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> Outcome:
-    """In the driver's thread: the whole statement, from cursor to close."""
+def _run(raw: sqlite3.Connection, begin: str | None, operation: str, parameters: Any, many: bool) -> Outcome:
+    """In the driver's thread: the whole statement, from cursor to close (after the deferred BEGIN, if any)."""
     cursor = raw.cursor()
     try:
+        if begin is not None:
+            cursor.execute(begin)
         if many:
             cursor.executemany(operation, parameters)
         elif parameters is None:
@@ -85,10 +88,17 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._arraysize = value
 
     async def _one_trip(self, operation: str, parameters: Any, many: bool) -> Outcome:
-        async with self._adapt_connection._execute_mutex:
-            return await self._connection._execute(_run, self._connection._conn, operation, parameters, many)
+        connection = cast("OneTripConnection", self._adapt_connection)
+        async with connection._execute_mutex:
+            begin, connection._deferred_begin = connection._deferred_begin, None
+            return await self._connection._execute(_run, self._connection._conn, begin, operation, parameters, many)
 
     def _go(self, operation: str, parameters: Any, many: bool) -> None:
+        if not many and operation.startswith("BEGIN"):
+            # Sent with the transaction's first statement, in the same trip (see OneTripConnection).
+            cast("OneTripConnection", self._adapt_connection)._deferred_begin = operation
+            self._description, self._rows, self._rowcount = None, collections.deque(), -1
+            return
         try:
             description, rows, self._rowcount, self._lastrowid = await_(self._one_trip(operation, parameters, many))
         except Exception as error:
@@ -110,13 +120,29 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
-    _cursor_cls = OneTripCursor  # type: ignore[assignment]  # a subclass; mypy reads the base as exact
+    """A `BEGIN ...` is not sent on its own: it rides with the transaction's first statement, so a write of
+    one statement is two trips (the statement, COMMIT), and a transaction that ran nothing costs none. If the
+    BEGIN fails (the database stayed locked past the busy timeout), the error is raised by that first
+    statement, inside the unit of work, which rolls back as for any other error."""
+
+    __slots__ = ("_deferred_begin",)
+    _cursor_cls = OneTripCursor  # type: ignore[assignment]  # mypy types the base attribute as exactly its class
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self._deferred_begin: str | None = None
+
+    def commit(self) -> None:
+        if self._deferred_begin is not None:  # nothing ran: there is no transaction to commit
+            self._deferred_begin = None
+            return
+        super().commit()
 
     def rollback(self) -> None:
         # The pool resets every connection it takes back with a ROLLBACK; after a COMMIT, or on an
         # autocommit reader, there is nothing to roll back, and asking costs a trip. `in_transaction` is
         # a flag read without the thread (the connection is opened with check_same_thread=False).
+        self._deferred_begin = None
         raw = self._connection._connection
         if raw is not None and not raw.in_transaction:
             return

@@ -105,8 +105,11 @@ def spelling_tables() -> tuple[dict[str, str], dict[str, str]]:
 
 
 def split_entries(text: str) -> list[str]:
-    """Split on commas, slashes, '&', ';', '+', '|', new lines and the word 'and'; keep the words."""
-    entries = [part.strip(" .\t") for part in _SEPARATORS.split(text or "")]
+    """Split on commas, slashes, '&', ';', '+', '|', new lines and the word 'and'; keep the words.
+
+    Underscores count as spaces first, as they do when an entry is folded: otherwise "_and" would not split
+    (no word boundary after '_') yet fold to the tag "and" (found by the idempotence property)."""
+    entries = [part.strip(" .\t") for part in _SEPARATORS.split((text or "").replace("_", " "))]
     return [entry for entry in entries if entry][:MAX_ENTRIES]
 
 

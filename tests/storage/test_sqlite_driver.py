@@ -46,8 +46,8 @@ async def test_a_write_is_one_trip_per_statement_plus_begin_and_commit(database:
     trips.clear()
     async with database.write() as session:
         await session.execute(update(GuildSettings).where(GuildSettings.guild_id == 1).values(timezone="Asia/Manila"))
-    # BEGIN IMMEDIATE, the UPDATE, COMMIT; no ROLLBACK when the pool takes the connection back.
-    assert trips == ["_run", "_run", "commit"]
+    # BEGIN IMMEDIATE with the UPDATE, then COMMIT; no ROLLBACK when the pool takes the connection back.
+    assert trips == ["_run", "commit"]
     async with database.read() as session:
         assert (await session.get(GuildSettings, 1)).timezone == "Asia/Manila"
 
@@ -102,3 +102,39 @@ async def test_readers_still_refuse_writes(database: Database) -> None:
     with pytest.raises(Exception, match=r"readonly|query_only|attempt to write"):
         async with database.read() as session:
             await session.execute(text("DELETE FROM guild_settings"))
+
+
+async def test_a_unit_of_work_that_runs_nothing_costs_no_trip(database: Database, trips: list[str]) -> None:
+    async with database.write():  # warm
+        pass
+    trips.clear()
+    async with database.write():
+        pass
+    assert trips == []
+
+
+async def test_a_locked_database_fails_the_first_statement_and_the_writer_recovers(tmp_path: Any) -> None:
+    """The BEGIN rides with the first statement, so a lock held elsewhere surfaces there, inside the unit of
+    work; nothing is left open, and the next unit of work succeeds once the lock is gone."""
+    import sqlite3
+
+    path = tmp_path / "locked.db"
+    database = Database(f"sqlite+aiosqlite:///{path}", busy_timeout_ms=0)
+    database.prepare()
+    await upgrade_to_head(database)
+    try:
+        async with database.write() as session:
+            await ensure_settings(session, 1, NOW)
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        with pytest.raises(Exception, match="locked"):
+            async with database.write() as session:
+                await session.execute(update(GuildSettings).values(timezone="Asia/Tokyo"))
+        other.execute("ROLLBACK")
+        other.close()
+        async with database.write() as session:
+            await session.execute(update(GuildSettings).values(timezone="Asia/Seoul"))
+        async with database.read() as session:
+            assert (await session.get(GuildSettings, 1)).timezone == "Asia/Seoul"
+    finally:
+        await database.dispose()

@@ -116,3 +116,9 @@ def test_output_is_bounded(text: str, kind: str | None) -> None:
     tags = normalise_tags(text, kind)
     assert len(tags) <= MAX_ENTRIES
     assert all(0 < len(tag) <= MAX_TAG_LENGTH and tag == tag.strip() for tag in tags)
+
+
+def test_a_separator_word_joined_by_underscores_is_still_a_separator() -> None:
+    """Found by test_normalising_is_idempotent: '_AND' used to become the tag 'and'."""
+    assert normalise_tags("_AND") == frozenset()
+    assert normalise_tags("Filipino_and_Japanese") == normalise_tags("Filipino and Japanese")
