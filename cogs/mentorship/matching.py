@@ -47,7 +47,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 
 from cogs.mentorship import matching_engine as engine
-from config.content import theme_label
+from config.content import default_themes, theme_label
 
 
 class Objective(StrEnum):
@@ -191,9 +191,12 @@ def match(
     )
 
     pairs = []
+    reasons: dict[tuple[object, ...], str] = {}  # pairs often share a reason (about half at 50k x 10k)
     for row, col, expected in zip(outcome.rows.tolist(), outcome.cols.tolist(), outcome.scores.tolist(), strict=True):
         mentee, mentor = mentees[row], open_mentors[col]
-        pair = _score(mentee, mentor, offsets[mentee.timezone], offsets[mentor.timezone], weights, theme_labels)
+        pair = _score(
+            mentee, mentor, offsets[mentee.timezone], offsets[mentor.timezone], weights, theme_labels, reasons
+        )
         if pair is None or pair.score != expected:  # the vectorised and scalar scores must agree
             raise RuntimeError(f"score mismatch for mentor {mentor.id} and mentee {mentee.id}")
         pairs.append(pair)
@@ -252,7 +255,9 @@ def _score(
     mentor_offset: int,
     weights: Weights,
     theme_labels: dict[str, str] | None,
+    reasons: dict[tuple[object, ...], str] | None = None,
 ) -> Pair | None:
+    """The pair's score and reason (None when a hard rule forbids it); `reasons` memoises reason lines."""
     if mentee.id == mentor.id:
         return None
     themes = mentee.themes & (mentor.themes - mentor.not_covered)
@@ -273,17 +278,24 @@ def _score(
         language=engine.fraction_points(weights.language, len(languages), len(mentee.languages)),
         timezone=engine.timezone_points(weights.timezone, gap),
     )
-    shared_themes, shared_languages, shared_heritages = sorted(themes), sorted(languages), sorted(heritages)
+    shared_themes, shared_languages = tuple(sorted(themes)), tuple(sorted(languages))
+    shared_heritages = tuple(sorted(heritages))
+    key = (shared_themes, shared_heritages, shared_languages, gap)
+    reason = reasons.get(key) if reasons is not None else None
+    if reason is None:
+        reason = reason_text(shared_themes, shared_heritages, shared_languages, gap / 60, theme_labels)
+        if reasons is not None:
+            reasons[key] = reason
     return Pair(
         mentor_id=mentor.id,
         mentee_id=mentee.id,
         score=parts.total,
         parts=parts,
-        shared_themes=tuple(shared_themes),
-        shared_languages=tuple(shared_languages),
-        shared_heritages=tuple(shared_heritages),
+        shared_themes=shared_themes,
+        shared_languages=shared_languages,
+        shared_heritages=shared_heritages,
         timezone_gap_hours=gap / 60,
-        reason=reason_text(shared_themes, shared_heritages, shared_languages, gap / 60, theme_labels),
+        reason=reason,
     )
 
 
@@ -296,7 +308,8 @@ def reason_text(
 ) -> str:
     """One line for humans: "You both listed career guidance and speak Tagalog; 1 hour apart"."""
     labels = (theme_labels or {}).get
-    clauses = [f"listed {_and([(labels(key) or theme_label(key)).lower() for key in themes])}"]
+    defaults = _default_labels()
+    clauses = [f"listed {_and([(labels(key) or defaults.get(key, key)).lower() for key in themes])}"]
     if heritages:
         clauses.append(f"share {_and([tag.title() for tag in heritages])} heritage")
     if languages:
@@ -304,6 +317,12 @@ def reason_text(
     plural = "" if gap_hours == 1 else "s"
     apart = f"{gap_hours:g} hour{plural} apart" if gap_hours else "no time difference"
     return f"You both {_and(clauses)}; {apart}"
+
+
+@lru_cache(maxsize=1)
+def _default_labels() -> dict[str, str]:
+    """`theme_label` as a dict (it scans the theme list on every call)."""
+    return {theme.key: theme_label(theme.key) for theme in default_themes()}
 
 
 def _and(items: Sequence[str]) -> str:

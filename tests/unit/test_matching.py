@@ -407,15 +407,16 @@ def test_optimised_path_matches_the_dense_reference_on_mid_size_instances(seed: 
 
 
 def test_chunked_top_k_selects_the_k_largest_values_of_every_row() -> None:
-    """The chunk pre-selection keeps a valid top k: the same multiset of values as a full sort, ragged
-    widths and heavy ties included."""
+    """The group pre-selection keeps a valid top k: the same multiset of values as a full sort, along rows
+    and along columns, ragged widths and heavy ties included."""
     from cogs.mentorship.matching_engine import _top
 
     rng = np.random.default_rng(5)
     for width, k in [(10, 3), (1000, 25), (2003, 5), (4097, 40), (300, 300), (50, 60)]:
         values = rng.integers(-3, 8, size=(17, width)).astype(np.int16)
-        index, top = _top(values, k)
-        assert np.array_equal(np.take_along_axis(values, index, axis=1), top)
-        assert all(len(set(row)) == len(row) for row in index.tolist())
-        expected = np.sort(values, axis=1)[:, ::-1][:, :k]
-        assert np.array_equal(np.sort(top, axis=1)[:, ::-1], expected)
+        for axis, lines in ((1, values), (0, np.ascontiguousarray(values.T))):
+            index, top = _top(lines, k, axis=axis)
+            assert np.array_equal(np.take_along_axis(values, index, axis=1), top)
+            assert all(len(set(row)) == len(row) for row in index.tolist())
+            expected = np.sort(values, axis=1)[:, ::-1][:, :k]
+            assert np.array_equal(np.sort(top, axis=1)[:, ::-1], expected)
