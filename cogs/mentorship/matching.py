@@ -257,7 +257,8 @@ def _score(
     theme_labels: dict[str, str] | None,
     reasons: dict[tuple[object, ...], str] | None = None,
 ) -> Pair | None:
-    """The pair's score and reason (None when a hard rule forbids it); `reasons` memoises reason lines."""
+    """The pair's score and reason (None when a hard rule forbids it); `reasons` memoises reason lines.
+    Positional constructor calls: this runs once per proposed pair (30k at 50k x 10k)."""
     if mentee.id == mentor.id:
         return None
     themes = mentee.themes & (mentor.themes - mentor.not_covered)
@@ -268,15 +269,16 @@ def _score(
         return None
     heritages = mentee.heritages & mentor.heritages
     languages = mentee.languages & mentor.languages
+    fraction = engine.fraction_points
     if _wants_similar(mentee):
-        heritage = engine.fraction_points(weights.heritage, len(heritages), len(mentee.heritages))
+        heritage = fraction(weights.heritage, len(heritages), len(mentee.heritages))
     else:
         heritage = weights.heritage
     parts = ScoreParts(
-        theme=engine.fraction_points(weights.theme, len(themes), len(mentee.themes)),
-        heritage=heritage,
-        language=engine.fraction_points(weights.language, len(languages), len(mentee.languages)),
-        timezone=engine.timezone_points(weights.timezone, gap),
+        fraction(weights.theme, len(themes), len(mentee.themes)),
+        heritage,
+        fraction(weights.language, len(languages), len(mentee.languages)),
+        engine.timezone_points(weights.timezone, gap),
     )
     shared_themes, shared_languages = tuple(sorted(themes)), tuple(sorted(languages))
     shared_heritages = tuple(sorted(heritages))
@@ -286,17 +288,8 @@ def _score(
         reason = reason_text(shared_themes, shared_heritages, shared_languages, gap / 60, theme_labels)
         if reasons is not None:
             reasons[key] = reason
-    return Pair(
-        mentor_id=mentor.id,
-        mentee_id=mentee.id,
-        score=parts.total,
-        parts=parts,
-        shared_themes=shared_themes,
-        shared_languages=shared_languages,
-        shared_heritages=shared_heritages,
-        timezone_gap_hours=gap / 60,
-        reason=reason,
-    )
+    score = parts.theme + parts.heritage + parts.language + parts.timezone
+    return Pair(mentor.id, mentee.id, score, parts, shared_themes, shared_languages, shared_heritages, gap / 60, reason)
 
 
 def reason_text(
@@ -307,16 +300,31 @@ def reason_text(
     theme_labels: dict[str, str] | None = None,
 ) -> str:
     """One line for humans: "You both listed career guidance and speak Tagalog; 1 hour apart"."""
-    labels = (theme_labels or {}).get
-    defaults = _default_labels()
-    clauses = [f"listed {_and([(labels(key) or defaults.get(key, key)).lower() for key in themes])}"]
+    if theme_labels:
+        labels, defaults = theme_labels.get, _default_labels()
+        clauses = [f"listed {_and([(labels(key) or defaults.get(key, key)).lower() for key in themes])}"]
+    else:
+        clauses = [_listed(tuple(themes))]
     if heritages:
-        clauses.append(f"share {_and([tag.title() for tag in heritages])} heritage")
+        clauses.append(_clause("share {} heritage", tuple(heritages)))
     if languages:
-        clauses.append(f"speak {_and([tag.title() for tag in languages])}")
+        clauses.append(_clause("speak {}", tuple(languages)))
     plural = "" if gap_hours == 1 else "s"
     apart = f"{gap_hours:g} hour{plural} apart" if gap_hours else "no time difference"
     return f"You both {_and(clauses)}; {apart}"
+
+
+@lru_cache(maxsize=4096)
+def _listed(themes: tuple[str, ...]) -> str:
+    """The themes clause with the default labels (memoised: a few hundred theme sets recur)."""
+    defaults = _default_labels()
+    return f"listed {_and([defaults.get(key, key).lower() for key in themes])}"
+
+
+@lru_cache(maxsize=4096)
+def _clause(template: str, tags: tuple[str, ...]) -> str:
+    """A heritage or language clause, tags title-cased (memoised)."""
+    return template.format(_and([tag.title() for tag in tags]))
 
 
 @lru_cache(maxsize=1)
@@ -369,8 +377,9 @@ def _encode(
     theme_table, theme_stride = engine.fraction_table(weights.theme, int(theme_count.max()))
     heritage_table, heritage_stride = engine.fraction_table(weights.heritage, int(heritage_count.max()))
     language_table, language_stride = engine.fraction_table(weights.language, int(language_count.max()))
-    timezone_table = np.array(
-        [engine.timezone_points(weights.timezone, gap) for gap in range(engine.HALF_DAY_MINUTES + 1)], dtype=np.int16
+    closeness = engine.HALF_DAY_MINUTES - np.arange(engine.HALF_DAY_MINUTES + 1, dtype=np.int64)  # timezone_points
+    timezone_table = ((2 * weights.timezone * closeness + engine.HALF_DAY_MINUTES) // engine.DAY_MINUTES).astype(
+        np.int16
     )
     return engine.Population(
         themes=engine.bitsets([p.themes for p in mentees], theme_vocab),

@@ -12,9 +12,11 @@ is totally unimodular, so an integral optimum exists and the dual
     min  sum u_i + sum c_j v_j   s.t.  u_i + v_j >= w_ij (every eligible pair),  u, v >= 0
 
 certifies it: integral x and feasible (u, v) with equal objectives are both optimal (weak duality).
-We solve on a sparse candidate graph, read (u, v) off the residual graph's shortest-path potentials,
-check u_i + v_j >= w_ij over every eligible pair (pricing: a dense pass in blocks over group score tables,
-skipping rows whose best score already proves it), add any violating pair and re-solve until none is left.
+We solve on a sparse candidate graph as a min-cost flow by a primal-dual method (`settle`: OR-tools max
+flow on the arcs of reduced cost 0, then a dual step on the minimum cut), read (u, v) off its node
+potentials, check u_i + v_j >= w_ij over every eligible pair (pricing: the first round scores every pair,
+by theme group where a bound rules whole columns out; later rounds only the rows and columns whose duals
+went down), add any violating pair and repair the flow from where it was, until none is left.
 """
 
 from __future__ import annotations
@@ -142,43 +144,16 @@ class Population:
 
 
 def _shared(rows_bits: np.ndarray, cols_bits: np.ndarray) -> np.ndarray:
-    """Tags in common, every row against every column: (rows, cols) counts."""
-    out = np.bitwise_count(rows_bits[0][:, None] & cols_bits[0][None, :])
-    if rows_bits.shape[0] > 1:
-        out = out.astype(np.uint16)
-    for word in range(1, rows_bits.shape[0]):
-        out += np.bitwise_count(rows_bits[word][:, None] & cols_bits[word][None, :])
+    """Tags in common, every row against every column: (rows, cols) counts. By blocks of rows, so the
+    word-sized AND temporaries stay in cache (whole, the 2.6k x 10k heritage one was 200 MB and 3x slower)."""
+    words, count = rows_bits.shape
+    out = np.empty((count, cols_bits.shape[1]), dtype=np.uint8 if words == 1 else np.uint16)
+    for block in row_blocks(np.arange(count), cols_bits.shape[1], SCAN_CELLS):
+        rows = slice(int(block[0]), int(block[-1]) + 1)
+        out[rows] = np.bitwise_count(rows_bits[0][rows, None] & cols_bits[0][None, :])
+        for word in range(1, words):
+            out[rows] += np.bitwise_count(rows_bits[word][rows, None] & cols_bits[word][None, :])
     return out
-
-
-def _shared_pairs(rows_bits: np.ndarray, cols_bits: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Tags in common for each (row, col) pair: 1-D counts."""
-    out = np.bitwise_count(rows_bits[0][rows] & cols_bits[0][cols])
-    if rows_bits.shape[0] > 1:
-        out = out.astype(np.uint16)
-    for word in range(1, rows_bits.shape[0]):
-        out += np.bitwise_count(rows_bits[word][rows] & cols_bits[word][cols])
-    return out
-
-
-def score_pairs(pop: Population, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """`score_block` for a list of (mentee row, mentor column) pairs: 1-D int16, INELIGIBLE where forbidden."""
-    side = pop.mentors
-    shared_themes = _shared_pairs(pop.themes, side.themes, rows, cols)
-    eligible = shared_themes > 0
-    score = np.take(pop.theme_table, pop.theme_count[rows] * pop.theme_stride + shared_themes)
-    distance = np.abs(pop.offsets[rows] - side.offsets[cols])
-    gap = np.minimum(distance, np.abs(DAY_MINUTES - distance))
-    eligible &= gap <= pop.window[rows]
-    score += np.take(pop.timezone_table, gap)
-    languages = _shared_pairs(pop.languages, side.languages, rows, cols)
-    score += np.take(pop.language_table, pop.language_count[rows] * pop.language_stride + languages)
-    heritages = _shared_pairs(pop.heritages, side.heritages, rows, cols)
-    heritage = np.take(pop.heritage_table, pop.heritage_count[rows] * pop.heritage_stride + heritages)
-    score += np.where(pop.similar[rows], heritage, np.int16(pop.heritage_any))
-    eligible &= ~np.isin(rows.astype(np.int64) * pop.m + cols, pop.excluded_keys)
-    score[~eligible] = INELIGIBLE
-    return score
 
 
 def score_block(pop: Population, rows: np.ndarray, side: Side) -> np.ndarray:
@@ -235,9 +210,16 @@ NEG = -16000  # a hard rule broken: two NEG parts and every other part still fit
 class Tables:
     """The score split into parts that each depend on one small mentee feature group: a row of any part is
     shared by every mentee of the group, so a block of scores is a few row gathers and int16 additions.
-    `parts` holds (group of each mentee row, table groups x mentors int16); NEG marks a broken hard rule."""
+    `parts` holds (group of each mentee row, table groups x mentors int16); NEG marks a broken hard rule.
+
+    `pairs` joins the parts two by two (timezone + language, theme + heritage) for column blocks: each joint
+    group is a combination present among the mentees (8k and 14k at 50k x 10k), so a block of a few
+    mentors is two small sub-table sums and two gathers of mentee rows instead of four (0.94 s instead of
+    1.5 s for every mentor at 50k). Each entry: (joint group of each mentee, [(part group of each joint
+    group, part table), ...])."""
 
     parts: list[tuple[np.ndarray, np.ndarray]]
+    pairs: list[tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]]
 
 
 def _groups(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -290,7 +272,12 @@ def build_tables(pop: Population) -> Tables | None:
     table = _fractions(pop.heritage_table, pop.heritage_stride, shared, pop.heritage_count[first])
     table[~similar[first]] = pop.heritage_any
     parts.append((group, table))
-    return Tables(parts)
+    pairs = []
+    for a, b in ((1, 2), (0, 3)):
+        (group_a, table_a), (group_b, table_b) = parts[a], parts[b]
+        first, joint = _groups(group_a, group_b)
+        pairs.append((joint, [(group_a[first], table_a), (group_b[first], table_b)]))
+    return Tables(parts, pairs)
 
 
 def _fractions(table: np.ndarray, stride: int, shared: np.ndarray, totals: np.ndarray) -> np.ndarray:
@@ -332,21 +319,42 @@ class Candidates:
     row_best: np.ndarray  # (n,) each mentee's best eligible score (-1: none)
 
 
-def column_scores(pop: Population, tables: Tables, cols: np.ndarray, shift: int = 0) -> np.ndarray:
+def column_scores(
+    pop: Population,
+    tables: Tables,
+    cols: np.ndarray,
+    shift: int = 0,
+    by_column: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Scores of every mentee against mentor `cols` (sorted), as (n, cols) int16, multiplied by 2**shift;
-    negative where forbidden. Rows are gathered from column slices of the tables and the block is left in
-    that layout (a transpose of the whole block cost as much as the gathers)."""
-    (group, table), *rest = tables.parts
-    score = np.take(_scaled(table[:, cols], shift), group, axis=0)
-    for group, table in rest:
-        score += np.take(_scaled(table[:, cols], shift), group, axis=0)
-    keys = pop.excluded_keys
-    if keys.size:  # exclusions whose mentor is one of `cols`
-        key_cols = keys % pop.m
-        at = np.minimum(np.searchsorted(cols, key_cols), cols.size - 1)
-        hit = cols[at] == key_cols
-        score[keys[hit] // pop.m, at[hit]] = NEG
+    negative where forbidden (`by_column`: `exclusions_by_column(pop)`, when the caller has it). Rows are
+    gathered from column slices of the joint tables (`Tables.pairs`) and the block is left in that layout
+    (a transpose of the whole block cost as much as the gathers)."""
+    subs = []
+    for joint, members in tables.pairs:
+        (group, table), *rest = members
+        sub = np.take(_scaled(table[:, cols], shift), group, axis=0)
+        for group, table in rest:
+            sub += np.take(_scaled(table[:, cols], shift), group, axis=0)
+        subs.append((joint, sub))
+    (joint, sub), *others = subs
+    score = np.take(sub, joint, axis=0)
+    for joint, sub in others:
+        score += np.take(sub, joint, axis=0)
+    excluded_cols, excluded_rows = by_column if by_column is not None else exclusions_by_column(pop)
+    low, high = np.searchsorted(excluded_cols, [cols[0], cols[-1] + 1])
+    excluded_cols, excluded_rows = excluded_cols[low:high], excluded_rows[low:high]
+    at = np.minimum(np.searchsorted(cols, excluded_cols), cols.size - 1)
+    hit = cols[at] == excluded_cols
+    score[excluded_rows[hit], at[hit]] = NEG
     return score
+
+
+def exclusions_by_column(pop: Population) -> tuple[np.ndarray, np.ndarray]:
+    """(mentor column, mentee row) of every forbidden pair, sorted by column."""
+    cols, rows = pop.excluded_keys % pop.m, pop.excluded_keys // pop.m
+    order = np.argsort(cols, kind="stable")
+    return cols[order], rows[order]
 
 
 def _scaled(table: np.ndarray, shift: int) -> np.ndarray:
@@ -367,13 +375,10 @@ def build_candidates(pop: Population, tables: Tables | None, per_mentee: int, pe
     found_cols: list[np.ndarray] = []
     found_scores: list[np.ndarray] = []
     row_best = np.full(n, INELIGIBLE, dtype=np.int16)
-    options = np.zeros(n, dtype=np.int64)  # mentors at the mentee's best score
+    options = np.zeros(n, dtype=np.int64)  # mentors at the mentee's best score (see `_top`)
     for rows in row_blocks(np.arange(n), m, 4 * SCAN_CELLS):  # larger blocks: fewer calls, as fast per pair
-        score = block_scores(pop, tables, rows)
-        best = score.max(axis=1)
+        top, top_scores, best, options[rows] = _top(block_scores(pop, tables, rows), per_mentee)
         row_best[rows] = np.maximum(best, INELIGIBLE)
-        options[rows] = np.count_nonzero(score == best[:, None], axis=1)
-        top, top_scores = _top(score, per_mentee)
         keep = top_scores >= 0
         found_rows.append(np.broadcast_to(rows[:, None], top.shape)[keep])
         found_cols.append(top[keep])
@@ -383,10 +388,11 @@ def build_candidates(pop: Population, tables: Tables | None, per_mentee: int, pe
         largest = sum(int(table.max(initial=0)) for _, table in tables.parts)
         shift = min(6, max(0, int(np.log2(-NEG / (largest + 1)))))
         preference = ((1 << shift) - np.minimum(options, 1 << shift)).astype(np.int16)
-        for cols in row_blocks(np.arange(m), n, 16 * SCAN_CELLS):
-            keyed = column_scores(pop, tables, cols, shift)
+        by_column = exclusions_by_column(pop)
+        for cols in row_blocks(np.arange(m), n, 8 * SCAN_CELLS):
+            keyed = column_scores(pop, tables, cols, shift, by_column)
             keyed += preference[:, None]
-            top, top_keys = _top(keyed, per_mentor, axis=0)
+            top, top_keys, _, _ = _top(keyed, per_mentor, axis=0)
             keep = top_keys >= 0
             found_rows.append(top[keep])
             found_cols.append(np.broadcast_to(cols[:, None], top.shape)[keep])
@@ -396,9 +402,11 @@ def build_candidates(pop: Population, tables: Tables | None, per_mentee: int, pe
     return Candidates(keys // m, keys % m, scores[first], row_best)
 
 
-def _top(values: np.ndarray, k: int, axis: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of the k largest values of each line along `axis` (all of them when there are k or fewer),
-    and those values, both as (lines, k): rows of a (rows, width) array, or columns of a (width, cols) one.
+def _top(values: np.ndarray, k: int, axis: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Indices of the k largest values of each line along `axis` (all of them when there are k or fewer)
+    and those values, both as (lines, k): rows of a (rows, width) array, or columns of a (width, cols) one;
+    then each line's largest value and how many of its positions hold it (counted by group, see below: a
+    lower bound, exact unless two of them share a group).
 
     Selection by groups: split the positions of a line into groups; the k groups with the largest maxima
     hold a valid top k (any value outside them is at most the maximum of each of those k groups), so only
@@ -408,27 +416,33 @@ def _top(values: np.ndarray, k: int, axis: int = 1) -> tuple[np.ndarray, np.ndar
     values = np.ascontiguousarray(values)
     lines = values.T if axis == 0 else values
     count, width = lines.shape
-    if width <= k:
-        return np.broadcast_to(np.arange(width), lines.shape), lines
-    depth = 1 << max(0, int(np.log2(max(1.0, np.sqrt(width / k)))))  # positions per group
+    depth = 1 << max(0, int(np.log2(max(1.0, np.sqrt(width / max(k, 1))))))  # positions per group
     groups = width // depth
-    if depth < 4 or groups <= k:
+    if width <= k or depth < 4 or groups <= k:
+        best = lines.max(axis=1, initial=np.iinfo(lines.dtype).min)
+        ties = np.count_nonzero(lines == best[:, None], axis=1)
+        if width <= k:
+            return np.broadcast_to(np.arange(width), lines.shape), lines, best, ties
         index = np.argpartition(lines, width - k, axis=1)[:, width - k :]
-        return index, np.take_along_axis(lines, index, axis=1)
+        return index, np.take_along_axis(lines, index, axis=1), best, ties
     if axis == 0:  # position d * groups + g of column c is at (d * groups + g) * count + c
         maxima = np.ascontiguousarray(values[: depth * groups].reshape(depth, groups, count).max(axis=0).T)
         line_step, position_step = 1, count
     else:
         maxima = values[:, : depth * groups].reshape(count, depth, groups).max(axis=1)
         line_step, position_step = width, 1
-    best = np.argpartition(maxima, groups - k, axis=1)[:, groups - k :]  # (lines, k)
-    pool_index = (np.arange(depth)[None, :, None] * groups + best[:, None, :]).reshape(count, depth * k)
+    chosen = np.argpartition(maxima, groups - k, axis=1)[:, groups - k :]  # (lines, k) groups
+    pool_index = (np.arange(depth)[None, :, None] * groups + chosen[:, None, :]).reshape(count, depth * k)
     if depth * groups < width:  # the ragged tail is always in the pool
         tail = np.broadcast_to(np.arange(depth * groups, width), (count, width - depth * groups))
         pool_index = np.concatenate([pool_index, tail], axis=1)
     pool = values.reshape(-1)[np.arange(count)[:, None] * line_step + pool_index * position_step]
     pick = np.argpartition(pool, pool.shape[1] - k, axis=1)[:, pool.shape[1] - k :]
-    return np.take_along_axis(pool_index, pick, axis=1), np.take_along_axis(pool, pick, axis=1)
+    largest = np.maximum(maxima.max(axis=1), pool.max(axis=1))  # the pool holds the tail
+    ties = np.count_nonzero(maxima == largest[:, None], axis=1)
+    if depth * groups < width:
+        ties += np.count_nonzero(lines[:, depth * groups :] == largest[:, None], axis=1)
+    return np.take_along_axis(pool_index, pick, axis=1), np.take_along_axis(pool, pick, axis=1), largest, ties
 
 
 SOURCE, SINK = 0, 1  # node ids; mentee row i is node 2 + i, mentor column j is node 2 + n + j
@@ -466,8 +480,9 @@ class Network:
 
 
 def network(n: int, capacity: np.ndarray, rows: np.ndarray, cols: np.ndarray, weights: np.ndarray) -> Network:
-    """The network of the graph's edges (sorted by mentee) with the empty matching (everyone through source -> sink) and
-    potentials from starting prices (see `_starting_prices`), every arc made optimal (`_saturate`)."""
+    """The network of the graph's edges (sorted by mentee) with the empty matching (everyone through
+    source -> sink) and potentials from starting prices (`_starting_prices`), every arc made optimal
+    (`_saturate`)."""
     m = capacity.size
     mentee_node = 2 + np.arange(n, dtype=np.int64)
     mentor_node = 2 + n + np.arange(m, dtype=np.int64)
@@ -494,7 +509,8 @@ def _starting_prices(capacity: np.ndarray, rows: np.ndarray, cols: np.ndarray, w
     the fewer primal-dual phases: from 0, 45 phases at 10k x 2k (40 at 50k x 10k); from the c_j-th best,
     11 (12); after the rounds, 8 at 10k and 9 instead of 18 at 1k x 200 (12 still at 50k, a little faster)."""
     m = capacity.size
-    order = np.lexsort((-weights, cols))
+    top = int(weights.max(initial=0))
+    order = np.argsort(cols * (top + 1) + (top - weights))  # by mentor, best edge first (one int64 key)
     first = np.searchsorted(cols[order], np.arange(m))
     count = np.bincount(cols, minlength=m)
     full = count >= capacity
@@ -628,6 +644,8 @@ class Outcome:
     scores: np.ndarray
     certified: bool
     stats: dict[str, float] = field(default_factory=dict)
+    u: np.ndarray | None = None  # the LP duals of the last round (mentees, mentors), for tests
+    v: np.ndarray | None = None
 
 
 GROUPED_CELLS = 1 << 26  # pricing passes at least this large go by theme group (see `_row_violations`)
@@ -656,17 +674,18 @@ def optimise(pop: Population, *, most_matched: bool, per_mentee: int, per_mentor
         "mentors": m,
         "slots": float(pop.capacity.sum()),
         "candidate_edges": rows.size,
+        "bonus": bonus,
         "candidates_s": time.perf_counter() - started,
         "candidates_cpu_s": time.process_time() - started_cpu,
     }
     clocks = {"solve_s": 0.0, "solve_cpu_s": 0.0, "certify_s": 0.0, "certify_cpu_s": 0.0}
     checked = added = phases = 0
     certified = False
-    net = network(n, pop.capacity, rows, cols, weigh(scores))
     checked_duals: tuple[np.ndarray, np.ndarray] | None = None
     recheck = np.zeros(0, np.int64)
+    tick, tick_cpu = time.perf_counter(), time.process_time()
+    net = network(n, pop.capacity, rows, cols, weigh(scores))  # timed with the first solve
     for round_number in range(1, max_rounds + 1):
-        tick, tick_cpu = time.perf_counter(), time.process_time()
         phases += settle(net)
         result = solution(net, pop.capacity, rows, cols, weigh(scores))
         tock, tock_cpu = time.perf_counter(), time.process_time()
@@ -685,13 +704,14 @@ def optimise(pop: Population, *, most_matched: bool, per_mentee: int, per_mentor
             certified = True
             break
         added += new_rows.size
+        tick, tick_cpu = time.perf_counter(), time.process_time()
         add_edges(net, new_rows, new_cols, weigh(new_scores))
         rows = np.concatenate([rows, new_rows])
         cols = np.concatenate([cols, new_cols])
         scores = np.concatenate([scores, new_scores])
     stats.update(clocks, pairs_priced=checked, edges_added=added, final_edges=rows.size, phases=phases)
     chosen = result.matched
-    return Outcome(rows[chosen], cols[chosen], scores[chosen], certified, stats)
+    return Outcome(rows[chosen], cols[chosen], scores[chosen], certified, stats, result.u, result.v)
 
 
 Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]  # mentee rows, mentor columns, scores
@@ -859,8 +879,9 @@ def _column_violations(
             c, r = np.nonzero(gain >= 1)
             found.append((block[r].astype(np.int64), cols[c].astype(np.int64), gain[c, r], score[c, r]))
         return found, scanned
+    by_column = exclusions_by_column(pop)
     for block in row_blocks(cols, pop.n, 16 * SCAN_CELLS):
-        score = column_scores(pop, tables, block)
+        score = column_scores(pop, tables, block, by_column=by_column)
         gain = _gains(score, column[block][None, :], limit[:, None])
         scanned += score.size
         r, c = np.nonzero(gain >= 1)

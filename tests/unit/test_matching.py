@@ -368,6 +368,20 @@ async def test_match_runs_in_a_process_pool_or_inline() -> None:
 def test_optimised_path_matches_the_dense_reference_on_mid_size_instances(seed: int) -> None:
     """300 mentees x 80 mentors (capacity 1-4), seeded: the table-scored, chunk-selected, densely priced
     path gives the dense exact solver's total (both objectives), certified, with every rule kept."""
+    mentees, mentors, exclusions = mid_size_instance(seed)
+    for objective in Objective:
+        for limits in ({}, {"candidates_per_mentee": 1, "candidates_per_mentor": 1}):
+            result = match(mentees, mentors, at=AT, exclusions=exclusions, objective=objective, **limits)
+            total, pairs = dense_optimum(mentees, mentors, exclusions, objective)
+            check_rules(result, mentees, mentors, exclusions)
+            assert result.certified_optimal
+            assert result.total_score == total
+            if objective is Objective.MOST_MATCHED:
+                assert len(result.pairs) == pairs
+
+
+def mid_size_instance(seed: int) -> tuple[list[MenteeProfile], list[MentorProfile], list[tuple[int, int]]]:
+    """300 mentees x 80 mentors (capacity 0-4), 8 themes, exclusions, ids 250-300 on both sides."""
     rng = random.Random(seed)
     themes = [*THEMES, "money", "health", "family", "school"]
     mentees = [
@@ -384,7 +398,7 @@ def test_optimised_path_matches_the_dense_reference_on_mid_size_instances(seed: 
     ]
     mentors = [
         MentorProfile(
-            250 + j,  # ids 250-300 are also mentees: self is never paired
+            250 + j,
             frozenset(rng.sample(themes, rng.randint(1, 5))),
             frozenset(rng.sample(themes, rng.randint(0, 2))),
             frozenset(rng.sample(HERITAGES, rng.randint(0, 2))),
@@ -395,28 +409,103 @@ def test_optimised_path_matches_the_dense_reference_on_mid_size_instances(seed: 
         for j in range(80)
     ]
     exclusions = [(rng.randint(250, 329), rng.randint(1, 300)) for _ in range(150)]
+    return mentees, mentors, exclusions
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_warm_started_rounds_reach_the_dense_optimum(seed: int) -> None:
+    """With one candidate per mentee and per mentor, pricing adds edges over several rounds and the flow is
+    repaired from the previous round's flow and potentials each time: still the dense optimum, certified."""
+    mentees, mentors, exclusions = mid_size_instance(seed)
     for objective in Objective:
-        for limits in ({}, {"candidates_per_mentee": 1, "candidates_per_mentor": 1}):
-            result = match(mentees, mentors, at=AT, exclusions=exclusions, objective=objective, **limits)
-            total, pairs = dense_optimum(mentees, mentors, exclusions, objective)
-            check_rules(result, mentees, mentors, exclusions)
-            assert result.certified_optimal
-            assert result.total_score == total
-            if objective is Objective.MOST_MATCHED:
-                assert len(result.pairs) == pairs
+        result = match(
+            mentees,
+            mentors,
+            at=AT,
+            exclusions=exclusions,
+            objective=objective,
+            candidates_per_mentee=1,
+            candidates_per_mentor=1,
+        )
+        assert result.stats["rounds"] >= 3 and result.stats["edges_added"] > 0
+        total, pairs = dense_optimum(mentees, mentors, exclusions, objective)
+        check_rules(result, mentees, mentors, exclusions)
+        assert result.certified_optimal
+        assert result.total_score == total
+        if objective is Objective.MOST_MATCHED:
+            assert len(result.pairs) == pairs
+
+
+@pytest.mark.parametrize("objective", list(Objective))
+def test_certificate_duals_are_feasible_for_every_eligible_pair(objective: Objective, monkeypatch) -> None:
+    """The duals the engine certifies with meet u_i + v_j >= w_ij for every eligible pair (checked here
+    densely with score_pair, exclusions applied) and their objective equals the assignment's weight; the
+    pricing is forced through the theme-group path, and later rounds only re-price what went down."""
+    from cogs.mentorship import matching_engine as engine
+    from cogs.mentorship.matching import _encode, _offset_minutes
+
+    monkeypatch.setattr(engine, "GROUPED_CELLS", 0)
+    mentees, mentors, exclusions = mid_size_instance(6)
+    mentees = sorted(mentees, key=lambda p: p.id)
+    open_mentors = sorted((p for p in mentors if p.capacity > 0), key=lambda p: p.id)
+    offsets = {p.timezone: _offset_minutes(p.timezone, AT) for p in (*mentees, *open_mentors)}
+    population = _encode(mentees, open_mentors, offsets, exclusions, Weights())
+    outcome = engine.optimise(population, most_matched=objective is Objective.MOST_MATCHED, per_mentee=1, per_mentor=1)
+    assert outcome.certified and outcome.stats["rounds"] >= 3
+    assert outcome.u is not None and outcome.v is not None
+    bonus = int(outcome.stats["bonus"])  # most matched: score + a bonus larger than any total difference
+    blocked = forbidden(exclusions)
+    for row, mentee in enumerate(mentees):
+        for col, mentor in enumerate(open_mentors):
+            pair = score_pair(mentee, mentor, at=AT)
+            if pair is not None and (mentor.id, mentee.id) not in blocked:
+                assert outcome.u[row] + outcome.v[col] >= pair.score + bonus
+    weight = int(outcome.scores.sum()) + bonus * outcome.rows.size
+    capacity = np.array([p.capacity for p in open_mentors])
+    assert weight == int(outcome.u.sum()) + int((capacity * outcome.v).sum())
+    assert (outcome.u >= 0).all() and (outcome.v >= 0).all()
+
+
+def test_bitset_scoring_path_gives_the_same_optimum(monkeypatch) -> None:
+    """Without group tables (a population whose tables would be too large), scoring goes pair by pair
+    with bitsets, and pricing re-scores changed mentor columns that way too: same certified optimum."""
+    from cogs.mentorship import matching_engine as engine
+
+    monkeypatch.setattr(engine, "TABLE_CELLS", 0)
+    mentees, mentors, exclusions = mid_size_instance(7)
+    for objective in Objective:
+        result = match(
+            mentees,
+            mentors,
+            at=AT,
+            exclusions=exclusions,
+            objective=objective,
+            candidates_per_mentee=1,
+            candidates_per_mentor=1,
+        )
+        total, pairs = dense_optimum(mentees, mentors, exclusions, objective)
+        check_rules(result, mentees, mentors, exclusions)
+        assert result.certified_optimal and result.stats["rounds"] >= 2
+        assert result.total_score == total
+        if objective is Objective.MOST_MATCHED:
+            assert len(result.pairs) == pairs
 
 
 def test_chunked_top_k_selects_the_k_largest_values_of_every_row() -> None:
     """The group pre-selection keeps a valid top k: the same multiset of values as a full sort, along rows
-    and along columns, ragged widths and heavy ties included."""
+    and along columns, ragged widths and heavy ties included; the line maximum is exact and its tie count a
+    lower bound."""
     from cogs.mentorship.matching_engine import _top
 
     rng = np.random.default_rng(5)
     for width, k in [(10, 3), (1000, 25), (2003, 5), (4097, 40), (300, 300), (50, 60)]:
         values = rng.integers(-3, 8, size=(17, width)).astype(np.int16)
         for axis, lines in ((1, values), (0, np.ascontiguousarray(values.T))):
-            index, top = _top(lines, k, axis=axis)
+            index, top, best, ties = _top(lines, k, axis=axis)
             assert np.array_equal(np.take_along_axis(values, index, axis=1), top)
             assert all(len(set(row)) == len(row) for row in index.tolist())
             expected = np.sort(values, axis=1)[:, ::-1][:, :k]
             assert np.array_equal(np.sort(top, axis=1)[:, ::-1], expected)
+            assert np.array_equal(best, values.max(axis=1))
+            exact = np.count_nonzero(values == best[:, None], axis=1)
+            assert ((ties >= 1) & (ties <= exact)).all()
