@@ -83,7 +83,7 @@ class LanternBot(commands.AutoShardedBot):
         )
         self.settings = settings
         self._clock: Clock = clock or discord.utils.utcnow
-        self.db = Database(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        self.db = Database(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms, clock=self.clock)
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.jobs = DueJobs()
         self.modlog = ModLog(self)

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import discord
 
 from core.text import truncate
-from storage.guilds import get_settings
 
 if TYPE_CHECKING:
     from bot import LanternBot
@@ -30,9 +29,7 @@ class ModLog:
     async def post(self, guild_id: int, title: str, detail: str, *, actor: discord.abc.User | None = None) -> bool:
         """Post to the guild's mod-log channel if one is set. Never raises: the mod-log must not
         break the action it reports. Returns whether it was posted."""
-        async with self.bot.db.read() as session:
-            settings = await get_settings(session, guild_id)
-        channel_id = settings.modlog_channel_id if settings else None
+        channel_id = (await self.bot.db.guild_config(guild_id)).modlog_channel_id
         if channel_id is None:
             return False
         channel = self.bot.get_channel(channel_id)

@@ -9,8 +9,9 @@ serves both; invariants are kept by constraints and conditional statements.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -20,7 +21,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from storage import sqlite_driver
+from storage import guild_cache, sqlite_driver
+from storage.guild_cache import GuildConfig, GuildConfigCache
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,10 @@ def dialect_insert(session: AsyncSession, model: Any) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return pg_insert(model)
     return sqlite_insert(model)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -90,10 +96,14 @@ def create_engines(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False)
 class Database:
     """The bot's handle on storage: `write()` and `read()` are units of work."""
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = 5000) -> None:
+    def __init__(self, url: str, *, busy_timeout_ms: int = 5000, clock: Callable[[], datetime] = _utcnow) -> None:
         self.url = url
         self.writer, self.reader = create_engines(url, busy_timeout_ms=busy_timeout_ms)
-        self._write_sessions = async_sessionmaker(self.writer, expire_on_commit=False)
+        self.config_cache = GuildConfigCache(clock)
+        # The cache rides in each write session's info, where the listeners in storage.guild_cache find it.
+        self._write_sessions = async_sessionmaker(
+            self.writer, expire_on_commit=False, info={guild_cache.INFO_KEY: self.config_cache}
+        )
         self._read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
 
     def prepare(self) -> None:
@@ -121,6 +131,17 @@ class Database:
         """One read-only unit of work (never commits; on SQLite, autocommit reads on a query-only connection)."""
         async with self._read_sessions() as session:
             yield session
+
+    async def guild_config(self, guild_id: int) -> GuildConfig:
+        """The guild's mod-log channel and enabled themes, from this process's copy when it has one."""
+        found = self.config_cache.get(guild_id)
+        if found is not None:
+            return found
+        generation = self.config_cache.generation
+        async with self.read() as session:
+            config = await guild_cache.load_guild_config(session, guild_id)
+        self.config_cache.store(guild_id, config, generation)
+        return config
 
     async def dispose(self) -> None:
         await self.writer.dispose()

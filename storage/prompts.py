@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import dialect_insert, rowcount
@@ -92,16 +92,33 @@ def _bank(guild_id: int, theme: str | None) -> Select[Prompt]:
     return query.where(Prompt.theme == theme) if theme else query
 
 
+# A page of the bank with the bank's size alongside (one statement; built once, as `/prompts list` is hot).
+_PAGE = (
+    select(Prompt, func.count().over())
+    .where(Prompt.guild_id == bindparam("guild_id"))
+    .order_by(Prompt.id)
+    .offset(bindparam("offset"))
+    .limit(bindparam("limit"))
+)
+_PAGE_OF_THEME = _PAGE.where(Prompt.theme == bindparam("theme"))
+
+
 async def count_prompts(session: AsyncSession, guild_id: int, theme: str | None = None) -> int:
     query = select(func.count()).select_from(_bank(guild_id, theme).subquery())
     return int((await session.execute(query)).scalar_one())
 
 
-async def list_prompts(
+async def prompt_page(
     session: AsyncSession, guild_id: int, theme: str | None, *, offset: int, limit: int
-) -> Sequence[Prompt]:
-    query = _bank(guild_id, theme).order_by(Prompt.id).offset(offset).limit(limit)
-    return (await session.execute(query)).scalars().all()
+) -> tuple[list[Prompt], int]:
+    """The bank's prompts from `offset` in id order (at most `limit`), and how many the bank holds."""
+    params: dict[str, object] = {"guild_id": guild_id, "offset": offset, "limit": limit}
+    if theme:
+        params["theme"] = theme
+    rows = (await session.execute(_PAGE_OF_THEME if theme else _PAGE, params)).all()
+    if rows:
+        return [prompt for prompt, _ in rows], int(rows[0][1])
+    return [], await count_prompts(session, guild_id, theme) if offset else 0
 
 
 async def search_prompts(session: AsyncSession, guild_id: int, typed: str, limit: int = 25) -> Sequence[Prompt]:
@@ -146,22 +163,37 @@ async def pending_suggestions(
     return rows, total
 
 
-async def count_pending_by(session: AsyncSession, guild_id: int, user_id: int) -> int:
-    query = select(func.count(PromptSuggestion.id)).where(
-        PromptSuggestion.guild_id == guild_id,
-        PromptSuggestion.user_id == user_id,
+# Both checks a suggestion must pass, in one statement (built once: `/prompt suggest` is hot).
+_SUGGESTION_CHECKS = select(
+    select(Prompt.id)
+    .where(Prompt.guild_id == bindparam("guild_id"), Prompt.text_key == bindparam("key"))
+    .exists()
+    .label("in_bank"),
+    select(func.count(PromptSuggestion.id))
+    .where(
+        PromptSuggestion.guild_id == bindparam("guild_id"),
+        PromptSuggestion.user_id == bindparam("user_id"),
         PromptSuggestion.status == "pending",
     )
-    return int((await session.execute(query)).scalar_one())
+    .scalar_subquery()
+    .label("pending"),
+)
+_ADD_SUGGESTION = insert(PromptSuggestion).returning(PromptSuggestion.id)
+
+
+async def suggestion_checks(session: AsyncSession, guild_id: int, user_id: int, key: str) -> tuple[bool, int]:
+    """Whether the bank already has a prompt with this text key, and how many of the member's suggestions
+    are waiting for review."""
+    params = {"guild_id": guild_id, "user_id": user_id, "key": key}
+    row = (await session.execute(_SUGGESTION_CHECKS, params)).one()
+    return bool(row.in_bank), int(row.pending)
 
 
 async def add_suggestion(
     session: AsyncSession, guild_id: int, user_id: int, text: str, theme: str, now: datetime
 ) -> int:
-    suggestion = PromptSuggestion(guild_id=guild_id, user_id=user_id, text=text, theme=theme, created_at=now)
-    session.add(suggestion)
-    await session.flush()
-    return suggestion.id
+    values = {"guild_id": guild_id, "user_id": user_id, "text": text, "theme": theme, "created_at": now}
+    return int((await session.execute(_ADD_SUGGESTION, values)).scalar_one())
 
 
 async def decide_suggestion(

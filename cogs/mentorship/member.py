@@ -19,7 +19,6 @@ from core import timezones
 from core.errors import InvalidInput, NotAllowed, NotFound, UnknownTimezone
 from core.text import NO_MENTIONS, join_words, plural
 from storage import mentorship as store
-from storage.guilds import enabled_themes
 from storage.models.mentorship import MenteeProfile, MentorProfile
 
 if TYPE_CHECKING:
@@ -42,8 +41,7 @@ async def timezone_choices(interaction: discord.Interaction, current: str) -> li
 
 async def theme_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
     cog = cast("Mentorship", cast(commands.Bot, interaction.client).get_cog("Mentorship"))
-    async with cog.bot.db.read() as session:
-        themes = await enabled_themes(session, interaction.guild_id or 0)
+    themes = (await cog.bot.db.guild_config(interaction.guild_id or 0)).themes
     return [app_commands.Choice(name=name, value=value) for name, value in rules.complete_themes(current, themes)]
 
 
@@ -65,8 +63,7 @@ class MentorGroup(app_commands.Group, name="mentor", description="Mentor pairing
         return self.cog.bot
 
     async def _themes(self, guild_id: int) -> list[tuple[str, str]]:
-        async with self.bot.db.read() as session:
-            return await enabled_themes(session, guild_id)
+        return list((await self.bot.db.guild_config(guild_id)).themes)
 
     @app_commands.command(name="offer", description="Offer to mentor (or update your offer)")
     @app_commands.describe(

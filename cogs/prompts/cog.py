@@ -29,7 +29,6 @@ from core.errors import InvalidInput, NotAllowed, NotFound
 from core.privacy import PrivacyProvider
 from core.text import NO_MENTIONS, plural, truncate
 from storage import prompts as queries
-from storage.guilds import enabled_themes
 
 if TYPE_CHECKING:
     from bot import LanternBot
@@ -80,8 +79,7 @@ class PromptsCog(ScheduleCommands, commands.Cog):
         self.seeded_banks.add(guild_id)
 
     async def themes(self, guild_id: int) -> list[tuple[str, str]]:
-        async with self.bot.db.read() as session:
-            return await enabled_themes(session, guild_id)
+        return list((await self.bot.db.guild_config(guild_id)).themes)
 
     async def theme_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         assert interaction.guild_id is not None
@@ -302,9 +300,10 @@ class PromptsCog(ScheduleCommands, commands.Cog):
         # The checks read outside the write, so the single SQLite writer is held only for the insert.
         # Both are soft limits: a race between two submissions can at worst let one more through.
         async with self.bot.db.read() as session:
-            duplicate = await queries.find_duplicate(session, interaction.guild_id, bank.text_key(cleaned))
-            pending = await queries.count_pending_by(session, interaction.guild_id, interaction.user.id)
-        if duplicate is not None:
+            in_bank, pending = await queries.suggestion_checks(
+                session, interaction.guild_id, interaction.user.id, bank.text_key(cleaned)
+            )
+        if in_bank:
             raise NotAllowed("That prompt is already in the bank. Thank you all the same!")
         if pending >= MAX_PENDING_PER_MEMBER:
             raise NotAllowed(

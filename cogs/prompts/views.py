@@ -14,7 +14,6 @@ from core.errors import NotAllowed
 from core.text import NO_MENTIONS, truncate
 from core.ui import LanternModal, PersistentButton
 from storage import prompts as queries
-from storage.guilds import enabled_themes
 
 if TYPE_CHECKING:
     from bot import LanternBot
@@ -60,12 +59,14 @@ class PromptModal(LanternModal):
 
 async def list_page(bot: LanternBot, guild_id: int, theme: str | None, page: int) -> tuple[discord.Embed, int, int]:
     """The embed of `page` (clamped to the pages there are), the number of pages, and the page shown."""
+    page = max(page, 0)
+    labels = (await bot.db.guild_config(guild_id)).theme_labels
     async with bot.db.read() as session:
-        total = await queries.count_prompts(session, guild_id, theme)
+        rows, total = await queries.prompt_page(session, guild_id, theme, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
         pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-        page = min(max(page, 0), pages - 1)
-        rows = await queries.list_prompts(session, guild_id, theme, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
-        labels = dict(await enabled_themes(session, guild_id))
+        if page >= pages:  # past the end (the bank shrank since the buttons were drawn): the last page
+            page = pages - 1
+            rows, total = await queries.prompt_page(session, guild_id, theme, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
     title = f"Prompts: {labels.get(theme, theme)}" if theme else "Prompts"
     lines = [f"`#{p.id}` **{labels.get(p.theme, p.theme)}**: {truncate(p.text, 160)}" for p in rows]
     embed = discord.Embed(title=title, description="\n".join(lines) or "The bank is empty.", colour=0xE8A33D)

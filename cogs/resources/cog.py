@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal, cast
 
@@ -33,7 +34,7 @@ from core.errors import InvalidInput, NotAllowed, NotFound
 from core.privacy import PrivacyProvider
 from core.text import NO_MENTIONS, truncate
 from storage import resources as store
-from storage.guilds import enabled_themes, get_settings
+from storage.guilds import get_settings
 from storage.models.resources import HELPED, PENDING, Resource
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ SHARES_PER_WINDOW = 5  # public posts per member, so nobody floods the library c
 SHARE_WINDOW = timedelta(minutes=10)
 
 
-def theme_choices(known: list[tuple[str, str]], current: str) -> list[app_commands.Choice[str]]:
+def theme_choices(known: Sequence[tuple[str, str]], current: str) -> list[app_commands.Choice[str]]:
     typed = current.strip().casefold()
     return [
         app_commands.Choice(name=label, value=key)
@@ -56,7 +57,7 @@ def theme_choices(known: list[tuple[str, str]], current: str) -> list[app_comman
     ][:25]
 
 
-def themes_list_choices(known: list[tuple[str, str]], current: str) -> list[app_commands.Choice[str]]:
+def themes_list_choices(known: Sequence[tuple[str, str]], current: str) -> list[app_commands.Choice[str]]:
     """Autocomplete for a comma-separated themes field: keep what is typed, complete the last entry."""
     *done, last = current.split(",") if current else [""]
     lookup = {key.casefold(): key for key, _ in known} | {label.casefold(): key for key, label in known}
@@ -83,14 +84,12 @@ class Resources(commands.Cog):
     # Helpers shared with the moderator cog and the buttons -----------------------------------
 
     async def theme_labels(self, guild_id: int) -> dict[str, str]:
-        async with self.bot.db.read() as session:
-            return dict(await enabled_themes(session, guild_id))
+        return (await self.bot.db.guild_config(guild_id)).theme_labels
 
     async def resolve_theme(self, guild_id: int, theme: str | None) -> str | None:
         if not theme or not theme.strip():
             return None
-        async with self.bot.db.read() as session:
-            known = await enabled_themes(session, guild_id)
+        known = (await self.bot.db.guild_config(guild_id)).themes
         keys = library.parse_themes(theme, known)
         if not keys:  # only commas: no theme named at all
             raise InvalidInput(
@@ -155,8 +154,8 @@ class Resources(commands.Cog):
         guild = interaction.guild
         assert guild is not None
         self.share_cooldown.check((guild.id, interaction.user.id), self.bot.clock())
+        known = (await self.bot.db.guild_config(guild.id)).themes
         async with self.bot.db.read() as session:
-            known = await enabled_themes(session, guild.id)
             settings = await get_settings(session, guild.id)
         draft = library.validate(url, title, description, themes, tags, known)
         review = settings.review_resources if settings is not None else True
@@ -215,8 +214,7 @@ class Resources(commands.Cog):
     async def share_themes_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        async with self.bot.db.read() as session:
-            known = await enabled_themes(session, interaction.guild_id or 0)
+        known = (await self.bot.db.guild_config(interaction.guild_id or 0)).themes
         return themes_list_choices(known, current)
 
     # /resource search, browse, saved ----------------------------------------------------------
@@ -357,8 +355,7 @@ class Resources(commands.Cog):
     async def theme_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        async with self.bot.db.read() as session:
-            known = await enabled_themes(session, interaction.guild_id or 0)
+        known = (await self.bot.db.guild_config(interaction.guild_id or 0)).themes
         return theme_choices(known, current)
 
     # /resource remove -----------------------------------------------------------------------
