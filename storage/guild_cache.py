@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import and_, bindparam, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
-from storage.guilds import enabled_themes, get_settings
+from storage.guilds import default_theme_pairs
 from storage.models import GuildSettings, GuildTheme
 
 MAX_AGE = timedelta(minutes=5)
@@ -51,10 +51,21 @@ class GuildConfig:
         return dict(self.themes)
 
 
+# The settings row with its enabled themes, in one statement: no row when the guild has no settings yet,
+# one row with no theme when it has settings but no enabled theme.
+_CONFIG = (
+    select(GuildSettings.modlog_channel_id, GuildTheme.key, GuildTheme.label)
+    .outerjoin(GuildTheme, and_(GuildTheme.guild_id == GuildSettings.guild_id, GuildTheme.enabled.is_(True)))
+    .where(GuildSettings.guild_id == bindparam("guild_id"))
+    .order_by(GuildTheme.position, GuildTheme.key)
+)
+
+
 async def load_guild_config(session: AsyncSession, guild_id: int) -> GuildConfig:
-    settings = await get_settings(session, guild_id)
-    themes = await enabled_themes(session, guild_id)
-    return GuildConfig(settings.modlog_channel_id if settings else None, tuple(themes))
+    rows = (await session.execute(_CONFIG, {"guild_id": guild_id})).all()
+    themes = tuple((key, label) for _, key, label in rows if key is not None)
+    # As `storage.guilds.enabled_themes`: the default themes until the guild has any enabled.
+    return GuildConfig(rows[0][0] if rows else None, themes or default_theme_pairs())
 
 
 class GuildConfigCache:

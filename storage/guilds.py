@@ -45,4 +45,8 @@ async def enabled_themes(session: AsyncSession, guild_id: int) -> list[tuple[str
     rows = (await session.execute(ENABLED_THEMES, {"guild_id": guild_id})).all()
     if rows:
         return [(key, label) for key, label in rows]
-    return [(theme.key, theme.label) for theme in default_themes()]
+    return list(default_theme_pairs())
+
+
+def default_theme_pairs() -> tuple[tuple[str, str], ...]:
+    return tuple((theme.key, theme.label) for theme in default_themes())

@@ -174,3 +174,14 @@ async def test_about_links_the_published_privacy_notice(world: World) -> None:
     result = await world.alice.slash(world.general, "about")
     privacy = next(f.value for f in result.response.embeds[0].fields if f.name == "Your privacy")
     assert "[Read the privacy notice](https://example.org/privacy)" in privacy
+
+
+async def test_moving_the_mod_log_takes_effect_at_once(world: World) -> None:
+    """After /setup channels modlog:#new, the next moderator action is logged in the new channel only."""
+    new = world.guild.create_text_channel("mod-log-2")
+    await world.mod.slash(world.general, "setup channels", modlog=new)
+    logged_before = len(world.modlog.history())
+    result = await world.mod.slash(world.general, "setup options", timezone="Asia/Tokyo")
+    assert_responded(result, contains="Timezone: Asia/Tokyo", ephemeral=True)
+    assert [entry.embeds[0].title for entry in new.history()] == ["Channels changed", "Options changed"]
+    assert len(world.modlog.history()) == logged_before
