@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
+from sqlalchemy.orm import InstrumentedAttribute
 
 from core import timezones
 from core.errors import InvalidInput, UnknownTimezone
 from core.options import parse_checkins, parse_welcome_template
 from core.text import join_words
-from storage.guilds import ensure_settings, get_settings
+from storage.guilds import get_settings, update_settings
 from storage.models import GuildSettings
 
 if TYPE_CHECKING:
@@ -108,13 +109,13 @@ class GuildConfig(commands.Cog):
                 "Pick at least one channel, for example `/setup channels intro:#introductions`.",
             )
         assert interaction.guild_id is not None
+        values = {
+            getattr(GuildSettings, column): channel.id
+            for column, option, _label, _needed in CHANNELS
+            if (channel := chosen[option]) is not None
+        }
         async with self.bot.db.write() as session:
-            settings = await ensure_settings(session, interaction.guild_id, self.bot.clock())
-            for column, option, _label, _needed in CHANNELS:
-                channel = chosen[option]
-                if channel is not None:
-                    setattr(settings, column, channel.id)
-            settings.updated_at = self.bot.clock()
+            await update_settings(session, interaction.guild_id, self.bot.clock(), values)
 
         lines = []
         warnings = []
@@ -178,28 +179,28 @@ class GuildConfig(commands.Cog):
                     "Introductions still work meanwhile."
                 )
 
+        values: dict[InstrumentedAttribute[Any], object] = {}
         changed = []
+        if zone is not None:
+            values[GuildSettings.timezone] = zone
+            changed.append(f"Timezone: {zone}")
+        if template is not None:
+            values[GuildSettings.welcome_message] = template
+            changed.append(f"Welcome message: {template}")
+        if intro_role is not None:
+            values[GuildSettings.intro_role_id] = intro_role.id
+            changed.append(f"Intro role: {intro_role.mention}")
+        if review_resources is not None:
+            values[GuildSettings.review_resources] = review_resources
+            changed.append(f"Review resources: {'on' if review_resources else 'off'}")
+        if checkins is not None:
+            values[GuildSettings.pairing_checkins] = checkins
+            changed.append(f"Pairing check-ins: {checkins_text(checkins)}")
+        if keep_shared_resources is not None:
+            values[GuildSettings.keep_shared_resources] = keep_shared_resources
+            changed.append(f"Keep shared resources after erasure: {'yes' if keep_shared_resources else 'no'}")
         async with self.bot.db.write() as session:
-            settings = await ensure_settings(session, interaction.guild.id, self.bot.clock())
-            if zone is not None:
-                settings.timezone = zone
-                changed.append(f"Timezone: {zone}")
-            if template is not None:
-                settings.welcome_message = template
-                changed.append(f"Welcome message: {template}")
-            if intro_role is not None:
-                settings.intro_role_id = intro_role.id
-                changed.append(f"Intro role: {intro_role.mention}")
-            if review_resources is not None:
-                settings.review_resources = review_resources
-                changed.append(f"Review resources: {'on' if review_resources else 'off'}")
-            if checkins is not None:
-                settings.pairing_checkins = checkins
-                changed.append(f"Pairing check-ins: {checkins_text(checkins)}")
-            if keep_shared_resources is not None:
-                settings.keep_shared_resources = keep_shared_resources
-                changed.append(f"Keep shared resources after erasure: {'yes' if keep_shared_resources else 'no'}")
-            settings.updated_at = self.bot.clock()
+            await update_settings(session, interaction.guild.id, self.bot.clock(), values)
 
         text = "Saved.\n" + "\n".join(changed)
         if role_warning:

@@ -23,6 +23,12 @@ def default_themes() -> tuple[Theme, ...]:
     return tuple(Theme(key=t["key"], label=t["label"]) for t in data["theme"])
 
 
+@cache
+def default_theme_pairs() -> tuple[tuple[str, str], ...]:
+    """(key, label) of the default themes, in display order."""
+    return tuple((theme.key, theme.label) for theme in default_themes())
+
+
 def theme_label(key: str) -> str:
     """The default label of a theme key, or the key itself when it is not a default theme."""
     for theme in default_themes():

@@ -29,7 +29,7 @@ from sqlalchemy import and_, bindparam, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
-from storage.guilds import default_theme_pairs
+from config import default_theme_pairs
 from storage.models import GuildSettings, GuildTheme
 
 MAX_AGE = timedelta(minutes=5)

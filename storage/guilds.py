@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
-from config import default_themes
+from config import default_theme_pairs, default_themes
+from storage.database import rowcount
 from storage.models import GuildSettings, GuildTheme
 
 # The two reads nearly every interaction makes, built once: building a statement costs more of the event
@@ -40,13 +44,25 @@ async def ensure_settings(session: AsyncSession, guild_id: int, now: datetime) -
     return settings
 
 
+async def update_settings(
+    session: AsyncSession, guild_id: int, now: datetime, values: Mapping[InstrumentedAttribute[Any], object]
+) -> None:
+    """Set these columns of the guild's settings row (created with defaults on first use). One UPDATE when
+    the row exists: cheaper for the event loop than loading the row and flushing it."""
+    statement = (
+        update(GuildSettings)
+        .where(GuildSettings.guild_id == guild_id)
+        .values({**values, GuildSettings.updated_at: now})
+        .execution_options(synchronize_session=False)
+    )
+    if rowcount(await session.execute(statement)) == 0:
+        await ensure_settings(session, guild_id, now)
+        await session.execute(statement)
+
+
 async def enabled_themes(session: AsyncSession, guild_id: int) -> list[tuple[str, str]]:
     """(key, label) of the guild's enabled themes, in order; the defaults if it has none yet."""
     rows = (await session.execute(ENABLED_THEMES, {"guild_id": guild_id})).all()
     if rows:
         return [(key, label) for key, label in rows]
     return list(default_theme_pairs())
-
-
-def default_theme_pairs() -> tuple[tuple[str, str], ...]:
-    return tuple((theme.key, theme.label) for theme in default_themes())

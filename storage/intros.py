@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import truncate
@@ -99,6 +99,37 @@ async def delete_intro(session: AsyncSession, guild_id: int, user_id: int) -> Ca
     return card
 
 
+def _visible() -> ColumnElement[bool]:
+    """Discoverable intros of the guild, other than the searcher's (parameters `guild_id`, `exclude`)."""
+    return and_(
+        Intro.guild_id == bindparam("guild_id"), Intro.discoverable.is_(True), Intro.user_id != bindparam("exclude")
+    )
+
+
+# Built once (`/intro find` is hot); an empty list of heritages or languages matches nothing.
+_SHARING_TAGS = (
+    select(Intro.user_id, Intro.updated_at, IntroTag.kind, IntroTag.tag)
+    .join(Intro, Intro.id == IntroTag.intro_id)
+    .where(
+        IntroTag.guild_id == bindparam("guild_id"),
+        or_(
+            and_(IntroTag.kind == HERITAGE, IntroTag.tag.in_(bindparam("heritages", expanding=True))),
+            and_(IntroTag.kind == LANGUAGE, IntroTag.tag.in_(bindparam("languages", expanding=True))),
+        ),
+        _visible(),
+    )
+)
+_KEYWORD = select(Intro.user_id, Intro.updated_at).where(
+    _visible(),
+    or_(
+        *(
+            func.lower(column).contains(bindparam("needle"), escape="/")
+            for column in (Intro.name, Intro.heritages, Intro.languages, Intro.location, Intro.story)
+        )
+    ),
+)
+
+
 async def find_candidates(
     session: AsyncSession,
     guild_id: int,
@@ -111,31 +142,16 @@ async def find_candidates(
     """Discoverable members (other than the searcher) sharing any tag, or whose text has the keyword."""
     heritages, languages = sorted(set(heritages)), sorted(set(languages))
     found: dict[int, Candidate] = {}
-    visible = and_(Intro.guild_id == guild_id, Intro.discoverable.is_(True), Intro.user_id != exclude_user_id)
-
-    wanted = []
-    if heritages:
-        wanted.append(and_(IntroTag.kind == HERITAGE, IntroTag.tag.in_(heritages)))
-    if languages:
-        wanted.append(and_(IntroTag.kind == LANGUAGE, IntroTag.tag.in_(languages)))
-    if wanted:
-        rows = await session.execute(
-            select(Intro.user_id, Intro.updated_at, IntroTag.kind, IntroTag.tag)
-            .join(Intro, Intro.id == IntroTag.intro_id)
-            .where(IntroTag.guild_id == guild_id, or_(*wanted), visible)
-        )
+    params = {"guild_id": guild_id, "exclude": exclude_user_id}
+    if heritages or languages:
+        rows = await session.execute(_SHARING_TAGS, {**params, "heritages": heritages, "languages": languages})
         for user_id, updated_at, kind, tag in rows:
             candidate = found.setdefault(user_id, Candidate(user_id, updated_at))
             (candidate.heritages if kind == HERITAGE else candidate.languages).add(tag)
 
     if keyword:
-        needle = keyword.casefold()
-        columns = (Intro.name, Intro.heritages, Intro.languages, Intro.location, Intro.story)
-        matches = await session.execute(
-            select(Intro.user_id, Intro.updated_at).where(
-                visible, or_(*(func.lower(column).contains(needle, autoescape=True) for column in columns))
-            )
-        )
+        needle = keyword.casefold().replace("/", "//").replace("%", "/%").replace("_", "/_")  # literal, not a pattern
+        matches = await session.execute(_KEYWORD, {**params, "needle": needle})
         for user_id, updated_at in matches:
             found.setdefault(user_id, Candidate(user_id, updated_at)).keyword = True
     return list(found.values())

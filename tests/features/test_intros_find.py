@@ -77,6 +77,14 @@ async def test_ranking_counts_heritages_languages_and_keyword(world: World) -> N
     assert "“osaka”" in result.response.embeds[0].description
 
 
+async def test_keyword_wildcards_are_taken_literally(world: World) -> None:
+    """A keyword with % or _ looks for those characters; it is not a pattern that matches Osaka."""
+    await everyone_writes(world)
+    for keyword in ("o%a", "os_ka"):
+        result = await world.alice.slash(world.general, "intro find", keyword=keyword)
+        assert_responded(result, contains="I couldn't find anyone discoverable", ephemeral=True)
+
+
 async def test_hidden_members_are_not_found(world: World) -> None:
     """A member who hides themselves from find is not listed, and can come back."""
     carol, _dan = await everyone_writes(world)
