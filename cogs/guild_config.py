@@ -35,6 +35,10 @@ CHANNELS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 )
 
 
+def on_off(value: bool | None) -> str:
+    return "on" if value else "off"
+
+
 def checkins_text(value: str) -> str:
     return "off" if value == "off" else f"days {value}"
 
@@ -179,26 +183,29 @@ class GuildConfig(commands.Cog):
                     "Introductions still work meanwhile."
                 )
 
-        values: dict[InstrumentedAttribute[Any], object] = {}
-        changed = []
-        if zone is not None:
-            values[GuildSettings.timezone] = zone
-            changed.append(f"Timezone: {zone}")
-        if template is not None:
-            values[GuildSettings.welcome_message] = template
-            changed.append(f"Welcome message: {template}")
-        if intro_role is not None:
-            values[GuildSettings.intro_role_id] = intro_role.id
-            changed.append(f"Intro role: {intro_role.mention}")
-        if review_resources is not None:
-            values[GuildSettings.review_resources] = review_resources
-            changed.append(f"Review resources: {'on' if review_resources else 'off'}")
-        if checkins is not None:
-            values[GuildSettings.pairing_checkins] = checkins
-            changed.append(f"Pairing check-ins: {checkins_text(checkins)}")
-        if keep_shared_resources is not None:
-            values[GuildSettings.keep_shared_resources] = keep_shared_resources
-            changed.append(f"Keep shared resources after erasure: {'yes' if keep_shared_resources else 'no'}")
+        # (column, new value or None when the option wasn't given, the line that reports it)
+        options: tuple[tuple[InstrumentedAttribute[Any], object, str], ...] = (
+            (GuildSettings.timezone, zone, f"Timezone: {zone}"),
+            (GuildSettings.welcome_message, template, f"Welcome message: {template}"),
+            (
+                GuildSettings.intro_role_id,
+                intro_role.id if intro_role else None,
+                f"Intro role: {intro_role.mention if intro_role else ''}",
+            ),
+            (GuildSettings.review_resources, review_resources, f"Review resources: {on_off(review_resources)}"),
+            (
+                GuildSettings.pairing_checkins,
+                checkins,
+                f"Pairing check-ins: {checkins_text(checkins) if checkins else ''}",
+            ),
+            (
+                GuildSettings.keep_shared_resources,
+                keep_shared_resources,
+                f"Keep shared resources after erasure: {'yes' if keep_shared_resources else 'no'}",
+            ),
+        )
+        values = {column: value for column, value, _line in options if value is not None}
+        changed = [line for _column, value, line in options if value is not None]
         async with self.bot.db.write() as session:
             await update_settings(session, interaction.guild.id, self.bot.clock(), values)
 
