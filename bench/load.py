@@ -1,12 +1,13 @@
 """Load benchmark: Lantern's real handlers under many interactions at once, through SimCord.
 
-    python -m bench.load [--rate 200] [--seconds 10] [--burst 200] [--postgres URL] [--sqlite-only]
+    python -m bench.load [--rate 200] [--seconds 10] [--burst 200] [--bursts 5] [--postgres URL] [--sqlite-only]
 
 Two shapes, each on SQLite (a fresh file) and, with --postgres URL (a server where a scratch database
 may be created and dropped), on PostgreSQL:
 
 * sustained: `--rate` interactions per second for `--seconds`, paced in real time;
-* burst: `--burst` interactions emitted at once.
+* burst: `--burst` interactions emitted at once, `--bursts` times half a second apart; the row pools them and
+  also shows the worst single burst's p99.
 
 The mix (by weight) is read-heavy with real writes: /setup show, /about, /prompts list, /prompt random,
 /resource search, /resource browse, /intro find, /setup options timezone:… (a write plus a mod-log post)
