@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -98,6 +99,77 @@ def dense_optimum(mentees, mentors, exclusions, objective: Objective) -> tuple[i
     return int(sum(-cost[r, c] - bonus for r, c in chosen)), len(chosen)
 
 
+@dataclass(frozen=True)
+class Shape:
+    """The sizes and ranges a random instance is drawn from."""
+
+    mentees: int
+    mentors: int
+    first_mentor_id: int
+    themes: tuple[str, ...]
+    windows: tuple[int | None, ...]  # a mentee's timezone window, in hours
+    mentor_themes: int  # the most themes a mentor offers (at least one)
+    not_covered: int  # the most themes a mentor doesn't cover
+    mentor_languages: tuple[int, int]  # how few and how many languages a mentor speaks
+    capacity: int  # the most mentees a mentor takes (at least none)
+    exclusions: int
+
+
+SMALL_SHAPE = Shape(40, 12, 100, tuple(THEMES), (None, 3, 6), 4, 1, (1, 2), 3, 20)
+MID_SHAPE = Shape(
+    300, 80, 250, (*THEMES, "money", "health", "family", "school"), (None, 2, 5, 12), 5, 2, (0, 2), 4, 150
+)
+
+
+def random_instance(
+    rng: random.Random, shape: Shape
+) -> tuple[list[MenteeProfile], list[MentorProfile], list[tuple[int, int]]]:
+    """Mentees with ids 1..n, mentors with ids from `shape.first_mentor_id`, and exclusions between them."""
+    mentees = [
+        MenteeProfile(
+            i,
+            frozenset(rng.sample(shape.themes, rng.randint(1, 3))),
+            frozenset(rng.sample(HERITAGES, rng.randint(0, 2))),
+            frozenset(rng.sample(LANGUAGES, rng.randint(0, 2))),
+            rng.choice(TIMEZONES),
+            rng.choice(["similar", "any"]),
+            rng.choice(shape.windows),
+        )
+        for i in range(1, shape.mentees + 1)
+    ]
+    mentors = [
+        MentorProfile(
+            shape.first_mentor_id + j,
+            frozenset(rng.sample(shape.themes, rng.randint(1, shape.mentor_themes))),
+            frozenset(rng.sample(shape.themes, rng.randint(0, shape.not_covered))),
+            frozenset(rng.sample(HERITAGES, rng.randint(0, 2))),
+            frozenset(rng.sample(LANGUAGES, rng.randint(*shape.mentor_languages))),
+            rng.choice(TIMEZONES),
+            rng.randint(0, shape.capacity),
+        )
+        for j in range(shape.mentors)
+    ]
+    last_mentor_id = shape.first_mentor_id + shape.mentors - 1
+    exclusions = [
+        (rng.randint(shape.first_mentor_id, last_mentor_id), rng.randint(1, shape.mentees))
+        for _ in range(shape.exclusions)
+    ]
+    return mentees, mentors, exclusions
+
+
+def assert_dense_optimum(mentees, mentors, exclusions, objective: Objective, **limits: int) -> MatchResult:
+    """match() keeps every rule and reaches the dense exact solver's total (and, for most-matched, its
+    number of pairs), certified."""
+    result = match(mentees, mentors, at=AT, exclusions=exclusions, objective=objective, **limits)
+    total, pairs = dense_optimum(mentees, mentors, exclusions, objective)
+    check_rules(result, mentees, mentors, exclusions)
+    assert result.certified_optimal
+    assert result.total_score == total
+    if objective is Objective.MOST_MATCHED:
+        assert len(result.pairs) == pairs
+    return result
+
+
 def check_rules(result: MatchResult, mentees, mentors, exclusions) -> None:
     by_mentee = {p.id: p for p in mentees}
     by_mentor = {p.id: p for p in mentors}
@@ -153,60 +225,18 @@ def test_assignment_is_exactly_optimal(instance, objective, candidates) -> None:
     per mentee and mentor the sparse graph misses pairs, so this also exercises the dual check."""
     mentees, mentors, exclusions = instance
     limits = {} if candidates is None else {"candidates_per_mentee": 1, "candidates_per_mentor": 1}
-    result = match(mentees, mentors, at=AT, exclusions=exclusions, objective=objective, **limits)
-    total, pairs = dense_optimum(mentees, mentors, exclusions, objective)
-    check_rules(result, mentees, mentors, exclusions)
-    assert result.certified_optimal
-    if objective is Objective.MOST_MATCHED:
-        assert (len(result.pairs), result.total_score) == (pairs, total)
-    else:
-        assert result.total_score == total
+    assert_dense_optimum(mentees, mentors, exclusions, objective, **limits)
 
 
 def test_optimal_on_larger_random_instances_both_objectives() -> None:
     """40 mentees x 12 mentors, 30 seeded instances, sparse candidates: still the dense optimum."""
     rng = random.Random(4)
     for _ in range(30):
-        mentees = [
-            MenteeProfile(
-                i,
-                frozenset(rng.sample(THEMES, rng.randint(1, 3))),
-                frozenset(rng.sample(HERITAGES, rng.randint(0, 2))),
-                frozenset(rng.sample(LANGUAGES, rng.randint(0, 2))),
-                rng.choice(TIMEZONES),
-                rng.choice(["similar", "any"]),
-                rng.choice([None, 3, 6]),
-            )
-            for i in range(1, 41)
-        ]
-        mentors = [
-            MentorProfile(
-                100 + j,
-                frozenset(rng.sample(THEMES, rng.randint(1, 4))),
-                frozenset(rng.sample(THEMES, rng.randint(0, 1))),
-                frozenset(rng.sample(HERITAGES, rng.randint(0, 2))),
-                frozenset(rng.sample(LANGUAGES, rng.randint(1, 2))),
-                rng.choice(TIMEZONES),
-                rng.randint(0, 3),
-            )
-            for j in range(12)
-        ]
-        exclusions = [(rng.randint(100, 111), rng.randint(1, 40)) for _ in range(20)]
+        mentees, mentors, exclusions = random_instance(rng, SMALL_SHAPE)
         for objective in Objective:
-            result = match(
-                mentees,
-                mentors,
-                at=AT,
-                exclusions=exclusions,
-                objective=objective,
-                candidates_per_mentee=2,
-                candidates_per_mentor=2,
+            assert_dense_optimum(
+                mentees, mentors, exclusions, objective, candidates_per_mentee=2, candidates_per_mentor=2
             )
-            total, pairs = dense_optimum(mentees, mentors, exclusions, objective)
-            assert result.certified_optimal
-            assert result.total_score == total
-            if objective is Objective.MOST_MATCHED:
-                assert len(result.pairs) == pairs
 
 
 def test_greedy_by_best_score_is_beaten() -> None:
@@ -368,72 +398,22 @@ async def test_match_runs_in_a_process_pool_or_inline() -> None:
 def test_optimised_path_matches_the_dense_reference_on_mid_size_instances(seed: int) -> None:
     """300 mentees x 80 mentors (capacity 1-4), seeded: the table-scored, chunk-selected, densely priced
     path gives the dense exact solver's total (both objectives), certified, with every rule kept."""
-    mentees, mentors, exclusions = mid_size_instance(seed)
+    mentees, mentors, exclusions = random_instance(random.Random(seed), MID_SHAPE)
     for objective in Objective:
         for limits in ({}, {"candidates_per_mentee": 1, "candidates_per_mentor": 1}):
-            result = match(mentees, mentors, at=AT, exclusions=exclusions, objective=objective, **limits)
-            total, pairs = dense_optimum(mentees, mentors, exclusions, objective)
-            check_rules(result, mentees, mentors, exclusions)
-            assert result.certified_optimal
-            assert result.total_score == total
-            if objective is Objective.MOST_MATCHED:
-                assert len(result.pairs) == pairs
-
-
-def mid_size_instance(seed: int) -> tuple[list[MenteeProfile], list[MentorProfile], list[tuple[int, int]]]:
-    """300 mentees x 80 mentors (capacity 0-4), 8 themes, exclusions, ids 250-300 on both sides."""
-    rng = random.Random(seed)
-    themes = [*THEMES, "money", "health", "family", "school"]
-    mentees = [
-        MenteeProfile(
-            i,
-            frozenset(rng.sample(themes, rng.randint(1, 3))),
-            frozenset(rng.sample(HERITAGES, rng.randint(0, 2))),
-            frozenset(rng.sample(LANGUAGES, rng.randint(0, 2))),
-            rng.choice(TIMEZONES),
-            rng.choice(["similar", "any"]),
-            rng.choice([None, 2, 5, 12]),
-        )
-        for i in range(1, 301)
-    ]
-    mentors = [
-        MentorProfile(
-            250 + j,
-            frozenset(rng.sample(themes, rng.randint(1, 5))),
-            frozenset(rng.sample(themes, rng.randint(0, 2))),
-            frozenset(rng.sample(HERITAGES, rng.randint(0, 2))),
-            frozenset(rng.sample(LANGUAGES, rng.randint(0, 2))),
-            rng.choice(TIMEZONES),
-            rng.randint(0, 4),
-        )
-        for j in range(80)
-    ]
-    exclusions = [(rng.randint(250, 329), rng.randint(1, 300)) for _ in range(150)]
-    return mentees, mentors, exclusions
+            assert_dense_optimum(mentees, mentors, exclusions, objective, **limits)
 
 
 @pytest.mark.parametrize("seed", [4, 5])
 def test_warm_started_rounds_reach_the_dense_optimum(seed: int) -> None:
     """With one candidate per mentee and per mentor, pricing adds edges over several rounds and the flow is
     repaired from the previous round's flow and potentials each time: still the dense optimum, certified."""
-    mentees, mentors, exclusions = mid_size_instance(seed)
+    mentees, mentors, exclusions = random_instance(random.Random(seed), MID_SHAPE)
     for objective in Objective:
-        result = match(
-            mentees,
-            mentors,
-            at=AT,
-            exclusions=exclusions,
-            objective=objective,
-            candidates_per_mentee=1,
-            candidates_per_mentor=1,
+        result = assert_dense_optimum(
+            mentees, mentors, exclusions, objective, candidates_per_mentee=1, candidates_per_mentor=1
         )
         assert result.stats["rounds"] >= 3 and result.stats["edges_added"] > 0
-        total, pairs = dense_optimum(mentees, mentors, exclusions, objective)
-        check_rules(result, mentees, mentors, exclusions)
-        assert result.certified_optimal
-        assert result.total_score == total
-        if objective is Objective.MOST_MATCHED:
-            assert len(result.pairs) == pairs
 
 
 @pytest.mark.parametrize("objective", list(Objective))
@@ -445,7 +425,7 @@ def test_certificate_duals_are_feasible_for_every_eligible_pair(objective: Objec
     from cogs.mentorship.matching import _encode, _offset_minutes
 
     monkeypatch.setattr(engine, "GROUPED_CELLS", 0)
-    mentees, mentors, exclusions = mid_size_instance(6)
+    mentees, mentors, exclusions = random_instance(random.Random(6), MID_SHAPE)
     mentees = sorted(mentees, key=lambda p: p.id)
     open_mentors = sorted((p for p in mentors if p.capacity > 0), key=lambda p: p.id)
     offsets = {p.timezone: _offset_minutes(p.timezone, AT) for p in (*mentees, *open_mentors)}
@@ -472,23 +452,12 @@ def test_bitset_scoring_path_gives_the_same_optimum(monkeypatch) -> None:
     from cogs.mentorship import matching_engine as engine
 
     monkeypatch.setattr(engine, "TABLE_CELLS", 0)
-    mentees, mentors, exclusions = mid_size_instance(7)
+    mentees, mentors, exclusions = random_instance(random.Random(7), MID_SHAPE)
     for objective in Objective:
-        result = match(
-            mentees,
-            mentors,
-            at=AT,
-            exclusions=exclusions,
-            objective=objective,
-            candidates_per_mentee=1,
-            candidates_per_mentor=1,
+        result = assert_dense_optimum(
+            mentees, mentors, exclusions, objective, candidates_per_mentee=1, candidates_per_mentor=1
         )
-        total, pairs = dense_optimum(mentees, mentors, exclusions, objective)
-        check_rules(result, mentees, mentors, exclusions)
-        assert result.certified_optimal and result.stats["rounds"] >= 2
-        assert result.total_score == total
-        if objective is Objective.MOST_MATCHED:
-            assert len(result.pairs) == pairs
+        assert result.stats["rounds"] >= 2
 
 
 def test_chunked_top_k_selects_the_k_largest_values_of_every_row() -> None:
