@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from simcord import OptionError, assert_error, assert_responded
+from simcord import InteractionResult, OptionError, assert_error, assert_responded
 from sqlalchemy import func, select
 
 from core.errors import InvalidInput, NotAllowed
@@ -251,15 +251,20 @@ async def test_saved_lists_a_members_bookmarks(world: World) -> None:
     assert_responded(result, contains="haven't saved anything yet", ephemeral=True)
 
 
-async def test_saved_pages_after_a_restart(world: World) -> None:
-    """/resource saved pages five at a time; its buttons carry no member id and still work after a restart."""
+async def bob_saves_six(world: World) -> InteractionResult:
+    """Six resources (five by Alice, one by a moderator) in the library, all saved by Bob; his /resource saved."""
     await review_off(world)
     for i in range(5):
         await share(world, url=f"https://example.org/read-{i}", title=f"Read {i}")
     await share(world, world.mod, url="https://example.org/read-5", title="Read 5")
     for card in world.resources.history():
         await world.bob.click(card, label="Save (0)")
-    result = await world.bob.slash(world.general, "resource saved")
+    return await world.bob.slash(world.general, "resource saved")
+
+
+async def test_saved_pages_after_a_restart(world: World) -> None:
+    """/resource saved pages five at a time; its buttons carry no member id and still work after a restart."""
+    result = await bob_saves_six(world)
     assert result.response.embeds[0].footer.text == "Page 1"
     assert button_labels(result.response.message) == ["Previous", "Next"]
     await world.restart()
@@ -277,13 +282,7 @@ async def test_saved_pages_after_a_restart(world: World) -> None:
 
 async def test_saved_page_after_everything_was_unsaved_says_so(world: World) -> None:
     """Turning a page of a list that has emptied since shows the empty message instead of a blank page."""
-    await review_off(world)
-    for i in range(5):
-        await share(world, url=f"https://example.org/read-{i}", title=f"Read {i}")
-    await share(world, world.mod, url="https://example.org/read-5", title="Read 5")
-    for card in world.resources.history():
-        await world.bob.click(card, label="Save (0)")
-    result = await world.bob.slash(world.general, "resource saved")
+    result = await bob_saves_six(world)
     for card in world.resources.history():
         await world.bob.click(card, label="Save (1)")
     await world.bob.click(result.response, label="Next")
