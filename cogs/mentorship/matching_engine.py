@@ -156,6 +156,15 @@ def _shared(rows_bits: np.ndarray, cols_bits: np.ndarray) -> np.ndarray:
     return out
 
 
+def _exclusions_of(pop: Population, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The exclusions of mentee `rows`, flattened: for each, its index in `rows` and the excluded mentor column."""
+    starts, ends = pop.excluded_ptr[rows], pop.excluded_ptr[rows + 1]
+    lengths = ends - starts
+    which = np.repeat(np.arange(rows.size), lengths)
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return which, pop.excluded_cols[np.repeat(starts, lengths) + offsets]
+
+
 def score_block(pop: Population, rows: np.ndarray, side: Side) -> np.ndarray:
     """Scores of mentee `rows` against every column of `side`, int16, INELIGIBLE (-1) where a hard rule
     (no shared covered theme, timezone window, exclusion, self) forbids the pair."""
@@ -182,12 +191,8 @@ def score_block(pop: Population, rows: np.ndarray, side: Side) -> np.ndarray:
         score += np.int16(pop.heritage_any)
 
     score[~eligible] = INELIGIBLE
-    starts, ends = pop.excluded_ptr[rows], pop.excluded_ptr[rows + 1]
-    lengths = ends - starts
-    if lengths.any():
-        which = np.repeat(np.arange(rows.size), lengths)
-        offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        cols = pop.excluded_cols[np.repeat(starts, lengths) + offsets]
+    which, cols = _exclusions_of(pop, rows)
+    if cols.size:
         if side.position is not None:
             cols = side.position[cols]
             keep = cols >= 0
@@ -838,12 +843,8 @@ def subset_scores(pop: Population, tables: Tables, rows: np.ndarray, cols: np.nd
             score += table[present[0], cols]
         else:
             score += np.take(np.take(table, present, axis=0), cols, axis=1)[which.reshape(-1)]
-    starts, ends = pop.excluded_ptr[rows], pop.excluded_ptr[rows + 1]
-    lengths = ends - starts
-    if lengths.any():
-        which = np.repeat(np.arange(rows.size), lengths)
-        offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        excluded = pop.excluded_cols[np.repeat(starts, lengths) + offsets]
+    which, excluded = _exclusions_of(pop, rows)
+    if excluded.size:
         at = np.minimum(np.searchsorted(cols, excluded), cols.size - 1)
         hit = cols[at] == excluded
         score[which[hit], at[hit]] = NEG
