@@ -31,9 +31,19 @@ class LanternView(discord.ui.View):
 
 
 class LanternModal(discord.ui.Modal):
+    """A modal whose fields sit in Labels (type 18), as Discord's docs now ask, not in action rows."""
+
+    def add_field(
+        self, text: str, field: discord.ui.TextInput[Any], *, description: str | None = None
+    ) -> discord.ui.TextInput[Any]:
+        """Add `field` under a Label showing `text` (up to 45 characters) and `description` (up to 100)."""
+        self.add_item(discord.ui.Label(text=text, description=description, component=field))
+        return field
+
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         logcontext.bind(interaction)
         # Runs after discord.py filled the fields and before on_submit: no control characters reach it.
+        # walk_children descends into each Label, so it reaches every TextInput.
         for child in self.walk_children():
             if isinstance(child, discord.ui.TextInput) and child._value is not None:
                 child._value = strip_control(child._value)

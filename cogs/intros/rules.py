@@ -18,18 +18,47 @@ FIND_LIMIT = 10
 @dataclass(frozen=True, slots=True)
 class Field:
     key: str
-    label: str
-    placeholder: str
+    label: str  # up to 45 characters: Discord's limit for a modal Label
+    placeholder: str  # up to 100
     max_length: int
     required: bool
     paragraph: bool = False
+    description: str = ""  # shown under the label; up to 100 characters
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("name", "Name and pronouns", "Mika (she/they)", 80, True),
-    Field("heritages", "Heritages and cultures", "Japanese, Irish, Filipino", 200, True),
-    Field("languages", "Languages", "English, Tagalog, learning Japanese", 200, False),
-    Field("location", "Where you are", "Manchester, UK", 100, False),
+    Field(
+        "name",
+        "Name and pronouns",
+        "Mika (she/they)",
+        80,
+        True,
+        description="What you'd like members here to call you.",
+    ),
+    Field(
+        "heritages",
+        "Heritages and cultures",
+        "Japanese, Irish, Filipino",
+        200,
+        True,
+        description="Separate them with commas: /intro find matches each one.",
+    ),
+    Field(
+        "languages",
+        "Languages",
+        "English, Tagalog, learning Japanese",
+        200,
+        False,
+        description="Optional. Languages you speak or are learning, separated by commas.",
+    ),
+    Field(
+        "location",
+        "Where you are",
+        "Manchester, UK",
+        100,
+        False,
+        description="Optional, and shown on your card: a city or a region is plenty.",
+    ),
     Field(
         "story",
         "Your story and what you hope to find",
@@ -37,6 +66,7 @@ FIELDS: tuple[Field, ...] = (
         1000,
         True,
         paragraph=True,
+        description="Shown on your intro card in the intro channel.",
     ),
 )
 FIELD_BY_KEY = {field.key: field for field in FIELDS}

@@ -29,23 +29,24 @@ def _member(interaction: discord.Interaction) -> discord.Member:
 
 
 class IntroModal(LanternModal):
-    """Five questions, pre-filled with the member's current answers when they edit."""
+    """Five questions, each in a Label, pre-filled with the member's current answers when they edit."""
 
     def __init__(self, existing: Intro | None) -> None:
         super().__init__(title="Edit your introduction" if existing else "Introduce yourself", timeout=1800)
         self.inputs: dict[str, discord.ui.TextInput[Any]] = {}
         for field in FIELDS:
-            item: discord.ui.TextInput[Any] = discord.ui.TextInput(
-                label=field.label,
-                custom_id=field.key,
-                placeholder=field.placeholder,
-                style=discord.TextStyle.paragraph if field.paragraph else discord.TextStyle.short,
-                required=field.required,
-                max_length=field.max_length,
-                default=getattr(existing, field.key, None) or None,
+            self.inputs[field.key] = self.add_field(
+                field.label,
+                discord.ui.TextInput(
+                    custom_id=field.key,
+                    placeholder=field.placeholder,
+                    style=discord.TextStyle.paragraph if field.paragraph else discord.TextStyle.short,
+                    required=field.required,
+                    max_length=field.max_length,
+                    default=getattr(existing, field.key, None) or None,
+                ),
+                description=field.description or None,
             )
-            self.inputs[field.key] = item
-            self.add_item(item)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         member = _member(interaction)

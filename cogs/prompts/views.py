@@ -32,23 +32,27 @@ class PromptModal(LanternModal):
     def __init__(self, title: str, on_done: Submit, *, theme: str = "") -> None:
         super().__init__(title=title, timeout=900)
         self.on_done = on_done
-        self.text: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            label="Prompt",
-            custom_id="text",
-            style=discord.TextStyle.paragraph,
-            min_length=bank.PROMPT_MIN,
-            max_length=bank.PROMPT_MAX,
-            placeholder="An open question anyone can answer at the depth they choose",
+        self.text = self.add_field(
+            "Prompt",
+            discord.ui.TextInput(
+                custom_id="text",
+                style=discord.TextStyle.paragraph,
+                min_length=bank.PROMPT_MIN,
+                max_length=bank.PROMPT_MAX,
+                placeholder="An open question anyone can answer at the depth they choose",
+            ),
+            description=f"{bank.PROMPT_MIN} to {bank.PROMPT_MAX} characters.",
         )
-        self.theme: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            label="Theme",
-            custom_id="theme",
-            max_length=80,
-            default=theme or None,
-            placeholder="A theme name, e.g. Identity exploration or career",
+        self.theme = self.add_field(
+            "Theme",
+            discord.ui.TextInput(
+                custom_id="theme",
+                max_length=80,
+                default=theme or None,
+                placeholder="A theme name, e.g. Identity exploration or career",
+            ),
+            description="One of this server's themes, by name. The command's theme option fills it in.",
         )
-        self.add_item(self.text)
-        self.add_item(self.theme)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         await self.on_done(interaction, self.text.value, self.theme.value)
@@ -223,10 +227,11 @@ class RejectReasonModal(LanternModal):
     def __init__(self, suggestion_id: int) -> None:
         super().__init__(title=f"Reject suggestion #{suggestion_id}", timeout=900)
         self.suggestion_id = suggestion_id
-        self.reason: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            label="Reason (sent to the member)", custom_id="reason", style=discord.TextStyle.paragraph, max_length=300
+        self.reason = self.add_field(
+            "Reason",
+            discord.ui.TextInput(custom_id="reason", style=discord.TextStyle.paragraph, max_length=300),
+            description="I DM it to the member who suggested the prompt and note it in the mod-log.",
         )
-        self.add_item(self.reason)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         await decide(interaction, self.suggestion_id, approve=False, reason=self.reason.value)

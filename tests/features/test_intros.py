@@ -58,9 +58,8 @@ async def test_editing_prefills_the_form_and_edits_the_card_in_place(world: Worl
 
     shown = await open_form(world, world.alice)
     assert shown.modal["title"] == "Edit your introduction"
-    defaults = {
-        row["components"][0]["custom_id"]: row["components"][0].get("value") for row in shown.modal["components"]
-    }
+    fields = [label["component"] for label in shown.modal["components"]]  # each text input sits in a Label
+    defaults = {field["custom_id"]: field.get("value") for field in fields}
     assert defaults["heritages"] == ALICE["heritages"]
     done = await world.alice.submit_modal(shown, {**ALICE, "heritages": "Japanese, Irish", "location": "Leeds"})
 
