@@ -175,9 +175,46 @@ def _read_csv(text: str) -> list[ImportRow]:
         raise InvalidInput("The CSV file", f"can't be read ({error})") from None
 
 
-def export_csv(rows: Iterable[Sequence[str]]) -> bytes:
+def _csv_line(row: Sequence[str]) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
-    writer.writerows(rows)
+    csv.writer(buffer, lineterminator="\n").writerow(row)
     return buffer.getvalue().encode("utf-8")
+
+
+@dataclass(frozen=True)
+class ExportPart:
+    data: bytes
+    rows: int
+
+    @property
+    def importable(self) -> bool:
+        """Within what `/resources import` reads back."""
+        return len(self.data) <= MAX_IMPORT_BYTES and self.rows <= MAX_IMPORT_ROWS
+
+
+def export_csv_parts(rows: Iterable[Sequence[str]], limit: int) -> list[ExportPart]:
+    """The library as CSV files of at most `limit` bytes each, split between rows, each with the header
+    row: every part is a complete CSV file, and together they hold each row once, in order."""
+    header = _csv_line(EXPORT_COLUMNS)
+    parts: list[ExportPart] = []
+    lines: list[bytes] = []
+    size = len(header)
+    for row in rows:
+        line = _csv_line(row)
+        if len(header) + len(line) > limit:
+            raise ValueError(f"a {len(line)}-byte row can't fit in a {limit}-byte file")
+        if size + len(line) > limit:
+            parts.append(ExportPart(b"".join([header, *lines]), len(lines)))
+            lines, size = [], len(header)
+        lines.append(line)
+        size += len(line)
+    parts.append(ExportPart(b"".join([header, *lines]), len(lines)))
+    return parts
+
+
+def export_filenames(count: int) -> list[str]:
+    """`resources.csv`, or `resources-01-of-12.csv` … when the export comes in parts (they sort in order)."""
+    if count == 1:
+        return ["resources.csv"]
+    width = len(str(count))
+    return [f"resources-{number:0{width}d}-of-{count}.csv" for number in range(1, count + 1)]

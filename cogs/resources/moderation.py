@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from cogs.resources import library
 from cogs.resources.views import review_message
+from core import uploads
 from core.channels import configured_channel
 from core.errors import InvalidInput, LanternError, NotAllowed, NotFound
 from core.text import NO_MENTIONS, plural, truncate
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REVIEW_PAGE = 5
+MAX_EXPORT_MESSAGES = 10  # one export's messages: 20 files of 10 MiB or more (two fit in a 25 MiB request)
 
 
 class ResourceModeration(commands.Cog):
@@ -201,16 +203,53 @@ class ResourceModeration(commands.Cog):
         await interaction.followup.send(truncate(text, 1900), ephemeral=True, allowed_mentions=NO_MENTIONS)
         await self.bot.modlog.post(guild_id, "Resources imported", summary, actor=interaction.user)
 
-    @resources.command(name="export", description="Download the library as a CSV file")
+    @resources.command(name="export", description="Download the library as CSV (several files if it is large)")
     async def export(self, interaction: discord.Interaction) -> None:
         guild_id = interaction.guild_id or 0
+        # Reading and writing out a large library can take longer than the 3 seconds Discord waits.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.bot.db.read() as session:
             rows = await store.library_rows(session, guild_id)
-        data = library.export_csv(
-            (r.url, r.title, r.description, ", ".join(r.theme_keys), ", ".join(r.tag_list)) for r in rows
+        parts = library.export_csv_parts(
+            ((r.url, r.title, r.description, ", ".join(r.theme_keys), ", ".join(r.tag_list)) for r in rows),
+            uploads.FILE_LIMIT,
         )
-        await interaction.response.send_message(
-            f"The library: {plural(len(rows), 'resource')}. `/resources import` reads this file back.",
-            file=discord.File(io.BytesIO(data), filename="resources.csv"),
-            ephemeral=True,
+        messages = uploads.pack([len(part.data) for part in parts])
+        if len(messages) > MAX_EXPORT_MESSAGES:
+            size = uploads.size_text(sum(len(part.data) for part in parts))
+            raise NotAllowed(
+                f"The library is {size} as CSV ({plural(len(rows), 'resource')}): more than I can send in "
+                f"{MAX_EXPORT_MESSAGES} messages within Discord's upload limits. "
+                "Please ask whoever hosts Lantern for a copy of its database."
+            )
+        names = library.export_filenames(len(parts))
+        for number, batch in enumerate(messages):
+            files = [discord.File(io.BytesIO(parts[i].data), filename=names[i]) for i in batch]
+            text = export_text(len(rows), parts, messages, number)
+            await interaction.followup.send(text, files=files, ephemeral=True)
+
+
+def export_text(resources: int, parts: list[library.ExportPart], messages: list[list[int]], number: int) -> str:
+    """What message `number` of an export says: the whole export in the first, which files in the others."""
+    first, last = messages[number][0] + 1, messages[number][-1] + 1
+    files = f"File {first}" if first == last else f"Files {first}–{last}"
+    if number > 0:
+        return f"{files} of {len(parts)} of the library export."
+    if all(part.importable for part in parts):
+        reads = "this file" if len(parts) == 1 else "each file"
+        back = f"`/resources import` reads {reads} back."
+    else:
+        back = (
+            f"`/resources import` reads files of up to {uploads.size_text(library.MAX_IMPORT_BYTES)} and "
+            f"{library.MAX_IMPORT_ROWS} rows, so split a bigger one before importing it."
         )
+    if len(parts) == 1:
+        return f"The library: {plural(resources, 'resource')}. {back}"
+    text = (
+        f"The library: {plural(resources, 'resource')}, in {len(parts)} CSV files of at most "
+        f"{uploads.size_text(uploads.FILE_LIMIT)} (Discord's upload limit), each with the header row."
+    )
+    if len(messages) > 1:
+        here = "is" if first == last else "are"
+        text += f" {files} {here} here; the rest follow in {plural(len(messages) - 1, 'more message')}."
+    return f"{text} {back}"
