@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -28,6 +29,7 @@ from core.jobs import DueJobs
 from core.logcontext import ContextFilter
 from core.modlog import ModLog
 from core.privacy import PrivacyRegistry
+from core.sync import describe_refusal
 from core.tree import LanternTree
 from storage import Database
 from storage.migrate import upgrade_to_head
@@ -57,6 +59,11 @@ IN_FLIGHT_TASK_PREFIXES = (
     "discord.py: on_",
 )
 SHUTDOWN_GRACE_SECONDS = 10.0
+
+
+# Lantern never joins voice: discord.py's warnings that voice libraries are missing are noise in its logs.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
 
 
 class LanternBot(commands.AutoShardedBot):
@@ -157,6 +164,14 @@ class LanternBot(commands.AutoShardedBot):
         self.tree.copy_global_to(guild=guild)
         return await self.tree.sync(guild=guild)
 
+    def command_payload(self, guild_id: int | None = None) -> list[dict[str, Any]]:
+        """The body `sync_commands(guild_id)` sends to Discord, built the way discord.py's sync builds it."""
+        guild = None if guild_id is None else discord.Object(guild_id)
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        # CommandTree.sync serialises _get_all_commands(guild=…) in this order; Discord's errors index into it.
+        return [command.to_dict(self.tree) for command in self.tree._get_all_commands(guild=guild)]
+
     async def run_due_jobs(self) -> dict[str, object]:
         """Do everything that is due at `clock()`; a second call for the same moment does nothing."""
         return await self.jobs.run_due(self.clock())
@@ -219,11 +234,26 @@ async def _run(settings: Settings, token: str) -> None:
         await bot.start(token)
 
 
+MISSING_ACCESS = 50001  # Discord's code when the bot may not touch that server's commands
+
+
+def error_tree(error: discord.HTTPException) -> Any:
+    """The field-by-field errors Discord sent with a 400 (discord.py keeps them, unflattened, on `_errors`)."""
+    return getattr(error, "_errors", None)
+
+
 async def _sync(settings: Settings, token: str, guild_id: int | None) -> int:
     bot = create_bot(settings.model_copy(update={"scheduler_enabled": False, "sync_commands_on_start": False}))
     async with bot:
         await bot.login(token)
-        synced = await bot.sync_commands(guild_id)
+        try:
+            synced = await bot.sync_commands(guild_id)
+        except discord.HTTPException as error:
+            reason = error.text.splitlines()[0] if error.text else ""
+            line = describe_refusal(error.status, error.code, reason, error_tree(error), bot.command_payload(guild_id))
+            if error.code == MISSING_ACCESS and guild_id is not None:
+                line += f". Is Lantern in server {guild_id}, invited with the applications.commands scope?"
+            return _fail(line, 1)
     where = f"guild {guild_id}" if guild_id else "every server (global; Discord may take up to an hour)"
     print(f"Synced {len(synced)} commands to {where}.")
     return 0
@@ -265,7 +295,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings()
     except Exception as error:  # pydantic's ValidationError, summarised in one line
         return _fail(f"the settings in .env or the environment are invalid: {error}".splitlines()[0])
-    configure_logging(settings.log_level)
+    # `sync` is a one-shot command: its answer is its one line; the log says only what went wrong.
+    quiet = args.command == "sync" and logging.getLevelName(settings.log_level) < logging.WARNING
+    configure_logging("WARNING" if quiet else settings.log_level)
 
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))

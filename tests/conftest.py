@@ -22,6 +22,9 @@ from tools.world import World, build_world, make_settings
 
 __all__ = ["World", "build_world"]  # feature tests import World from here
 
+# Every request the bot sends in any test is checked against Discord's published rules.
+pytest_plugins = ["tests.contract.plugin"]
+
 POSTGRES_URL = os.environ.get("LANTERN_TEST_POSTGRES_URL", "")
 BACKEND = os.environ.get("LANTERN_TEST_BACKEND", "sqlite")
 

@@ -362,7 +362,7 @@ class Resources(commands.Cog):
 
     @resource.command(name="remove", description="Remove a resource you shared")
     @app_commands.describe(resource="The resource (pick from the list as you type its title)")
-    async def remove(self, interaction: discord.Interaction, resource: app_commands.Range[int, 1, 2**53]) -> None:
+    async def remove(self, interaction: discord.Interaction, resource: app_commands.Range[int, 1]) -> None:
         guild_id = interaction.guild_id or 0
         async with self.bot.db.write() as session:
             removed = await store.delete_resource(session, guild_id, resource, submitter_id=interaction.user.id)

@@ -162,12 +162,12 @@ def _read_json(text: str) -> list[ImportRow]:
 
 
 def _read_csv(text: str) -> list[ImportRow]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip().lower() for name in reader.fieldnames or []]
-    if "url" not in header or "title" not in header:
-        raise InvalidInput("The CSV file", "needs a header row with `url` and `title` columns")
-    reader.fieldnames = header
-    try:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:  # the header row is read here, and can be as unreadable as any other
+        header = [name.strip().lower() for name in reader.fieldnames or []]
+        if "url" not in header or "title" not in header:
+            raise InvalidInput("The CSV file", "needs a header row with `url` and `title` columns")
+        reader.fieldnames = header
         return [
             ImportRow(reader.line_num, {k: _text(v) for k, v in row.items() if isinstance(k, str)}) for row in reader
         ]

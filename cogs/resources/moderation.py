@@ -111,7 +111,7 @@ class ResourceModeration(commands.Cog):
     async def remove(
         self,
         interaction: discord.Interaction,
-        resource: app_commands.Range[int, 1, 2**53],
+        resource: app_commands.Range[int, 1],
         reason: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
         guild_id = interaction.guild_id or 0
