@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import discord
@@ -32,6 +33,31 @@ def truncate(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[: max(limit - 1, 0)].rstrip() + "…"
+
+
+def fit_lines(lines: Sequence[str], limit: int, more: Callable[[int], str], *, total: int | None = None) -> str:
+    """As many whole `lines` as fit in `limit` characters, one per line; when some are left out, a last
+    line `more(n)` says how many (n counts the left-out lines, plus `total - len(lines)` not given at all).
+
+    No line is ever cut, so no mention or markdown link is broken; a line longer than `limit` on its own
+    is left out like the rest.
+    """
+    total = len(lines) if total is None else total
+    if total <= len(lines) and sum(len(line) + 1 for line in lines) - 1 <= limit:
+        return "\n".join(lines)
+    kept: list[str] = []
+    size = -1  # no new line before the first line
+    for index, line in enumerate(lines):
+        grown = size + 1 + len(line)
+        left_out = total - index - 1
+        tail = 1 + len(more(left_out)) if left_out else 0
+        if grown + tail > limit:
+            break
+        kept.append(line)
+        size = grown
+    if total > len(kept):
+        kept.append(more(total - len(kept)))
+    return "\n".join(kept)
 
 
 def join_words(items: list[str]) -> str:
