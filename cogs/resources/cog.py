@@ -17,15 +17,15 @@ from cogs.resources.search import parse_query
 from cogs.resources.urls import MAX_URL_LENGTH
 from cogs.resources.views import (
     PAGE_SIZE,
+    LinkButton,
     Listing,
     PageButton,
     ReviewButton,
     VoteButton,
-    pager_view,
     query_from,
     resource_embed,
     resource_view,
-    results_embed,
+    results_message,
     search_title,
 )
 from core.channels import configured_channel
@@ -35,7 +35,7 @@ from core.privacy import PrivacyProvider
 from core.text import NO_MENTIONS, truncate
 from storage import resources as store
 from storage.guilds import get_settings
-from storage.models.resources import HELPED, PENDING, Resource
+from storage.models.resources import APPROVED, HELPED, PENDING, Resource
 
 if TYPE_CHECKING:
     from bot import LanternBot
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 FEATURE = "The resource library"
 SHARES_PER_WINDOW = 5  # public posts per member, so nobody floods the library channel
 SHARE_WINDOW = timedelta(minutes=10)
+MESSAGE_LIMIT = 2000  # Discord's limit for a message's text; a stored link is at most MAX_URL_LENGTH (2000)
 
 
 def theme_choices(known: Sequence[tuple[str, str]], current: str) -> list[app_commands.Choice[str]]:
@@ -292,8 +293,7 @@ class Resources(commands.Cog):
                 await interaction.response.send_message(empty, ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
         labels = await self.theme_labels(guild_id)
-        embed = results_embed(self.results_title(listing, labels, query), rows, labels, page)
-        view = pager_view(listing, page, has_next)
+        embed, view = results_message(self.results_title(listing, labels, query), rows, labels, listing, page, has_next)
         if edit:
             await interaction.response.edit_message(embed=embed, view=view)
         elif view is None:
@@ -329,6 +329,17 @@ class Resources(commands.Cog):
         if not rows and page > 0:  # emptied since the list was shown: start again from the first page
             return await self.result_page(guild_id, user_id, listing, 0, query)
         return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE, page
+
+    async def send_link(self, interaction: discord.Interaction, resource_id: int) -> None:
+        """The Link button under a result list: the whole link of a resource, privately."""
+        async with self.bot.db.read() as session:
+            resource = await store.get_resource(session, interaction.guild_id or 0, resource_id)
+        if resource is None or resource.status != APPROVED:
+            raise NotAllowed("That resource isn't in the library any more.")
+        text = f"“{discord.utils.escape_markdown(resource.title)}”: {resource.url}"
+        await interaction.response.send_message(
+            text if len(text) <= MESSAGE_LIMIT else resource.url, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
 
     @staticmethod
     def results_title(listing: Listing, labels: dict[str, str], query: str | None) -> str:
@@ -425,7 +436,7 @@ async def setup(bot: LanternBot) -> None:
 
     await bot.add_cog(Resources(bot))
     await bot.add_cog(ResourceModeration(bot))
-    bot.add_dynamic_items(VoteButton, ReviewButton, PageButton)
+    bot.add_dynamic_items(VoteButton, ReviewButton, PageButton, LinkButton)
     bot.privacy.register(
         PrivacyProvider(
             name="Resources",

@@ -163,3 +163,19 @@ def canonical_url(text: str) -> str:
     if len(canonical) > MAX_URL_LENGTH:
         raise UrlRejected(f"is {len(canonical)} characters long; the limit is {MAX_URL_LENGTH}")
     return canonical
+
+
+def short_link(url: str, limit: int = 60) -> str:
+    """A readable stand-in for a link too long to show: host and path without the scheme, cut with "…".
+
+    Without `https://` no client turns the cut text into a (wrong) link.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # only links canonical_url accepted are stored, and it reads them the same way
+        parts = None
+    if parts is None or not parts.netloc:
+        shown = url.split("//", 1)[-1]
+    else:
+        shown = parts.netloc + parts.path.rstrip("/") + (f"?{parts.query}" if parts.query else "")
+    return shown if len(shown) <= limit else shown[: max(limit - 1, 0)] + "…"

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 from discord.ext import commands
 
+from cogs.resources.urls import short_link
 from core.text import truncate
 from core.ui import PersistentButton
 from storage.models.resources import HELPED, SAVED, Resource
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
 
 COLOUR = 0x4F9D69
 PAGE_SIZE = 5
+DESCRIPTION_LIMIT = 4096  # Discord's limits: an embed's description,
+EMBEDS_TOTAL = 6000  # and the characters of all the embeds of one message together
+ENTRY_SEPARATOR = "\n\n"
+DETAILS_MAX = 300  # themes, tags and the helped count under a result's title
+LINK_SHOWN_WHOLE = 300  # longer links are shortened in the review queue (the title still opens them)
 
 
 def _escape(text: str) -> str:
@@ -94,43 +100,116 @@ def cog_of(interaction: discord.Interaction) -> Resources:
     return cast("Resources", cast(commands.Bot, interaction.client).get_cog("Resources"))
 
 
+def review_embed(resource: Resource, labels: Mapping[str, str]) -> discord.Embed:
+    """A pending submission as a moderator sees it: the card, who shared it and the link (the title opens it)."""
+    embed = resource_embed(resource, labels)
+    embed.set_footer(text=f"Resource #{resource.id} · shared by user {resource.submitter_id or 'unknown'}")
+    if len(resource.url) <= LINK_SHOWN_WHOLE:
+        link = resource.url
+    else:  # the title links to it; the embed's url does not count towards the message's 6,000 characters
+        link = f"{_escape(short_link(resource.url, 100))}\n{len(resource.url):,} characters long: the title opens it."
+    embed.add_field(name="Link", value=link, inline=False)
+    return embed
+
+
 def review_message(pending: Sequence[Resource], total: int, labels: Mapping[str, str]) -> dict[str, Any]:
-    """Content, embeds and buttons of the review queue (the oldest five)."""
+    """Content, embeds and buttons of the review queue: the oldest few (up to five), as many as fit whole
+    in one message (Discord allows 6,000 characters over all its embeds)."""
     if not pending:
         return {"content": "Nothing is waiting for review.", "embeds": [], "view": None}
-    embeds = []
+    embeds: list[discord.Embed] = []
     view = discord.ui.View(timeout=None)
+    size = 0
     for resource in pending:
-        embed = resource_embed(resource, labels)
-        embed.set_footer(text=f"Resource #{resource.id} · shared by user {resource.submitter_id or 'unknown'}")
-        embed.add_field(name="Link", value=truncate(resource.url, 1024), inline=False)
+        embed = review_embed(resource, labels)
+        if embeds and size + len(embed) > EMBEDS_TOTAL:
+            break
+        size += len(embed)
         embeds.append(embed)
         view.add_item(ReviewButton("approve", resource.id))
         view.add_item(ReviewButton("reject", resource.id))
-    more = f" (showing the oldest {len(pending)})" if total > len(pending) else ""
+    more = f" (showing the oldest {len(embeds)})" if total > len(embeds) else ""
     return {"content": f"{total} waiting for review{more}.", "embeds": embeds, "view": view}
 
 
-def result_line(resource: Resource, labels: Mapping[str, str]) -> str:
-    line = f"**[{_escape(truncate(resource.title, 150))}]({resource.url})** · #{resource.id}"
+@dataclass(frozen=True)
+class ResultEntry:
+    """One resource in a result list: its head with the link inline or without it, and the lines below."""
+
+    resource: Resource
+    linked: str
+    unlinked: str
+    body: str
+
+
+def _fit(text: str, limit: int) -> str:
+    """`text` escaped for markdown and cut (with an ellipsis, before escaping) to at most `limit` characters."""
+    if limit <= 0:
+        return ""
+    cut = len(text)
+    while True:
+        escaped = _escape(truncate(text, cut))
+        if len(escaped) <= limit or cut <= 1:
+            return escaped if len(escaped) <= limit else ""
+        cut -= max(len(escaped) - limit, 1)
+
+
+def result_entry(resource: Resource, labels: Mapping[str, str], room: int) -> ResultEntry:
+    """The entry of `resource`; without its link it takes at most `room` characters (the description is
+    cut to make room)."""
+    title = _escape(truncate(resource.title, 150))
+    linked = f"**[{title}]({resource.url})** · #{resource.id}"
+    unlinked = (
+        f"**{title}** · #{resource.id}\n"
+        f"{_escape(short_link(resource.url))} (a long link: **Link #{resource.id}** below sends it)"
+    )
     details = []
     if resource.theme_keys:
         details.append(theme_names(resource, labels))
     if resource.tag_list:
         details.append(", ".join(resource.tag_list))
     details.append(f"helped {resource.helped_count}")
-    line += "\n" + _escape(" · ".join(details))
+    body = "\n" + _fit(" · ".join(details), min(DETAILS_MAX, room - len(unlinked) - 1))
     if resource.description:
-        line += "\n> " + _escape(truncate(" ".join(resource.description.split()), 160))
-    return line
+        quote = _fit(truncate(" ".join(resource.description.split()), 160), room - len(unlinked) - len(body) - 3)
+        if quote:
+            body += "\n> " + quote
+    return ResultEntry(resource, linked, unlinked, body)
 
 
-def results_embed(title: str, rows: Sequence[Resource], labels: Mapping[str, str], page: int) -> discord.Embed:
-    embed = discord.Embed(
-        title=truncate(title, 256), description="\n\n".join(result_line(r, labels) for r in rows), colour=COLOUR
-    )
+def result_lines(
+    rows: Sequence[Resource], labels: Mapping[str, str], limit: int = DESCRIPTION_LIMIT
+) -> tuple[list[str], list[Resource]]:
+    """The entries of a result list within `limit` characters, and the resources whose link didn't fit.
+
+    Links go inline, in order, while there is room; a link is never cut (a cut link opens the wrong page).
+    A resource whose link is left out shows a short form of it and gets a Link button instead.
+    """
+    if not rows:
+        return [], []
+    room = (limit - len(ENTRY_SEPARATOR) * (len(rows) - 1)) // len(rows)
+    entries = [result_entry(resource, labels, room) for resource in rows]
+    lines = [entry.unlinked + entry.body for entry in entries]
+    size = len(ENTRY_SEPARATOR.join(lines))
+    unlinked = []
+    for index, entry in enumerate(entries):
+        grows = len(entry.linked) - len(entry.unlinked)
+        if size + grows <= limit:
+            lines[index] = entry.linked + entry.body
+            size += grows
+        else:
+            unlinked.append(entry.resource)
+    return lines, unlinked
+
+
+def results_message(
+    title: str, rows: Sequence[Resource], labels: Mapping[str, str], listing: Listing, page: int, has_next: bool
+) -> tuple[discord.Embed, discord.ui.View | None]:
+    """One page of a result list: the embed, and Previous/Next plus a Link button per link left out."""
+    lines, unlinked = result_lines(rows, labels)
+    embed = discord.Embed(title=truncate(title, 256), description=ENTRY_SEPARATOR.join(lines), colour=COLOUR)
     embed.set_footer(text=f"Page {page + 1}")
-    return embed
+    return embed, pager_view(listing, page, has_next, links=[resource.id for resource in unlinked])
 
 
 MAX_PAGE = 99_999  # five digits in a custom id
@@ -215,12 +294,32 @@ class PageButton(
         await cog_of(interaction).turn_page(interaction, self.listing, self.page)
 
 
-def pager_view(listing: Listing, page: int, has_next: bool) -> discord.ui.View | None:
-    """Previous/Next for `page`, or None when everything fits on one page. Nothing is kept in memory."""
+class LinkButton(PersistentButton, template=r"res:link:(?P<resource_id>[0-9]{1,19})"):
+    """Sends the whole link of a resource whose link was too long to show in a result list."""
+
+    def __init__(self, resource_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=f"Link #{resource_id}", style=discord.ButtonStyle.secondary, custom_id=f"res:link:{resource_id}"
+            ),
+            row=1,
+        )
+        self.resource_id = resource_id
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        await cog_of(interaction).send_link(interaction, self.resource_id)
+
+
+def pager_view(listing: Listing, page: int, has_next: bool, *, links: Sequence[int] = ()) -> discord.ui.View | None:
+    """Previous/Next for `page` (none when everything fits on one page) and a Link button for each resource
+    in `links`; None when there is no button at all. Nothing is kept in memory."""
     has_next = has_next and page < MAX_PAGE
-    if page == 0 and not has_next:
+    if page == 0 and not has_next and not links:
         return None
     view = discord.ui.View(timeout=None)
-    view.add_item(PageButton(listing, max(page - 1, 0), label="Previous", disabled=page == 0))
-    view.add_item(PageButton(listing, page + 1, label="Next", disabled=not has_next))
+    if page > 0 or has_next:
+        view.add_item(PageButton(listing, max(page - 1, 0), label="Previous", disabled=page == 0))
+        view.add_item(PageButton(listing, page + 1, label="Next", disabled=not has_next))
+    for resource_id in links[:5]:
+        view.add_item(LinkButton(resource_id))
     return view

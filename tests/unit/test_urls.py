@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cogs.resources.urls import MAX_URL_LENGTH, UrlRejected, canonical_url
+from cogs.resources.urls import MAX_URL_LENGTH, UrlRejected, canonical_url, short_link
 
 
 @pytest.mark.parametrize(
@@ -128,3 +128,18 @@ def test_other_schemes_are_always_rejected(scheme: str, rest: str) -> None:
     """No scheme but http and https gets through, however the rest is spelled."""
     with pytest.raises(UrlRejected):
         canonical_url(f"{scheme}:{rest}")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://example.org/essays/being-hapa/", "example.org/essays/being-hapa"),
+        ("https://example.org/", "example.org"),
+        ("http://example.org:8080/a?b=1", "example.org:8080/a?b=1"),
+        ("https://example.org/" + "a" * 100, "example.org/" + "a" * 47 + "…"),
+    ],
+)
+def test_short_link_keeps_host_and_path_start_without_the_scheme(url: str, shown: str) -> None:
+    """A long link's stand-in is readable, at most 60 characters, and not itself a (wrong) link."""
+    assert short_link(url) == shown
+    assert len(short_link(url)) <= 60
