@@ -10,13 +10,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.intros.cards import card_embed, delete_card, load_intro, remove_intro
-from cogs.intros.rules import Match, rank, shared_words
+from cogs.intros.rules import FIND_LIMIT, Match, rank, shared_words
 from cogs.intros.tags import LANGUAGE, normalise_tag, normalise_tags, tag_label
 from cogs.intros.views import DYNAMIC_ITEMS, IntroduceButton, confirm_delete_view, open_intro_modal
 from core.errors import InvalidInput
 from core.options import render_welcome
 from core.privacy import PrivacyProvider
-from core.text import NO_MENTIONS, join_words, truncate
+from core.text import NO_MENTIONS, fit_lines, join_words, truncate
 from storage.guilds import get_settings
 from storage.intros import (
     HERITAGE,
@@ -145,11 +145,15 @@ class Intros(commands.Cog, name="Introductions"):
                 languages=languages,
                 keyword=words,
             )
-            matches = rank(
-                Match(c.user_id, frozenset(c.heritages), frozenset(c.languages), c.keyword, c.updated_at)
-                for c in candidates
-                if member.guild.get_member(c.user_id) is not None
+            ranked = rank(
+                (
+                    Match(c.user_id, frozenset(c.heritages), frozenset(c.languages), c.keyword, c.updated_at)
+                    for c in candidates
+                    if member.guild.get_member(c.user_id) is not None
+                ),
+                limit=None,
             )
+            matches = ranked[:FIND_LIMIT]
             intros = await intros_of(session, member.guild.id, (match.user_id for match in matches))
 
         if not matches:
@@ -171,7 +175,12 @@ class Intros(commands.Cog, name="Introductions"):
             lines.append(f"**{number}. {name}** (<@{match.user_id}>): {truncate(join_words(shared), 200)}")
         embed = discord.Embed(
             title="People you share something with",
-            description=truncate("\n".join(lines), 4000),
+            description=fit_lines(
+                lines,
+                4096,
+                lambda left: f"…and {left} more. Add a language or a keyword to narrow the search.",
+                total=len(ranked),
+            ),
             colour=0xF4B942,
         )
         embed.set_footer(text="Only members who chose to be discoverable are listed. /intro show member shows a card.")

@@ -127,8 +127,8 @@ class Match:
         return len(self.heritages) + len(self.languages) + int(self.keyword)
 
 
-def rank(matches: Iterable[Match], limit: int = FIND_LIMIT) -> list[Match]:
-    """Best overlap first; among equals, the most recently updated intro, then the lowest id."""
+def rank(matches: Iterable[Match], limit: int | None = FIND_LIMIT) -> list[Match]:
+    """Best overlap first; among equals, the most recently updated intro, then the lowest id (all with no limit)."""
     useful = [match for match in matches if match.score > 0]
     useful.sort(key=lambda match: (-match.score, -match.updated_at.timestamp(), match.user_id))
     return useful[:limit]

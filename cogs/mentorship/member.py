@@ -17,7 +17,7 @@ from discord.ext import commands
 from cogs.mentorship import rules
 from core import timezones
 from core.errors import InvalidInput, NotAllowed, NotFound, UnknownTimezone
-from core.text import NO_MENTIONS, join_words, plural
+from core.text import NO_MENTIONS, fit_lines, join_words, plural
 from storage import mentorship as store
 from storage.models.mentorship import MenteeProfile, MentorProfile
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from bot import LanternBot
     from cogs.mentorship.cog import Mentorship
 
+FIELD_LIMIT = 1024  # Discord's limit for an embed field's value
 NOT_JOINED = "You haven't joined mentor pairing yet: `/mentor offer` or `/mentor request` opts you in."
 
 
@@ -221,7 +222,10 @@ class MentorGroup(app_commands.Group, name="mentor", description="Mentor pairing
                 lines.append(
                     f"#{pairing.id}: {role} <@{other}> since {discord.utils.format_dt(pairing.started_at, 'D')}"
                 )
-            embed.add_field(name="Pairings", value="\n".join(lines), inline=False)
+            shown = fit_lines(
+                lines, FIELD_LIMIT, lambda left: f"…and {left} more: `/mentor end` lists them as you type."
+            )
+            embed.add_field(name="Pairings", value=shown, inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="pause", description="Stop receiving proposals for a while")

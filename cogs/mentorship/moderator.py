@@ -14,7 +14,7 @@ from cogs.mentorship import matching, rules
 from cogs.mentorship.rounds import RoundOutcome, engine_mentee, engine_mentor
 from core import charts
 from core.errors import InvalidInput, NotAllowed, NotFound
-from core.text import NO_MENTIONS, plural, truncate
+from core.text import NO_MENTIONS, fit_lines, plural, truncate
 from storage import mentorship as store
 from storage.guilds import enabled_themes
 from storage.models.mentorship import PENDING_MENTOR
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from cogs.mentorship.cog import Mentorship
 
 FORCED_REASON = "A moderator thought you two would get on well."
+DESCRIPTION_LIMIT = 4096  # Discord's limits for an embed's description and for one field's value
+FIELD_LIMIT = 1024
 
 
 def round_lines(outcome: RoundOutcome) -> list[str]:
@@ -84,9 +86,11 @@ class PairingGroup(
             f"{plural(outcome.mentees, 'person', 'people')} waiting for a mentor, "
             f"{plural(outcome.mentors, 'mentor')} with a place; {outcome.unmatched} left unmatched."
         )
+        top = f"{head}\n{summary}\n\n"
+        shown = fit_lines(lines, DESCRIPTION_LIMIT - len(top), lambda left: f"…and {plural(left, 'more pair')}.")
         embed = discord.Embed(
             title="Pairing round (dry run)" if dry_run else "Pairing round",
-            description=truncate("\n".join([head, summary, "", *lines]), 4000),
+            description=top + shown if lines else f"{head}\n{summary}",
             colour=0xF4B942,
         )
         await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
@@ -139,9 +143,20 @@ class PairingGroup(
             for p in pending
         ]
         embed = discord.Embed(title="Mentor pairings", colour=0xF4B942)
-        embed.add_field(name=f"Active ({len(active)})", value=truncate("\n".join(lines), 1024), inline=False)
+        embed.add_field(
+            name=f"Active ({len(active)})",
+            value=fit_lines(
+                lines,
+                FIELD_LIMIT,
+                lambda left: f"…and {left} more: `/pairing end` finds any pairing as you type a name.",
+            ),
+            inline=False,
+        )
         if waiting:
-            embed.add_field(name=f"Open invitations ({len(waiting)})", value=truncate("\n".join(waiting), 1024))
+            embed.add_field(
+                name=f"Open invitations ({len(waiting)})",
+                value=fit_lines(waiting, FIELD_LIMIT, lambda left: f"…and {left} more."),
+            )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="create", description="Propose a pairing yourself; both must have opted in and agree")
