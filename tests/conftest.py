@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from simcord import Env
 
-from bot import LanternBot, create_bot
+from bot import EXTENSIONS, LanternBot, create_bot
 from config import Settings
 from tools.world import World, build_world, make_settings
 
@@ -115,6 +115,16 @@ def fast_settle(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def simcord_bot(settings: Settings) -> LanternBot:
     return create_bot(settings)
+
+
+@pytest.fixture
+async def loaded_bot(settings: Settings) -> AsyncIterator[LanternBot]:
+    """A bot with every extension loaded (its command tree complete), never logged in."""
+    bot = create_bot(settings)
+    for extension in EXTENSIONS:
+        await bot.load_extension(extension)
+    yield bot
+    await bot.db.dispose()
 
 
 @pytest.fixture

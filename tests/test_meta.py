@@ -8,20 +8,10 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot import EXTENSIONS, LanternBot, create_bot
-from config import Settings
+from bot import EXTENSIONS, LanternBot
 
 MEMBER_GROUPS = {"intro", "mentor", "prompt", "resource", "privacy"}
 MEMBER_COMMANDS = {"about", "View intro"}
-
-
-@pytest.fixture
-async def loaded_bot(settings: Settings) -> LanternBot:
-    bot = create_bot(settings)
-    for extension in EXTENSIONS:
-        await bot.load_extension(extension)
-    yield bot
-    await bot.db.dispose()
 
 
 def walk(bot: LanternBot) -> list[app_commands.Command | app_commands.Group]:
