@@ -346,7 +346,16 @@ async def member_data(session: AsyncSession, guild_id: int, user_id: int) -> dic
         votes_by_kind.setdefault(kind, []).append({"resource": resource_id, "title": title, "url": url})
     return {
         "shared": [
-            {"id": r.id, "url": r.url, "title": r.title, "status": r.status, "shared_at": r.created_at.isoformat()}
+            {
+                "id": r.id,
+                "url": r.url,
+                "title": r.title,
+                "description": r.description,
+                "themes": r.theme_keys,
+                "tags": r.tag_list,
+                "status": r.status,
+                "shared_at": r.created_at.isoformat(),
+            }
             for r in shared
         ],
         "helped_me": votes_by_kind[HELPED],
