@@ -242,8 +242,11 @@ def check_embed(embed: Mapping[str, Any], where: str) -> list[str]:
     if len(fields) > 25:
         problems.append(f"{where}.fields: {len(fields)} fields, at most 25 ([message] embed limits)")
     for i, field in enumerate(fields):
-        problems += _text(field.get("name"), f"{where}.fields[{i}].name", 1, 256, "[message] embed field")
-        problems += _text(field.get("value"), f"{where}.fields[{i}].value", 1, 1024, "[message] embed field")
+        for key, high in (("name", 256), ("value", 1024)):
+            text = field.get(key)
+            problems += _text(text, f"{where}.fields[{i}].{key}", 1, high, "[message] embed field")
+            if isinstance(text, str) and text and not text.strip():  # Discord trims, then finds it empty
+                problems.append(f"{where}.fields[{i}].{key}: only whitespace ([message] embed field)")
     return problems
 
 
@@ -396,7 +399,7 @@ def check_message(
         problems.append(f"{where}.nonce: {len(nonce)} characters, at most 25 ([message] create message)")
     problems += check_files(files, f"{where} files")
     keys = ("embeds", "components", "sticker_ids", "poll", "attachments")
-    if not edit and not content and not files and not any(body.get(key) for key in keys):
+    if not edit and not (content or "").strip() and not files and not any(body.get(key) for key in keys):
         problems.append(f"{where}: an empty message (no content, embed, component, file or sticker) ([message])")
     return problems
 
