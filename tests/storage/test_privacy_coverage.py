@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
-import pytest
-
-from bot import EXTENSIONS, LanternBot, create_bot
-from config import Settings
+from bot import LanternBot
 from storage.models import Base
 
 # Column names that identify a member. A new table with such a column must be claimed by a provider.
@@ -16,15 +12,6 @@ MEMBER_COLUMN = re.compile(
     r"(^user_id$|^member_id$|_user_id$|^mentor_id$|^mentee_id$|_by_id$|_by$|^submitter_id$|^suggester_id$"
     r"|^author_id$|^owner_id$|^voter_id$|^blocker_id$|^blocked_id$|^target_id$|^rater_id$|^actor_id$|^moderator_id$)"
 )
-
-
-@pytest.fixture
-async def loaded_bot(settings: Settings) -> AsyncIterator[LanternBot]:
-    bot = create_bot(settings)
-    for extension in EXTENSIONS:
-        await bot.load_extension(extension)
-    yield bot
-    await bot.db.dispose()
 
 
 def member_tables() -> dict[str, list[str]]:
