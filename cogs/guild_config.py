@@ -12,6 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from core import timezones
 from core.errors import InvalidInput, UnknownTimezone
 from core.options import parse_checkins, parse_welcome_template
+from core.roles import elevated_permissions, outranks_or_equals
 from core.text import join_words
 from storage.guilds import get_settings, update_settings
 from storage.models import GuildSettings
@@ -175,6 +176,19 @@ class GuildConfig(commands.Cog):
                     f"The role {intro_role.mention}",
                     "can't be given by me",
                     "Choose an ordinary role that members can hold.",
+                )
+            elevated = elevated_permissions(intro_role.permissions)
+            if elevated:
+                raise InvalidInput(
+                    f"The role {intro_role.mention}",
+                    f"carries {join_words(elevated)}, and I would give it to everyone who writes an intro",
+                    "Choose a role without moderator or admin permissions, or remove them from this role first.",
+                )
+            if isinstance(interaction.user, discord.Member) and outranks_or_equals(intro_role, interaction.user):
+                raise InvalidInput(
+                    f"The role {intro_role.mention}",
+                    "is at or above your own highest role",
+                    "Choose a role below yours, or ask someone above it to set it.",
                 )
             me = interaction.guild.me
             if not me.guild_permissions.manage_roles or intro_role >= me.top_role:

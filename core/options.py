@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-import string
+import re
 
 from core.errors import InvalidInput
+from core.text import truncate
 
 WELCOME_PLACEHOLDERS = ("member", "server")
 WELCOME_MAX = 1000
 MAX_CHECKINS = 3
 MAX_CHECKIN_DAY = 365
+
+
+# A welcome template is plain text with two placeholders, nothing else: no format specification
+# (`{member:>999999999}` would build a gigabyte), no conversion, no attribute or index access.
+# `{{` and `}}` stand for a literal brace.
+_WELCOME_TOKEN = re.compile(r"\{\{|\}\}|\{(?:member|server)\}")
+_BRACED = re.compile(r"\{[^{}]*\}")
+MESSAGE_MAX = 2000  # Discord's limit on a message's content
 
 
 def parse_welcome_template(text: str) -> str:
@@ -19,23 +28,25 @@ def parse_welcome_template(text: str) -> str:
         raise InvalidInput("The welcome message", "is empty", "Write a sentence, for example `Welcome, {member}!`")
     if len(text) > WELCOME_MAX:
         raise InvalidInput("The welcome message", f"is {len(text)} characters long; the limit is {WELCOME_MAX}")
-    try:
-        fields = [name for _, name, spec, conv in string.Formatter().parse(text) if name is not None]
-    except ValueError:
-        raise InvalidInput(
-            "The welcome message", "has an unmatched `{` or `}`", "Use `{member}` and `{server}` as placeholders."
-        ) from None
-    unknown = sorted({name for name in fields if name not in WELCOME_PLACEHOLDERS})
+    hint = "Only `{member}` and `{server}` work, written just like that."
+    rest = _WELCOME_TOKEN.sub("", text)
+    unknown = sorted(set(_BRACED.findall(rest)))
     if unknown:
-        shown = ", ".join(f"`{{{name}}}`" for name in unknown)
+        shown = ", ".join(f"`{truncate(field, 40)}`" for field in unknown[:5])
+        raise InvalidInput("The welcome message", f"uses {shown}, which I don't know", hint)
+    if "{" in rest or "}" in rest:
         raise InvalidInput(
-            "The welcome message", f"uses {shown}, which I don't know", "Only `{member}` and `{server}` work."
+            "The welcome message", "has an unmatched `{` or `}`", f"{hint} Write `{{{{` or `}}}}` for a brace."
         )
     return text
 
 
 def render_welcome(template: str, *, member: str, server: str) -> str:
-    return template.format(member=member, server=server)
+    """Fill in `{member}` and `{server}`; anything else (even a template stored before validation was
+    strict) is shown as written. Never longer than a Discord message."""
+    values = {"{member}": member, "{server}": server, "{{": "{", "}}": "}"}
+    text = _WELCOME_TOKEN.sub(lambda match: values[match.group(0)], template)
+    return truncate(text, MESSAGE_MAX)
 
 
 def parse_checkins(text: str) -> str:

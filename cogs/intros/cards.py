@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from cogs.intros.rules import IntroDraft
 from core.channels import configured_channel
 from core.errors import NotAllowed
-from core.text import NO_MENTIONS, truncate
+from core.roles import elevated_permissions
+from core.text import NO_MENTIONS, join_words, truncate
 from storage.guilds import get_settings
 from storage.intros import CardRef, delete_intro, get_intro, save_intro
 from storage.models.intros import Intro
@@ -175,6 +176,17 @@ async def grant_intro_role(bot: LanternBot, member: discord.Member, role_id: int
             "Intro role is missing",
             f"The intro role (id {role_id}) no longer exists, so {member.mention} didn't get it after their "
             "first introduction. Choose another with `/setup options intro_role:`.",
+        )
+        return
+    elevated = elevated_permissions(role.permissions)
+    if elevated:  # it may have gained them since /setup options accepted it
+        await bot.modlog.post(
+            guild.id,
+            "Intro role not given",
+            f"I didn't give {role.mention} to {member.mention} after their first introduction: the role now "
+            f"carries {join_words(elevated)}, and I never hand out moderator or admin permissions. Remove those "
+            "permissions from the role, or choose another with `/setup options intro_role:`. Their introduction "
+            "is posted.",
         )
         return
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simcord import assert_responded
+from simcord import MemberActor, assert_responded
 
 from tests.conftest import World
 from tests.features.test_intros_helpers import ALICE, cards_of, stored_intro, write_intro
@@ -86,8 +86,9 @@ async def test_without_permission_for_the_role_the_intro_still_succeeds_and_the_
     world: World,
 ) -> None:
     """A role above Lantern's can't be given: the card is posted, the row stored, and the mod-log explains the fix."""
-    role = world.guild.create_role("Introduced", position=50)  # above the bot's own role
-    await world.mod.slash(world.general, "setup options", intro_role=role)
+    role = world.guild.create_role("Introduced", position=50)  # above the bot's own role (and the moderator's)
+    owner = MemberActor(world.env, world.guild, world.guild.owner)
+    await owner.slash(world.general, "setup options", intro_role=role)
     done = await write_intro(world, world.alice, ALICE)
 
     assert_responded(done, contains="Your introduction is posted", ephemeral=True)

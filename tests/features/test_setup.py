@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from simcord import SetupError, assert_error, assert_responded
+from simcord import MemberActor, SetupError, assert_error, assert_responded
 
 from core.errors import InvalidInput, UnknownTimezone
 from storage.models import GuildSettings
@@ -107,9 +107,10 @@ async def test_timezone_autocomplete_offers_matching_zones(world: World) -> None
 
 
 async def test_intro_role_above_the_bot_is_saved_with_a_warning(world: World) -> None:
-    """A role Lantern cannot give yet is saved, and the moderator is told how to fix it."""
-    role = world.guild.create_role("Introduced", position=50)  # above the bot's own role
-    result = await world.mod.slash(world.general, "setup options", intro_role=role)
+    """A role Lantern cannot give yet is saved, and the owner is told how to fix it."""
+    role = world.guild.create_role("Introduced", position=50)  # above the bot's own role (and the moderator's)
+    owner = MemberActor(world.env, world.guild, world.guild.owner)
+    result = await owner.slash(world.general, "setup options", intro_role=role)
     assert_responded(result, contains="Introductions still work meanwhile", ephemeral=True)
     settings = await stored(world)
     assert settings.intro_role_id == role.id
