@@ -16,6 +16,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import dialect_insert, rowcount
+from storage.models import Departure
 from storage.models.mentorship import (
     ACCEPTED,
     ACTIVE,
@@ -174,7 +175,11 @@ async def round_pool(session: AsyncSession, guild_id: int, now: datetime) -> Poo
     for profile in (
         await session.scalars(
             select(MentorProfile)
-            .where(MentorProfile.guild_id == guild_id, _not_paused(MentorProfile, now))
+            .where(
+                MentorProfile.guild_id == guild_id,
+                _not_paused(MentorProfile, now),
+                MentorProfile.user_id.not_in(_departed(guild_id)),
+            )
             .order_by(MentorProfile.id)
         )
     ).all():
@@ -192,6 +197,7 @@ async def round_pool(session: AsyncSession, guild_id: int, now: datetime) -> Poo
                     _not_paused(MenteeProfile, now),
                     MenteeProfile.user_id.not_in(busy),
                     MenteeProfile.user_id.not_in(paired),
+                    MenteeProfile.user_id.not_in(_departed(guild_id)),
                 )
                 .order_by(MenteeProfile.id)
             )
@@ -446,6 +452,68 @@ async def cancel_between(session: AsyncSession, guild_id: int, first: int, secon
             update(Proposal).where(Proposal.id == proposal.id, Proposal.status.in_(PENDING)).values(status=CANCELLED),
         )
     ]
+
+
+# ---------------------------------------------------------------- places
+
+
+def _departed(guild_id: int) -> Any:
+    """Members who left the server: out of the pool at once, though their data waits for the retention."""
+    return select(Departure.user_id).where(Departure.guild_id == guild_id)
+
+
+async def places_left(session: AsyncSession, guild_id: int, mentor_id: int) -> int:
+    """The mentor's places not taken by a pairing nor held by an open invitation (what a round counts)."""
+    profile = await get_mentor(session, guild_id, mentor_id)
+    if profile is None:
+        return 0
+    pending = await session.scalar(
+        select(func.count())
+        .select_from(Proposal)
+        .where(Proposal.guild_id == guild_id, Proposal.mentor_id == mentor_id, Proposal.status.in_(PENDING))
+    )
+    return profile.capacity - profile.active_count - int(pending or 0)
+
+
+async def room_to_accept(session: AsyncSession, guild_id: int, mentor_id: int) -> bool:
+    """Whether the mentor saying yes now can be honoured: a place free beyond the mentees already asked."""
+    profile = await get_mentor(session, guild_id, mentor_id)
+    if profile is None:
+        return False
+    asked = await session.scalar(
+        select(func.count())
+        .select_from(Proposal)
+        .where(Proposal.guild_id == guild_id, Proposal.mentor_id == mentor_id, Proposal.status == PENDING_MENTEE)
+    )
+    return profile.active_count + int(asked or 0) < profile.capacity
+
+
+async def cancel_proposal(session: AsyncSession, proposal_id: int) -> bool:
+    """Withdraw one open invitation; False if it was answered or closed meanwhile."""
+    return bool(
+        await _update(
+            session,
+            update(Proposal).where(Proposal.id == proposal_id, Proposal.status.in_(PENDING)).values(status=CANCELLED),
+        )
+    )
+
+
+async def cancel_beyond_capacity(session: AsyncSession, guild_id: int, mentor_id: int) -> list[Proposal]:
+    """Close the mentor's open invitations that their places can no longer honour. Those furthest along
+    (the mentee already asked) and then the oldest are kept; the rest are cancelled and returned."""
+    profile = await get_mentor(session, guild_id, mentor_id)
+    if profile is None:
+        return []
+    pending = (
+        await session.scalars(
+            select(Proposal).where(
+                Proposal.guild_id == guild_id, Proposal.mentor_id == mentor_id, Proposal.status.in_(PENDING)
+            )
+        )
+    ).all()
+    ordered = sorted(pending, key=lambda p: (p.status != PENDING_MENTEE, p.id))
+    keep = max(profile.capacity - profile.active_count, 0)
+    return [proposal for proposal in ordered[keep:] if await cancel_proposal(session, proposal.id)]
 
 
 # ---------------------------------------------------------------- pairings

@@ -36,6 +36,16 @@ KIND_ENDING = (
 )
 
 
+MENTOR_CLOSED = (
+    "Thank you for saying yes to {name}. The invitation has closed without a pairing this time: that's "
+    "nobody's fault, and there's nothing you need to do. I'll keep you in mind for the next round."
+)
+NO_PLACE = (
+    "Thank you for saying yes! Your mentoring places are all taken just now, so I haven't asked {name} "
+    "and nobody is told. If you'd like to take on more, `/mentor offer` with a larger capacity."
+)
+
+
 class Flow:
     """Everything that talks to members about proposals and pairings."""
 
@@ -109,6 +119,22 @@ class Flow:
             await message.edit(content=content, view=None)
         except discord.HTTPException:
             log.info("could not edit old proposal message %s", message_id)
+
+    async def close_for_mentor(self, proposal: MentorshipProposal, name: str) -> None:
+        """The mentor said yes and it came to nothing (declined, lapsed, no place): close their message kindly,
+        the same words whatever happened, so they can't tell a decline from silence."""
+        await self.edit_old(
+            proposal.mentor_channel_id, proposal.mentor_message_id, MENTOR_CLOSED.format(name=f"**{name}**")
+        )
+
+    async def close_invitation(self, proposal: MentorshipProposal) -> None:
+        """An open invitation was withdrawn: whoever holds its buttons sees it close, with no reason."""
+        for role in ("mentor", "mentee"):
+            await self.edit_old(
+                getattr(proposal, f"{role}_channel_id"),
+                getattr(proposal, f"{role}_message_id"),
+                "This invitation is no longer open. Thank you! Nothing is needed from you.",
+            )
 
     # ------------------------------------------------------------ proposals
 
@@ -186,11 +212,18 @@ class Flow:
                 else "This invitation is no longer open. Thank you!"
             )
             await interaction.response.edit_message(content=text, view=None)
+            if won and role == "mentee":
+                await self.close_for_mentor(proposal, interaction.user.display_name)
             return
         if role == "mentor":
             async with self.bot.db.write() as session:
-                won = await store.mentor_accepts(session, proposal_id, now, self.expiry)
+                room = await store.room_to_accept(session, proposal.guild_id, proposal.mentor_id)
+                won = await store.mentor_accepts(session, proposal_id, now, self.expiry) if room else False
+                no_place = not room and await store.cancel_proposal(session, proposal_id)
                 fresh = await store.get_proposal(session, proposal_id)
+            if no_place:
+                await interaction.response.edit_message(content=NO_PLACE.format(name=other_name), view=None)
+                return
             if not won or fresh is None:
                 await interaction.response.edit_message(
                     content="This invitation is no longer open. Thank you!", view=None
@@ -213,6 +246,7 @@ class Flow:
                 "You're back in the pool, and I'll look again at the next round.",
                 view=None,
             )
+            await self.close_for_mentor(proposal, interaction.user.display_name)
             return
         if outcome != "accepted" or pairing is None:
             await interaction.response.edit_message(content="This invitation is no longer open. Thank you!", view=None)
@@ -338,4 +372,8 @@ class Flow:
                 getattr(proposal, f"{role}_message_id"),
                 "This invitation has lapsed. No problem at all: nobody is told, and you stay in the pool.",
             )
+            if role == "mentee":
+                guild = self.bot.get_guild(proposal.guild_id)
+                mentee = await self.member(guild, proposal.mentee_id) if guild else None
+                await self.close_for_mentor(proposal, mentee.display_name if mentee else "them")
         return len(expired)

@@ -110,14 +110,21 @@ class MentorGroup(app_commands.Group, name="mentor", description="Mentor pairing
                 capacity=capacity,
                 bio=bio.strip() if bio else None,
             )
+            closed = await store.cancel_beyond_capacity(session, interaction.guild_id, interaction.user.id)
         verb = "You're now offering to mentor" if created else "I've updated your offer to mentor"
-        await interaction.response.send_message(
+        text = (
             f"{verb}: {join_words(rules.theme_labels(offered, guild_themes))}; up to "
             f"{plural(capacity, 'mentee')} at a time; {zone}. Nobody is paired with you unless you say yes. "
-            "`/mentor status` shows your offer, `/mentor leave` withdraws it.",
-            ephemeral=True,
-            allowed_mentions=NO_MENTIONS,
+            "`/mentor status` shows your offer, `/mentor leave` withdraws it."
         )
+        if closed:
+            text += (
+                f" With fewer places, I've closed {plural(len(closed), 'invitation')} you no longer have room for; "
+                "nobody is told why."
+            )
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        for proposal in closed:
+            await self.cog.flow.close_invitation(proposal)
 
     @app_commands.command(name="request", description="Ask for a mentor (or update your request)")
     @app_commands.describe(

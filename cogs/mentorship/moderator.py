@@ -171,6 +171,7 @@ class PairingGroup(
             request = await store.get_mentee(session, guild_id, mentee.id)
             blocked = await store.is_blocked(session, guild_id, mentor.id, mentee.id)
             themes = await enabled_themes(session, guild_id)
+            places = await store.places_left(session, guild_id, mentor.id)
         if offer is None:
             raise NotAllowed(f"{mentor.mention} hasn't offered to mentor (`/mentor offer`), so I can't propose them.")
         if request is None:
@@ -184,6 +185,11 @@ class PairingGroup(
         pair = matching.score_pair(
             engine_mentee(request), engine_mentor(offer, 1), at=self.bot.clock(), theme_labels=dict(themes)
         )
+        if places <= 0:
+            raise NotAllowed(
+                f"{mentor.mention} has no mentoring place free right now: each is taken by a pairing or held by an "
+                "open invitation, so I haven't asked anyone. `/pairing list` shows both."
+            )
         async with self.bot.db.write() as session:
             proposal = await store.create_proposal(
                 session,
