@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, func, or_, select
+from sqlalchemy import Boolean, ColumnElement, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import truncate
@@ -20,6 +20,7 @@ from storage.models.intros import Intro, IntroTag
 HERITAGE = "heritage"
 LANGUAGE = "language"
 SUMMARY_MAX = 400
+MIN_PARTIAL = 2  # a keyword this long or longer also finds tags that contain it ("viet" → vietnamese)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,7 @@ async def save_intro(
     intro = await get_intro(session, guild_id, user_id)
     created = intro is None
     if intro is None:
-        intro = Intro(guild_id=guild_id, user_id=user_id, discoverable=True, created_at=now, tags=[])
+        intro = Intro(guild_id=guild_id, user_id=user_id, discoverable=False, created_at=now, tags=[])
         session.add(intro)
     for name, value in text.items():
         setattr(intro, name, value)
@@ -81,12 +82,31 @@ async def save_intro(
 
 
 async def set_discoverable(session: AsyncSession, guild_id: int, user_id: int, value: bool) -> bool:
-    """Whether the member had an intro to change."""
+    """Whether the member had an intro to change. Choosing either way answers the one-time notice too."""
     intro = await get_intro(session, guild_id, user_id)
     if intro is None:
         return False
     intro.discoverable = value
+    intro.find_notice_pending = False
     return True
+
+
+_TAKE_FIND_NOTICE = (
+    update(Intro)
+    .where(
+        Intro.guild_id == bindparam("notice_guild"),
+        Intro.user_id == bindparam("notice_user"),
+        Intro.find_notice_pending.is_(True),
+    )
+    .values(find_notice_pending=False)
+)
+
+
+async def take_find_notice(session: AsyncSession, guild_id: int, user_id: int) -> bool:
+    """Whether the member is still to be told that their intro became hidden from /intro find (0704);
+    claiming it clears it, so the note is shown exactly once."""
+    result = await session.execute(_TAKE_FIND_NOTICE, {"notice_guild": guild_id, "notice_user": user_id})
+    return rowcount(result) == 1
 
 
 async def delete_intro(session: AsyncSession, guild_id: int, user_id: int) -> CardRef | None:
@@ -119,14 +139,20 @@ _SHARING_TAGS = (
         _visible(),
     )
 )
-_KEYWORD = select(Intro.user_id, Intro.updated_at).where(
-    _visible(),
-    or_(
-        *(
-            func.lower(column).contains(bindparam("needle"), escape="/")
-            for column in (Intro.name, Intro.heritages, Intro.languages, Intro.location, Intro.story)
-        )
-    ),
+# The keyword looks only at what members agreed to be found by (their heritage and language tags),
+# never at free text: a story or a town name must not lead anyone to its writer.
+_KEYWORD = (
+    select(Intro.user_id, Intro.updated_at)
+    .join(IntroTag, Intro.id == IntroTag.intro_id)
+    .where(
+        _visible(),
+        IntroTag.guild_id == bindparam("guild_id"),
+        or_(
+            and_(bindparam("partial", type_=Boolean()), IntroTag.tag.contains(bindparam("needle"), escape="/")),
+            IntroTag.tag.in_(bindparam("exact", expanding=True)),
+        ),
+    )
+    .distinct()
 )
 
 
@@ -138,8 +164,11 @@ async def find_candidates(
     heritages: Iterable[str] = (),
     languages: Iterable[str] = (),
     keyword: str | None = None,
+    keyword_tags: Iterable[str] = (),
 ) -> list[Candidate]:
-    """Discoverable members (other than the searcher) sharing any tag, or whose text has the keyword."""
+    """Discoverable members (other than the searcher) sharing any tag, or with a tag holding the keyword.
+
+    `keyword` is compared with tags only; `keyword_tags` are its normalised spellings ("Pinay" → "filipino")."""
     heritages, languages = sorted(set(heritages)), sorted(set(languages))
     found: dict[int, Candidate] = {}
     params = {"guild_id": guild_id, "exclude": exclude_user_id}
@@ -151,7 +180,9 @@ async def find_candidates(
 
     if keyword:
         needle = keyword.casefold().replace("/", "//").replace("%", "/%").replace("_", "/_")  # literal, not a pattern
-        matches = await session.execute(_KEYWORD, {**params, "needle": needle})
+        exact = sorted(set(keyword_tags))
+        partial = len(keyword) >= MIN_PARTIAL  # a single letter would be in nearly every tag
+        matches = await session.execute(_KEYWORD, {**params, "needle": needle, "exact": exact, "partial": partial})
         for user_id, updated_at in matches:
             found.setdefault(user_id, Candidate(user_id, updated_at)).keyword = True
     return list(found.values())

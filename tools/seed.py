@@ -175,7 +175,9 @@ async def write_intros(community: Community, names: tuple[str, ...] = tuple(INTR
     for name in names:
         member = community[name]
         shown = await member.slash(world.general, "intro write")
-        await member.submit_modal(shown, INTROS[name])
+        done = await member.submit_modal(shown, INTROS[name])
+        assert done.response is not None
+        await member.click(done.response, label="Yes, show me in /intro find")  # findable only when they say so
 
 
 async def post_prompt_with_replies(community: Community) -> Any:

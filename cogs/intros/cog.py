@@ -12,7 +12,16 @@ from discord.ext import commands
 from cogs.intros.cards import card_embed, delete_card, load_intro, remove_intro
 from cogs.intros.rules import FIND_LIMIT, Match, rank, shared_words
 from cogs.intros.tags import LANGUAGE, normalise_tag, normalise_tags, tag_label
-from cogs.intros.views import DYNAMIC_ITEMS, IntroduceButton, confirm_delete_view, open_intro_modal
+from cogs.intros.views import (
+    DYNAMIC_ITEMS,
+    IntroduceButton,
+    confirm_delete_view,
+    discoverability_text,
+    discoverable_view,
+    open_intro_modal,
+    send_notice,
+    take_notice,
+)
 from core.errors import InvalidInput
 from core.options import render_welcome
 from core.privacy import PrivacyProvider
@@ -87,8 +96,18 @@ class Intros(commands.Cog, name="Introductions"):
             )
             await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
+        embed = card_embed(member, intro, intro.updated_at)
+        if member.id != interaction.user.id:
+            await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        # Their own card: whether they can be found, and the button to change it.
+        notice = await take_notice(self.bot, member)
         await interaction.response.send_message(
-            embed=card_embed(member, intro, intro.updated_at), ephemeral=True, allowed_mentions=NO_MENTIONS
+            notice or discoverability_text(intro.discoverable),
+            embed=embed,
+            view=discoverable_view(member.id, intro.discoverable),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
         )
 
     @intro.command(name="delete", description="Delete your introduction and its card")
@@ -103,11 +122,11 @@ class Intros(commands.Cog, name="Introductions"):
             ephemeral=True,
         )
 
-    @intro.command(name="find", description="Find discoverable members who share heritages, languages or words")
+    @intro.command(name="find", description="Find members who chose to be found and share heritages or languages")
     @app_commands.describe(
         heritage="A heritage or culture, e.g. Filipino (leave all empty to use your own intro)",
         language="A language, e.g. Tagalog",
-        keyword="A word to look for in introductions, e.g. Osaka",
+        keyword="Part of a heritage or language members chose to be found by, e.g. Ilocano",
     )
     async def find(
         self,
@@ -120,8 +139,15 @@ class Intros(commands.Cog, name="Introductions"):
         heritages = normalise_tags(heritage) if heritage else frozenset()
         languages = normalise_tags(language, LANGUAGE) if language else frozenset()
         words = " ".join(keyword.split()) if keyword else None
+        # Only tags are searched (never a story or a town): the keyword is folded like a tag.
+        keyword_tags = (
+            frozenset(tag for tag in (normalise_tag(keyword), normalise_tag(keyword, LANGUAGE)) if tag)
+            if keyword
+            else frozenset()
+        )
+        needle = normalise_tag(keyword) if keyword else None
         given = [text for text in (heritage, language, keyword) if text]
-        if given and not (heritages or languages or words):
+        if given and not (heritages or languages or needle):
             shown = ", ".join(f"`{text}`" for text in given)
             raise InvalidInput("That search", f"({shown}) has no words I can match", "Try a heritage or language name.")
 
@@ -143,7 +169,8 @@ class Intros(commands.Cog, name="Introductions"):
                 exclude_user_id=member.id,
                 heritages=heritages,
                 languages=languages,
-                keyword=words,
+                keyword=needle,
+                keyword_tags=keyword_tags,
             )
             ranked = rank(
                 (
@@ -162,6 +189,7 @@ class Intros(commands.Cog, name="Introductions"):
                 "try a broader word, or check back later.",
                 ephemeral=True,
             )
+            await send_notice(interaction, member)
             return
         lines = []
         for number, match in enumerate(matches, start=1):
@@ -185,6 +213,7 @@ class Intros(commands.Cog, name="Introductions"):
         )
         embed.set_footer(text="Only members who chose to be discoverable are listed. /intro show member shows a card.")
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await send_notice(interaction, member)
 
     @find.autocomplete("heritage")
     async def heritage_autocomplete(

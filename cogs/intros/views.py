@@ -11,7 +11,7 @@ from cogs.intros.cards import intro_channel, load_intro, remove_intro, save_card
 from cogs.intros.rules import FIELDS, clean_draft
 from core.errors import NotAllowed
 from core.ui import LanternModal, PersistentButton
-from storage.intros import set_discoverable
+from storage.intros import set_discoverable, take_find_notice
 from storage.models.intros import Intro
 
 if TYPE_CHECKING:
@@ -54,7 +54,9 @@ class IntroModal(LanternModal):
         await interaction.response.defer(ephemeral=True, thinking=True)
         saved = await save_card(_bot(interaction), member, draft)
         verb = "posted" if saved.created else "updated"
-        text = f"Your introduction is {verb}: {saved.message.jump_url}\n{discoverability_text(saved.discoverable)}"
+        notice = await take_notice(_bot(interaction), member)
+        choice = notice or discoverability_text(saved.discoverable)
+        text = f"Your introduction is {verb}: {saved.message.jump_url}\n{choice}"
         await interaction.followup.send(text, view=discoverable_view(member.id, saved.discoverable), ephemeral=True)
 
 
@@ -70,7 +72,31 @@ async def open_intro_modal(interaction: discord.Interaction) -> None:
 def discoverability_text(discoverable: bool) -> str:
     if discoverable:
         return "Members can find you with `/intro find`. You can change that here at any time."
-    return "You're hidden from `/intro find`; your card stays in the intro channel."
+    return (
+        "You're hidden from `/intro find`, and stay hidden unless you say yes. Would you like members who share "
+        "your heritages or languages to find you? Only those are searched, never your story or where you are."
+    )
+
+
+FIND_NOTICE = (
+    "One change to tell you about: `/intro find` used to list every introduction unless its writer opted out. "
+    "That isn't the choice we promised, so you're now hidden from it until you say yes. If you'd like members "
+    "who share your heritages or languages to find you, press the button; nothing else about your card changes."
+)
+
+
+async def take_notice(bot: LanternBot, member: discord.Member) -> str | None:
+    """The one-time note for a member whose intro migration 0704 hid, or None (already told, or not hidden)."""
+    async with bot.db.write() as session:
+        pending = await take_find_notice(session, member.guild.id, member.id)
+    return FIND_NOTICE if pending else None
+
+
+async def send_notice(interaction: discord.Interaction, member: discord.Member) -> None:
+    """After an /intro command has answered: tell the member once, privately, that they are hidden now."""
+    notice = await take_notice(_bot(interaction), member)
+    if notice is not None:
+        await interaction.followup.send(notice, view=discoverable_view(member.id, False), ephemeral=True)
 
 
 def discoverable_view(user_id: int, discoverable: bool) -> discord.ui.View:
@@ -106,7 +132,7 @@ class DiscoverableButton(PersistentButton, template=r"intro:find:(?P<user_id>\d+
         self.user_id, self.value = user_id, value
         super().__init__(
             discord.ui.Button(
-                label="Show me in /intro find" if value else "Hide me from /intro find",
+                label="Yes, show me in /intro find" if value else "Hide me from /intro find",
                 style=discord.ButtonStyle.success if value else discord.ButtonStyle.secondary,
                 custom_id=f"intro:find:{user_id}:{int(value)}",
             )

@@ -25,7 +25,10 @@ class Intro(Base):
     languages: Mapped[str] = mapped_column(String(300), default="", server_default="")
     location: Mapped[str] = mapped_column(String(100), default="", server_default="")
     story: Mapped[str] = mapped_column(Text)
-    discoverable: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # Opt-in: hidden from /intro find until the member says yes (migration 0704 hid every earlier intro).
+    discoverable: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Set by migration 0704 for intros it hid: the owner is told once, the next time they use /intro.
+    find_notice_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     channel_id: Mapped[Snowflake | None]
     message_id: Mapped[Snowflake | None]
     created_at: Mapped[datetime]

@@ -41,7 +41,7 @@ async def test_first_intro_posts_a_card_and_stores_the_intro(world: World) -> No
     intro = await stored_intro(world, world.alice)
     assert intro is not None
     assert (intro.message_id, intro.channel_id) == (card.id, world.intro.id)
-    assert intro.discoverable is True
+    assert intro.discoverable is False  # hidden from /intro find until Alice says yes
     assert await stored_tags(world, world.alice) == {
         ("heritage", "japanese"),
         ("heritage", "irish"),

@@ -6,7 +6,7 @@ from simcord import MemberActor, assert_error, assert_responded
 
 from core.errors import InvalidInput, NotAllowed
 from tests.conftest import World
-from tests.features.test_intros_helpers import ALICE, BOB, stored_intro, write_intro
+from tests.features.test_intros_helpers import ALICE, BOB, stored_intro, write_findable_intro, write_intro
 
 CAROL = {
     "name": "Carol",
@@ -39,7 +39,7 @@ async def everyone_writes(world: World) -> tuple[MemberActor, MemberActor]:
     dan = world.add_member("dan")
     await world.env.settle()
     for member, values in ((world.alice, ALICE), (world.bob, BOB), (carol, CAROL), (dan, DAN)):
-        await write_intro(world, member, values)
+        await write_findable_intro(world, member, values)
     return carol, dan
 
 
@@ -68,13 +68,37 @@ async def test_ranking_counts_heritages_languages_and_keyword(world: World) -> N
     """A member matching the heritage, the language and the keyword ranks above one matching fewer."""
     carol, dan = await everyone_writes(world)
     result = await world.alice.slash(
-        world.general, "intro find", heritage="Filipino", language="Tagalog", keyword="Dublin"
+        world.general, "intro find", heritage="Filipino", language="Tagalog", keyword="Irish"
     )
     assert listed(result) == ids(carol, world.bob)
-    result = await world.alice.slash(world.general, "intro find", keyword="osaka")
-    assert listed(result)[0] in ids(world.bob, dan)
-    assert set(listed(result)) == set(ids(world.bob, dan))
-    assert "“osaka”" in result.response.embeds[0].description
+    result = await world.alice.slash(world.general, "intro find", keyword="viet")
+    assert listed(result) == ids(dan)
+    assert "“viet”" in result.response.embeds[0].description
+
+
+async def test_a_new_intro_is_hidden_until_its_writer_says_yes(world: World) -> None:
+    """Writing an intro asks whether to be findable; until the writer says yes, /intro find never lists them."""
+    done = await write_intro(world, world.bob, BOB)
+    assert "hidden from `/intro find`" in done.response.content
+    assert "Would you like members who share your heritages or languages to find you?" in done.response.content
+    result = await world.alice.slash(world.general, "intro find", heritage="Korean")
+    assert_responded(result, contains="couldn't find anyone discoverable", ephemeral=True)
+    assert await world.alice.autocomplete(world.general, "intro find", "heritage", "kor") == []
+
+    await world.bob.click(done.response, label="Yes, show me in /intro find")
+    result = await world.alice.slash(world.general, "intro find", heritage="Korean")
+    assert listed(result) == ids(world.bob)
+
+
+async def test_keyword_never_searches_a_story_or_a_town(world: World) -> None:
+    """Words from someone's story or where they live never lead to them; their heritages and languages do."""
+    _carol, dan = await everyone_writes(world)
+    await write_intro(world, dan, DAN, story="I was adopted and grew up far from Hanoi.")
+    for keyword in ("adopted", "Osaka", "Hanoi", "Dublin", "lola"):
+        result = await world.alice.slash(world.general, "intro find", keyword=keyword)
+        assert_responded(result, contains="couldn't find anyone discoverable", ephemeral=True)
+    result = await world.alice.slash(world.general, "intro find", keyword="Vietnamese")
+    assert listed(result) == ids(dan)
 
 
 async def test_keyword_wildcards_are_taken_literally(world: World) -> None:
@@ -96,19 +120,23 @@ async def test_hidden_members_are_not_found(world: World) -> None:
     result = await world.alice.slash(world.general, "intro find", heritage="Filipina")
     assert listed(result) == ids(world.bob)
 
-    await carol.click(toggled.response, label="Show me in /intro find")
+    await carol.click(toggled.response, label="Yes, show me in /intro find")
     assert (await stored_intro(world, carol)).discoverable is True
     result = await world.alice.slash(world.general, "intro find", heritage="Filipina")
     assert str(carol.id) in listed(result)
 
 
 async def test_discoverability_survives_editing_the_intro(world: World) -> None:
-    """Editing an intro keeps the member's choice to be hidden."""
-    done = await write_intro(world, world.bob, BOB)
-    await world.bob.click(done.response, label="Hide me from /intro find")
+    """Editing an intro keeps the member's choice, either way."""
+    done = await write_findable_intro(world, world.bob, BOB)
     again = await write_intro(world, world.bob, BOB, location="Kyoto")
+    assert "Members can find you" in again.response.content
+    assert (await stored_intro(world, world.bob)).discoverable is True
+    await world.bob.click(again.response, label="Hide me from /intro find")
+    again = await write_intro(world, world.bob, BOB, location="Nara")
     assert "hidden" in again.response.content
     assert (await stored_intro(world, world.bob)).discoverable is False
+    assert done is not None
 
 
 async def test_only_the_owner_can_use_the_discoverability_button(world: World) -> None:
@@ -116,12 +144,12 @@ async def test_only_the_owner_can_use_the_discoverability_button(world: World) -
     from cogs.intros.views import DiscoverableButton
 
     await write_intro(world, world.bob, BOB)
-    item = DiscoverableButton(world.bob.id, False).item
+    item = DiscoverableButton(world.bob.id, True).item
     message = await world.bot.get_channel(world.general.id).send("x", view=_view(item))
     result = await world.alice.click(world.general.last_message, custom_id=item.custom_id)
     assert_responded(result, contains="belongs to someone else", ephemeral=True)
     assert_error(world.env, NotAllowed)
-    assert (await stored_intro(world, world.bob)).discoverable is True
+    assert (await stored_intro(world, world.bob)).discoverable is False
     assert message is not None
 
 
@@ -178,6 +206,48 @@ async def test_autocomplete_is_capped_at_25(world: World) -> None:
     """However many heritages members list, autocomplete offers at most 25."""
     for number, member in enumerate((world.alice, world.bob, world.mod)):
         many = ", ".join(f"h{number}{letter}" for letter in "abcdefghijklmnopqrst")
-        await write_intro(world, member, BOB, heritages=many)
+        await write_findable_intro(world, member, BOB, heritages=many)
     choices = await world.alice.autocomplete(world.general, "intro find", "heritage", "")
     assert len(choices) == 25
+
+
+async def upgraded(world: World, member: MemberActor) -> None:
+    """Leave the member's intro as migration 0704 leaves one that find listed without asking."""
+    from sqlalchemy import update
+
+    from storage.models.intros import Intro
+
+    async with world.bot.db.write() as session:
+        await session.execute(
+            update(Intro).where(Intro.user_id == member.id).values(discoverable=False, find_notice_pending=True)
+        )
+
+
+async def test_a_member_hidden_by_the_upgrade_is_told_once(world: World) -> None:
+    """Someone listed before opt-in existed is hidden, told kindly the next time they use /intro, and only once."""
+    await write_findable_intro(world, world.bob, BOB)
+    await upgraded(world, world.bob)
+    result = await world.alice.slash(world.general, "intro find", heritage="Korean")
+    assert_responded(result, contains="couldn't find anyone discoverable", ephemeral=True)
+
+    shown = await world.bob.slash(world.general, "intro show")
+    assert_responded(shown, contains="One change to tell you about", ephemeral=True)
+    again = await world.bob.slash(world.general, "intro show")
+    assert "One change" not in again.response.content
+    assert "hidden from `/intro find`" in again.response.content
+
+    await world.bob.click(shown.response, label="Yes, show me in /intro find")
+    result = await world.alice.slash(world.general, "intro find", heritage="Korean")
+    assert listed(result) == ids(world.bob)
+
+
+async def test_the_one_time_note_also_follows_a_search(world: World) -> None:
+    """A member hidden by the upgrade who runs /intro find gets their results, then the note, privately."""
+    await write_findable_intro(world, world.alice, ALICE)
+    await write_findable_intro(world, world.bob, BOB)
+    await upgraded(world, world.alice)
+    result = await world.alice.slash(world.general, "intro find", heritage="Filipino")
+    assert listed(result) == ids(world.bob)
+    [note] = result.followups
+    assert "One change to tell you about" in note.content
+    assert (await stored_intro(world, world.alice)).find_notice_pending is False

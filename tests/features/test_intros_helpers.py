@@ -36,6 +36,17 @@ async def write_intro(world: World, member: MemberActor, values: dict[str, str],
     return await member.submit_modal(shown, {**values, **changes})
 
 
+async def write_findable_intro(
+    world: World, member: MemberActor, values: dict[str, str], **changes: Any
+) -> InteractionResult:
+    """Write an intro and say yes to being found with /intro find (new intros are hidden until then)."""
+    done = await write_intro(world, member, values, **changes)
+    intro = await stored_intro(world, member)
+    if intro is not None and not intro.discoverable:
+        return await member.click(done.response, label="Yes, show me in /intro find")
+    return done
+
+
 async def stored_intro(world: World, member: MemberActor) -> Intro | None:
     async with world.bot.db.read() as session:
         return await session.scalar(select(Intro).where(Intro.guild_id == world.guild.id, Intro.user_id == member.id))

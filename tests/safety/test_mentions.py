@@ -156,10 +156,12 @@ async def pair_up(world: World, offer: dict[str, Any] | None = None, request: di
 async def test_intro_field_never_pings(world: World, ping: Ping, field: str) -> None:
     """Intro text is shown on the card, by /intro show and /intro find, and in mentor proposals: no pings."""
     hostile = ping.words(after="Osaka")
-    await write_intro(world, world.alice, {**ALICE, field: hostile})
+    written = await write_intro(world, world.alice, {**ALICE, field: hostile})
+    await world.alice.click(written.response, label="Yes, show me in /intro find")
     await write_intro(world, world.bob, {**BOB, field: hostile})
     await world.bob.slash(world.general, "intro show", member=world.alice)
-    await world.bob.slash(world.general, "intro find", keyword="Kumusta")
+    # find searches only heritages and languages (never free text): look for Alice's, or the hostile ones.
+    await world.bob.slash(world.general, "intro find", heritage="Kumusta" if field == "heritages" else "Japanese")
     await pair_up(world)
     sent = assert_no_pings(world, ping)
     assert reached(world, ping, sent, world.intro.id) >= 2  # both cards
