@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -26,6 +27,21 @@ def clean_options(options: list[dict[str, Any]]) -> None:
         if isinstance(value, str):
             option["value"] = strip_control(value)
         clean_options(option.get("options", []))
+
+
+# A `[` or `]` with the backslashes before it. A bracket after an odd number of backslashes is escaped
+# already; one after an even number (none, or escaped backslashes) gets one more backslash.
+_BRACKET = re.compile(r"\\*[\[\]]")
+
+
+def unlink(text: str) -> str:
+    """Member text to show where Discord renders markdown (message content, embed descriptions and field
+    values): every square bracket escaped, so `[Verify](https://evil…)` reads as typed and never becomes a
+    masked link in Lantern's name. Discord hides the escapes, so the text stays readable. Not for
+    titles, footers, labels or modal defaults, which don't render markdown and would show the backslashes.
+    Escaping twice changes nothing.
+    """
+    return _BRACKET.sub(lambda match: match[0] if len(match[0]) % 2 == 0 else "\\" + match[0], text)
 
 
 def truncate(text: str, limit: int) -> str:

@@ -17,7 +17,7 @@ from cogs.intros.rules import IntroDraft
 from core.channels import configured_channel
 from core.errors import NotAllowed
 from core.roles import elevated_permissions
-from core.text import NO_MENTIONS, join_words, truncate
+from core.text import NO_MENTIONS, join_words, truncate, unlink
 from storage.guilds import get_settings
 from storage.intros import CardRef, delete_intro, get_intro, save_intro
 from storage.models.intros import Intro
@@ -47,14 +47,16 @@ class IntroText(Protocol):
 
 def card_embed(member: discord.abc.User, intro: IntroText, when: datetime) -> discord.Embed:
     """The card: the member's own words, their avatar and name."""
-    embed = discord.Embed(title=truncate(intro.name, 256), description=truncate(intro.story, 4000), colour=CARD_COLOUR)
+    embed = discord.Embed(
+        title=truncate(intro.name, 256), description=truncate(unlink(intro.story), 4000), colour=CARD_COLOUR
+    )
     embed.set_author(name=member.display_name, icon_url=member.display_avatar.url)
     embed.set_thumbnail(url=member.display_avatar.url)
-    embed.add_field(name="Heritages and cultures", value=truncate(intro.heritages, 1024), inline=False)
+    embed.add_field(name="Heritages and cultures", value=truncate(unlink(intro.heritages), 1024), inline=False)
     if intro.languages:
-        embed.add_field(name="Languages", value=truncate(intro.languages, 1024), inline=True)
+        embed.add_field(name="Languages", value=truncate(unlink(intro.languages), 1024), inline=True)
     if intro.location:
-        embed.add_field(name="Where", value=truncate(intro.location, 1024), inline=True)
+        embed.add_field(name="Where", value=truncate(unlink(intro.location), 1024), inline=True)
     embed.set_footer(text="Introduce yourself with /intro write")
     embed.timestamp = when
     return embed

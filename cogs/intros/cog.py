@@ -25,7 +25,7 @@ from cogs.intros.views import (
 from core.errors import InvalidInput
 from core.options import render_welcome
 from core.privacy import PrivacyProvider
-from core.text import NO_MENTIONS, fit_lines, join_words, truncate
+from core.text import NO_MENTIONS, fit_lines, join_words, truncate, unlink
 from storage.guilds import get_settings
 from storage.intros import (
     HERITAGE,
@@ -200,7 +200,7 @@ class Intros(commands.Cog, name="Introductions"):
             if match.keyword and words:
                 shared.append(f"“{words}”")
             name = discord.utils.escape_markdown(intro.name)
-            lines.append(f"**{number}. {name}** (<@{match.user_id}>): {truncate(join_words(shared), 200)}")
+            lines.append(f"**{number}. {name}** (<@{match.user_id}>): {truncate(unlink(join_words(shared)), 200)}")
         embed = discord.Embed(
             title="People you share something with",
             description=fit_lines(

@@ -17,7 +17,7 @@ from cogs.mentorship import rules
 from cogs.mentorship.views import proposal_view
 from core.channels import configured_channel
 from core.errors import FeatureNotConfigured, NotAllowed
-from core.text import NO_MENTIONS, join_words, truncate
+from core.text import NO_MENTIONS, join_words, truncate, unlink
 from storage import mentorship as store
 from storage.guilds import enabled_themes, get_settings
 from storage.intros import intro_summary
@@ -168,9 +168,9 @@ class Flow:
         if wanted:
             lines.append(f"They'd like to talk about: {join_words(wanted)}.")
         if about:
-            lines.append(f"About them: {truncate(about, 400)}")
+            lines.append(f"About them: {truncate(unlink(about), 400)}")
         if extra:
-            lines.append(f"In their words: “{truncate(extra, 300)}”")
+            lines.append(f"In their words: “{truncate(unlink(extra), 300)}”")
         lines.append(
             "Would you like to pair up? Only you see this, and saying no is always fine: "
             f"nobody is told. This invitation stays open for {self.expiry.days} days."

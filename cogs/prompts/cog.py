@@ -27,7 +27,7 @@ from core import charts
 from core.cooldown import Cooldown
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.privacy import PrivacyProvider
-from core.text import NO_MENTIONS, plural, truncate
+from core.text import NO_MENTIONS, plural, truncate, unlink
 from storage import prompts as queries
 
 if TYPE_CHECKING:
@@ -193,7 +193,7 @@ class PromptsCog(ScheduleCommands, commands.Cog):
             found = await queries.get_prompt(session, interaction.guild_id, prompt)
             if found is None:
                 raise NotFound("a prompt numbered", f"#{prompt}", "`/prompts list` shows the bank.")
-            text = found.text
+            text = unlink(found.text)
             await queries.delete_prompt(session, found)
         await interaction.response.send_message(f"Removed prompt #{prompt}: {text}", ephemeral=True)
         await self.bot.modlog.post(interaction.guild_id, "Prompt removed", f"#{prompt}: {text}", actor=interaction.user)
@@ -213,7 +213,9 @@ class PromptsCog(ScheduleCommands, commands.Cog):
         labels = dict(await self.themes(interaction.guild_id))
         embeds = []
         for suggestion in pending:
-            embed = discord.Embed(title=f"Suggestion #{suggestion.id}", description=suggestion.text, colour=0xE8A33D)
+            embed = discord.Embed(
+                title=f"Suggestion #{suggestion.id}", description=unlink(suggestion.text), colour=0xE8A33D
+            )
             embed.add_field(name="Theme", value=labels.get(suggestion.theme, suggestion.theme))
             embed.add_field(name="Suggested by", value=f"<@{suggestion.user_id}>")
             embeds.append(embed)
@@ -321,7 +323,7 @@ class PromptsCog(ScheduleCommands, commands.Cog):
         await self.bot.modlog.post(
             interaction.guild_id,
             "New prompt suggestion",
-            f"#{suggestion_id}: {cleaned}\nReview it with `/prompts review`.",
+            f"#{suggestion_id}: {unlink(cleaned)}\nReview it with `/prompts review`.",
             actor=interaction.user,
         )
 

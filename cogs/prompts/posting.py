@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import discord
 
 from cogs.prompts.cadence import format_time, latest_due, next_run, parse_cadence, parse_time
-from core.text import truncate
+from core.text import truncate, unlink
 from storage import prompts as queries
 from storage.guilds import enabled_themes, get_settings
 from storage.models.prompts import Prompt, PromptSchedule
@@ -60,7 +60,7 @@ def describe_schedule(schedule: PromptSchedule, zone_name: str, labels: dict[str
 
 
 def prompt_embed(prompt: Prompt, theme_label: str) -> discord.Embed:
-    embed = discord.Embed(title=truncate(theme_label, 256), description=prompt.text, colour=COLOUR)
+    embed = discord.Embed(title=truncate(theme_label, 256), description=unlink(prompt.text), colour=COLOUR)
     if prompt.suggested_by_id is not None:
         embed.add_field(name="Suggested by", value=f"<@{prompt.suggested_by_id}>")
     embed.set_footer(text=f"Prompt #{prompt.id} · answer at whatever depth feels right")

@@ -11,7 +11,7 @@ import discord
 
 from cogs.prompts import bank
 from core.errors import NotAllowed
-from core.text import NO_MENTIONS, truncate
+from core.text import NO_MENTIONS, truncate, unlink
 from core.ui import LanternModal, PersistentButton
 from storage import prompts as queries
 
@@ -72,7 +72,7 @@ async def list_page(bot: LanternBot, guild_id: int, theme: str | None, page: int
             page = pages - 1
             rows, total = await queries.prompt_page(session, guild_id, theme, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
     title = f"Prompts: {labels.get(theme, theme)}" if theme else "Prompts"
-    lines = [f"`#{p.id}` **{labels.get(p.theme, p.theme)}**: {truncate(p.text, 160)}" for p in rows]
+    lines = [f"`#{p.id}` **{labels.get(p.theme, p.theme)}**: {truncate(unlink(p.text), 160)}" for p in rows]
     embed = discord.Embed(title=title, description="\n".join(lines) or "The bank is empty.", colour=0xE8A33D)
     embed.set_footer(text=f"Page {page + 1} of {pages} · {total} prompts")
     return embed, pages, page
@@ -175,7 +175,7 @@ async def decide(
                 prompt_id = existing.id if existing else None
             suggestion.prompt_id = prompt_id
         user_id, text = suggestion.user_id, suggestion.text
-    quoted = f"“{truncate(text, 200)}”"
+    quoted = f"“{truncate(unlink(text), 200)}”"
     if approve:
         message = f"Your prompt suggestion {quoted} was approved in **{guild.name}**. Thank you for adding it!"
     else:
@@ -187,7 +187,7 @@ async def decide(
     reply = f"{verb} suggestion #{suggestion_id}" + (f"; it's prompt #{prompt_id} now." if approve else ".")
     reply += f" I told <@{user_id}>." if told else f" I couldn't DM <@{user_id}> (their DMs are closed)."
     await interaction.response.send_message(reply, ephemeral=True, allowed_mentions=NO_MENTIONS)
-    detail = f"Suggestion #{suggestion_id} by <@{user_id}>: {truncate(text, 300)}"
+    detail = f"Suggestion #{suggestion_id} by <@{user_id}>: {truncate(unlink(text), 300)}"
     if reason:
         detail += f"\nReason: {reason}"
     await bot.modlog.post(guild.id, f"Prompt suggestion {verb.lower()}", detail, actor=interaction.user)

@@ -15,7 +15,7 @@ from cogs.resources.views import review_message
 from core import uploads
 from core.channels import configured_channel
 from core.errors import InvalidInput, LanternError, NotAllowed, NotFound
-from core.text import NO_MENTIONS, plural, truncate
+from core.text import NO_MENTIONS, plural, truncate, unlink
 from storage import resources as store
 from storage.guilds import enabled_themes
 from storage.models.resources import PENDING
@@ -99,7 +99,7 @@ class ResourceModeration(commands.Cog):
         await self.bot.modlog.post(
             guild.id,
             f"Resource {done.lower()}",
-            f"#{approved.id} {approved.title}\n{approved.url}",
+            f"#{approved.id} {unlink(approved.title)}\n{approved.url}",
             actor=interaction.user,
         )
 
@@ -123,7 +123,7 @@ class ResourceModeration(commands.Cog):
             f"Removed “{discord.utils.escape_markdown(removed.title)}” from the library.", ephemeral=True
         )
         await self.library_cog.unpost(removed)
-        detail = f"#{removed.id} {removed.title}\n{removed.url}" + (f"\nReason: {reason}" if reason else "")
+        detail = f"#{removed.id} {unlink(removed.title)}\n{removed.url}" + (f"\nReason: {reason}" if reason else "")
         await self.bot.modlog.post(guild_id, "Resource removed", detail, actor=interaction.user)
 
     @remove.autocomplete("resource")

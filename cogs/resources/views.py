@@ -11,7 +11,7 @@ import discord
 from discord.ext import commands
 
 from cogs.resources.urls import short_link
-from core.text import truncate
+from core.text import truncate, unlink
 from core.ui import PersistentButton
 from storage.models.resources import HELPED, SAVED, Resource
 
@@ -28,7 +28,7 @@ LINK_SHOWN_WHOLE = 300  # longer links are shortened in the review queue (the ti
 
 
 def _escape(text: str) -> str:
-    return discord.utils.escape_markdown(text).replace("[", "\\[").replace("]", "\\]")
+    return unlink(discord.utils.escape_markdown(text))  # escape_markdown escapes some brackets, not all
 
 
 def theme_names(resource: Resource, labels: Mapping[str, str]) -> str:
@@ -40,7 +40,7 @@ def resource_embed(resource: Resource, labels: Mapping[str, str]) -> discord.Emb
     embed = discord.Embed(
         title=truncate(resource.title, 256),
         url=resource.url,
-        description=truncate(resource.description, 1000) or None,
+        description=truncate(unlink(resource.description), 1000) or None,
         colour=COLOUR,
     )
     if resource.theme_keys:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -37,3 +39,19 @@ def test_never_longer_than_the_limit_and_never_cuts_a_line(lines: list[str], lim
     if shown and shown[-1].startswith("…and"):
         shown.pop()
     assert shown == lines[: len(shown)]
+
+
+# unlink: member text never becomes a masked link ----------------------------------------------------
+
+_ESCAPED = re.compile(r"\\.", re.DOTALL)
+
+
+@given(st.text(alphabet="[]()\\ab:/", max_size=40))
+def test_unlink_leaves_no_unescaped_bracket_and_is_idempotent(text: str) -> None:
+    """After unlink every bracket is escaped (so no `[words](url)` can render), and doing it twice changes nothing."""
+    from core.text import unlink
+
+    once = unlink(text)
+    assert "[" not in _ESCAPED.sub("", once) and "]" not in _ESCAPED.sub("", once)
+    assert unlink(once) == once
+    assert once.replace("\\", "") == text.replace("\\", "")  # only backslashes are added

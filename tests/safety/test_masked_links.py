@@ -1,0 +1,149 @@
+"""Member text can't become a masked link in Lantern's name.
+
+A hostile member writes `[Verify your Discord account](https://evil.example/verify)` into every free-text
+field (intro, mentor bio, request note, prompt suggestion, resource title and description, feedback) and
+drives it everywhere Lantern shows that text: cards, DMs, proposals, pair threads, review queues, the
+mod-log, search results, scheduled posts. In every message Lantern sent, wherever Discord renders
+markdown (content, embed descriptions, embed field values), the text is still there to read, but no
+masked link survives: its brackets are escaped, so Discord shows the words and the address as typed.
+
+The drivers are the mention suite's (tests/safety/test_mentions.py): the same paths, another payload.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from storage.models.mentorship import MentorshipPairing
+from storage.models.resources import Resource
+from tests.conftest import World
+from tests.features.test_intros_helpers import ALICE, BOB
+from tests.safety.support import Outgoing, outgoing
+from tests.safety.test_mentions import INTRO_FIELDS, dm_id, pair_up, post_until, suggest, write_intro
+
+PHISH = "[Verify your Discord account](https://evil.example/verify)"
+WORDS = "Verify your Discord account"
+
+ESCAPED = re.compile(r"\\.", re.DOTALL)
+# What Discord renders as a masked link once escaped characters are set aside: [words](target). Lantern's
+# own links (a library entry's title opening the resource it names) are fine; the member's are not.
+MASKED_LINK = re.compile(r"\[[^\[\]]*\]\(\s*<?(?P<target>[^\s)>]*)")
+
+
+def rendered(item: Outgoing) -> Iterator[str]:
+    """The parts of a payload where Discord renders markdown links."""
+    yield item.content
+    for embed in item.payload.get("embeds") or []:
+        yield embed.get("description") or ""
+        for field in embed.get("fields") or []:
+            yield field.get("value") or ""
+
+
+def masked_link(text: str) -> bool:
+    """Whether Discord would render the member's hidden link as a masked link."""
+    return any("evil.example" in found["target"] for found in MASKED_LINK.finditer(ESCAPED.sub("", text)))
+
+
+def assert_no_masked_links(world: World) -> list[Outgoing]:
+    sent = outgoing(world.env)
+    assert sent, "Lantern sent nothing"
+    for item in sent:
+        for part in rendered(item):
+            assert not masked_link(part), f"masked link in {item.method} {item.path}: {part[:300]!r}"
+    return sent
+
+
+def reached(sent: list[Outgoing], channel_id: int | None = None) -> int:
+    """How many payloads (to `channel_id`, or any) show the hostile words where markdown renders."""
+    return sum(
+        1
+        for item in sent
+        if (channel_id is None or item.channel_id == channel_id)
+        and any(WORDS in part and "evil.example" in part for part in rendered(item))
+    )
+
+
+def test_the_detector_sees_a_masked_link_and_not_an_escaped_one() -> None:
+    """The check itself: a raw masked link is found; escaped brackets are not a link."""
+    assert masked_link(PHISH)
+    assert masked_link(f"Hello {PHISH} there")
+    assert not masked_link(r"\[Verify your Discord account\](https://evil.example/verify)")
+    assert not masked_link("https://evil.example/verify")
+    assert masked_link(r"\\[Verify](https://evil.example)")  # an escaped backslash doesn't escape the bracket
+    assert not masked_link(r"**[Kumusta \[Verify\](https://evil.example/verify)](https://example.org/hapa)**")
+
+
+@pytest.mark.parametrize("field", INTRO_FIELDS)
+async def test_intro_field_is_never_a_masked_link(world: World, field: str) -> None:
+    """Intro text on the card, in /intro show, /intro find and mentor proposals is readable, never a link."""
+    await write_intro(world, world.alice, {**ALICE, field: f"Kumusta {PHISH}"})
+    await write_intro(world, world.bob, {**BOB, field: f"Kumusta {PHISH}"})
+    await world.bob.slash(world.general, "intro show", member=world.alice)
+    await world.bob.slash(world.general, "intro find", keyword="Kumusta")
+    await pair_up(world)
+    sent = assert_no_masked_links(world)
+    if field != "name":  # the name is the card's title, where Discord renders no links at all
+        assert reached(sent, world.intro.id) >= 2
+
+
+@pytest.mark.parametrize("field", ["bio", "heritages", "languages"])
+async def test_mentor_offer_field_is_never_a_masked_link(world: World, field: str) -> None:
+    """The mentor's words reach the mentee's proposal, the dry run, the pair thread and /mentor status."""
+    await pair_up(world, offer={field: f"{PHISH} English"})
+    await world.alice.slash(world.general, "mentor status")
+    sent = assert_no_masked_links(world)
+    if field == "bio":
+        assert reached(sent, dm_id(world.bob)) >= 1
+
+
+@pytest.mark.parametrize("field", ["note", "heritages", "languages"])
+async def test_mentor_request_field_is_never_a_masked_link(world: World, field: str) -> None:
+    """The mentee's words reach the mentor's proposal, the pair thread and /mentor status."""
+    await pair_up(world, request={field: f"{PHISH} English"})
+    await world.bob.slash(world.general, "mentor status")
+    sent = assert_no_masked_links(world)
+    if field == "note":
+        assert reached(sent, dm_id(world.alice)) >= 1
+
+
+async def test_mentor_end_feedback_is_never_a_masked_link(world: World) -> None:
+    """Feedback given when ending reaches the pairing list and the export: never a link."""
+    await pair_up(world)
+    async with world.bot.db.read() as session:
+        pairing = (await session.scalars(select(MentorshipPairing))).one()
+    await world.bob.slash(world.general, "mentor end", pairing=pairing.id, feedback=PHISH)
+    await world.mod.slash(world.general, "pairing list")
+    assert_no_masked_links(world)
+
+
+async def test_prompt_suggestion_is_never_a_masked_link(world: World) -> None:
+    """A suggestion reaches the mod-log, the review queue, the approval DM and a scheduled post."""
+    stored = await suggest(world, f"Who do you stand up for? {PHISH}")
+    review = await world.mod.slash(world.general, "prompts review")
+    await world.mod.click(review.response.message, custom_id=f"prompts:approve:{stored.id}")
+    await post_until(world, WORDS)
+    await world.mod.slash(world.general, "prompts list", theme="advocacy")
+    sent = assert_no_masked_links(world)
+    assert reached(sent, world.modlog.id) >= 1
+    assert reached(sent, world.prompts.id) >= 1
+
+
+@pytest.mark.parametrize("field", ["title", "description"])
+async def test_resource_text_is_never_a_masked_link(world: World, field: str) -> None:
+    """A shared resource reaches the review queue, the card, the DM, the mod-log, search and browse."""
+    values = {"url": "https://example.org/hapa", "title": "Being hapa", "description": "Kumusta essays"}
+    values[field] = f"Kumusta {PHISH}"
+    await world.alice.slash(world.general, "resource share", **values)
+    queue = await world.mod.slash(world.general, "resources review")
+    async with world.bot.db.read() as session:
+        stored = (await session.scalars(select(Resource))).one()
+    await world.mod.click(queue.response, label=f"Approve #{stored.id}")
+    await world.bob.slash(world.general, "resource search", query="Kumusta")
+    await world.bob.slash(world.general, "resource browse")
+    await world.bob.slash(world.general, "resource saved")
+    sent = assert_no_masked_links(world)
+    assert reached(sent, world.resources.id if field == "description" else world.modlog.id) >= 1
