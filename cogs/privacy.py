@@ -14,6 +14,7 @@ from discord.ext import commands
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import traces
 from core.errors import NotAllowed
 from core.privacy import PrivacyProvider
 from core.ui import LanternView, PersistentButton
@@ -228,5 +229,6 @@ async def setup(bot: LanternBot) -> None:
             delete=delete_departure,
         )
     )
+    bot.privacy.register(traces.PROVIDER)  # mod-log entries naming a member, and their pair threads
     bot.add_dynamic_items(ConfirmDelete)
     await bot.add_cog(PrivacyCog(bot))

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import discord
 
+from core import traces
 from core.text import truncate
 
 if TYPE_CHECKING:
     from bot import LanternBot
 
 log = logging.getLogger(__name__)
+
+MENTION = re.compile(r"<@!?(\d+)>")  # a member mention; role mentions are <@&id>
 
 
 def format_entry(title: str, detail: str, *, actor: discord.abc.User | None = None) -> discord.Embed:
@@ -26,9 +31,21 @@ class ModLog:
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
 
-    async def post(self, guild_id: int, title: str, detail: str, *, actor: discord.abc.User | None = None) -> bool:
+    async def post(
+        self,
+        guild_id: int,
+        title: str,
+        detail: str,
+        *,
+        actor: discord.abc.User | None = None,
+        about: Iterable[int] = (),
+    ) -> bool:
         """Post to the guild's mod-log channel if one is set. Never raises: the mod-log must not
-        break the action it reports. Returns whether it was posted."""
+        break the action it reports. Returns whether it was posted.
+
+        `about`: members the entry is about beyond those it mentions (`<@id>`, found in `detail` by itself),
+        such as the member whose words it quotes; the entry is recorded for each, so that their erasure can
+        edit it (core/traces.py)."""
         channel_id = (await self.bot.db.guild_config(guild_id)).modlog_channel_id
         if channel_id is None:
             return False
@@ -37,10 +54,15 @@ class ModLog:
             log.warning("mod-log channel %s of guild %s is gone", channel_id, guild_id)
             return False
         try:
-            await channel.send(
+            message = await channel.send(
                 embed=format_entry(title, detail, actor=actor), allowed_mentions=discord.AllowedMentions.none()
             )
         except discord.HTTPException as error:
             log.warning("could not post to the mod-log of guild %s: %s", guild_id, error)
             return False
+        try:
+            named = {*about, *(int(user_id) for user_id in MENTION.findall(detail))}
+            await traces.record(self.bot, guild_id, named, message)
+        except Exception:
+            log.exception("could not record whom mod-log entry %s names (guild %s)", message.id, guild_id)
         return True

@@ -325,6 +325,7 @@ class PromptsCog(ScheduleCommands, commands.Cog):
             "New prompt suggestion",
             f"#{suggestion_id}: {unlink(cleaned)}\nReview it with `/prompts review`.",
             actor=interaction.user,
+            about=(interaction.user.id,),
         )
 
     @prompt_group.command(name="random", description="Post a random prompt from the bank in this channel")

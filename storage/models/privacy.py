@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, PrimaryKeyConstraint
+from sqlalchemy import ForeignKey, Index, PrimaryKeyConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
@@ -19,3 +19,17 @@ class Departure(Base):
     user_id: Mapped[Snowflake]
     left_at: Mapped[datetime]
     purge_after: Mapped[datetime] = mapped_column(index=True)
+
+
+class NamedMessage(Base):
+    """A message Lantern posted that names a member (a mod-log entry about them), so that erasing their
+    data can edit it to remove their name, id and words. Only ids are kept here."""
+
+    __tablename__ = "named_messages"
+    __table_args__ = (Index("ix_named_messages_member", "guild_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guild_id: Mapped[Snowflake]
+    user_id: Mapped[Snowflake]
+    channel_id: Mapped[Snowflake]
+    message_id: Mapped[Snowflake]

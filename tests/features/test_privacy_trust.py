@@ -33,3 +33,70 @@ async def test_export_holds_the_description_and_tags_of_shared_resources(world: 
     assert shared["description"] == "How my aunt kept Ilocano alive at home"
     assert shared["themes"] == ["culture"]
     assert sorted(shared["tags"]) == ["ilocano", "parenting"]
+
+
+async def erase(world: World, member: MemberActor) -> None:
+    result = await member.slash(world.general, "privacy delete")
+    await member.click(result.response, custom_id=f"privacy:delete:{member.id}")
+
+
+def modlog_text(world: World) -> str:
+    """Everything the mod-log channel shows: contents, embed titles, descriptions and footers."""
+    parts = []
+    for message in world.modlog.history():
+        parts.append(message.content or "")
+        for embed in message.embeds:
+            parts += [embed.title or "", embed.description or "", (embed.footer.text if embed.footer else "") or ""]
+    return "\n".join(parts)
+
+
+async def test_erasure_takes_the_member_out_of_the_mod_log(world: World) -> None:
+    """After /privacy delete, the mod-log no longer shows the member's suggestion, name or id; the moderator stays."""
+    words = "Which lullaby did your grandmother sing to you?"
+    shown = await world.alice.slash(world.general, "prompt suggest")
+    await world.alice.submit_modal(shown, {"text": words, "theme": "culture"})
+    review = await world.mod.slash(world.general, "prompts review")
+    approve = next(
+        c["custom_id"]
+        for row in review.response.components
+        for c in row["components"]
+        if c["custom_id"].startswith("prompts:approve:")
+    )
+    await world.mod.click(review.response.message, custom_id=approve)
+    before = modlog_text(world)
+    assert words in before and str(world.alice.id) in before and "alice" in before
+
+    await erase(world, world.alice)
+    after = modlog_text(world)
+    assert words not in after
+    assert str(world.alice.id) not in after
+    assert "alice" not in after
+    assert "erased their data" in after
+    assert "stella" in after  # the moderator who approved is still named
+    data = await export_of(world, world.bob)
+    assert data["features"]["Mentions in Lantern's messages"] == {"mod_log_entries_naming_you": []}
+
+
+async def test_erasure_renames_the_pair_thread(world: World) -> None:
+    """The private thread of a pairing is named after both members; after one erases, neither name remains."""
+    from tests.features.test_mentorship_support import matched
+
+    pairing = await matched(world)
+    [thread] = world.mentorship.threads
+    assert "alice" in thread.name and "bob" in thread.name
+    await erase(world, world.alice)
+    [thread] = world.mentorship.threads
+    assert thread.name == f"Mentoring pair #{pairing.id}"
+
+
+async def test_erasure_takes_the_member_out_of_entries_that_mention_them(world: World) -> None:
+    """A mod-log entry that mentions the member (a moderator ending their pairing) no longer names them."""
+    from tests.features.test_mentorship_support import matched
+
+    pairing = await matched(world)
+    await world.mod.slash(world.general, "pairing end", pairing=pairing.id)
+    assert f"<@{world.bob.id}>" in modlog_text(world)
+    await erase(world, world.bob)
+    after = modlog_text(world)
+    assert str(world.bob.id) not in after
+    assert "Pairing ended by a moderator" in after  # what happened stays; who it was about does not

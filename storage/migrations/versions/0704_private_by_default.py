@@ -1,11 +1,12 @@
-"""private by default: intros hidden from /intro find until their owner says yes
+"""private by default: intros hidden from /intro find until their owner says yes; messages naming a member
 
 Revision ID: 0704
 Revises: 0600
 
 `/intro find` was opt-out: every intro was findable unless its writer hid it. Every intro that was
 findable becomes hidden, and `find_notice_pending` marks it so that its owner is told once, the next
-time they use an /intro command.
+time they use an /intro command. `named_messages` holds the ids of Lantern's mod-log entries that name
+a member, so that `/privacy delete` can edit them (core/traces.py).
 """
 
 from collections.abc import Sequence
@@ -18,6 +19,8 @@ down_revision: str | Sequence[str] | None = "0600"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+SNOWFLAKE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 
 def upgrade() -> None:
     with op.batch_alter_table("intros", schema=None) as batch_op:
@@ -27,9 +30,23 @@ def upgrade() -> None:
     op.execute(
         intros.update().where(intros.c.discoverable.is_(True)).values(discoverable=False, find_notice_pending=True)
     )
+    op.create_table(
+        "named_messages",
+        sa.Column("id", SNOWFLAKE, nullable=False),
+        sa.Column("guild_id", SNOWFLAKE, nullable=False),
+        sa.Column("user_id", SNOWFLAKE, nullable=False),
+        sa.Column("channel_id", SNOWFLAKE, nullable=False),
+        sa.Column("message_id", SNOWFLAKE, nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_named_messages")),
+    )
+    with op.batch_alter_table("named_messages", schema=None) as batch_op:
+        batch_op.create_index("ix_named_messages_member", ["guild_id", "user_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("named_messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_named_messages_member")
+    op.drop_table("named_messages")
     with op.batch_alter_table("intros", schema=None) as batch_op:
         batch_op.alter_column("discoverable", existing_type=sa.Boolean(), server_default="1", existing_nullable=False)
         batch_op.drop_column("find_notice_pending")
