@@ -117,6 +117,24 @@ class ImportRow:
     fields: dict[str, str]
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection"). Exported
+# cells that start with one get a leading single quote, which spreadsheets show as text; import takes
+# it off again, so an export reads back unchanged.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_SCALAR = str | int | float | bool | None
+
+
+def neutralise_cell(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text, never runs as a formula. (Text that already starts with
+    quotes before a formula sign gets one more, so `restore_cell` gives it back exactly.)"""
+    return "'" + value if value.lstrip("'").startswith(FORMULA_STARTS) else value
+
+
+def restore_cell(value: str) -> str:
+    """The cell as it was before `neutralise_cell`."""
+    return value[1:] if value.startswith("'") and value.lstrip("'").startswith(FORMULA_STARTS) else value
+
+
 def _text(value: object) -> str:
     if value is None:
         return ""
@@ -145,20 +163,42 @@ def read_import(filename: str, data: bytes) -> list[ImportRow]:
     return rows
 
 
+JSON_SHAPE = 'Use a list of resources, like `[{"url": "https://…", "title": "…", "tags": ["…"]}]`.'
+
+
 def _read_json(text: str) -> list[ImportRow]:
     try:
         loaded = json.loads(text)
     except json.JSONDecodeError as error:
-        raise InvalidInput("The JSON file", f"isn't valid JSON (line {error.lineno})") from None
+        raise InvalidInput("The JSON file", f"isn't valid JSON (line {error.lineno})", JSON_SHAPE) from None
+    except RecursionError:  # brackets nested thousands deep
+        raise InvalidInput("The JSON file", "is nested far too deeply to be a list of resources", JSON_SHAPE) from None
+    except ValueError:  # a number with thousands of digits
+        raise InvalidInput("The JSON file", "has a number too long to read", JSON_SHAPE) from None
     if isinstance(loaded, dict) and isinstance(loaded.get("resources"), list):
         loaded = loaded["resources"]
     if not isinstance(loaded, list):
-        raise InvalidInput("The JSON file", "isn't a list of resources", 'Use `[{"url": …, "title": …}, …]`.')
+        raise InvalidInput("The JSON file", "isn't a list of resources", JSON_SHAPE)
     rows = []
     for index, item in enumerate(loaded, start=1):
-        fields = {str(k).lower(): _text(v) for k, v in item.items()} if isinstance(item, dict) else {}
-        rows.append(ImportRow(index, fields))
+        if not isinstance(item, dict):
+            raise InvalidInput("The JSON file", f"has a {_kind(item)} as resource {index}, not an object", JSON_SHAPE)
+        for key, value in item.items():
+            flat = isinstance(value, _SCALAR) or (
+                isinstance(value, list) and all(isinstance(part, _SCALAR) for part in value)
+            )
+            if not flat:
+                raise InvalidInput(
+                    "The JSON file",
+                    f"has a nested {_kind(value)} in `{str(key)[:40]}` of resource {index}",
+                    "Each field is text, or a list of words for `themes` and `tags`. " + JSON_SHAPE,
+                )
+        rows.append(ImportRow(index, {str(k).lower(): _text(v) for k, v in item.items()}))
     return rows
+
+
+def _kind(value: object) -> str:
+    return "list" if isinstance(value, list) else "object" if isinstance(value, dict) else "value"
 
 
 def _read_csv(text: str) -> list[ImportRow]:
@@ -169,7 +209,8 @@ def _read_csv(text: str) -> list[ImportRow]:
             raise InvalidInput("The CSV file", "needs a header row with `url` and `title` columns")
         reader.fieldnames = header
         return [
-            ImportRow(reader.line_num, {k: _text(v) for k, v in row.items() if isinstance(k, str)}) for row in reader
+            ImportRow(reader.line_num, {k: restore_cell(_text(v)) for k, v in row.items() if isinstance(k, str)})
+            for row in reader
         ]
     except csv.Error as error:
         raise InvalidInput("The CSV file", f"can't be read ({error})") from None
@@ -177,7 +218,7 @@ def _read_csv(text: str) -> list[ImportRow]:
 
 def _csv_line(row: Sequence[str]) -> bytes:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(row)
+    csv.writer(buffer, lineterminator="\n").writerow([neutralise_cell(cell) for cell in row])
     return buffer.getvalue().encode("utf-8")
 
 
