@@ -243,9 +243,19 @@ class Intros(commands.Cog, name="Introductions"):
 
     @commands.Cog.listener()
     async def on_member_join(self, member: discord.Member) -> None:
-        """Welcome a newcomer in the welcome channel, with a button that opens the intro form."""
-        if member.bot:
+        """Welcome a newcomer, unless Discord's membership screening or onboarding still holds them (pending)."""
+        if member.bot or member.pending:
             return
+        await self.welcome(member)
+
+    @commands.Cog.listener()
+    async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
+        """A member who finishes membership screening or onboarding is welcomed then, once."""
+        if before.pending and not after.pending and not after.bot:
+            await self.welcome(after)
+
+    async def welcome(self, member: discord.Member) -> None:
+        """Welcome a member in the welcome channel, with a button that opens the intro form."""
         guild = member.guild
         async with self.bot.db.read() as session:
             settings = await get_settings(session, guild.id)

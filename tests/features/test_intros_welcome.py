@@ -97,3 +97,53 @@ async def test_without_permission_for_the_role_the_intro_still_succeeds_and_the_
     note = world.modlog.last_message.embeds[0]
     assert note.title == "Intro role not given"
     assert role.mention in note.description and "Manage Roles" in note.description
+
+
+def join_pending(world: World, name: str) -> MemberActor:
+    """A member joins while Discord's membership screening or onboarding still holds them (`pending`).
+
+    SimCord models `Member.pending` but no public builder sets it, so this uses its private backend API
+    (SimCord 3.2.1): add the member quietly, mark it pending, then announce GUILD_MEMBER_ADD as Discord would.
+    """
+    from simcord.backend import serializers
+
+    user = world.env.create_user(name)
+    backend = world.env.backend
+    member = backend.add_member(world.guild.id, user.id)
+    member.pending = True
+    payload = dict(serializers.member_payload(backend, backend.get_guild(world.guild.id), member))
+    payload["guild_id"] = str(world.guild.id)
+    backend.emit("GUILD_MEMBER_ADD", payload)
+    return MemberActor(world.env, world.guild, user)
+
+
+def finish_onboarding(world: World, member: MemberActor) -> None:
+    """The member completes screening/onboarding: Discord clears `pending` and sends GUILD_MEMBER_UPDATE
+    (private SimCord backend API, as above)."""
+    world.env.backend.get_member(world.guild.id, member.id).pending = False
+    world.env.backend.announce_member_update(world.guild.id, member.id)
+
+
+async def test_a_member_held_by_onboarding_is_welcomed_when_they_finish_it(world: World) -> None:
+    """With membership screening or onboarding on, joining posts nothing; finishing it posts the welcome."""
+    before = len(world.welcome.history())
+    ann = join_pending(world, "ann")
+    await world.env.settle()
+    assert len(world.welcome.history()) == before
+
+    finish_onboarding(world, ann)
+    await world.env.settle()
+    welcome = world.welcome.last_message
+    assert welcome.content.startswith(f"Welcome to Lantern Community, {ann.mention}!")
+    assert len(world.welcome.history()) == before + 1
+
+
+async def test_other_member_updates_never_welcome_again(world: World) -> None:
+    """A role change or any later update of a member who is past onboarding posts no second welcome."""
+    ann = world.add_member("ann")
+    await world.env.settle()
+    count = len(world.welcome.history())
+    role = world.guild.create_role("Artists")
+    world.env.backend.add_member_role(world.guild.id, ann.id, role.id)  # private API: an external role grant
+    await world.env.settle()
+    assert len(world.welcome.history()) == count
