@@ -14,7 +14,7 @@ from discord.ext import commands
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import traces
+from core import limits, traces
 from core.errors import NotAllowed
 from core.privacy import PrivacyProvider
 from core.ui import LanternView, PersistentButton
@@ -60,7 +60,6 @@ async def erase(bot: LanternBot, guild_id: int, user_id: int) -> int:
     async with bot.db.write() as session:
         for provider in bot.privacy.providers.values():
             removed += await provider.delete(session, guild_id, user_id)
-    await bot.db.scrub()
     return removed
 
 
@@ -179,6 +178,8 @@ class PrivacyCog(commands.Cog):
     @privacy.command(name="export", description="Get a file with everything Lantern stores about you")
     async def export(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
+        await limits.check(self.bot, limits.PRIVACY_EXPORT, interaction.guild_id, interaction.user.id)
+        await limits.record_now(self.bot, limits.PRIVACY_EXPORT, interaction.guild_id, interaction.user.id)
         data = await collect(self.bot, interaction.guild_id, interaction.user.id)
         payload = {
             "guild_id": str(interaction.guild_id),
@@ -230,6 +231,7 @@ async def setup(bot: LanternBot) -> None:
             delete=delete_departure,
         )
     )
+    bot.privacy.register(limits.PROVIDER)  # when a member last used a rate-limited command
     bot.privacy.register(traces.PROVIDER)  # mod-log entries naming a member, and their pair threads
     bot.add_dynamic_items(ConfirmDelete)
     await bot.add_cog(PrivacyCog(bot))

@@ -84,5 +84,11 @@ class CoolingDown(LanternError):
 
     def user_message(self) -> str:
         seconds = max(int(self.retry_after.total_seconds()), 1)
-        wait = f"{seconds} seconds" if seconds < 90 else f"about {round(seconds / 60)} minutes"
+        if seconds < 90:
+            wait = f"{seconds} seconds"
+        elif seconds < 90 * 60:
+            wait = f"about {round(seconds / 60)} minutes"
+        else:
+            hours = round(seconds / 3600)
+            wait = "about an hour" if hours == 1 else f"about {hours} hours"
         return f"{self.reason} Please try again in {wait}."

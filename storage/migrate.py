@@ -26,8 +26,30 @@ def _upgrade(connection: Connection, cfg: Config) -> None:
     command.upgrade(cfg, "heads")
 
 
+class DatabaseNewerThanCode(Exception):
+    """The database carries migrations this code doesn't know: a newer Lantern migrated it."""
+
+    def __init__(self, unknown: set[str]) -> None:
+        self.unknown = unknown
+        super().__init__(
+            f"the database was migrated by a newer Lantern (revision {', '.join(sorted(unknown))}); "
+            "run that version's code, or restore a backup made before the upgrade."
+        )
+
+
+def known_revisions() -> set[str]:
+    return {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
 async def upgrade_to_head(database: Database) -> None:
-    """Bring the database to the newest revision of every migration branch."""
+    """Bring the database to the newest revision of every migration branch.
+
+    Refuses (DatabaseNewerThanCode) when the database carries a revision this code lacks: running old
+    migrations over a newer schema, or old code over it, could lose data.
+    """
+    unknown = await current_revisions(database) - known_revisions()
+    if unknown:
+        raise DatabaseNewerThanCode(unknown)
     cfg = alembic_config()
     async with database.writer.connect() as connection:
         await connection.run_sync(_upgrade, cfg)

@@ -115,6 +115,16 @@ async def pending(session: AsyncSession, guild_id: int, limit: int) -> tuple[lis
     return list(rows), int(total or 0)
 
 
+async def pending_from(session: AsyncSession, guild_id: int, submitter_id: int) -> int:
+    """How many of the member's submissions wait for review."""
+    found = await session.scalar(
+        select(func.count()).where(
+            Resource.guild_id == guild_id, Resource.submitter_id == submitter_id, Resource.status == PENDING
+        )
+    )
+    return int(found or 0)
+
+
 async def approve(session: AsyncSession, guild_id: int, resource_id: int, now: datetime) -> Resource | None:
     """Move a pending resource into the library; None if it is not pending any more (claimed once)."""
     result = await session.execute(
@@ -384,12 +394,7 @@ async def forget_member(session: AsyncSession, guild_id: int, user_id: int) -> i
     unless the guild chose not to keep shared resources (`GuildSettings.keep_shared_resources`)."""
     settings = await session.get(GuildSettings, guild_id)
     if settings is not None and not settings.keep_shared_resources:
-        removed = await session.execute(
-            delete(Resource).where(Resource.guild_id == guild_id, Resource.submitter_id == user_id)
-        )
-        if rowcount(removed) and session.get_bind().dialect.name == "sqlite":
-            # FTS5 keeps a deleted row's words in its index segments until they are merged: merge them now.
-            await session.execute(text("INSERT INTO resources_fts (resources_fts) VALUES ('optimize')"))
+        await session.execute(delete(Resource).where(Resource.guild_id == guild_id, Resource.submitter_id == user_id))
     voted = list(
         await session.scalars(
             select(ResourceVote.resource_id).where(ResourceVote.guild_id == guild_id, ResourceVote.user_id == user_id)

@@ -14,6 +14,7 @@ import discord
 from sqlalchemy.exc import IntegrityError
 
 from cogs.intros.rules import IntroDraft
+from core import limits
 from core.channels import configured_channel
 from core.errors import NotAllowed
 from core.roles import elevated_permissions
@@ -117,6 +118,7 @@ async def save_card(bot: LanternBot, member: discord.Member, draft: IntroDraft) 
                 now=now,
             )
             discoverable = intro.discoverable
+            await limits.record(session, limits.INTRO_WRITE, guild.id, member.id, now)
     except IntegrityError:
         # Another submission by the same member won the race: keep one card only.
         if old is None or old.message_id != message.id:

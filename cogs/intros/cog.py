@@ -22,6 +22,7 @@ from cogs.intros.views import (
     send_notice,
     take_notice,
 )
+from core import limits
 from core.errors import InvalidInput
 from core.options import render_welcome
 from core.privacy import PrivacyProvider
@@ -116,6 +117,7 @@ class Intros(commands.Cog, name="Introductions"):
         if await load_intro(self.bot, member.guild.id, member.id) is None:
             await interaction.response.send_message("You don't have an introduction to delete.", ephemeral=True)
             return
+        await limits.check(self.bot, limits.INTRO_DELETE, member.guild.id, member.id)
         await interaction.response.send_message(
             "Delete your introduction? Its card is removed from the intro channel and I forget what you wrote.",
             view=confirm_delete_view(member.id),

@@ -9,6 +9,7 @@ import discord
 
 from cogs.intros.cards import intro_channel, load_intro, remove_intro, save_card
 from cogs.intros.rules import FIELDS, clean_draft
+from core import limits
 from core.errors import NotAllowed
 from core.ui import LanternModal, PersistentButton
 from storage.intros import set_discoverable, take_find_notice
@@ -51,6 +52,7 @@ class IntroModal(LanternModal):
     async def on_submit(self, interaction: discord.Interaction) -> None:
         member = _member(interaction)
         draft = clean_draft({key: item.value for key, item in self.inputs.items()})
+        await limits.check(_bot(interaction), limits.INTRO_WRITE, member.guild.id, member.id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         saved = await save_card(_bot(interaction), member, draft)
         verb = "posted" if saved.created else "updated"
@@ -65,6 +67,7 @@ async def open_intro_modal(interaction: discord.Interaction) -> None:
     member = _member(interaction)
     bot = _bot(interaction)
     await intro_channel(bot, member.guild)
+    await limits.check(bot, limits.INTRO_WRITE, member.guild.id, member.id)  # before they fill the form in
     existing = await load_intro(bot, member.guild.id, member.id)
     await interaction.response.send_modal(IntroModal(existing))
 
@@ -168,7 +171,10 @@ class DeleteIntroButton(PersistentButton, template=r"intro:delete:(?P<user_id>\d
     async def handle(self, interaction: discord.Interaction) -> None:
         check_owner(interaction, self.user_id)
         member = _member(interaction)
+        await limits.check(_bot(interaction), limits.INTRO_DELETE, member.guild.id, member.id)
         removed = await remove_intro(_bot(interaction), member.guild.id, member.id)
+        if removed:
+            await limits.record_now(_bot(interaction), limits.INTRO_DELETE, member.guild.id, member.id)
         text = (
             "Your introduction and its card are deleted. `/intro write` starts a new one whenever you like."
             if removed

@@ -15,7 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.mentorship import rules
-from core import timezones
+from core import limits, timezones
 from core.errors import InvalidInput, NotAllowed, NotFound, UnknownTimezone
 from core.text import NO_MENTIONS, fit_lines, join_words, plural
 from storage import mentorship as store
@@ -89,6 +89,7 @@ class MentorGroup(app_commands.Group, name="mentor", description="Mentor pairing
         bio: app_commands.Range[str, 1, 300] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
+        await limits.check(self.bot, limits.MENTOR_OFFER, interaction.guild_id, interaction.user.id)
         guild_themes = await self._themes(interaction.guild_id)
         offered = rules.parse_themes(themes, guild_themes)
         skipped = rules.parse_themes(not_covered or "", guild_themes, field="Themes not covered", allow_empty=True)
@@ -111,6 +112,9 @@ class MentorGroup(app_commands.Group, name="mentor", description="Mentor pairing
                 bio=bio.strip() if bio else None,
             )
             closed = await store.cancel_beyond_capacity(session, interaction.guild_id, interaction.user.id)
+            await limits.record(
+                session, limits.MENTOR_OFFER, interaction.guild_id, interaction.user.id, self.bot.clock()
+            )
         verb = "You're now offering to mentor" if created else "I've updated your offer to mentor"
         text = (
             f"{verb}: {join_words(rules.theme_labels(offered, guild_themes))}; up to "
@@ -155,6 +159,7 @@ class MentorGroup(app_commands.Group, name="mentor", description="Mentor pairing
         note: app_commands.Range[str, 1, 300] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
+        await limits.check(self.bot, limits.MENTOR_REQUEST, interaction.guild_id, interaction.user.id)
         guild_themes = await self._themes(interaction.guild_id)
         wanted = rules.parse_themes(themes, guild_themes)
         zone = check_timezone(timezone)
@@ -171,6 +176,9 @@ class MentorGroup(app_commands.Group, name="mentor", description="Mentor pairing
                 heritage_preference=heritage_preference,
                 max_timezone_gap_hours=max_timezone_gap,
                 note=note.strip() if note else None,
+            )
+            await limits.record(
+                session, limits.MENTOR_REQUEST, interaction.guild_id, interaction.user.id, self.bot.clock()
             )
         verb = "I've added your request for a mentor" if created else "I've updated your request for a mentor"
         await interaction.response.send_message(

@@ -23,7 +23,7 @@ from cogs.prompts.posting import PromptPoster, prompt_embed, theme_labels
 from cogs.prompts.schedules import COMMANDS, ScheduleCommands
 from cogs.prompts.stats import PostedThread
 from cogs.prompts.views import DYNAMIC_ITEMS, REVIEW_BATCH, PromptModal, list_message, review_view
-from core import charts
+from core import charts, limits
 from core.cooldown import Cooldown
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.privacy import PrivacyProvider
@@ -287,6 +287,8 @@ class PromptsCog(ScheduleCommands, commands.Cog):
     async def suggest(
         self, interaction: discord.Interaction, theme: app_commands.Range[str, 1, 80] | None = None
     ) -> None:
+        assert interaction.guild_id is not None
+        await limits.check(self.bot, limits.PROMPT_SUGGEST, interaction.guild_id, interaction.user.id)
         await interaction.response.send_modal(PromptModal("Suggest a prompt", self._suggested, theme=theme or ""))
 
     @suggest.autocomplete("theme")
@@ -295,6 +297,7 @@ class PromptsCog(ScheduleCommands, commands.Cog):
 
     async def _suggested(self, interaction: discord.Interaction, text: str, theme_text: str) -> None:
         assert interaction.guild_id is not None
+        await limits.check(self.bot, limits.PROMPT_SUGGEST, interaction.guild_id, interaction.user.id)
         cleaned = bank.validate_text(text)
         theme = bank.require_theme(theme_text, await self.themes(interaction.guild_id))
         now = self.bot.clock()
@@ -316,6 +319,7 @@ class PromptsCog(ScheduleCommands, commands.Cog):
             suggestion_id = await queries.add_suggestion(
                 session, interaction.guild_id, interaction.user.id, cleaned, theme, now
             )
+            await limits.record(session, limits.PROMPT_SUGGEST, interaction.guild_id, interaction.user.id, now)
         await interaction.response.send_message(
             "Thank you! The moderators will review your suggestion, and I'll send you a DM with the outcome.",
             ephemeral=True,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Literal, cast
 
 import discord
@@ -28,8 +27,8 @@ from cogs.resources.views import (
     results_message,
     search_title,
 )
+from core import limits
 from core.channels import configured_channel
-from core.cooldown import Cooldown
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.privacy import PrivacyProvider
 from core.text import NO_MENTIONS, truncate
@@ -44,8 +43,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FEATURE = "The resource library"
-SHARES_PER_WINDOW = 5  # public posts per member, so nobody floods the library channel
-SHARE_WINDOW = timedelta(minutes=10)
 MESSAGE_LIMIT = 2000  # Discord's limit for a message's text; a stored link is at most MAX_URL_LENGTH (2000)
 
 
@@ -78,9 +75,6 @@ class Resources(commands.Cog):
 
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
-        self.share_cooldown = Cooldown(
-            SHARES_PER_WINDOW, SHARE_WINDOW, f"You've shared {SHARES_PER_WINDOW} links in the last few minutes."
-        )
 
     # Helpers shared with the moderator cog and the buttons -----------------------------------
 
@@ -154,12 +148,18 @@ class Resources(commands.Cog):
     ) -> None:
         guild = interaction.guild
         assert guild is not None
-        self.share_cooldown.check((guild.id, interaction.user.id), self.bot.clock())
         known = (await self.bot.db.guild_config(guild.id)).themes
         async with self.bot.db.read() as session:
+            await limits.check_in(session, limits.RESOURCE_SHARE, guild.id, interaction.user.id, self.bot.clock())
             settings = await get_settings(session, guild.id)
-        draft = library.validate(url, title, description, themes, tags, known)
+            waiting = await store.pending_from(session, guild.id, interaction.user.id)
         review = settings.review_resources if settings is not None else True
+        if review and waiting >= limits.MAX_PENDING_RESOURCES:
+            raise NotAllowed(
+                f"You have {waiting} links waiting for a moderator's review already. I'll take more once they've "
+                "looked at those; I send you a DM about each one."
+            )
+        draft = library.validate(url, title, description, themes, tags, known)
         channel = None
         if not review:
             async with self.bot.db.read() as session:
@@ -185,11 +185,12 @@ class Resources(commands.Cog):
                 )
                 if added is None:  # shared by someone else a moment ago
                     existing = await store.find_by_canonical(session, guild.id, draft.canonical_url)
+                else:
+                    await limits.record(session, limits.RESOURCE_SHARE, guild.id, interaction.user.id, self.bot.clock())
         if added is None:
             assert existing is not None
             await interaction.response.send_message(self.duplicate_text(existing, guild.id), ephemeral=True)
             return
-        self.share_cooldown.record((guild.id, interaction.user.id), self.bot.clock())
         if review:
             await interaction.response.send_message(
                 f"Thank you! “{discord.utils.escape_markdown(added.title)}” is waiting for a moderator's review. "
