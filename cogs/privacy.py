@@ -60,6 +60,7 @@ async def erase(bot: LanternBot, guild_id: int, user_id: int) -> int:
     async with bot.db.write() as session:
         for provider in bot.privacy.providers.values():
             removed += await provider.delete(session, guild_id, user_id)
+    await bot.db.scrub()
     return removed
 
 

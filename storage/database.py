@@ -8,7 +8,9 @@ serves both; invariants are kept by constraints and conditional statements.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -52,6 +54,16 @@ def _sqlite_path(url: str) -> Path | None:
     return Path(database)
 
 
+def _checkpoint(path: Path, busy_timeout_ms: int) -> bool:
+    """Copy the write-ahead log into the database file and truncate it; True if another connection kept it busy."""
+    connection = sqlite3.connect(path, timeout=busy_timeout_ms / 1000)
+    try:
+        busy, _frames, _copied = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return bool(busy)
+    finally:
+        connection.close()
+
+
 def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int, writer: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -62,6 +74,8 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int, writer: bool
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        # Deleted rows are overwritten with zeros, not left in free space: erased words leave the file.
+        cursor.execute("PRAGMA secure_delete=ON")
         if not writer:
             cursor.execute("PRAGMA query_only=ON")  # a write through read() fails loudly
         cursor.close()
@@ -98,6 +112,7 @@ class Database:
 
     def __init__(self, url: str, *, busy_timeout_ms: int = 5000, clock: Callable[[], datetime] = _utcnow) -> None:
         self.url = url
+        self.busy_timeout_ms = busy_timeout_ms
         self.writer, self.reader = create_engines(url, busy_timeout_ms=busy_timeout_ms)
         self.config_cache = GuildConfigCache(clock)
         # The cache rides in each write session's info, where the listeners in storage.guild_cache find it.
@@ -131,6 +146,19 @@ class Database:
         """One read-only unit of work (never commits; on SQLite, autocommit reads on a query-only connection)."""
         async with self._read_sessions() as session:
             yield session
+
+    async def scrub(self) -> None:
+        """After an erasure, make what was deleted unreadable from the files too (SQLite).
+
+        With `secure_delete` the deleted rows are zeroed in the pages written to the write-ahead log; the
+        log itself still holds earlier copies of those pages until a checkpoint copies the new ones into
+        the database file and empties it. PostgreSQL: see PRIVACY.md (dead tuples wait for VACUUM)."""
+        path = _sqlite_path(self.url) if self.dialect == "sqlite" else None
+        if path is None:
+            return
+        busy = await asyncio.to_thread(_checkpoint, path, self.busy_timeout_ms)
+        if busy:
+            log.warning("the write-ahead log of %s was in use; erased rows leave it at the next checkpoint", path)
 
     async def guild_config(self, guild_id: int) -> GuildConfig:
         """The guild's mod-log channel and enabled themes, from this process's copy when it has one."""

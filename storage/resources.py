@@ -394,7 +394,12 @@ async def forget_member(session: AsyncSession, guild_id: int, user_id: int) -> i
     unless the guild chose not to keep shared resources (`GuildSettings.keep_shared_resources`)."""
     settings = await session.get(GuildSettings, guild_id)
     if settings is not None and not settings.keep_shared_resources:
-        await session.execute(delete(Resource).where(Resource.guild_id == guild_id, Resource.submitter_id == user_id))
+        removed = await session.execute(
+            delete(Resource).where(Resource.guild_id == guild_id, Resource.submitter_id == user_id)
+        )
+        if rowcount(removed) and session.get_bind().dialect.name == "sqlite":
+            # FTS5 keeps a deleted row's words in its index segments until they are merged: merge them now.
+            await session.execute(text("INSERT INTO resources_fts (resources_fts) VALUES ('optimize')"))
     voted = list(
         await session.scalars(
             select(ResourceVote.resource_id).where(ResourceVote.guild_id == guild_id, ResourceVote.user_id == user_id)

@@ -100,3 +100,71 @@ async def test_erasure_takes_the_member_out_of_entries_that_mention_them(world: 
     after = modlog_text(world)
     assert str(world.bob.id) not in after
     assert "Pairing ended by a moderator" in after  # what happened stays; who it was about does not
+
+
+SECRET_WORDS = ("Quillameadow", "Brindlewhisk", "Marrowfennel", "Tamborquesse")
+
+
+def stored_bytes(world: World) -> bytes:
+    """The SQLite database as it lies on disk: the main file and its write-ahead log."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    path = Path(make_url(world.settings.database_url).database or "")
+    return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+async def rows_holding(world: World, word: str) -> list[str]:
+    """Tables with a text cell containing `word` (any backend)."""
+    from sqlalchemy import String, Text, or_, select
+
+    from storage.models import Base
+
+    found = []
+    async with world.bot.db.read() as session:
+        for table in Base.metadata.sorted_tables:
+            columns = [c for c in table.columns if isinstance(c.type, String | Text)]
+            if columns:
+                hit = await session.scalar(
+                    select(table).where(or_(*(c.contains(word) for c in columns))).limit(1).exists().select()
+                )
+                if hit:
+                    found.append(table.name)
+    return found
+
+
+async def test_erased_words_are_gone_from_the_database_file(world: World) -> None:
+    """After /privacy delete, the member's words can't be read back from the database: not by any query,
+    and on SQLite not from the file's bytes either (freed pages are zeroed, the search index rebuilt)."""
+    await world.mod.slash(world.general, "setup options", review_resources=False, keep_shared_resources=False)
+    story, note, description, suggestion = SECRET_WORDS
+    shown = await world.alice.slash(world.general, "intro write")
+    await world.alice.submit_modal(
+        shown, {"name": "Alice", "heritages": "Japanese", "story": f"I grew up in {story} by the sea."}
+    )
+    await world.alice.slash(
+        world.general, "mentor request", themes="career", timezone="Asia/Tokyo", note=f"Near {note}, please"
+    )
+    await world.alice.slash(
+        world.general,
+        "resource share",
+        url="https://example.org/lullabies",
+        title="Lullabies",
+        description=f"Songs from {description} and beyond",
+    )
+    found = await world.alice.slash(world.general, "resource search", query=description)
+    assert "Lullabies" in str(found.response.embeds[0].to_dict())
+    shown = await world.alice.slash(world.general, "prompt suggest")
+    await world.alice.submit_modal(shown, {"text": f"What does {suggestion} mean to you?", "theme": "culture"})
+    if world.bot.db.dialect == "sqlite":
+        before = stored_bytes(world)
+        assert all(word.encode() in before for word in SECRET_WORDS)
+
+    await erase(world, world.alice)
+    for word in SECRET_WORDS:
+        assert await rows_holding(world, word) == [], word
+    if world.bot.db.dialect == "sqlite":
+        after = stored_bytes(world)
+        left = [word for word in SECRET_WORDS if word.encode() in after or word.lower().encode() in after]
+        assert left == []
