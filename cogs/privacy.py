@@ -18,6 +18,7 @@ from core import limits, traces
 from core.errors import NotAllowed
 from core.privacy import PrivacyProvider
 from core.ui import LanternView, PersistentButton
+from storage import departures
 from storage.database import rowcount
 from storage.guilds import ensure_settings
 from storage.models import Departure
@@ -93,6 +94,7 @@ class PrivacyCog(commands.Cog):
 
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
+        self._reconciled: set[int] = set()  # guilds whose departures were reconciled by this process
 
     async def cog_load(self) -> None:
         self.bot.jobs.register("privacy-retention", self.purge_due)
@@ -102,7 +104,8 @@ class PrivacyCog(commands.Cog):
 
     @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
-        """Start the retention clock; the intro card itself is removed at once by the intros feature."""
+        """Start the retention clock, then tell every feature the member is gone (`on_member_departed`):
+        the intro card goes at once, mentor pairing lets them go."""
         now = self.bot.clock()
         async with self.bot.db.write() as session:
             settings = await ensure_settings(session, payload.guild_id, now)
@@ -114,6 +117,68 @@ class PrivacyCog(commands.Cog):
                 )
             else:
                 departure.left_at, departure.purge_after = now, purge_after
+        if not payload.user.bot:
+            self.bot.dispatch("member_departed", payload.guild_id, payload.user.id)
+
+    @commands.Cog.listener()
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        """At start (and after an outage): members who left while I couldn't hear it start their retention."""
+        await self.reconcile(guild)
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """Added back to a server within its retention: members still there keep their data."""
+        await self.reconcile(guild)
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """The server removed Lantern: everyone it holds data for there starts the retention."""
+        await self.guild_gone(guild.id)
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """Once every shard is ready: reconcile the guilds no `guild_available` reached (it isn't sent for a
+        guild whose startup was cut short), and the servers that removed Lantern while it was down, which
+        no event will ever announce."""
+        for guild in list(self.bot.guilds):
+            if guild.id not in self._reconciled and not guild.unavailable:
+                await self.reconcile(guild)
+        async with self.bot.db.read() as session:
+            known = await departures.guilds_with_settings(session)
+        for guild_id in known:
+            if self.bot.owns_guild(guild_id) and self.bot.get_guild(guild_id) is None:
+                await self.guild_gone(guild_id)
+
+    async def guild_gone(self, guild_id: int) -> None:
+        async with self.bot.db.write() as session:
+            members = await departures.members_with_data(session, guild_id)
+            started = await departures.start_retention(session, guild_id, members, self.bot.clock())
+        if started:
+            log.info("guild %s removed Lantern: retention started for %d members", guild_id, len(started))
+
+    async def reconcile(self, guild: discord.Guild) -> None:
+        """Compare the guild's members with the members I hold data for. Only a complete member list is
+        trusted: a guild whose members can't all be loaded is left as it is until next time."""
+        if not self.bot.owns_guild(guild.id):
+            return
+        if not guild.chunked:
+            try:
+                await guild.chunk()
+            except (discord.HTTPException, discord.ClientException, TimeoutError) as error:
+                log.warning("could not load the members of guild %s to reconcile departures: %s", guild.id, error)
+                return
+        if not guild.chunked:
+            log.warning("the member list of guild %s is incomplete; departures not reconciled", guild.id)
+            return
+        self._reconciled.add(guild.id)
+        present = {member.id for member in guild.members}
+        async with self.bot.db.write() as session:
+            members = await departures.members_with_data(session, guild.id)
+            gone = await departures.departed(session, guild.id)
+            await departures.stop_retention(session, guild.id, gone & present)
+            started = await departures.start_retention(session, guild.id, members - present, self.bot.clock())
+        for user_id in sorted(started):
+            self.bot.dispatch("member_departed", guild.id, user_id)
 
     @commands.Cog.listener()
     async def on_member_join(self, member: discord.Member) -> None:

@@ -290,11 +290,9 @@ class Intros(commands.Cog, name="Introductions"):
             )
 
     @commands.Cog.listener()
-    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
-        """A member who leaves takes their card and their intro with them."""
-        if payload.user.bot:
-            return
-        await remove_intro(self.bot, payload.guild_id, payload.user.id)
+    async def on_member_departed(self, guild_id: int, user_id: int) -> None:
+        """A member who leaves (seen live, or found gone at start) takes their card and their intro with them."""
+        await remove_intro(self.bot, guild_id, user_id)
 
 
 async def privacy_cleanup(bot: LanternBot, guild: discord.Guild, user_id: int) -> None:

@@ -88,8 +88,28 @@ class Mentorship(commands.Cog):
         await self.after_departure(user_id, ended, cancelled)
         return len(ended)
 
+    @commands.Cog.listener()
+    async def on_member_departed(self, guild_id: int, user_id: int) -> None:
+        """A member left the server (seen live, or found gone at start). They leave the pool at once (a round
+        skips members who left), their invitations close and their pairings end kindly, freeing the places.
+        Their profiles wait for the retention, so a member who comes back is simply back in the pool."""
+        now = self.bot.clock()
+        async with self.bot.db.write() as session:
+            cancelled = await store.cancel_pending_for(session, guild_id, user_id)
+            ended = []
+            for pairing in await store.pairings(session, guild_id, user_id=user_id):
+                done = await store.end_pairing(session, pairing.id, ended_by="departed", now=now)
+                if done is not None:
+                    ended.append(done)
+        await self.after_departure(user_id, ended, cancelled, ended_by="departed")
+
     async def after_departure(
-        self, user_id: int, ended: list[MentorshipPairing], cancelled: list[MentorshipProposal]
+        self,
+        user_id: int,
+        ended: list[MentorshipPairing],
+        cancelled: list[MentorshipProposal],
+        *,
+        ended_by: str = "left",
     ) -> None:
         """Tell the other member of each ended pairing kindly; close the departed member's invitations."""
         for proposal in cancelled:
@@ -101,7 +121,7 @@ class Mentorship(commands.Cog):
                 )
         for pairing in ended:
             other = pairing.mentee_id if pairing.mentor_id == user_id else pairing.mentor_id
-            await self.flow.tell_ended(pairing, ended_by="left", tell=(other,))
+            await self.flow.tell_ended(pairing, ended_by=ended_by, tell=(other,))
 
 
 async def setup(bot: LanternBot) -> None:

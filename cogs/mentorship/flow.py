@@ -64,6 +64,16 @@ class Flow:
         except discord.HTTPException:
             return None
 
+    async def user(self, user_id: int) -> discord.User | None:
+        """Someone who may no longer be in the server (their public name only)."""
+        user = self.bot.get_user(user_id)
+        if user is not None:
+            return user
+        try:
+            return await self.bot.fetch_user(user_id)
+        except discord.HTTPException:
+            return None
+
     async def mentorship_channel(self, guild: discord.Guild) -> discord.TextChannel | None:
         async with self.bot.db.read() as session:
             try:
@@ -314,7 +324,8 @@ class Flow:
     ) -> MentorshipPairing | None:
         """End a pairing (no-fault) and tell the other member(s) kindly; None if it had already ended.
 
-        `ended_by` is 'mentor', 'mentee', 'moderator', 'left' or 'privacy'. `tell` overrides who hears."""
+        `ended_by` is 'mentor', 'mentee', 'moderator', 'left' (the programme), 'departed' (the server) or
+        'privacy'. `tell` overrides who hears."""
         async with self.bot.db.write() as session:
             pairing = await store.end_pairing(
                 session, pairing_id, ended_by=ended_by, now=self.bot.clock(), feedback=feedback
@@ -339,7 +350,7 @@ class Flow:
                 tell = (pairing.mentor_id, pairing.mentee_id)
         for user_id in tell:
             other_id = pairing.mentee_id if user_id == pairing.mentor_id else pairing.mentor_id
-            other = await self.member(guild, other_id)
+            other = await self.member(guild, other_id) or await self.user(other_id)
             name = other.display_name if other else "your partner"
             role = "mentee" if user_id == pairing.mentee_id else "mentor"
             after = (
@@ -347,10 +358,13 @@ class Flow:
                 if role == "mentee"
                 else "Your place is free again for someone new."
             )
+            # A member who left is no longer in the member list anyone can see; that is all that is said.
+            why = ", as they're no longer in the server" if ended_by == "departed" else ""
             await self.deliver(
                 guild,
                 user_id,
-                f"Your mentoring pairing with **{name}** in **{guild.name}** has come to an end. {KIND_ENDING} {after}",
+                f"Your mentoring pairing with **{name}** in **{guild.name}** has come to an end{why}. "
+                f"{KIND_ENDING} {after}",
             )
         if pairing.thread_id:
             thread = guild.get_thread(pairing.thread_id)
