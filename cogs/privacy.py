@@ -14,7 +14,7 @@ from discord.ext import commands
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import limits, traces
+from core import held, limits, traces
 from core.errors import NotAllowed
 from core.privacy import PrivacyProvider
 from core.ui import LanternView, PersistentButton
@@ -299,5 +299,6 @@ async def setup(bot: LanternBot) -> None:
     )
     bot.privacy.register(limits.PROVIDER)  # when a member last used a rate-limited command
     bot.privacy.register(traces.PROVIDER)  # mod-log entries naming a member, and their pair threads
+    bot.privacy.register(held.PROVIDER)  # messages kept for members whose DMs are closed
     bot.add_dynamic_items(ConfirmDelete)
     await bot.add_cog(PrivacyCog(bot))

@@ -15,6 +15,7 @@ import discord
 
 from cogs.mentorship import rules
 from cogs.mentorship.views import proposal_view
+from core import held
 from core.channels import configured_channel
 from core.errors import FeatureNotConfigured, NotAllowed
 from core.text import NO_MENTIONS, join_words, truncate, unlink
@@ -86,7 +87,7 @@ class Flow:
     async def deliver(
         self, guild: discord.Guild, user_id: int, content: str, *, view: discord.ui.View | None = None
     ) -> discord.Message | None:
-        """Send privately: a DM, or a private thread with only this member when DMs are closed."""
+        """Send privately: a DM; when DMs are closed, held for `/mentor status` (core/held.py), and None."""
         member = await self.member(guild, user_id)
         if member is None:
             return None
@@ -95,30 +96,17 @@ class Flow:
                 return await member.send(content, view=view, allowed_mentions=NO_MENTIONS)
             return await member.send(content, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException as error:
-            log.info("DM to %s in guild %s refused (%s); using a private thread", user_id, guild.id, error)
+            log.info("DM to %s in guild %s refused (%s); holding it for /mentor status", user_id, guild.id, error)
+        # Never a thread or a channel message (moderators could read it): held until the member reads it.
         channel = await self.mentorship_channel(guild)
-        if channel is None:
+        if not await held.hold(self.bot, member, content, view, channel):
             await self.bot.modlog.post(
                 guild.id,
                 "Mentor pairing: couldn't reach a member",
-                f"{member.mention}'s DMs are closed and no mentorship channel is set (`/setup channels mentorship:`).",
+                f"{member.mention}'s DMs are closed and no mentorship channel is set (`/setup channels mentorship:`), "
+                "so I can't let them know I have a message for them. It waits for them in `/mentor status`.",
             )
-            return None
-        try:
-            thread = await channel.create_thread(
-                name=truncate(f"Lantern for {member.display_name}", 100),
-                type=discord.ChannelType.private_thread,
-                invitable=False,
-            )
-            await thread.add_user(member)
-            text = f"{member.mention} {content}"
-            mentions = discord.AllowedMentions(users=[member], everyone=False, roles=False)
-            if view is not None:
-                return await thread.send(text, view=view, allowed_mentions=mentions)
-            return await thread.send(text, allowed_mentions=mentions)
-        except discord.HTTPException as error:
-            log.warning("could not open a private thread for %s in guild %s: %s", user_id, guild.id, error)
-            return None
+        return None
 
     async def edit_old(self, channel_id: int | None, message_id: int | None, content: str) -> None:
         """Replace an old proposal message's buttons with a line of text (best effort)."""

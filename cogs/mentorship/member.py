@@ -15,7 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.mentorship import rules
-from core import limits, timezones
+from core import held, limits, timezones
 from core.errors import InvalidInput, NotAllowed, NotFound, UnknownTimezone
 from core.text import NO_MENTIONS, fit_lines, join_words, plural
 from storage import mentorship as store
@@ -199,6 +199,7 @@ class MentorGroup(app_commands.Group, name="mentor", description="Mentor pairing
             active = await store.pairings(session, interaction.guild_id, user_id=interaction.user.id)
         if offer is None and request is None and not active:
             await interaction.response.send_message(NOT_JOINED, ephemeral=True)
+            await held.show(self.bot, interaction)  # messages kept while their DMs were closed
             return
         embed = discord.Embed(title="Your mentor pairing", colour=0xF4B942)
         if offer is not None:
@@ -242,6 +243,7 @@ class MentorGroup(app_commands.Group, name="mentor", description="Mentor pairing
             )
             embed.add_field(name="Pairings", value=shown, inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await held.show(self.bot, interaction)  # messages kept while their DMs were closed
 
     @app_commands.command(name="pause", description="Stop receiving proposals for a while")
     @app_commands.describe(days="Resume automatically after this many days (1-90); leave out to pause until you resume")

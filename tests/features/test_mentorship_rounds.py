@@ -110,32 +110,41 @@ async def test_mentee_decline_is_not_revealed_to_the_mentor(world: World) -> Non
     assert await pairings(world) == []
 
 
-async def test_closed_dms_fall_back_to_a_private_thread(world: World) -> None:
-    """When the mentor's DMs are closed, the proposal arrives in a private thread with only them."""
+async def test_closed_dms_hold_the_proposal_for_mentor_status(world: World) -> None:
+    """With the mentor's DMs closed, nothing private is posted where others could read it: a nudge that
+    names only them, and the proposal itself shown to them alone in /mentor status, buttons working."""
     await opted_in_pair(world)
     world.env.inject_error("POST", "/users/@me/channels", status=403, code=50007)
     await run_round(world)
     assert dms(world.alice) == []
-    (thread,) = world.mentorship.threads
-    message = thread.history(viewer=world.alice)[-1]
-    assert "looking for a mentor" in message.content
-    members = {m.id for m in await world.bot.get_channel(thread.id).fetch_members()}
-    assert world.alice.id in members and world.bob.id not in members
-    await world.alice.click(message, custom_id=button(message, ":accept"))
+    assert world.mentorship.threads == []
+    nudge = world.mentorship.last_message
+    assert nudge.content.startswith(world.alice.mention)
+    assert "looking for a mentor" not in nudge.content and "bob" not in nudge.content.lower()
+    assert "`/mentor status`" in nudge.content
+
+    status = await world.alice.slash(world.general, "mentor status")
+    [held] = status.followups
+    assert held.ephemeral and "looking for a mentor" in held.content
+    accept = next(
+        c["custom_id"] for row in held.components for c in row["components"] if c["custom_id"].endswith(":accept")
+    )
+    await world.alice.click(held, custom_id=accept)
     (proposal,) = await proposals(world)
     assert proposal.status == PENDING_MENTEE
-    assert proposal.mentor_channel_id == thread.id
+    assert all(message.id != nudge.id for message in world.mentorship.history())  # the nudge is gone once read
+    again = await world.alice.slash(world.general, "mentor status")
+    assert again.followups == []
 
 
-async def test_refused_dm_message_also_falls_back_to_a_private_thread(world: World) -> None:
-    """If Discord refuses the DM message itself (50007), the proposal still reaches the mentor privately."""
+async def test_refused_dm_message_is_held_too(world: World) -> None:
+    """If Discord refuses the DM message itself (50007), the words are held the same way, never put in a thread."""
     await opted_in_pair(world)
     world.env.inject_error("POST", "/channels/*/messages", status=403, code=50007)
     await run_round(world)
-    (thread,) = world.mentorship.threads
-    assert "looking for a mentor" in thread.history(viewer=world.alice)[-1].content
-    (proposal,) = await proposals(world)
-    assert proposal.mentor_channel_id == thread.id
+    assert world.mentorship.threads == []
+    status = await world.alice.slash(world.general, "mentor status")
+    assert any("looking for a mentor" in message.content for message in status.followups)
 
 
 async def test_round_needs_the_mentorship_channel(bare_world: World) -> None:

@@ -6,13 +6,16 @@ Revises: 0600
 `/intro find` was opt-out: every intro was findable unless its writer hid it. Every intro that was
 findable becomes hidden, and `find_notice_pending` marks it so that its owner is told once, the next
 time they use an /intro command. `named_messages` holds the ids of Lantern's mod-log entries that name
-a member, so that `/privacy delete` can edit them (core/traces.py).
+a member, so that `/privacy delete` can edit them (core/traces.py). `held_messages` keeps a private
+message for a member whose DMs are closed until they read it in `/mentor status` (core/held.py).
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+import storage.types
 
 revision: str = "0704"
 down_revision: str | Sequence[str] | None = "0600"
@@ -41,9 +44,26 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("named_messages", schema=None) as batch_op:
         batch_op.create_index("ix_named_messages_member", ["guild_id", "user_id"], unique=False)
+    op.create_table(
+        "held_messages",
+        sa.Column("id", SNOWFLAKE, nullable=False),
+        sa.Column("guild_id", SNOWFLAKE, nullable=False),
+        sa.Column("user_id", SNOWFLAKE, nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.Column("components", sa.Text(), server_default="[]", nullable=False),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("nudge_channel_id", SNOWFLAKE, nullable=True),
+        sa.Column("nudge_message_id", SNOWFLAKE, nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_held_messages")),
+    )
+    with op.batch_alter_table("held_messages", schema=None) as batch_op:
+        batch_op.create_index("ix_held_messages_member", ["guild_id", "user_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("held_messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_held_messages_member")
+    op.drop_table("held_messages")
     with op.batch_alter_table("named_messages", schema=None) as batch_op:
         batch_op.drop_index("ix_named_messages_member")
     op.drop_table("named_messages")
