@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from simcord import InteractionResult, assert_responded
 
+from core.text import unlink
 from tests.conftest import World
 from tests.features.test_intros_helpers import ALICE, stored_intro
 from tests.features.test_prompts_members import review, suggest
@@ -98,4 +99,4 @@ async def test_a_label_form_saves_what_the_member_typed(world: World) -> None:
         ALICE["location"],
     )
     assert intro.story == "I grew up between Cebu and Cork.[31m And I'd love to meet you."
-    assert world.intro.last_message.embeds[0].description == intro.story
+    assert world.intro.last_message.embeds[0].description == unlink(intro.story)  # `[` shown, never a link
