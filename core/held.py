@@ -13,7 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import discord
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.privacy import PrivacyProvider
@@ -99,6 +99,16 @@ def rebuild(components: str) -> discord.ui.View | None:
         return None
     view.stop()  # nothing to keep in memory: the DynamicItems handle the clicks
     return view
+
+
+async def count(session: AsyncSession, guild_id: int, user_id: int) -> int:
+    """How many messages are held for the member (what `show` will send them)."""
+    found = await session.scalar(
+        select(func.count())
+        .select_from(HeldMessage)
+        .where(HeldMessage.guild_id == guild_id, HeldMessage.user_id == user_id)
+    )
+    return int(found or 0)
 
 
 async def show(bot: LanternBot, interaction: discord.Interaction) -> int:

@@ -19,7 +19,7 @@ from core import held, limits, timezones
 from core.errors import InvalidInput, NotAllowed, NotFound, UnknownTimezone
 from core.text import NO_MENTIONS, fit_lines, join_words, plural
 from storage import mentorship as store
-from storage.models.mentorship import MenteeProfile, MentorProfile
+from storage.models.mentorship import MenteeProfile, MentorProfile, MentorshipProposal
 
 if TYPE_CHECKING:
     from bot import LanternBot
@@ -47,11 +47,63 @@ async def theme_choices(interaction: discord.Interaction, current: str) -> list[
 
 
 def paused_text(profile: MentorProfile | MenteeProfile, now: datetime) -> str:
+    """Only whether the member paused; whether proposals can reach them is `next_steps`' to say."""
     if not rules.is_paused(profile.paused, profile.paused_until, now):
-        return "receiving proposals"
+        return "not paused"
     if profile.paused_until is None:
         return "paused until you resume"
     return f"paused until {discord.utils.format_dt(profile.paused_until, 'D')}"
+
+
+def next_steps(
+    offer: MentorProfile | None,
+    request: MenteeProfile | None,
+    *,
+    places_left: int,
+    has_mentor: bool,
+    asked_as_mentee: bool,
+    now: datetime,
+) -> list[str]:
+    """What can happen next, truthfully: no "receiving proposals" for a mentor whose places are all taken
+    or a mentee already paired. A mentee is never told that a mentor is being asked about them."""
+    lines = []
+    if offer is not None and not rules.is_paused(offer.paused, offer.paused_until, now):
+        if offer.active_count >= offer.capacity:
+            lines.append("All your mentoring places are taken, so I'm not proposing anyone to you until one frees up.")
+        elif places_left <= 0:
+            lines.append("Your free places are each held by an open invitation, so no new proposals until they close.")
+        else:
+            lines.append(f"You're in the next pairing round for {plural(places_left, 'more mentee')}.")
+    if request is not None and not rules.is_paused(request.paused, request.paused_until, now):
+        if has_mentor:
+            lines.append("You have a mentor, so I'm not looking for another one.")
+        elif asked_as_mentee:
+            lines.append("A mentor said yes and is waiting for your answer.")
+        else:
+            lines.append("You're in the pool: I'll tell you as soon as a mentor says yes.")
+    return lines
+
+
+def where_sent(guild: discord.Guild | None, proposals: list[MentorshipProposal], user_id: int, held: int) -> str:
+    """Where the buttons of these invitations really are (`held`: messages kept for the member because
+    their DMs are closed, shown just after the status)."""
+    places = []
+    for proposal in proposals:
+        role = "mentor" if proposal.mentor_id == user_id else "mentee"
+        channel_id = getattr(proposal, f"{role}_channel_id")
+        if channel_id is None:
+            place = (
+                "your DMs are closed, so I kept its buttons for you: they're just below, only for you"
+                if held
+                else "your DMs are closed, so its buttons were shown to you here, in an earlier `/mentor status`"
+            )
+        elif guild is not None and guild.get_channel_or_thread(channel_id) is not None:
+            place = f"the buttons are in <#{channel_id}>, which only you can see"
+        else:
+            place = "the buttons are in your DMs"
+        if place not in places:
+            places.append(place)
+    return "; ".join(places)
 
 
 class MentorGroup(app_commands.Group, name="mentor", description="Mentor pairing: always opt-in", guild_only=True):
@@ -197,6 +249,8 @@ class MentorGroup(app_commands.Group, name="mentor", description="Mentor pairing
             request = await store.get_mentee(session, interaction.guild_id, interaction.user.id)
             waiting = await store.awaiting_answer(session, interaction.guild_id, interaction.user.id)
             active = await store.pairings(session, interaction.guild_id, user_id=interaction.user.id)
+            places_left = await store.places_left(session, interaction.guild_id, interaction.user.id)
+            held_count = await held.count(session, interaction.guild_id, interaction.user.id)
         if offer is None and request is None and not active:
             await interaction.response.send_message(NOT_JOINED, ephemeral=True)
             await held.show(self.bot, interaction)  # messages kept while their DMs were closed
@@ -223,10 +277,21 @@ class MentorGroup(app_commands.Group, name="mentor", description="Mentor pairing
                 f"{paused_text(request, self.bot.clock())}",
                 inline=False,
             )
+        steps = next_steps(
+            offer,
+            request,
+            places_left=places_left,
+            has_mentor=any(p.mentee_id == interaction.user.id for p in active),
+            asked_as_mentee=any(p.mentee_id == interaction.user.id for p in waiting),
+            now=self.bot.clock(),
+        )
+        if steps:
+            embed.add_field(name="Proposals", value="\n".join(steps), inline=False)
         if waiting:
             embed.add_field(
                 name="Waiting for your answer",
-                value=f"{plural(len(waiting), 'invitation')}: the buttons are in your DMs.",
+                value=f"{plural(len(waiting), 'invitation')}: "
+                f"{where_sent(interaction.guild, waiting, interaction.user.id, held_count)}.",
                 inline=False,
             )
         if active:

@@ -3,6 +3,8 @@ truth, and an invitation that closes never leaves the mentor reading "I've asked
 
 from __future__ import annotations
 
+from typing import Any
+
 from simcord import assert_error, assert_responded
 
 from core.errors import NotAllowed
@@ -109,3 +111,54 @@ async def test_lowering_capacity_closes_the_invitations_that_no_longer_fit(world
     closed = dms(world.alice)[1]
     assert closed.components == [] and "no longer open" in closed.content
     assert "I've asked" in dms(world.alice)[0].content  # the invitation she still has a place for is untouched
+
+
+def status_text(result: Any) -> str:
+    embed = result.response.embeds[0]
+    return "\n".join(f"{field.name}: {field.value}" for field in embed.fields)
+
+
+async def test_status_of_a_mentor_whose_places_are_all_taken_says_so(world: World) -> None:
+    """Alice mentors Bob with her only place: /mentor status says no proposals will come, not
+    "receiving proposals"."""
+    await matched(world)
+    text = status_text(await world.alice.slash(world.general, "mentor status"))
+    assert "1 of 1 places taken" in text
+    assert "All your mentoring places are taken" in text
+    assert "receiving proposals" not in text
+
+
+async def test_status_of_a_mentee_already_paired_says_so(world: World) -> None:
+    """Bob has a mentor: /mentor status says I'm not looking for another, not "receiving proposals"."""
+    await matched(world)
+    text = status_text(await world.bob.slash(world.general, "mentor status"))
+    assert "You have a mentor" in text
+    assert "receiving proposals" not in text
+
+
+async def test_status_of_a_mentor_with_open_places_says_they_are_in_the_next_round(world: World) -> None:
+    """Alice offers two places and mentors nobody: she's in the next round for two mentees."""
+    await offer(world, world.alice, capacity=2)
+    text = status_text(await world.alice.slash(world.general, "mentor status"))
+    assert "in the next pairing round for 2 more mentees" in text
+
+
+async def test_status_with_closed_dms_never_points_to_the_dms(world: World) -> None:
+    """Alice's DMs are closed, so her invitation reached her another way: /mentor status doesn't send her
+    looking in DMs that hold nothing."""
+    await opted_in_pair(world)
+    world.env.inject_error("POST", "/users/@me/channels", status=403, code=50007)
+    await run_round(world)
+    assert dms(world.alice) == []
+    text = status_text(await world.alice.slash(world.general, "mentor status"))
+    assert "Waiting for your answer: 1 invitation" in text
+    assert "in your DMs" not in text
+    assert "your DMs are closed, so I kept its buttons for you: they're just below" in text
+
+
+async def test_status_with_open_dms_points_to_the_dms(world: World) -> None:
+    """With DMs open, the invitation's buttons are where the status says: in the DMs."""
+    await opted_in_pair(world)
+    await run_round(world)
+    text = status_text(await world.alice.slash(world.general, "mentor status"))
+    assert "1 invitation: the buttons are in your DMs" in text
