@@ -1,0 +1,89 @@
+"""Rate limits on everything a member can repeat that writes or posts, kept in the database so that a
+restart doesn't reset them (storage/limits.py). Time comes from `bot.clock()`.
+
+Check before doing anything (`check`), count the use once it succeeded (`record`, inside the action's
+own write when it has one), so a refusal changes nothing and a failed attempt costs nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import CoolingDown
+from core.privacy import PrivacyProvider
+from storage import limits as store
+
+if TYPE_CHECKING:
+    from bot import LanternBot
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most `uses` per `per` for each member of a guild."""
+
+    action: str  # stored; at most 32 characters, never renamed
+    uses: int
+    per: timedelta
+    reason: str  # the first sentence of the refusal
+
+    def retry_after(self, recent: list[datetime], now: datetime) -> timedelta | None:
+        """None if another use is allowed now; else how long until it is. `recent`: uses in the window, oldest first."""
+        if len(recent) < self.uses:
+            return None
+        return recent[len(recent) - self.uses] + self.per - now
+
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+INTRO_WRITE = Limit("intro_write", 10, HOUR, "You've saved your introduction 10 times in the last hour.")
+INTRO_DELETE = Limit("intro_delete", 3, DAY, "You've deleted your introduction 3 times today.")
+MENTOR_OFFER = Limit("mentor_offer", 10, HOUR, "You've updated your mentor offer 10 times in the last hour.")
+MENTOR_REQUEST = Limit("mentor_request", 10, HOUR, "You've updated your mentor request 10 times in the last hour.")
+PROMPT_SUGGEST = Limit("prompt_suggest", 5, DAY, "You've suggested 5 prompts today: thank you!")
+PRIVACY_EXPORT = Limit("privacy_export", 3, DAY, "I've sent you 3 copies of your data today.")
+RESOURCE_SHARE = Limit("resource_share", 5, timedelta(minutes=10), "You've shared 5 links in the last few minutes.")
+
+LIMITS = (INTRO_WRITE, INTRO_DELETE, MENTOR_OFFER, MENTOR_REQUEST, PROMPT_SUGGEST, PRIVACY_EXPORT, RESOURCE_SHARE)
+MAX_PENDING_RESOURCES = 10  # a member's submissions waiting for review at once
+
+
+async def check_in(session: AsyncSession, limit: Limit, guild_id: int, user_id: int, now: datetime) -> None:
+    """Raise CoolingDown (with when to try again) if the member has used up `limit`."""
+    recent = await store.uses_since(session, guild_id, user_id, limit.action, now - limit.per)
+    wait = limit.retry_after(recent, now)
+    if wait is not None:
+        raise CoolingDown(limit.reason, wait)
+
+
+async def check(bot: LanternBot, limit: Limit, guild_id: int, user_id: int) -> None:
+    """`check_in` in a read of its own."""
+    async with bot.db.read() as session:
+        await check_in(session, limit, guild_id, user_id, bot.clock())
+
+
+async def record(session: AsyncSession, limit: Limit, guild_id: int, user_id: int, now: datetime) -> None:
+    """Count one use of `limit` (in the action's own write session)."""
+    await store.record_use(session, guild_id, user_id, limit.action, now, keep=limit.per)
+
+
+async def record_now(bot: LanternBot, limit: Limit, guild_id: int, user_id: int) -> None:
+    """`record` in a write of its own, for actions whose writes happen elsewhere."""
+    async with bot.db.write() as session:
+        await record(session, limit, guild_id, user_id, bot.clock())
+
+
+PROVIDER = PrivacyProvider(
+    name="Limits",
+    summary=(
+        "When you last wrote or deleted your intro, updated a mentoring profile, suggested a prompt, shared a "
+        "link or exported your data, so that the limits on how often hold after a restart. Kept a day at most."
+    ),
+    tables=("rate_limit_uses",),
+    export=store.export_member,
+    delete=store.delete_member,
+)
