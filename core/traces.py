@@ -9,6 +9,7 @@ mentoring pairings, named after both members, are renamed.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.privacy import PrivacyProvider
+from core.text import NO_MENTIONS
 from storage.database import rowcount
 from storage.models.mentorship import MentorshipPairing
 from storage.models.privacy import NamedMessage
@@ -27,6 +29,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ERASED_ENTRY = "The details of this entry were removed: a member it named erased their data with `/privacy delete`."
+
+
+FORMER_MEMBER = "a member who has since erased their data"
+THREAD_MESSAGES = 20  # Lantern writes in a pair thread when it opens and when it ends
 
 
 def pair_thread_name(pairing_id: int) -> str:
@@ -88,7 +94,7 @@ async def cleanup(bot: LanternBot, guild: discord.Guild, user_id: int) -> None:
         await _redact(bot, channel_id, message_id, user_id)
     for pairing_id, thread_id in threads:
         if thread_id is not None:
-            await _rename(bot, guild, thread_id, pairing_id)
+            await _rename(bot, guild, thread_id, pairing_id, user_id)
 
 
 async def _redact(bot: LanternBot, channel_id: int, message_id: int, user_id: int) -> None:
@@ -111,7 +117,7 @@ async def _redact(bot: LanternBot, channel_id: int, message_id: int, user_id: in
         log.warning("could not edit mod-log entry %s in %s after an erasure: %s", message_id, channel_id, error)
 
 
-async def _rename(bot: LanternBot, guild: discord.Guild, thread_id: int, pairing_id: int) -> None:
+async def _rename(bot: LanternBot, guild: discord.Guild, thread_id: int, pairing_id: int, user_id: int) -> None:
     thread = guild.get_thread(thread_id)
     try:
         if thread is None:
@@ -119,6 +125,7 @@ async def _rename(bot: LanternBot, guild: discord.Guild, thread_id: int, pairing
             if not isinstance(fetched, discord.Thread):
                 return
             thread = fetched
+        await _unmention(bot, thread, user_id)
         if thread.archived:  # an ended pairing's thread: reopen it for the rename, then close it as it was
             locked = thread.locked
             thread = await thread.edit(name=pair_thread_name(pairing_id), archived=False)
@@ -129,6 +136,15 @@ async def _rename(bot: LanternBot, guild: discord.Guild, thread_id: int, pairing
         pass
     except discord.HTTPException as error:
         log.warning("could not rename the thread of pairing %s after an erasure: %s", pairing_id, error)
+
+
+async def _unmention(bot: LanternBot, thread: discord.Thread, user_id: int) -> None:
+    """Lantern's own messages in the thread (its welcome) stop mentioning the member."""
+    mention = re.compile(rf"<@!?{user_id}>")
+    async for message in thread.history(limit=THREAD_MESSAGES, oldest_first=True):
+        if bot.user is None or message.author.id != bot.user.id or not mention.search(message.content):
+            continue
+        await message.edit(content=mention.sub(FORMER_MEMBER, message.content), allowed_mentions=NO_MENTIONS)
 
 
 PROVIDER = PrivacyProvider(

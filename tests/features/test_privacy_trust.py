@@ -87,6 +87,9 @@ async def test_erasure_renames_the_pair_thread(world: World) -> None:
     await erase(world, world.alice)
     [thread] = world.mentorship.threads
     assert thread.name == f"Mentoring pair #{pairing.id}"
+    lantern_said = [m.content for m in thread.history(viewer=world.bob) if m.author.id == world.bot.user.id]
+    assert lantern_said and not any(str(world.alice.id) in text for text in lantern_said)
+    assert str(world.bob.id) in lantern_said[0]  # the welcome still greets the member who stays
 
 
 async def test_erasure_takes_the_member_out_of_entries_that_mention_them(world: World) -> None:
