@@ -29,9 +29,11 @@ from core.jobs import DueJobs
 from core.logcontext import ContextFilter
 from core.modlog import ModLog
 from core.privacy import PrivacyRegistry
+from core.protection import ProtectionKey, ProtectionKeyError, default_key_file
 from core.sync import describe_refusal
 from core.tree import LanternTree
 from storage import Database
+from storage.mentorship import check_key_fingerprint
 from storage.migrate import upgrade_to_head
 
 log = logging.getLogger("lantern")
@@ -95,6 +97,10 @@ class LanternBot(commands.AutoShardedBot):
         self.jobs = DueJobs()
         self.modlog = ModLog(self)
         self.privacy = PrivacyRegistry()
+        secret = settings.protection_key.get_secret_value() if settings.protection_key else None
+        self.protection = ProtectionKey(
+            secret=secret, key_file=settings.protection_key_file or default_key_file(settings.database_url)
+        )
         self.started_at: datetime | None = None
         self.synced_commands: list[discord.app_commands.AppCommand] = []
         self._started_monotonic: float | None = None
@@ -125,6 +131,7 @@ class LanternBot(commands.AutoShardedBot):
         self.started_at = self.clock()
         self.db.prepare()
         await upgrade_to_head(self.db)
+        await self.check_protection_key()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if self.settings.scheduler_enabled:
@@ -141,6 +148,18 @@ class LanternBot(commands.AutoShardedBot):
             self.scheduler.start()
         if self.settings.sync_commands_on_start:
             self.synced_commands = await self.sync_commands(self.settings.dev_guild_id)
+
+    async def check_protection_key(self) -> None:
+        """Read (or create) the protection key at start, and refuse a key that isn't the one the database's
+        kept protections were made with: they would silently stop protecting anyone."""
+        fingerprint = self.protection.fingerprint()
+        async with self.db.write() as session:
+            same = await check_key_fingerprint(session, fingerprint, self.clock())
+        if not same:
+            raise ProtectionKeyError(
+                f"the protection key ({self.protection.source}) isn't the one this database's kept blocks were "
+                "made with: restore the key file from your backup, or set PROTECTION_KEY to the old key"
+            )
 
     async def on_ready(self) -> None:
         """Freeze the heap once the caches are loaded (FREEZE_HEAP_ON_READY).
@@ -312,6 +331,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_run(settings, token))
     except discord.LoginFailure:
         return _fail(REJECTED_TOKEN)
+    except ProtectionKeyError as error:
+        return _fail(str(error))
     except discord.PrivilegedIntentsRequired:
         return _fail("Discord refused the Server Members intent: enable it under Bot → Privileged Gateway Intents.")
     except (OSError, discord.GatewayNotFound) as error:

@@ -64,6 +64,17 @@ class Settings(BaseSettings):
     privacy_notice_url: str | None = Field(
         default=None, description="Where your copy of PRIVACY.md is published; /about links to it."
     )
+    protection_key: SecretStr | None = Field(
+        default=None,
+        description="The secret that keeps blocks and 'never again' enforceable after the other member erases "
+        "their data (PRIVACY.md). Set it (32+ characters) when processes on several machines share one database; "
+        "otherwise Lantern creates a key file on first start.",
+    )
+    protection_key_file: Path | None = Field(
+        default=None,
+        description="Where the protection key file lives (default: beside the SQLite database, or data/ for "
+        "PostgreSQL). Back it up apart from the database.",
+    )
     shard_count: int | None = Field(
         default=None, ge=1, description="Total shards across all processes (leave unset to let Discord decide)."
     )

@@ -17,13 +17,19 @@ from core.errors import InvalidInput, NotAllowed, NotFound
 from core.text import NO_MENTIONS, fit_lines, plural, truncate
 from storage import mentorship as store
 from storage.guilds import enabled_themes
-from storage.models.mentorship import PENDING_MENTOR
+from storage.models.mentorship import PENDING_MENTOR, PROTECT_BLOCK
 
 if TYPE_CHECKING:
     from bot import LanternBot
     from cogs.mentorship.cog import Mentorship
 
 FORCED_REASON = "A moderator thought you two would get on well."
+# One wording for every reason that is a member's own to keep (a pause, a block, a protection kept after an
+# erasure), so a refusal never tells the moderator which one it was (PRIVACY.md).
+UNAVAILABLE = (
+    "I can't propose {mentor} to mentor {mentee} right now, and I've sent nothing to either of them. "
+    "Whether a member is available for a pairing is theirs to keep private; `/pairing run` pairs everyone who is."
+)
 DESCRIPTION_LIMIT = 4096  # Discord's limits for an embed's description and for one field's value
 FIELD_LIMIT = 1024
 
@@ -169,7 +175,9 @@ class PairingGroup(
         async with self.bot.db.read() as session:
             offer = await store.get_mentor(session, guild_id, mentor.id)
             request = await store.get_mentee(session, guild_id, mentee.id)
-            blocked = await store.is_blocked(session, guild_id, mentor.id, mentee.id)
+            blocked = await store.is_blocked(session, guild_id, mentor.id, mentee.id) or await store.is_protected(
+                session, guild_id, mentor.id, mentee.id, self.bot.protection.pair, (PROTECT_BLOCK,)
+            )
             themes = await enabled_themes(session, guild_id)
             places = await store.places_left(session, guild_id, mentor.id)
         if offer is None:
@@ -178,10 +186,10 @@ class PairingGroup(
             raise NotAllowed(
                 f"{mentee.mention} hasn't asked for a mentor (`/mentor request`), so I can't propose them."
             )
-        if blocked:
-            raise NotAllowed(
-                "I can't propose this pair: one of them has privately chosen not to be paired with the other."
-            )
+        now = self.bot.clock()
+        paused = any(rules.is_paused(p.paused, p.paused_until, now) for p in (offer, request))
+        if blocked or paused:
+            raise NotAllowed(UNAVAILABLE.format(mentor=mentor.mention, mentee=mentee.mention))
         pair = matching.score_pair(
             engine_mentee(request), engine_mentor(offer, 1), at=self.bot.clock(), theme_labels=dict(themes)
         )

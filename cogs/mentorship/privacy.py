@@ -1,9 +1,14 @@
 """What mentor pairing stores about a member, for `/privacy show`, `export` and `delete`.
 
 Export never reveals what the other person did privately (a mentor's decline, a block against the
-member, the other's feedback or ratings). Delete ends active pairings politely (the other member is
-told after the deletion commits) and removes every row about the member, including blocks they made
-and blocks against them.
+member, the other's feedback or ratings): a mentee sees only invitations their mentor accepted.
+
+Delete ends active pairings politely (the other member is told after the deletion commits) and removes
+every row about the member, including blocks they made and blocks against them. A protection belongs
+to the person it protects: before the rows go, what protects each *other* member from this one (their
+block, any earlier invitation or pairing of the two) is kept as a keyed hash of the pair that member
+owns (core/protection.py), so the eraser can't come back to be proposed to them. Protections the
+eraser owns go with the rest of their data.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from core.privacy import PrivacyProvider
 from storage import mentorship as store
 from storage.database import rowcount
 from storage.models.mentorship import (
+    PROTECT_BLOCK,
+    PROTECT_HISTORY,
     MenteeProfile,
     MentorProfile,
     MentorshipBlock,
@@ -35,7 +42,17 @@ TABLES = (
     "mentorship_pairings",
     "mentorship_checkins",
     "mentorship_blocks",
+    "mentorship_protections",
 )
+
+KEPT_WHY = (
+    "Kept for you after the other member's data was erased, so that you two are never proposed to each "
+    "other again. I keep no name or id of theirs, only a keyed fingerprint of the pair."
+)
+KEPT_KINDS = {
+    PROTECT_BLOCK: "you chose never to be paired with this member",
+    PROTECT_HISTORY: "you two were invited or paired before",
+}
 
 
 def _when(value: Any) -> str | None:
@@ -60,8 +77,11 @@ async def export(session: AsyncSession, guild_id: int, user_id: int) -> dict[str
                 MentorshipProposal.guild_id == guild_id,
                 or_(
                     MentorshipProposal.mentor_id == user_id,
-                    # a mentee only ever heard of proposals their mentor had accepted
-                    (MentorshipProposal.mentee_id == user_id) & MentorshipProposal.mentor_answered_at.is_not(None),
+                    # a mentee only ever heard of proposals their mentor had accepted (a mentor's decline also
+                    # sets mentor_answered_at, and is never shown to the mentee)
+                    (MentorshipProposal.mentee_id == user_id)
+                    & MentorshipProposal.mentor_answered_at.is_not(None)
+                    & or_(MentorshipProposal.declined_by.is_(None), MentorshipProposal.declined_by != "mentor"),
                 ),
             )
         )
@@ -79,6 +99,7 @@ async def export(session: AsyncSession, guild_id: int, user_id: int) -> dict[str
             select(MentorshipBlock).where(MentorshipBlock.guild_id == guild_id, MentorshipBlock.user_id == user_id)
         )
     ).all()
+    kept = await store.owned_protections(session, guild_id, user_id)
 
     def role_of(row: Any) -> str:
         return "mentor" if row.mentor_id == user_id else "mentee"
@@ -127,6 +148,9 @@ async def export(session: AsyncSession, guild_id: int, user_id: int) -> dict[str
         ],
         "checkin_ratings": [{"pairing_id": c.pairing_id, "day": c.day, "rating": c.rating} for c in checkins],
         "blocks_you_made": [{"user_id": b.blocked_user_id, "created_at": _when(b.created_at)} for b in blocks],
+        "kept_after_the_other_member_erased_their_data": [
+            {"what": KEPT_KINDS.get(k.kind, k.kind), "since": _when(k.created_at), "why": KEPT_WHY} for k in kept
+        ],
     }
 
 
@@ -139,6 +163,7 @@ def make_provider(cog: Mentorship) -> PrivacyProvider:
             if done is not None:
                 ended.append(done)
         cancelled = await store.cancel_pending_for(session, guild_id, user_id)
+        await store.keep_protections(session, guild_id, user_id, cog.bot.protection.pair)
         theirs = or_(MentorshipPairing.mentor_id == user_id, MentorshipPairing.mentee_id == user_id)
         pairing_ids = select(MentorshipPairing.id).where(MentorshipPairing.guild_id == guild_id, theirs)
         removed = 0
@@ -157,6 +182,7 @@ def make_provider(cog: Mentorship) -> PrivacyProvider:
             result = await session.execute(statement.execution_options(synchronize_session=False))
             removed += rowcount(result)
         removed += await store.delete_profiles(session, guild_id, user_id)
+        removed += await store.delete_owned_protections(session, guild_id, user_id)
 
         def after_commit(_session: Any) -> None:
             cog.spawn(cog.after_departure(user_id, ended, cancelled))
@@ -169,7 +195,9 @@ def make_provider(cog: Mentorship) -> PrivacyProvider:
         name="Mentor pairing",
         summary=(
             "Your offer to mentor or request for a mentor, the invitations and pairings you were part of, "
-            "your check-in ratings and anyone you chose never to be paired with."
+            "your check-in ratings and anyone you chose never to be paired with. If someone you blocked or were "
+            "paired with erases their data, I keep only a keyed fingerprint of the pair, so you two are never "
+            "proposed again."
         ),
         tables=TABLES,
         export=export,

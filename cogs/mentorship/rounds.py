@@ -105,7 +105,7 @@ class Rounds:
         if not dry_run and await self.flow.mentorship_channel(guild) is None:
             raise FeatureNotConfigured(FEATURE, "mentorship")
         async with self.bot.db.read() as session:
-            pool = await store.round_pool(session, guild.id, now)
+            pool = await store.round_pool(session, guild.id, now, self.bot.protection.pair)
             labels = dict(await enabled_themes(session, guild.id))
         mentees = [engine_mentee(profile) for profile in pool.mentees]
         mentors = [engine_mentor(profile, places) for profile, places in pool.mentors]

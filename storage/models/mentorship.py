@@ -171,3 +171,40 @@ class MentorshipSchedule(Base):
     next_round_at: Mapped[datetime] = mapped_column(index=True)
     last_round_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+
+
+# Protection kinds.
+PROTECT_BLOCK = "block"  # the owner blocked the other member
+PROTECT_HISTORY = "history"  # the two were proposed or paired before (declined, ended, lapsed…)
+
+
+class MentorshipProtection(Base):
+    """A protection kept for `owner_id` after the *other* member's data was erased.
+
+    `pair_key` is HMAC-SHA256 of (guild, both member ids) with the deployment's protection key
+    (core/protection.py); the other member's id is not stored. Matching and `/pairing create` recognise
+    the pair again if the erased member opts in later.
+    """
+
+    __tablename__ = "mentorship_protections"
+    __table_args__ = (
+        UniqueConstraint("guild_id", "owner_id", "pair_key", "kind"),
+        Index("ix_mentorship_protections_guild_id_pair_key", "guild_id", "pair_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guild_id: Mapped[Snowflake]
+    owner_id: Mapped[Snowflake]
+    pair_key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime]  # when the block or the first invitation was made, never when the erasure was
+
+
+class ProtectionKeyCheck(Base):
+    """One row: a fingerprint of the protection key the hashes were made with (never the key itself)."""
+
+    __tablename__ = "protection_key_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
