@@ -171,3 +171,26 @@ async def test_erased_words_are_gone_from_the_database_file(world: World) -> Non
         after = stored_bytes(world)
         left = [word for word in SECRET_WORDS if word.encode() in after or word.lower().encode() in after]
         assert left == []
+
+
+async def test_a_check_in_with_dms_closed_reaches_only_its_member(world: World) -> None:
+    """With DMs closed, a check-in is not put in a thread moderators can read: bob reads and answers it in
+    /mentor status, and the mentorship channel only ever says there is something for him."""
+    from tests.features.test_mentorship_support import DAY, checkins, matched
+
+    await matched(world)
+    threads_before = len(world.mentorship.threads)
+    bob_dms = world.bob.user.dm_channel.id  # bob closes his DMs after the pairing began
+    world.env.inject_error("POST", f"/channels/{bob_dms}/messages", status=403, code=50007, times=None)
+    await world.env.advance_time(14 * DAY + 60)
+    await world.bot.run_due_jobs()
+    assert len(world.mentorship.threads) == threads_before  # no new thread for anyone's private words
+    public = [m.content for m in world.mentorship.history()]
+    assert not any("How is it going" in text for text in public)
+    assert any(text.startswith(world.bob.mention) and "private message" in text for text in public)
+
+    status = await world.bob.slash(world.general, "mentor status")
+    [held] = [m for m in status.followups if "How is it going" in m.content]
+    five = next(c["custom_id"] for row in held.components for c in row["components"] if c["custom_id"].endswith(":5"))
+    await world.bob.click(held, custom_id=five)
+    assert [c.rating for c in await checkins(world) if c.user_id == world.bob.id] == [5]
