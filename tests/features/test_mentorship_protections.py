@@ -59,10 +59,12 @@ async def export(world: World, member: MemberActor) -> dict[str, Any]:
 
 
 async def rows_naming(world: World, user_id: int) -> list[str]:
-    """Every table row, in any table, holding `user_id` in any column."""
+    """Every row of mentor pairing's tables (and departures) holding `user_id` in any column."""
     found = []
     async with world.bot.db.read() as session:
         for table in Base.metadata.sorted_tables:
+            if not table.name.startswith("mentor") and table.name != "departures":
+                continue
             for row in (await session.execute(select(table))).all():
                 if any(value == user_id or (isinstance(value, str) and str(user_id) in value) for value in row):
                     found.append(f"{table.name}: {row}")
@@ -128,6 +130,19 @@ async def test_a_block_outlives_leaving_and_the_retention_purge(world: World) ->
     await request(world, back, languages="Tagalog")
     assert "0 proposals sent" in await round_sent(world)
     assert dms(ben) == []
+
+
+async def test_a_block_holds_whichever_role_the_erased_member_comes_back_in(world: World) -> None:
+    """Ben blocks Ann and erasing doesn't help her: back as a mentor while Ben asks for one, she still
+    isn't proposed to him."""
+    ben, ann = await ben_and_ann(world)
+    await ben.slash(world.general, "mentor block", member=ann)
+    await erase(world, ann)
+    await offer(world, ann, languages="English, Tagalog")
+    await ben.slash(world.general, "mentor leave")
+    await request(world, ben, languages="Tagalog")
+    assert "0 proposals sent" in await round_sent(world)
+    assert dms(ann) == [] and dms(ben) == []
 
 
 async def test_a_moderator_cannot_pair_someone_with_the_member_who_blocked_them_after_an_erasure(
