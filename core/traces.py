@@ -32,6 +32,7 @@ ERASED_ENTRY = "The details of this entry were removed: a member it named erased
 
 
 FORMER_MEMBER = "a member who has since erased their data"
+RECENT_ENTRIES = 500  # how far back the mod-log is read for entries posted before they were recorded
 THREAD_MESSAGES = 20  # Lantern writes in a pair thread when it opens and when it ends
 
 
@@ -90,11 +91,33 @@ async def cleanup(bot: LanternBot, guild: discord.Guild, user_id: int) -> None:
                 )
             )
         ).all()
-    for channel_id, message_id in entries:
+    recorded = {(channel_id, message_id) for channel_id, message_id in entries}
+    for channel_id, message_id in sorted(recorded | await _unrecorded(bot, guild, user_id)):
         await _redact(bot, channel_id, message_id, user_id)
     for pairing_id, thread_id in threads:
         if thread_id is not None:
             await _rename(bot, guild, thread_id, pairing_id, user_id)
+
+
+async def _unrecorded(bot: LanternBot, guild: discord.Guild, user_id: int) -> set[tuple[int, int]]:
+    """Recent mod-log entries naming the member that were never recorded (posted before migration 0704,
+    or when recording failed): Lantern's own embeds whose text or footer holds their id."""
+    channel_id = (await bot.db.guild_config(guild.id)).modlog_channel_id
+    channel = guild.get_channel(channel_id) if channel_id is not None else None
+    if not isinstance(channel, discord.TextChannel) or bot.user is None:
+        return set()
+    needle = str(user_id)
+    found = set()
+    try:
+        async for message in channel.history(limit=RECENT_ENTRIES):
+            if message.author.id != bot.user.id:
+                continue
+            text = " ".join(f"{e.title} {e.description} {e.footer.text}" for e in message.embeds) + message.content
+            if needle in text:
+                found.add((channel.id, message.id))
+    except discord.HTTPException as error:
+        log.warning("could not read the mod-log of guild %s to find entries naming a member: %s", guild.id, error)
+    return found
 
 
 async def _redact(bot: LanternBot, channel_id: int, message_id: int, user_id: int) -> None:

@@ -194,3 +194,20 @@ async def test_a_check_in_with_dms_closed_reaches_only_its_member(world: World) 
     five = next(c["custom_id"] for row in held.components for c in row["components"] if c["custom_id"].endswith(":5"))
     await world.bob.click(held, custom_id=five)
     assert [c.rating for c in await checkins(world) if c.user_id == world.bob.id] == [5]
+
+
+async def test_erasure_finds_mod_log_entries_from_before_they_were_recorded(world: World) -> None:
+    """Entries posted before Lantern recorded whom they name (an older version) are found and cleaned too."""
+    from sqlalchemy import delete
+
+    from storage.models.privacy import NamedMessage
+
+    words = "Which festival smells like home to you?"
+    shown = await world.alice.slash(world.general, "prompt suggest")
+    await world.alice.submit_modal(shown, {"text": words, "theme": "culture"})
+    async with world.bot.db.write() as session:
+        await session.execute(delete(NamedMessage))
+    assert words in modlog_text(world)
+    await erase(world, world.alice)
+    after = modlog_text(world)
+    assert words not in after and str(world.alice.id) not in after
