@@ -1,9 +1,12 @@
-"""Lantern: the composition root and the command line.
+"""Lantern: the composition root and the command line (`lantern`, or `python bot.py`).
 
-python bot.py                 run the bot
-python bot.py sync [--guild ID]  register the slash commands with Discord once
-python bot.py migrate         apply database migrations and exit
-python bot.py demo            try Lantern without a token, in a simulated server in your browser (tools/demo.py)
+lantern [run]                 run the bot
+lantern sync [--guild ID]     register the slash commands with Discord once
+lantern migrate               apply database migrations and exit
+lantern backup [PATH]         a consistent copy of the live SQLite database (PostgreSQL: the pg_dump line)
+lantern restore PATH          put a backup in place (refused while Lantern runs)
+lantern doctor [--offline]    check settings, token, database, disk, backups and Discord, one line each
+lantern demo                  try Lantern without a token, in a simulated server in your browser (tools/demo.py)
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import signal
@@ -18,13 +22,16 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
 
 from config import Settings
+from core import operations
 from core.jobs import DueJobs
 from core.logcontext import ContextFilter
 from core.modlog import ModLog
@@ -33,8 +40,9 @@ from core.protection import ProtectionKey, ProtectionKeyError, default_key_file
 from core.sync import describe_refusal
 from core.tree import LanternTree
 from storage import Database
+from storage.backup import RunLock, daily_backup, sqlite_path
 from storage.mentorship import check_key_fingerprint
-from storage.migrate import upgrade_to_head
+from storage.migrate import DatabaseNewerThanCode, upgrade_to_head
 
 log = logging.getLogger("lantern")
 
@@ -102,6 +110,7 @@ class LanternBot(commands.AutoShardedBot):
             secret=secret, key_file=settings.protection_key_file or default_key_file(settings.database_url)
         )
         self.started_at: datetime | None = None
+        self.run_lock: RunLock | None = None
         self.synced_commands: list[discord.app_commands.AppCommand] = []
         self._started_monotonic: float | None = None
         self._heap_frozen = False
@@ -130,10 +139,17 @@ class LanternBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         self.started_at = self.clock()
         self.db.prepare()
+        database_file = sqlite_path(self.settings.database_url)
+        if database_file is not None:  # `lantern restore` refuses while any bot holds this
+            self.run_lock = RunLock(database_file)
+            self.run_lock.hold()
         await upgrade_to_head(self.db)
         await self.check_protection_key()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        if self.settings.backup_dir is not None and database_file is not None:
+            keep = self.settings.backup_keep
+            self.jobs.register("backup", functools.partial(daily_backup, database_file, self.settings.backup_dir, keep))
         if self.settings.scheduler_enabled:
             self.scheduler.add_job(
                 self.run_due_jobs,
@@ -202,6 +218,8 @@ class LanternBot(commands.AutoShardedBot):
         await super().close()
         await self.wait_for_in_flight(SHUTDOWN_GRACE_SECONDS)
         await self.db.dispose()
+        if self.run_lock is not None:
+            self.run_lock.release()
 
     async def wait_for_in_flight(self, grace_seconds: float) -> int:
         """Wait (up to `grace_seconds`) for the interaction and event handlers still running."""
@@ -283,6 +301,8 @@ async def _migrate(settings: Settings) -> int:
     database.prepare()
     try:
         await upgrade_to_head(database)
+    except DatabaseNewerThanCode as error:
+        return _fail(str(error))
     finally:
         await database.dispose()
     print(f"Database is up to date ({database.kind}).")
@@ -290,11 +310,18 @@ async def _migrate(settings: Settings) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bot.py", description="Lantern, a community bot.")
-    sub = parser.add_subparsers(dest="command")
+    parser = argparse.ArgumentParser(prog="lantern", description="Lantern, a community bot.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", help="run the bot (the default)")
     sync = sub.add_parser("sync", help="register the slash commands with Discord once")
     sync.add_argument("--guild", type=int, default=None, help="sync to one server only (instant)")
     sub.add_parser("migrate", help="apply database migrations and exit")
+    backup = sub.add_parser("backup", help="copy the live database (SQLite) or print the pg_dump line")
+    backup.add_argument("path", nargs="?", type=Path, help="a file, or a folder (default: BACKUP_DIR or ./backups)")
+    restore = sub.add_parser("restore", help="replace the database with a backup (refused while Lantern runs)")
+    restore.add_argument("path", type=Path, help="the backup file")
+    doctor = sub.add_parser("doctor", help="check settings, token, database, disk, backups and Discord")
+    doctor.add_argument("--offline", action="store_true", help="skip the checks that ask Discord")
     demo = sub.add_parser("demo", help="try Lantern without a token: a simulated server in your browser")
     demo.add_argument("--host", default="127.0.0.1", help="address to serve on (SimCord serves loopback only)")
     demo.add_argument("--port", type=int, default=None, help="port to serve on (default: a free one)")
@@ -320,6 +347,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
+    if args.command == "backup":
+        return operations.backup(settings, args.path)
+    if args.command == "restore":
+        return operations.restore(settings, args.path)
+    if args.command == "doctor":
+        return asyncio.run(operations.doctor(settings, online=not args.offline))
 
     token = settings.token_value()
     if token is None:
@@ -331,11 +364,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_run(settings, token))
     except discord.LoginFailure:
         return _fail(REJECTED_TOKEN)
+    except DatabaseNewerThanCode as error:
+        return _fail(str(error))
     except ProtectionKeyError as error:
         return _fail(str(error))
     except discord.PrivilegedIntentsRequired:
         return _fail("Discord refused the Server Members intent: enable it under Bot → Privileged Gateway Intents.")
-    except (OSError, discord.GatewayNotFound) as error:
+    except (OSError, aiohttp.ClientError, discord.GatewayNotFound) as error:
         return _fail(f"I couldn't reach Discord ({error.__class__.__name__}); check the network.", 1)
     except KeyboardInterrupt:
         return 0

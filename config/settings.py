@@ -8,7 +8,10 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'data' / 'lantern.db'}"
+# From a clone (where ./lantern lives), data/ sits beside the code; installed as a package (pip install .),
+# the code is in site-packages and data/ belongs in the folder Lantern runs in.
+DATA_DIR = PROJECT_ROOT / "data" if (PROJECT_ROOT / "lantern").is_file() else Path("data")
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{DATA_DIR / 'lantern.db'}"
 
 
 def parse_shard_ids(text: str) -> list[int]:
@@ -53,6 +56,10 @@ class Settings(BaseSettings):
         default=30, ge=5, le=3600, description="How often APScheduler looks for due work."
     )
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=60000)
+    backup_dir: Path | None = Field(
+        default=None, description="If set (SQLite only), a backup of the database is made here once a day."
+    )
+    backup_keep: int = Field(default=14, ge=1, le=3650, description="How many daily backups to keep in BACKUP_DIR.")
     freeze_heap_on_ready: bool = Field(
         default=True,
         description="Once ready, move what startup loaded (Discord's caches) out of the garbage collector's "
