@@ -93,9 +93,9 @@ def where_sent(guild: discord.Guild | None, proposals: list[MentorshipProposal],
         channel_id = getattr(proposal, f"{role}_channel_id")
         if channel_id is None:
             place = (
-                "your DMs are closed, so I kept its buttons for you: they're just below, only for you"
+                "your DMs are closed, so I kept the buttons for you: they're just below, only for you"
                 if held
-                else "your DMs are closed, so its buttons were shown to you here, in an earlier `/mentor status`"
+                else "your DMs are closed, so the buttons were shown to you here, in an earlier `/mentor status`"
             )
         elif guild is not None and guild.get_channel_or_thread(channel_id) is not None:
             place = f"the buttons are in <#{channel_id}>, which only you can see"

@@ -153,7 +153,7 @@ async def test_status_with_closed_dms_never_points_to_the_dms(world: World) -> N
     text = status_text(await world.alice.slash(world.general, "mentor status"))
     assert "Waiting for your answer: 1 invitation" in text
     assert "in your DMs" not in text
-    assert "your DMs are closed, so I kept its buttons for you: they're just below" in text
+    assert "your DMs are closed, so I kept the buttons for you: they're just below" in text
 
 
 async def test_status_with_open_dms_points_to_the_dms(world: World) -> None:
