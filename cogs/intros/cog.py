@@ -93,7 +93,7 @@ class Intros(commands.Cog, name="Introductions"):
             text = (
                 NO_INTRO_SELF
                 if member.id == interaction.user.id
-                else f"{member.display_name} hasn't written an introduction yet."
+                else f"{unlink(member.display_name)} hasn't written an introduction yet."
             )
             await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
             return

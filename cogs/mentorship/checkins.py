@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from cogs.mentorship.views import checkin_view
 from core.errors import NotAllowed
+from core.text import unlink
 from storage import mentorship as store
 from storage.models.guild import GuildSettings
 from storage.models.mentorship import ACTIVE, MentorshipPairing
@@ -53,7 +54,7 @@ class Checkins:
             for row in rows:
                 other_id = pairing.mentee_id if row.user_id == pairing.mentor_id else pairing.mentor_id
                 other = await self.flow.member(guild, other_id)
-                name = other.display_name if other else "your partner"
+                name = unlink(other.display_name) if other else "your partner"
                 text = (
                     f"How is it going with **{name}**? It's been {day} days since you were paired in "
                     f"**{guild.name}**. Pick 1 (not well) to 5 (really well). Only the moderators' log hears "

@@ -122,7 +122,7 @@ class Flow:
         """The mentor said yes and it came to nothing (declined, lapsed, no place): close their message kindly,
         the same words whatever happened, so they can't tell a decline from silence."""
         await self.edit_old(
-            proposal.mentor_channel_id, proposal.mentor_message_id, MENTOR_CLOSED.format(name=f"**{name}**")
+            proposal.mentor_channel_id, proposal.mentor_message_id, MENTOR_CLOSED.format(name=f"**{unlink(name)}**")
         )
 
     async def close_invitation(self, proposal: MentorshipProposal) -> None:
@@ -155,7 +155,7 @@ class Flow:
                 wanted = []
         other_id = proposal.mentee_id if role == "mentor" else proposal.mentor_id
         other = await self.member(guild, other_id)
-        name = other.display_name if other else "a member"
+        name = unlink(other.display_name) if other else "a member"
         if role == "mentor":
             lines = [
                 f"Hello! In **{guild.name}** I'd like to introduce you to **{name}**, who is looking for a mentor."
@@ -197,7 +197,7 @@ class Flow:
         other = (
             await self.member(guild, proposal.mentee_id if role == "mentor" else proposal.mentor_id) if guild else None
         )
-        other_name = other.display_name if other else "them"
+        other_name = unlink(other.display_name) if other else "them"
         if not waiting:
             await interaction.response.edit_message(content="This invitation is no longer open. Thank you!", view=None)
             return
@@ -339,7 +339,7 @@ class Flow:
         for user_id in tell:
             other_id = pairing.mentee_id if user_id == pairing.mentor_id else pairing.mentor_id
             other = await self.member(guild, other_id) or await self.user(other_id)
-            name = other.display_name if other else "your partner"
+            name = unlink(other.display_name) if other else "your partner"
             role = "mentee" if user_id == pairing.mentee_id else "mentor"
             after = (
                 "If you'd like another mentor, your request stays open for the next round."

@@ -147,3 +147,25 @@ async def test_resource_text_is_never_a_masked_link(world: World, field: str) ->
     await world.bob.slash(world.general, "resource saved")
     sent = assert_no_masked_links(world)
     assert reached(sent, world.resources.id if field == "description" else world.modlog.id) >= 1
+
+
+async def test_a_display_name_is_never_a_masked_link(world: World) -> None:
+    """A member whose server nickname is a masked link is named in proposals, the pair thread, check-ins,
+    `/mentor status`, `/pairing list` and `/intro show` as plain words."""
+    nick = "[Verify](https://evil.example)"
+    world.env.backend.edit_member(world.guild.id, world.alice.id, {"nick": nick})
+    await world.env.settle()
+    assert world.bot.get_guild(world.guild.id).get_member(world.alice.id).display_name == nick  # type: ignore[union-attr]
+    await pair_up(world)
+    await world.bob.slash(world.general, "intro show", member=world.alice)
+    await world.alice.slash(world.general, "mentor status")
+    await world.bob.slash(world.general, "mentor status")
+    await world.mod.slash(world.general, "pairing list")
+    await world.env.advance_time(15 * 24 * 3600)
+    await world.bot.run_due_jobs()
+    await world.env.settle()
+    sent = assert_no_masked_links(world)
+    shown = r"\[Verify\](https://evil.example)"
+    to_bob = [item.content for item in sent if item.channel_id == dm_id(world.bob) and shown in item.content]
+    assert any("would like to be your mentor" in text for text in to_bob)  # the proposal
+    assert any("How is it going with" in text for text in to_bob)  # the day-14 check-in
