@@ -23,10 +23,13 @@ def _fail(message: str, code: int = 1) -> int:
 
 
 def _key_note(settings: Settings) -> str:
-    if settings.protection_key is not None:
-        return "PROTECTION_KEY is in your .env: keep .env backed up too."
-    key_file = settings.protection_key_file or default_key_file(settings.database_url)
-    return f"Keep a copy of {key_file} with it: kept blocks need that key."
+    """Kept blocks need the protection key after a restore; stored beside the backups, it would unmask them."""
+    where = (
+        "PROTECTION_KEY in .env"
+        if settings.protection_key is not None
+        else str(settings.protection_key_file or default_key_file(settings.database_url))
+    )
+    return f"Keep a copy of {where} too, apart from the backups (PRIVACY.md)."
 
 
 def backup(settings: Settings, target: Path | None) -> int:
