@@ -36,12 +36,30 @@ class InvalidInput(LanternError):
 @dataclass(eq=False)
 class UnknownTimezone(LanternError):
     name: str
+    reason: str = ""  # why a timezone-looking input can't be used ("offsets run from UTC-12:00 to UTC+14:00")
 
     def user_message(self) -> str:
+        shown = self.name.replace("`", "'")[:64]
+        if self.reason:
+            return f"I can't use the timezone `{shown}`: {self.reason}."
         return (
-            f"I don't know the timezone `{self.name}`. Pick one from the list as you type, "
-            "for example `Europe/London` or `Asia/Manila`."
+            f"I don't know the timezone `{shown}`. Type a city (`Manila`), an offset (`UTC+8`) or a name "
+            "like `Europe/London`, or pick one from the list as you type."
         )
+
+
+@dataclass(eq=False)
+class AmbiguousTimezone(LanternError):
+    """An abbreviation or city that names more than one timezone: the member picks one."""
+
+    name: str
+    choices: tuple[tuple[str, str], ...]  # (what it could mean, IANA name)
+
+    def user_message(self) -> str:
+        shown = self.name.replace("`", "'")[:64]
+        options = [f"{meaning} (`{zone}`)" for meaning, zone in self.choices]
+        listed = ", ".join(options[:-1]) + " or " + options[-1] if len(options) > 1 else options[0]
+        return f"`{shown}` could be {listed}. Type the one you mean, or pick it from the list as you type."
 
 
 @dataclass(eq=False)

@@ -42,12 +42,12 @@ from enum import StrEnum
 from functools import lru_cache
 from itertools import pairwise
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
 from cogs.mentorship import matching_engine as engine
 from config.content import default_themes, theme_label
+from core import timezones
 
 
 class Objective(StrEnum):
@@ -230,10 +230,7 @@ def _check_unique(side: str, ids: list[int]) -> None:
 @lru_cache(maxsize=4096)
 def _offset_minutes(timezone: str, at: datetime) -> int:
     """The UTC offset of `timezone` at the instant `at`, in whole minutes (DST-aware)."""
-    try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown timezone {timezone!r}") from exc
+    zone = timezones.zone(timezone)  # an IANA name or a stored fixed offset; ValueError if neither
     offset = at.astimezone(zone).utcoffset()
     return int(offset.total_seconds() // 60) if offset is not None else 0
 

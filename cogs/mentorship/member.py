@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from cogs.mentorship import rules
 from core import held, limits, timezones
-from core.errors import InvalidInput, NotAllowed, NotFound, UnknownTimezone
+from core.errors import InvalidInput, NotAllowed, NotFound
 from core.text import NO_MENTIONS, fit_lines, join_words, plural
 from storage import mentorship as store
 from storage.models.mentorship import MenteeProfile, MentorProfile, MentorshipProposal
@@ -30,14 +30,13 @@ NOT_JOINED = "You haven't joined mentor pairing yet: `/mentor offer` or `/mentor
 
 
 def check_timezone(name: str) -> str:
-    zone = timezones.canonical(name)
-    if zone is None:
-        raise UnknownTimezone(name)
-    return zone
+    """A city, an offset, an abbreviation or an IANA name, as stored (core.timezones.parse)."""
+    return timezones.parse(name)
 
 
 async def timezone_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-    return [app_commands.Choice(name=name, value=name) for name in timezones.search(current)]
+    now = cast("LanternBot", interaction.client).clock()
+    return [app_commands.Choice(name=name, value=value) for name, value in timezones.choices(current[:64], now)]
 
 
 async def theme_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -121,7 +120,7 @@ class MentorGroup(app_commands.Group, name="mentor", description="Mentor pairing
     @app_commands.command(name="offer", description="Offer to mentor (or update your offer)")
     @app_commands.describe(
         themes="Themes you can help with, separated by commas (pick from the list)",
-        timezone="Your timezone, e.g. Asia/Manila (pick from the list)",
+        timezone="Your timezone: a city (Manila), an offset (UTC+8) or pick from the list",
         capacity="How many people you can mentor at once (1-5)",
         not_covered="Themes you'd rather not cover, separated by commas",
         heritages="Your heritages in your own words, e.g. Japanese, Irish",
@@ -185,7 +184,7 @@ class MentorGroup(app_commands.Group, name="mentor", description="Mentor pairing
     @app_commands.command(name="request", description="Ask for a mentor (or update your request)")
     @app_commands.describe(
         themes="Themes you'd like help with, separated by commas (pick from the list)",
-        timezone="Your timezone, e.g. Europe/London (pick from the list)",
+        timezone="Your timezone: a city (London), an offset (UTC-5) or pick from the list",
         heritage_preference="Prefer a mentor with a similar heritage, or anyone",
         max_timezone_gap="Largest time difference you're happy with, in hours (0-12; leave out for any)",
         heritages="Your heritages in your own words, e.g. Vietnamese, French",
@@ -260,8 +259,8 @@ class MentorGroup(app_commands.Group, name="mentor", description="Mentor pairing
             labels = join_words(rules.theme_labels(rules.split_keys(offer.themes), guild_themes))
             embed.add_field(
                 name="Offering to mentor",
-                value=f"{labels}\n{offer.active_count} of {offer.capacity} places taken · {offer.timezone} · "
-                f"{paused_text(offer, self.bot.clock())}",
+                value=f"{labels}\n{offer.active_count} of {offer.capacity} places taken · "
+                f"{timezones.label(offer.timezone)} · {paused_text(offer, self.bot.clock())}",
                 inline=False,
             )
         if request is not None:
@@ -273,8 +272,8 @@ class MentorGroup(app_commands.Group, name="mentor", description="Mentor pairing
             )
             embed.add_field(
                 name="Looking for a mentor",
-                value=f"{labels}\n{request.timezone} ({gap}) · heritage: {request.heritage_preference} · "
-                f"{paused_text(request, self.bot.clock())}",
+                value=f"{labels}\n{timezones.label(request.timezone)} ({gap}) · "
+                f"heritage: {request.heritage_preference} · {paused_text(request, self.bot.clock())}",
                 inline=False,
             )
         steps = next_steps(

@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.calendarinterval import CalendarIntervalTrigger
 from apscheduler.triggers.cron import CronTrigger
 
+from core import timezones
 from core.errors import InvalidInput
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -191,7 +191,7 @@ def next_run(
 
     `anchor` is the local date `every N days` counts from (the day the schedule was made).
     """
-    tz = ZoneInfo(zone) if isinstance(zone, str) else zone
+    tz = timezones.zone(zone) if isinstance(zone, str) else zone
     after = after.astimezone(UTC)
     if cadence.kind == "every":
         return _next_every(cadence.days or 1, hour, minute, tz, after, anchor or after.astimezone(tz).date())
@@ -212,7 +212,7 @@ def next_run(
 
 def default_anchor(hour: int, minute: int, zone: str | tzinfo, now: datetime) -> date:
     """The local date of the first run of an `every N days` schedule made at `now`: the next HH:MM."""
-    tz = ZoneInfo(zone) if isinstance(zone, str) else zone
+    tz = timezones.zone(zone) if isinstance(zone, str) else zone
     return next_run(Cadence("daily"), hour, minute, tz, now).astimezone(tz).date()
 
 

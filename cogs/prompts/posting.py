@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import discord
 
 from cogs.prompts.cadence import format_time, latest_due, next_run, parse_cadence, parse_time
+from core import timezones
 from core.text import truncate, unlink
 from storage import prompts as queries
 from storage.guilds import enabled_themes, get_settings
@@ -38,8 +39,8 @@ COLOUR = 0xE8A33D
 
 def guild_zone(name: str | None) -> ZoneInfo:
     try:
-        return ZoneInfo(name or "UTC")
-    except (ValueError, KeyError):
+        return timezones.zone(name or "UTC")  # an IANA name or a fixed offset like UTC+05:30
+    except ValueError:
         return ZoneInfo("UTC")
 
 
