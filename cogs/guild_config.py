@@ -9,31 +9,18 @@ from discord import app_commands
 from discord.ext import commands
 from sqlalchemy.orm import InstrumentedAttribute
 
+from cogs import setup_checklist
+from cogs.setup_checklist import CHANNELS, missing_permissions
 from core import timezones
-from core.errors import InvalidInput, UnknownTimezone
+from core.errors import InvalidInput
 from core.options import parse_checkins, parse_welcome_template
 from core.roles import elevated_permissions, outranks_or_equals
-from core.text import join_words
+from core.text import join_words, truncate
 from storage.guilds import get_settings, update_settings
 from storage.models import GuildSettings
 
 if TYPE_CHECKING:
     from bot import LanternBot
-
-# (column, option name, what it is for, the permissions Lantern needs there)
-CHANNELS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
-    ("intro_channel_id", "intro", "Introductions", ("send_messages", "embed_links")),
-    ("welcome_channel_id", "welcome", "Welcome messages", ("send_messages",)),
-    ("prompts_channel_id", "prompts", "Discussion prompts", ("send_messages", "embed_links", "create_public_threads")),
-    ("resources_channel_id", "resources", "Resource library", ("send_messages", "embed_links")),
-    (
-        "mentorship_channel_id",
-        "mentorship",
-        "Mentor pairing",
-        ("send_messages", "create_private_threads", "send_messages_in_threads"),
-    ),
-    ("modlog_channel_id", "modlog", "Mod-log", ("send_messages", "embed_links")),
-)
 
 
 def on_off(value: bool | None) -> str:
@@ -42,29 +29,6 @@ def on_off(value: bool | None) -> str:
 
 def checkins_text(value: str) -> str:
     return "off" if value == "off" else f"days {value}"
-
-
-def missing_permissions(channel: discord.abc.GuildChannel, needed: tuple[str, ...]) -> list[str]:
-    granted = channel.permissions_for(channel.guild.me)
-    return [name.replace("_", " ") for name in needed if not getattr(granted, name)]
-
-
-def describe_missing(settings: GuildSettings) -> list[str]:
-    """What each feature still needs, in plain words."""
-    notes = []
-    if settings.intro_channel_id is None:
-        notes.append("Introductions need an intro channel: `/setup channels intro:`.")
-    if settings.welcome_channel_id is None:
-        notes.append("New members aren't welcomed until you set `/setup channels welcome:`.")
-    if settings.mentorship_channel_id is None:
-        notes.append("Mentor pairing needs a mentorship channel for pair threads: `/setup channels mentorship:`.")
-    if settings.prompts_channel_id is None:
-        notes.append("Prompt schedules post where you choose; `/setup channels prompts:` sets the default.")
-    if settings.resources_channel_id is None:
-        notes.append("Approved resources are posted once you set `/setup channels resources:`.")
-    if settings.modlog_channel_id is None:
-        notes.append("Moderator actions and automatic pauses aren't logged until you set `/setup channels modlog:`.")
-    return notes
 
 
 class GuildConfig(commands.Cog):
@@ -140,7 +104,7 @@ class GuildConfig(commands.Cog):
 
     @setup_group.command(name="options", description="Choose how Lantern behaves here")
     @app_commands.describe(
-        timezone="The server's timezone for schedules (IANA name, e.g. Asia/Manila)",
+        timezone="The server's timezone for schedules: a city (Manila), an offset (UTC+8) or an IANA name",
         welcome_message="Welcome text; {member} and {server} are filled in (up to 1000 characters)",
         intro_role="A role given to members after their first introduction",
         review_resources="Whether shared resources wait for moderator review",
@@ -164,9 +128,9 @@ class GuildConfig(commands.Cog):
         # Validate everything before writing anything.
         zone = None
         if timezone is not None:
-            zone = timezones.canonical(timezone)
-            if zone is None:
-                raise UnknownTimezone(timezone)
+            zone = timezones.parse(timezone)
+            if timezones.is_default(zone):
+                zone = timezones.CHOSEN_UTC  # chosen, so /setup show no longer asks for a timezone
         template = parse_welcome_template(welcome_message) if welcome_message is not None else None
         checkins = parse_checkins(pairing_checkins) if pairing_checkins is not None else None
         role_warning = None
@@ -199,7 +163,7 @@ class GuildConfig(commands.Cog):
 
         # (column, new value or None when the option wasn't given, the line that reports it)
         options: tuple[tuple[InstrumentedAttribute[Any], object, str], ...] = (
-            (GuildSettings.timezone, zone, f"Timezone: {zone}"),
+            (GuildSettings.timezone, zone, f"Timezone: {timezones.label(zone) if zone else ''}"),
             (GuildSettings.welcome_message, template, f"Welcome message: {template}"),
             (
                 GuildSettings.intro_role_id,
@@ -233,7 +197,10 @@ class GuildConfig(commands.Cog):
     async def timezone_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=name, value=name) for name in timezones.search(current)]
+        return [
+            app_commands.Choice(name=name, value=value)
+            for name, value in timezones.choices(current[:64], self.bot.clock())
+        ]
 
     @setup_group.command(name="show", description="Show this server's configuration and what is missing")
     async def show(self, interaction: discord.Interaction) -> None:
@@ -246,7 +213,8 @@ class GuildConfig(commands.Cog):
             settings.review_resources = True
             settings.pairing_checkins = "14,45"
             settings.keep_shared_resources = True
-        await interaction.response.send_message(embed=settings_embed(interaction.guild, settings), ephemeral=True)
+        embed = settings_embed(interaction.guild, settings, self.bot.settings.privacy_notice_url)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="about", description="What Lantern does and how to use it")
     @app_commands.guild_only()
@@ -261,8 +229,9 @@ def _channel_line(guild: discord.Guild, channel_id: int | None) -> str:
     return channel.mention if channel is not None else "deleted channel; choose another"
 
 
-def settings_embed(guild: discord.Guild, settings: GuildSettings) -> discord.Embed:
-    embed = discord.Embed(title=f"Lantern in {guild.name}", colour=0xF4B942)
+def settings_embed(guild: discord.Guild, settings: GuildSettings, privacy_notice_url: str | None) -> discord.Embed:
+    """The configuration, then the checklist: what is ready and what is missing, with the fix for each."""
+    embed = discord.Embed(title=truncate(f"Lantern in {guild.name}", 256), colour=0xF4B942)
     embed.add_field(
         name="Channels",
         value="\n".join(
@@ -276,7 +245,8 @@ def settings_embed(guild: discord.Guild, settings: GuildSettings) -> discord.Emb
         name="Options",
         value="\n".join(
             [
-                f"Timezone: {settings.timezone}",
+                f"Timezone: {timezones.label(settings.timezone)}"
+                + (" (the default: never chosen)" if timezones.is_default(settings.timezone) else ""),
                 f"Welcome message: {discord.utils.escape_markdown(welcome)[:300]}",
                 f"Intro role: {role.mention if role else 'none'}",
                 f"Review resources: {'on' if settings.review_resources else 'off'}",
@@ -287,12 +257,7 @@ def settings_embed(guild: discord.Guild, settings: GuildSettings) -> discord.Emb
         ),
         inline=False,
     )
-    missing = describe_missing(settings)
-    embed.add_field(
-        name="What's missing",
-        value="\n".join(f"• {note}" for note in missing) if missing else "Nothing: every feature is ready.",
-        inline=False,
-    )
+    setup_checklist.add_to(embed, setup_checklist.checklist(guild, settings, privacy_notice_url))
     return embed
 
 
