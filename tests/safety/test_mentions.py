@@ -79,6 +79,10 @@ def intended_users(world: World, sent: Outgoing, newcomers: set[int]) -> set[int
         first = sent.content.split(" ", 1)[0]  # a private-thread fallback starts with its member's mention
         if first in (world.alice.mention, world.bob.mention):
             return {int(first.strip("<@>"))}
+    if sent.channel_id == world.mentorship.id:  # a nudge for words held while DMs are closed names its member
+        first = sent.content.split(",", 1)[0]
+        if first in (world.alice.mention, world.bob.mention):
+            return {int(first.strip("<@>"))}
     return set()
 
 
@@ -194,15 +198,19 @@ async def test_mentor_request_field_never_pings(world: World, ping: Ping, field:
         assert reached(world, ping, sent, dm_id(world.alice)) >= 1  # "In their words" on alice's proposal
 
 
-async def test_request_note_in_a_private_thread_fallback_pings_only_its_member(world: World, ping: Ping) -> None:
-    """With DMs closed, the proposal goes to a private thread that pings its one member, never the note's."""
+async def test_request_note_held_for_closed_dms_pings_only_its_member(world: World, ping: Ping) -> None:
+    """With DMs closed, the proposal is held: the nudge pings its one member and carries no words; the note,
+    read in /mentor status, pings nobody."""
     world.env.inject_error("POST", "/users/@me/channels", status=403, code=50007, times=None)
     await world.alice.slash(world.general, "mentor offer", themes="career", timezone="Asia/Manila")
     await world.bob.slash(world.general, "mentor request", themes="career", timezone="Asia/Tokyo", note=ping.text)
     await world.mod.slash(world.general, "pairing run")
+    await world.alice.slash(world.general, "mentor status")
     sent = assert_no_pings(world, ping)
-    fallback = [s for s in sent if s.content.startswith(world.alice.mention) and ping.text in s.content]
-    assert fallback and fallback[0].payload["allowed_mentions"]["users"] == [world.alice.id]
+    nudges = [s for s in sent if s.channel_id == world.mentorship.id and s.content.startswith(world.alice.mention)]
+    assert nudges and nudges[0].payload["allowed_mentions"]["users"] == [world.alice.id]
+    assert all(ping.text not in nudge.content for nudge in nudges)
+    assert any(ping.text in s.content for s in sent if s.channel_id != world.mentorship.id)  # held, then read
 
 
 async def test_mentor_end_feedback_never_pings(world: World, ping: Ping) -> None:
