@@ -40,7 +40,8 @@ from core.protection import ProtectionKey, ProtectionKeyError, default_key_file
 from core.sync import describe_refusal
 from core.tree import LanternTree
 from storage import Database
-from storage.backup import RunLock, daily_backup, sqlite_path
+from storage.backup import RunLock, daily_backup
+from storage.database import sqlite_path
 from storage.mentorship import check_key_fingerprint
 from storage.migrate import DatabaseNewerThanCode, upgrade_to_head
 

@@ -19,7 +19,8 @@ import discord
 
 from config import Settings
 from storage import Database
-from storage.backup import BACKUP_PREFIX, BACKUP_SUFFIX, sqlite_path
+from storage.backup import BACKUP_PREFIX, BACKUP_SUFFIX
+from storage.database import sqlite_path
 from storage.migrate import current_revisions, head_revisions, known_revisions
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"

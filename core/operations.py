@@ -12,7 +12,8 @@ from pathlib import Path
 from config import Settings
 from core.doctor import FAIL, run_checks
 from core.protection import default_key_file
-from storage.backup import BackupError, backup_sqlite, pg_dump_line, restore_sqlite, sqlite_path
+from storage.backup import BackupError, backup_sqlite, pg_dump_line, restore_sqlite
+from storage.database import sqlite_path
 
 DEFAULT_BACKUP_FOLDER = Path("backups")
 

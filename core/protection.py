@@ -24,9 +24,8 @@ import os
 import secrets
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
-from config.settings import PROJECT_ROOT
+from config.settings import DATA_DIR
+from storage.database import sqlite_path
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +40,10 @@ class ProtectionKeyError(RuntimeError):
 def default_key_file(database_url: str) -> Path:
     """Beside a SQLite database file (`data/lantern.db` → `data/lantern.db.protection-key`); for any
     other database, `data/lantern.protection-key` in the project."""
-    url = make_url(database_url)
-    database = url.database
-    if url.get_backend_name() == "sqlite" and database and database != ":memory:" and not database.startswith("file:"):
-        return Path(database + KEY_FILE_SUFFIX)
-    return PROJECT_ROOT / "data" / f"lantern{KEY_FILE_SUFFIX}"
+    database = sqlite_path(database_url)
+    if database is not None:
+        return database.with_name(database.name + KEY_FILE_SUFFIX)
+    return DATA_DIR / f"lantern{KEY_FILE_SUFFIX}"
 
 
 def _create_key_file(path: Path) -> None:

@@ -33,16 +33,6 @@ class BackupError(Exception):
     """Something a backup or a restore can't do; the message is one line for the operator."""
 
 
-def sqlite_path(url: str) -> Path | None:
-    """The file behind a SQLite URL (None for PostgreSQL, memory or URI databases)."""
-    if not url.startswith("sqlite"):
-        return None
-    database = make_url(url).database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return Path(database)
-
-
 def pg_dump_line(url: str) -> str:
     """What to run for a PostgreSQL backup: Lantern leaves it to PostgreSQL's own tools."""
     parsed = make_url(url)

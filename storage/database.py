@@ -47,9 +47,11 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _sqlite_path(url: str) -> Path | None:
-    database = make_url(url).database
-    if not database or database == ":memory:" or database.startswith("file:"):
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL (None for PostgreSQL, memory or URI databases)."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
         return None
     return Path(database)
 
@@ -123,7 +125,7 @@ class Database:
 
     def prepare(self) -> None:
         """Create the SQLite file's folder if it is missing (the only filesystem side effect)."""
-        path = _sqlite_path(self.url) if self.url.startswith("sqlite") else None
+        path = sqlite_path(self.url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
 
@@ -153,7 +155,7 @@ class Database:
         With `secure_delete` the deleted rows are zeroed in the pages written to the write-ahead log; the
         log itself still holds earlier copies of those pages until a checkpoint copies the new ones into
         the database file and empties it. PostgreSQL: see PRIVACY.md (dead tuples wait for VACUUM)."""
-        path = _sqlite_path(self.url) if self.dialect == "sqlite" else None
+        path = sqlite_path(self.url)
         if path is None:
             return
         busy = await asyncio.to_thread(_checkpoint, path, self.busy_timeout_ms)

@@ -156,7 +156,7 @@ async def test_a_running_bot_blocks_a_restore(world: World, settings: Settings, 
     """The bot under SimCord holds its database: a restore is refused until it stops."""
     if not settings.is_sqlite:
         pytest.skip("backups and restores by Lantern are for SQLite; PostgreSQL uses pg_dump")
-    from storage.backup import sqlite_path
+    from storage.database import sqlite_path
 
     database = sqlite_path(settings.database_url)
     assert database is not None
