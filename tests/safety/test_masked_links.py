@@ -19,11 +19,18 @@ import pytest
 from sqlalchemy import select
 
 from storage.models.mentorship import MentorshipPairing
-from storage.models.resources import Resource
 from tests.conftest import World
 from tests.features.test_intros_helpers import ALICE, BOB
 from tests.safety.support import Outgoing, outgoing
-from tests.safety.test_mentions import INTRO_FIELDS, dm_id, pair_up, post_until, suggest, write_intro
+from tests.safety.test_mentions import (
+    INTRO_FIELDS,
+    dm_id,
+    pair_up,
+    post_until,
+    share_and_spread,
+    suggest,
+    write_intro,
+)
 
 PHISH = "[Verify your Discord account](https://evil.example/verify)"
 WORDS = "Verify your Discord account"
@@ -137,13 +144,7 @@ async def test_resource_text_is_never_a_masked_link(world: World, field: str) ->
     """A shared resource reaches the review queue, the card, the DM, the mod-log, search and browse."""
     values = {"url": "https://example.org/hapa", "title": "Being hapa", "description": "Kumusta essays"}
     values[field] = f"Kumusta {PHISH}"
-    await world.alice.slash(world.general, "resource share", **values)
-    queue = await world.mod.slash(world.general, "resources review")
-    async with world.bot.db.read() as session:
-        stored = (await session.scalars(select(Resource))).one()
-    await world.mod.click(queue.response, label=f"Approve #{stored.id}")
-    await world.bob.slash(world.general, "resource search", query="Kumusta")
-    await world.bob.slash(world.general, "resource browse")
+    await share_and_spread(world, values)
     await world.bob.slash(world.general, "resource saved")
     sent = assert_no_masked_links(world)
     assert reached(sent, world.resources.id if field == "description" else world.modlog.id) >= 1

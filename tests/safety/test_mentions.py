@@ -303,11 +303,9 @@ async def test_prompts_import_lines_never_ping(world: World, ping: Ping) -> None
 # Resources --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("field", ["title", "description", "tags"])
-async def test_resource_share_field_never_pings(world: World, ping: Ping, field: str) -> None:
-    """A shared resource reaches the review queue, the card, the DM, the mod-log, search and browse: no pings."""
-    values = {"url": "https://example.org/hapa", "title": "Being hapa", "description": "Kumusta essays"}
-    values[field] = ping.words()
+async def share_and_spread(world: World, values: dict[str, str]) -> int:
+    """Alice shares a resource; a moderator approves it from the review queue; Bob finds it by searching
+    "Kumusta" and browsing. Returns its id."""
     await world.alice.slash(world.general, "resource share", **values)
     queue = await world.mod.slash(world.general, "resources review")
     async with world.bot.db.read() as session:
@@ -315,7 +313,16 @@ async def test_resource_share_field_never_pings(world: World, ping: Ping, field:
     await world.mod.click(queue.response, label=f"Approve #{stored.id}")
     await world.bob.slash(world.general, "resource search", query="Kumusta")
     await world.bob.slash(world.general, "resource browse")
-    await world.mod.slash(world.general, "resources remove", resource=stored.id, reason=ping.text)
+    return stored.id
+
+
+@pytest.mark.parametrize("field", ["title", "description", "tags"])
+async def test_resource_share_field_never_pings(world: World, ping: Ping, field: str) -> None:
+    """A shared resource reaches the review queue, the card, the DM, the mod-log, search and browse: no pings."""
+    values = {"url": "https://example.org/hapa", "title": "Being hapa", "description": "Kumusta essays"}
+    values[field] = ping.words()
+    resource_id = await share_and_spread(world, values)
+    await world.mod.slash(world.general, "resources remove", resource=resource_id, reason=ping.text)
     sent = assert_no_pings(world, ping)
     if field != "tags":  # tags are normalised to words, which drops the mention syntax
         assert reached(world, ping, sent, world.resources.id) >= 1
