@@ -32,7 +32,7 @@ from discord.ext import commands
 
 from config import Settings
 from core import operations
-from core.jobs import DueJobs
+from core.jobs import DueJobs, gateway_ready
 from core.logcontext import ContextFilter
 from core.modlog import ModLog
 from core.privacy import PrivacyRegistry
@@ -150,7 +150,8 @@ class LanternBot(commands.AutoShardedBot):
             await self.load_extension(extension)
         if self.settings.backup_dir is not None and database_file is not None:
             keep = self.settings.backup_keep
-            self.jobs.register("backup", functools.partial(daily_backup, database_file, self.settings.backup_dir, keep))
+            backup = functools.partial(daily_backup, database_file, self.settings.backup_dir, keep)
+            self.jobs.register("backup", backup, needs_gateway=False)
         if self.settings.scheduler_enabled:
             self.scheduler.add_job(
                 self.run_due_jobs,
@@ -209,8 +210,12 @@ class LanternBot(commands.AutoShardedBot):
         return [command.to_dict(self.tree) for command in self.tree._get_all_commands(guild=guild)]
 
     async def run_due_jobs(self) -> dict[str, object]:
-        """Do everything that is due at `clock()`; a second call for the same moment does nothing."""
-        return await self.jobs.run_due(self.clock())
+        """Do everything that is due at `clock()`; a second call for the same moment does nothing.
+
+        Work that looks at Discord waits until every shard this process runs has delivered its servers
+        (`core.jobs.gateway_ready`): the timer starts in setup_hook, before READY, and until then a
+        schedule's channel would look deleted. A failing job is retried on its own backoff (core/jobs.py)."""
+        return await self.jobs.run_due(self.clock(), gateway_ready=gateway_ready(self))
 
     async def close(self) -> None:
         """Graceful: stop the timer, stop receiving, let in-flight interactions finish, release the database."""

@@ -1,8 +1,19 @@
 """The registry of things that fall due: prompt posts, expiries, check-ins, rounds, retention.
 
 Each feature registers an async handler `handler(now)`. The handler finds what is due in the
-database and claims it there (conditional updates, unique slots), so running it twice for the same
-moment does nothing the second time. APScheduler only decides *when* to call `run_due()`.
+database and claims it there (conditional updates, unique slots, leases), so running it twice for
+the same moment does nothing the second time. APScheduler only decides *when* to call `run_due()`.
+
+One fault never holds back the rest:
+- handlers run side by side, each on its own; one that raises is retried on its own backoff
+  (1, 2, 4 … minutes, capped), not every tick, and the others run as usual;
+- a failure streak is logged once: the first failure at ERROR with its traceback, repeats at DEBUG,
+  the recovery at INFO;
+- handlers that talk to Discord wait until the gateway has delivered the servers (`gateway_ready`):
+  before READY every channel looks deleted and every member looks gone.
+
+Inside a handler, each unit (one check-in, one notice) is isolated the same way: `is_retryable`
+says whether a failure is worth another try, `backoff` says when.
 """
 
 from __future__ import annotations
@@ -11,7 +22,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+import discord
 
 from core import logcontext
 
@@ -19,37 +34,143 @@ log = logging.getLogger(__name__)
 
 DueHandler = Callable[[datetime], Awaitable[object]]
 
+BACKOFF_FIRST = timedelta(minutes=1)
+BACKOFF_CAP = timedelta(minutes=30)
+
+
+def backoff(failures: int) -> timedelta:
+    """How long to wait after `failures` failures in a row: 1, 2, 4 … minutes, at most BACKOFF_CAP."""
+    if failures <= 0:
+        return timedelta(0)
+    return min(BACKOFF_FIRST * (2 ** min(failures - 1, 16)), BACKOFF_CAP)
+
+
+def is_retryable(error: BaseException) -> bool:
+    """A failure that another try may not repeat: Discord's 5xx and 429, a dropped or timed-out connection.
+
+    A 4xx (DMs closed, a deleted message or channel, missing permission) is Discord's answer, not a fault:
+    trying again gets the same answer, so the unit is settled instead.
+    """
+    if isinstance(error, discord.HTTPException):
+        return error.status >= 500 or error.status == 429
+    return isinstance(error, (aiohttp.ClientError, OSError, asyncio.TimeoutError, discord.GatewayNotFound))
+
+
+def gateway_ready(bot: Any) -> bool:
+    """Whether Discord has delivered this process's servers: READY on every shard it runs, none reconnecting.
+
+    Before that, `get_channel` and `get_member` return None for things that exist."""
+    if not bot.is_ready():
+        return False
+    shards = getattr(bot, "shards", None) or {}
+    return not any(shard.is_closed() for shard in shards.values())
+
+
+def guild_unavailable(bot: Any, guild_id: int) -> bool:
+    """A guild Discord has in an outage (`guild.unavailable`): its channels and members are missing from the
+    cache but not gone. Its due work waits; it must never be read as "the channel was deleted"."""
+    guild = bot.get_guild(guild_id)
+    return guild is not None and bool(guild.unavailable)
+
+
+@dataclass
+class HandlerState:
+    """How one due handler is doing: failures in a row, and when it may run again."""
+
+    failures: int = 0
+    retry_at: datetime | None = None
+    running: bool = False
+    last_error: str | None = None
+
+
+@dataclass
+class _Registered:
+    handler: DueHandler
+    needs_gateway: bool
+    state: HandlerState = field(default_factory=HandlerState)
+
 
 @dataclass
 class DueJobs:
-    handlers: dict[str, DueHandler] = field(default_factory=dict)
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _registered: dict[str, _Registered] = field(default_factory=dict)
 
-    def register(self, name: str, handler: DueHandler) -> None:
-        if name in self.handlers:
+    @property
+    def handlers(self) -> dict[str, DueHandler]:
+        return {name: entry.handler for name, entry in self._registered.items()}
+
+    def register(self, name: str, handler: DueHandler, *, needs_gateway: bool = True) -> None:
+        """Add a handler. `needs_gateway=False` for work that never looks at Discord's cache (a backup)."""
+        if name in self._registered:
             raise ValueError(f"a due job called {name!r} is already registered")
-        self.handlers[name] = handler
+        self._registered[name] = _Registered(handler, needs_gateway)
 
     def unregister(self, name: str) -> None:
-        self.handlers.pop(name, None)
+        self._registered.pop(name, None)
 
-    async def run_due(self, now: datetime) -> dict[str, object]:
-        """Run every handler for `now`, one run at a time.
+    def state(self, name: str) -> HandlerState:
+        return self._registered[name].state
 
-        One failing handler does not stop the rest; the failures are raised together at the end
-        (APScheduler logs them in production, tests see them).
+    def failing(self) -> dict[str, HandlerState]:
+        """The handlers in a failure streak (for status pages and tests)."""
+        return {name: entry.state for name, entry in self._registered.items() if entry.state.failures}
+
+    async def run_due(self, now: datetime, *, gateway_ready: bool = True) -> dict[str, object]:
+        """Run every handler that may run at `now`, side by side; returns the results of those that finished.
+
+        A handler is left out while it is still running from an earlier call, while it waits out its
+        backoff, or (if it needs the gateway) while the gateway isn't ready. A failure is recorded on the
+        handler and never raised: the others' results are returned as usual.
         """
-        results: dict[str, object] = {}
-        failures: list[Exception] = []
-        async with self._lock:
-            for name, handler in list(self.handlers.items()):
-                logcontext.bind_text(f"job={name}")
-                try:
-                    results[name] = await handler(now)
-                except Exception as error:
-                    log.exception("due job %s failed at %s", name, now.isoformat())
-                    error.add_note(f"in due job {name!r}")
-                    failures.append(error)
-        if failures:
-            raise ExceptionGroup("due jobs failed", failures)
-        return results
+        names = [name for name, entry in self._registered.items() if self._may_run(name, entry, now, gateway_ready)]
+        if not gateway_ready and any(entry.needs_gateway for entry in self._registered.values()):
+            log.debug("due work that needs Discord waits: the gateway hasn't delivered every server yet")
+        outcomes = await asyncio.gather(*(self._run_one(name, now) for name in names))
+        return {name: result for name, (ok, result) in zip(names, outcomes, strict=True) if ok}
+
+    def _may_run(self, name: str, entry: _Registered, now: datetime, gateway_ready: bool) -> bool:
+        state = entry.state
+        if state.running:
+            log.debug("due job %s is still running from an earlier tick", name)
+            return False
+        if entry.needs_gateway and not gateway_ready:
+            return False
+        return state.retry_at is None or now >= state.retry_at
+
+    async def _run_one(self, name: str, now: datetime) -> tuple[bool, object]:
+        entry = self._registered[name]
+        state = entry.state
+        state.running = True
+        logcontext.bind_text(f"job={name}")
+        try:
+            result = await entry.handler(now)
+        except Exception as error:
+            self._failed(name, state, now, error)
+            return False, None
+        finally:
+            state.running = False
+        if state.failures:
+            log.info("due job %s works again after %d failed runs", name, state.failures)
+        state.failures, state.retry_at, state.last_error = 0, None, None
+        return True, result
+
+    @staticmethod
+    def _failed(name: str, state: HandlerState, now: datetime, error: Exception) -> None:
+        state.failures += 1
+        state.retry_at = now + backoff(state.failures)
+        state.last_error = f"{type(error).__name__}: {error}"
+        if state.failures == 1:
+            log.error(
+                "due job %s failed at %s; the others go on, and it is tried again at %s",
+                name,
+                now.isoformat(),
+                state.retry_at.isoformat(),
+                exc_info=error,
+            )
+        else:
+            log.debug(
+                "due job %s failed again (%d in a row: %s); next try at %s",
+                name,
+                state.failures,
+                state.last_error,
+                state.retry_at.isoformat(),
+            )
