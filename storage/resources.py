@@ -125,12 +125,16 @@ async def pending_from(session: AsyncSession, guild_id: int, submitter_id: int) 
     return int(found or 0)
 
 
-async def approve(session: AsyncSession, guild_id: int, resource_id: int, now: datetime) -> Resource | None:
-    """Move a pending resource into the library; None if it is not pending any more (claimed once)."""
+async def approve(
+    session: AsyncSession, guild_id: int, resource_id: int, now: datetime, *, card: tuple[int, int] | None = None
+) -> Resource | None:
+    """Move a pending resource into the library, with its card's (channel id, message id) when it was posted
+    first; None if it is not pending any more (claimed once)."""
+    placed = {"channel_id": card[0], "message_id": card[1]} if card is not None else {}
     result = await session.execute(
         update(Resource)
         .where(Resource.id == resource_id, Resource.guild_id == guild_id, Resource.status == PENDING)
-        .values(status=APPROVED, approved_at=now)
+        .values(status=APPROVED, approved_at=now, **placed)
         .execution_options(synchronize_session=False)
     )
     if rowcount(result) != 1:

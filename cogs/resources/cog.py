@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal, cast
 
 import discord
@@ -11,7 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.intros.tags import normalise_tag
-from cogs.resources import library
+from cogs.resources import cards, library
 from cogs.resources.search import parse_query
 from cogs.resources.urls import MAX_URL_LENGTH
 from cogs.resources.views import (
@@ -27,7 +28,7 @@ from cogs.resources.views import (
     results_message,
     search_title,
 )
-from core import limits
+from core import limits, permissions
 from core.channels import configured_channel
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.privacy import PrivacyProvider
@@ -43,7 +44,21 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FEATURE = "The resource library"
+REPORT_AGAIN_AFTER = timedelta(hours=1)  # the same unpostable-channel problem is mod-logged once in this time
 MESSAGE_LIMIT = 2000  # Discord's limit for a message's text; a stored link is at most MAX_URL_LENGTH (2000)
+
+
+UNSAVED_LOG = "Nothing was added to the library; the member was asked to share it again once it's fixed."
+
+
+def unsaved_text(failure: cards.CardNotPosted) -> str:
+    """What a member reads when their share couldn't be posted (and so wasn't kept)."""
+    if failure.tells_moderators:
+        return (
+            f"{failure.problem()}, so I haven't saved your link. I've told the moderators; please share it again "
+            "once they've fixed it."
+        )
+    return f"{failure.problem()}, so I haven't saved your link. Please share it again in a few minutes."
 
 
 def theme_choices(known: Sequence[tuple[str, str]], current: str) -> list[app_commands.Choice[str]]:
@@ -75,6 +90,8 @@ class Resources(commands.Cog):
 
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
+        # (guild, channel, problem) → when the mod-log was last told that cards can't be posted there
+        self.reported: dict[tuple[int, int, str], datetime] = {}
 
     # Helpers shared with the moderator cog and the buttons -----------------------------------
 
@@ -92,15 +109,49 @@ class Resources(commands.Cog):
             )
         return keys[0]
 
-    async def post(self, guild: discord.Guild, resource: Resource, channel: discord.TextChannel) -> None:
-        """Post the library card, then remember where it is (a second short write)."""
+    async def publish(
+        self, guild: discord.Guild, resource: Resource, channel: discord.TextChannel, outcome: str
+    ) -> discord.Message:
+        """Post the library card (trying again after a transient failure). The caller stores where it is;
+        on CardNotPosted the moderators are told (once) and the caller undoes what it stored, as `outcome` says."""
         labels = await self.theme_labels(guild.id)
-        message = await channel.send(
-            embed=resource_embed(resource, labels), view=resource_view(resource), allowed_mentions=NO_MENTIONS
-        )
-        async with self.bot.db.write() as session:
-            await store.set_message(session, resource.id, channel.id, message.id)
-        resource.channel_id, resource.message_id = channel.id, message.id
+        try:
+            return await cards.send_card(channel, resource_embed(resource, labels), resource_view(resource))
+        except cards.CardNotPosted as failure:
+            await self.report_unpostable(
+                guild, failure, cards.shared_what(resource.title, resource.submitter_id), outcome
+            )
+            raise
+
+    async def refuse_unpostable(
+        self, guild: discord.Guild, channel: discord.TextChannel, what: str, outcome: str
+    ) -> None:
+        """Before storing anything: if a card can't be posted in `channel`, tell the moderators and refuse."""
+        failure = cards.check_postable(channel)
+        if failure is not None:
+            await self.report_unpostable(guild, failure, what, outcome)
+            raise failure
+
+    async def report_unpostable(
+        self, guild: discord.Guild, failure: cards.CardNotPosted, what: str, outcome: str
+    ) -> None:
+        """One mod-log entry per problem and channel an hour (not one per attempt or per member)."""
+        if not failure.tells_moderators:
+            log.warning("library card for %s in guild %s not posted: %s", what, guild.id, failure.why)
+            return
+        key = (guild.id, failure.channel.id, failure.why)
+        now = self.bot.clock()
+        last = self.reported.get(key)
+        if last is not None and now - last < REPORT_AGAIN_AFTER:
+            return
+        self.reported[key] = now
+        detail = f"{failure.why[:1].upper()}{failure.why[1:]}, so I couldn't post the library card for {what}."
+        if failure.kind == cards.PERMISSION:
+            detail += f"\nFix: {permissions.fix(failure.channel, failure.lacking)}."
+        elif failure.kind == cards.GONE:
+            detail += "\nChoose another channel with `/setup channels resources:`."
+        detail += f"\n{outcome}"
+        await self.bot.modlog.post(guild.id, "Library card not posted", detail)
 
     async def unpost(self, resource: Resource) -> None:
         channel = self.bot.get_channel(resource.channel_id) if resource.channel_id else None
@@ -166,6 +217,11 @@ class Resources(commands.Cog):
                 channel = await configured_channel(
                     session, guild, "resources_channel_id", feature=FEATURE, option="resources"
                 )
+            try:
+                what = cards.shared_what(draft.title, interaction.user.id)
+                await self.refuse_unpostable(guild, channel, what, UNSAVED_LOG)
+            except cards.CardNotPosted as failure:
+                raise NotAllowed(unsaved_text(failure)) from None
         async with self.bot.db.write() as session:
             existing = await store.find_by_canonical(session, guild.id, draft.canonical_url)
             added = None
@@ -185,7 +241,7 @@ class Resources(commands.Cog):
                 )
                 if added is None:  # shared by someone else a moment ago
                     existing = await store.find_by_canonical(session, guild.id, draft.canonical_url)
-                else:
+                elif review:  # with review off, the share counts once its card is posted
                     await limits.record(session, limits.RESOURCE_SHARE, guild.id, interaction.user.id, self.bot.clock())
         if added is None:
             assert existing is not None
@@ -200,7 +256,19 @@ class Resources(commands.Cog):
             return
         assert channel is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self.post(guild, added, channel)
+        try:
+            message = await self.publish(guild, added, channel, UNSAVED_LOG)
+        except Exception as error:
+            # Nothing stays in the library that nobody can see: the share is undone, whatever went wrong.
+            async with self.bot.db.write() as session:
+                await store.delete_resource(session, guild.id, added.id)
+            if isinstance(error, cards.CardNotPosted):
+                raise NotAllowed(unsaved_text(error)) from None
+            raise
+        async with self.bot.db.write() as session:
+            await store.set_message(session, added.id, channel.id, message.id)
+            await limits.record(session, limits.RESOURCE_SHARE, guild.id, interaction.user.id, self.bot.clock())
+        added.channel_id, added.message_id = channel.id, message.id
         await interaction.followup.send(
             f"Added “{discord.utils.escape_markdown(added.title)}” to the library: {self.link_to(added, guild.id)}",
             ephemeral=True,

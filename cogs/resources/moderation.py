@@ -11,14 +11,15 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.resources import library
+from cogs.resources.cards import GONE, PERMISSION, REFUSED, CardNotPosted, shared_what
 from cogs.resources.views import review_message
-from core import uploads
+from core import permissions, uploads
 from core.channels import configured_channel
 from core.errors import InvalidInput, LanternError, NotAllowed, NotFound
 from core.text import NO_MENTIONS, plural, truncate, unlink
 from storage import resources as store
 from storage.guilds import enabled_themes
-from storage.models.resources import PENDING
+from storage.models.resources import PENDING, Resource
 
 if TYPE_CHECKING:
     from bot import LanternBot
@@ -65,43 +66,63 @@ class ResourceModeration(commands.Cog):
         async with self.bot.db.read() as session:
             resource = await store.get_resource(session, guild.id, resource_id)
         if resource is None or resource.status != PENDING:
-            raise NotAllowed(f"Resource #{resource_id} was already reviewed. `/resources review` shows what is left.")
+            raise NotAllowed(already_reviewed(resource_id))
+        title = discord.utils.escape_markdown(resource.title)
         if action == "approve":
-            async with self.bot.db.read() as session:
-                channel = await configured_channel(
-                    session, guild, "resources_channel_id", feature="The resource library", option="resources"
-                )
-            async with self.bot.db.write() as session:
-                approved = await store.approve(session, guild.id, resource_id, self.bot.clock())
-        else:
-            async with self.bot.db.write() as session:
-                approved = await store.delete_resource(session, guild.id, resource_id, status=PENDING)
-        if approved is None:
-            raise NotAllowed(f"Resource #{resource_id} was already reviewed. `/resources review` shows what is left.")
-        title = discord.utils.escape_markdown(approved.title)
-        done = "Approved" if action == "approve" else "Rejected"
-        message = await self.queue(guild.id)
-        message["content"] = f"{done} “{title}”. {message['content']}"
-        await interaction.response.edit_message(**message, allowed_mentions=NO_MENTIONS)
-        if action == "approve":
-            await self.library_cog.post(guild, approved, channel)
+            approved = await self.approve(interaction, guild, resource)
+            message = await self.queue(guild.id)
+            message["content"] = f"Approved “{title}”. {message['content']}"
+            await interaction.edit_original_response(**message, allowed_mentions=NO_MENTIONS)
             await self.library_cog.tell(
                 approved.submitter_id,
                 f"Good news: “{title}”, which you shared in {guild.name}, is now in the resource library. "
                 f"{self.library_cog.link_to(approved, guild.id)}",
             )
+            done = "Approved"
         else:
+            async with self.bot.db.write() as session:
+                rejected = await store.delete_resource(session, guild.id, resource_id, status=PENDING)
+            if rejected is None:
+                raise NotAllowed(already_reviewed(resource_id))
+            message = await self.queue(guild.id)
+            message["content"] = f"Rejected “{title}”. {message['content']}"
+            await interaction.response.edit_message(**message, allowed_mentions=NO_MENTIONS)
             await self.library_cog.tell(
-                approved.submitter_id,
+                rejected.submitter_id,
                 f"Thank you for sharing “{title}” in {guild.name}. A moderator decided not to add it to the "
                 "library this time.",
             )
+            done, approved = "Rejected", rejected
         await self.bot.modlog.post(
             guild.id,
             f"Resource {done.lower()}",
             f"#{approved.id} {unlink(approved.title)}\n{approved.url}",
             actor=interaction.user,
         )
+
+    async def approve(self, interaction: discord.Interaction, guild: discord.Guild, resource: Resource) -> Resource:
+        """Post the card first, then move the resource into the library with the card's place, in one write.
+        If the card can't be posted the resource stays in the queue, unchanged, and the moderator is told why."""
+        async with self.bot.db.read() as session:
+            channel = await configured_channel(
+                session, guild, "resources_channel_id", feature="The resource library", option="resources"
+            )
+        what = shared_what(resource.title, resource.submitter_id)
+        try:
+            await self.library_cog.refuse_unpostable(guild, channel, what, STAYS_LOG)
+            await interaction.response.defer()  # posting may take a few attempts
+            card = await self.library_cog.publish(guild, resource, channel, STAYS_LOG)
+        except CardNotPosted as failure:
+            raise NotAllowed(stays_text(failure, resource.id)) from None
+        async with self.bot.db.write() as session:
+            approved = await store.approve(session, guild.id, resource.id, self.bot.clock(), card=(channel.id, card.id))
+        if approved is None:  # another moderator reviewed it meanwhile: keep their decision, and one card
+            try:
+                await card.delete()
+            except discord.HTTPException as error:
+                log.warning("could not take back the second card %s of resource %s: %s", card.id, resource.id, error)
+            raise NotAllowed(already_reviewed(resource.id))
+        return approved
 
     @resources.command(name="remove", description="Remove any resource from the library")
     @app_commands.describe(
@@ -227,6 +248,25 @@ class ResourceModeration(commands.Cog):
             files = [discord.File(io.BytesIO(parts[i].data), filename=names[i]) for i in batch]
             text = export_text(len(rows), parts, messages, number)
             await interaction.followup.send(text, files=files, ephemeral=True)
+
+
+STAYS_LOG = "It stays in `/resources review` until it can be posted."
+
+
+def already_reviewed(resource_id: int) -> str:
+    return f"Resource #{resource_id} was already reviewed. `/resources review` shows what is left."
+
+
+def stays_text(failure: CardNotPosted, resource_id: int) -> str:
+    """What the approving moderator reads when the card couldn't be posted."""
+    text = f"{failure.problem()}, so resource #{resource_id} stays in the review queue."
+    if failure.kind == PERMISSION:
+        return f"{text} Fix: {permissions.fix(failure.channel, failure.lacking)}, then approve it again."
+    if failure.kind == GONE:
+        return f"{text} Choose another channel with `/setup channels resources:`, then approve it again."
+    if failure.kind == REFUSED:
+        return f"{text} {failure.why[:1].upper()}{failure.why[1:]}."
+    return f"{text} Please approve it again in a few minutes."
 
 
 def export_text(resources: int, parts: list[library.ExportPart], messages: list[list[int]], number: int) -> str:
