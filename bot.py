@@ -20,7 +20,7 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from core.privacy import PrivacyRegistry
 from core.protection import ProtectionKey, ProtectionKeyError, default_key_file
 from core.sync import describe_refusal
 from core.tree import LanternTree
+from core.ui import FormRouter
 from storage import Database
 from storage.backup import RunLock, daily_backup
 from storage.database import sqlite_path
@@ -62,12 +63,15 @@ EXTENSIONS: tuple[str, ...] = (
 Clock = Callable[[], datetime]
 
 
-# Tasks discord.py starts for one interaction or event; close() lets them finish.
+# Tasks discord.py starts for one interaction or event, by name (discord.py 2.7); close() lets them finish.
+# A fallback: what Lantern starts itself is tracked by object (`LanternBot.track`, `spawn`).
 IN_FLIGHT_TASK_PREFIXES = (
-    "CommandTree-invoker",
-    "discord-ui-view-dispatch",
-    "discord-ui-dynamic-item",
-    "discord.py: on_",
+    "CommandTree-invoker",  # slash commands and autocomplete
+    "discord-ui-view-dispatch",  # component callbacks of views kept in memory
+    "discord-ui-modal-dispatch",  # modals discord.py keeps (Lantern's forms never are: core.ui.show_form)
+    "discord-ui-dynamic-item",  # persistent buttons (DynamicItem)
+    "discord-ui-view-timeout",  # a view's on_timeout
+    "discord.py: on_",  # every event handler and cog listener, on_interaction (the form router) included
 )
 SHUTDOWN_GRACE_SECONDS = 10.0
 
@@ -104,6 +108,9 @@ class LanternBot(commands.AutoShardedBot):
         self.db = Database(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms, clock=self.clock)
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.jobs = DueJobs()
+        self.forms = FormRouter()
+        self.in_flight: set[asyncio.Task[Any]] = set()
+        self._closing: asyncio.Task[None] | None = None
         self.modlog = ModLog(self)
         self.privacy = PrivacyRegistry()
         secret = settings.protection_key.get_secret_value() if settings.protection_key else None
@@ -115,6 +122,30 @@ class LanternBot(commands.AutoShardedBot):
         self.synced_commands: list[discord.app_commands.AppCommand] = []
         self._started_monotonic: float | None = None
         self._heap_frozen = False
+
+    def track(self, task: asyncio.Task[Any] | None = None) -> None:
+        """Count `task` (by default the running one) as work in flight: `close()` waits for it to finish
+        before it closes the HTTP session and the database."""
+        task = task or asyncio.current_task()
+        if task is not None and not task.done():
+            self.in_flight.add(task)
+            task.add_done_callback(self.in_flight.discard)
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
+        """Start background work that `close()` waits for (e.g. Discord calls after a commit)."""
+        task = asyncio.get_running_loop().create_task(coroutine, name=name)
+        self.track(task)
+        return task
+
+    @property
+    def is_closing(self) -> bool:
+        return self._closing is not None
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Every form submission goes to the form router (core.ui.FormRouter): discord.py keeps no forms."""
+        if interaction.type is discord.InteractionType.modal_submit:
+            self.track()
+            await self.forms.dispatch(interaction)
 
     def clock(self) -> datetime:
         """The current aware UTC time. Product code takes "now" from here only."""
@@ -215,30 +246,60 @@ class LanternBot(commands.AutoShardedBot):
         Work that looks at Discord waits until every shard this process runs has delivered its servers
         (`core.jobs.gateway_ready`): the timer starts in setup_hook, before READY, and until then a
         schedule's channel would look deleted. A failing job is retried on its own backoff (core/jobs.py)."""
+        self.track()  # APScheduler's asyncio executor doesn't wait for it on shutdown; close() does
         return await self.jobs.run_due(self.clock(), gateway_ready=gateway_ready(self))
 
     async def close(self) -> None:
-        """Graceful: stop the timer, stop receiving, let in-flight interactions finish, release the database."""
+        """Graceful, in this order: stop taking new work, let the work in flight finish while Discord and the
+        database are still there to answer it, then close the HTTP session, then the database.
+
+        New work stops first: the due-jobs timer, then each shard's gateway connection (`ShardInfo.disconnect`;
+        answering an interaction needs only HTTP). discord.py's own close() comes after the wait, because it
+        unloads the cogs and closes the HTTP session: run first (as it was), the handlers still running could
+        not answer, and the database closed under them (cards posted with no stored intro). A second call
+        waits for the first.
+        """
+        if self._closing is None:
+            self._closing = asyncio.create_task(self._close(), name="lantern-close")
+        await asyncio.shield(self._closing)
+
+    async def _close(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        await super().close()
+        for shard_id, shard in self.shards.items():
+            try:
+                await shard.disconnect()
+            except Exception:  # a shard that never connected, or a socket already gone: nothing to stop
+                log.debug("shard %s was not connected at shutdown", shard_id, exc_info=True)
         await self.wait_for_in_flight(SHUTDOWN_GRACE_SECONDS)
+        await super().close()
         await self.db.dispose()
         if self.run_lock is not None:
             self.run_lock.release()
 
-    async def wait_for_in_flight(self, grace_seconds: float) -> int:
-        """Wait (up to `grace_seconds`) for the interaction and event handlers still running."""
+    def _pending_work(self) -> set[asyncio.Task[Any]]:
         current = asyncio.current_task()
-        pending = [
-            task
-            for task in asyncio.all_tasks()
-            if task is not current and not task.done() and task.get_name().startswith(IN_FLIGHT_TASK_PREFIXES)
-        ]
-        if pending:
-            log.info("waiting for %d in-flight handlers before shutting down", len(pending))
-            await asyncio.wait(pending, timeout=grace_seconds)
-        return len(pending)
+        named = {task for task in asyncio.all_tasks() if task.get_name().startswith(IN_FLIGHT_TASK_PREFIXES)}
+        return {task for task in self.in_flight | named if task is not current and not task.done()}
+
+    async def wait_for_in_flight(self, grace_seconds: float) -> int:
+        """Wait (up to `grace_seconds` in all) for the work in flight, and for any work it starts meanwhile.
+        Returns how many tasks it waited for; logs the ones still running when the grace runs out."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_seconds
+        await asyncio.sleep(0)  # a task created but not yet started (a due-jobs run) tracks itself first
+        waited: set[asyncio.Task[Any]] = set()
+        while pending := self._pending_work():
+            if not waited:
+                log.info("waiting for %d in-flight handlers before shutting down", len(pending))
+            waited |= pending
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                names = sorted(task.get_name() for task in pending)
+                log.warning("shutting down with %d handlers still running: %s", len(pending), ", ".join(names))
+                break
+            await asyncio.wait(pending, timeout=remaining)
+        return len(waited)
 
 
 def create_bot(settings: Settings, *, clock: Clock | None = None) -> LanternBot:

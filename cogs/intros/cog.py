@@ -14,6 +14,7 @@ from cogs.intros.rules import FIND_LIMIT, Match, rank, shared_words
 from cogs.intros.tags import LANGUAGE, normalise_tag, normalise_tags, tag_label
 from cogs.intros.views import (
     DYNAMIC_ITEMS,
+    FORMS,
     IntroduceButton,
     confirm_delete_view,
     discoverability_text,
@@ -306,6 +307,7 @@ async def setup(bot: LanternBot) -> None:
     cog = Intros(bot)
     await bot.add_cog(cog)
     bot.add_dynamic_items(*DYNAMIC_ITEMS)
+    bot.forms.register(*FORMS)
     bot.privacy.register(
         PrivacyProvider(
             name="Introductions",

@@ -11,7 +11,7 @@ from cogs.intros.cards import intro_channel, load_intro, remove_intro, save_card
 from cogs.intros.rules import FIELDS, clean_draft
 from core import limits
 from core.errors import NotAllowed
-from core.ui import LanternModal, PersistentButton
+from core.ui import PersistentButton, PersistentForm, show_form
 from storage.intros import set_discoverable, take_find_notice
 from storage.models.intros import Intro
 
@@ -29,11 +29,16 @@ def _member(interaction: discord.Interaction) -> discord.Member:
     return interaction.user
 
 
-class IntroModal(LanternModal):
-    """Five questions, each in a Label, pre-filled with the member's current answers when they edit."""
+class IntroModal(PersistentForm, template=r"lantern:modal:intro"):
+    """Five questions, each in a Label, pre-filled with the member's current answers when they edit.
 
-    def __init__(self, existing: Intro | None) -> None:
-        super().__init__(title="Edit your introduction" if existing else "Introduce yourself", timeout=1800)
+    The custom id carries nothing else: the member and guild come with the submission, so a restarted
+    process rebuilds the form as `IntroModal()` and saves what was typed."""
+
+    def __init__(self, existing: Intro | None = None) -> None:
+        super().__init__(
+            title="Edit your introduction" if existing else "Introduce yourself", custom_id="lantern:modal:intro"
+        )
         self.inputs: dict[str, discord.ui.TextInput[Any]] = {}
         for field in FIELDS:
             self.inputs[field.key] = self.add_field(
@@ -69,7 +74,7 @@ async def open_intro_modal(interaction: discord.Interaction) -> None:
     await intro_channel(bot, member.guild)
     await limits.check(bot, limits.INTRO_WRITE, member.guild.id, member.id)  # before they fill the form in
     existing = await load_intro(bot, member.guild.id, member.id)
-    await interaction.response.send_modal(IntroModal(existing))
+    await show_form(interaction, IntroModal(existing))
 
 
 def discoverability_text(discoverable: bool) -> str:
@@ -203,3 +208,4 @@ def confirm_delete_view(user_id: int) -> discord.ui.View:
 
 
 DYNAMIC_ITEMS = (IntroduceButton, DiscoverableButton, DeleteIntroButton, KeepIntroButton)
+FORMS = (IntroModal,)

@@ -22,12 +22,13 @@ from cogs.prompts import bank, stats
 from cogs.prompts.posting import PromptPoster, prompt_embed, theme_labels
 from cogs.prompts.schedules import COMMANDS, ScheduleCommands
 from cogs.prompts.stats import PostedThread
-from cogs.prompts.views import DYNAMIC_ITEMS, REVIEW_BATCH, PromptModal, list_message, review_view
+from cogs.prompts.views import DYNAMIC_ITEMS, FORMS, REVIEW_BATCH, PromptModal, list_message, review_view
 from core import charts, limits
 from core.cooldown import Cooldown
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.privacy import PrivacyProvider
 from core.text import NO_MENTIONS, plural, truncate, unlink
+from core.ui import show_form
 from storage import prompts as queries
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ class PromptsCog(ScheduleCommands, commands.Cog):
     @prompts_group.command(name="add", description="Add a prompt to this server's bank")
     @app_commands.describe(theme="The prompt's theme (you can change it in the form)")
     async def add(self, interaction: discord.Interaction, theme: app_commands.Range[str, 1, 80] | None = None) -> None:
-        await interaction.response.send_modal(PromptModal("Add a prompt", self._added, theme=theme or ""))
+        await show_form(interaction, PromptModal("add", theme=theme or ""))
 
     async def _added(self, interaction: discord.Interaction, text: str, theme_text: str) -> None:
         assert interaction.guild_id is not None
@@ -289,7 +290,7 @@ class PromptsCog(ScheduleCommands, commands.Cog):
     ) -> None:
         assert interaction.guild_id is not None
         await limits.check(self.bot, limits.PROMPT_SUGGEST, interaction.guild_id, interaction.user.id)
-        await interaction.response.send_modal(PromptModal("Suggest a prompt", self._suggested, theme=theme or ""))
+        await show_form(interaction, PromptModal("suggest", theme=theme or ""))
 
     @suggest.autocomplete("theme")
     async def _suggest_theme(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -360,6 +361,7 @@ class PromptsCog(ScheduleCommands, commands.Cog):
 
 async def setup(bot: LanternBot) -> None:
     bot.add_dynamic_items(*DYNAMIC_ITEMS)
+    bot.forms.register(*FORMS)
     bot.privacy.register(
         PrivacyProvider(
             name="Prompts",

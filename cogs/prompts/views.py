@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
@@ -12,26 +11,28 @@ import discord
 from cogs.prompts import bank
 from core.errors import NotAllowed
 from core.text import NO_MENTIONS, truncate, unlink
-from core.ui import LanternModal, PersistentButton
+from core.ui import PersistentButton, PersistentForm, show_form
 from storage import prompts as queries
 
 if TYPE_CHECKING:
     from bot import LanternBot
+    from cogs.prompts.cog import PromptsCog
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 10
 REVIEW_BATCH = 5
 
-Submit = Callable[[discord.Interaction, str, str], Awaitable[None]]
+PURPOSES = {"add": "Add a prompt", "suggest": "Suggest a prompt"}
 
 
-class PromptModal(LanternModal):
-    """Prompt text and theme; `on_done(interaction, text, theme_text)` does the rest."""
+class PromptModal(PersistentForm, template=r"prompts:modal:(?P<purpose>add|suggest)"):
+    """Prompt text and theme, for `/prompts add` or `/prompt suggest` (the custom id says which); the
+    cog's `_added` or `_suggested` does the rest, so a restarted process answers it the same way."""
 
-    def __init__(self, title: str, on_done: Submit, *, theme: str = "") -> None:
-        super().__init__(title=title, timeout=900)
-        self.on_done = on_done
+    def __init__(self, purpose: str, *, theme: str = "") -> None:
+        super().__init__(title=PURPOSES[purpose], custom_id=f"prompts:modal:{purpose}")
+        self.purpose = purpose
         self.text = self.add_field(
             "Prompt",
             discord.ui.TextInput(
@@ -55,7 +56,16 @@ class PromptModal(LanternModal):
         )
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        await self.on_done(interaction, self.text.value, self.theme.value)
+        cog = cast("PromptsCog | None", cast("LanternBot", interaction.client).get_cog("PromptsCog"))
+        if cog is None:
+            raise NotAllowed("Prompts are switched off right now, so I couldn't save that. Please try again later.")
+        if self.purpose == "add":
+            # Discord shows /prompts add to moderators only, but a form's submission isn't checked again.
+            if interaction.guild_id is None or not interaction.permissions.manage_guild:
+                raise NotAllowed("Only moderators with Manage Server can add prompts to the bank.")
+            await cog._added(interaction, self.text.value, self.theme.value)
+        else:
+            await cog._suggested(interaction, self.text.value, self.theme.value)
 
 
 # --------------------------------------------------------------------------- the bank list
@@ -223,9 +233,13 @@ class RejectButton(PersistentButton, template=r"prompts:reject:(?P<suggestion_id
         await decide(interaction, self.suggestion_id, approve=False)
 
 
-class RejectReasonModal(LanternModal):
+class RejectReasonModal(PersistentForm, template=r"prompts:rejectwhy-modal:(?P<suggestion_id>\d{1,20})"):
+    """The reason a moderator gives for rejecting; the suggestion's id is in the custom id."""
+
     def __init__(self, suggestion_id: int) -> None:
-        super().__init__(title=f"Reject suggestion #{suggestion_id}", timeout=900)
+        super().__init__(
+            title=f"Reject suggestion #{suggestion_id}", custom_id=f"prompts:rejectwhy-modal:{suggestion_id}"
+        )
         self.suggestion_id = suggestion_id
         self.reason = self.add_field(
             "Reason",
@@ -250,7 +264,7 @@ class RejectWithReasonButton(PersistentButton, template=r"prompts:rejectwhy:(?P<
 
     async def handle(self, interaction: discord.Interaction) -> None:
         _require_moderator(interaction)
-        await interaction.response.send_modal(RejectReasonModal(self.suggestion_id))
+        await show_form(interaction, RejectReasonModal(self.suggestion_id))
 
 
 def review_view(suggestion_ids: list[int]) -> discord.ui.View:
@@ -264,3 +278,4 @@ def review_view(suggestion_ids: list[int]) -> discord.ui.View:
 
 
 DYNAMIC_ITEMS = (ApproveButton, RejectButton, RejectWithReasonButton, PromptPageButton)
+FORMS = (PromptModal, RejectReasonModal)
