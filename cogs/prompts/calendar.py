@@ -126,6 +126,12 @@ def _month(month: int) -> Callable[[int], tuple[Span, ...]]:
     return spans
 
 
+def _south_asian_heritage_month(year: int) -> tuple[Span, ...]:
+    if year <= 2025:  # its first six years; the organisers moved it to July from 2026
+        return _fixed(7, 18, length=31)(year)
+    return _month(7)(year)
+
+
 def _eid_al_fitr(year: int) -> tuple[Span, ...]:
     """1 Shawwal (Umm al-Qura) of each Hijri year that has it in this Gregorian year: one, sometimes two."""
     hijri_year = Gregorian(year, 1, 1).to_hijri().year
@@ -345,11 +351,11 @@ OCCASIONS: tuple[Occasion, ...] = (
         "South Asian Heritage Month (UK)",
         "A month to explore South Asian histories and their ties to Britain.",
         Kind.MONTH,
-        "18 July to 17 August, in the UK since 2020: from the Indian Independence Act's royal assent to the "
-        "publication of the Radcliffe Line.",
+        "In the UK since 2020: 18 July to 17 August until 2025 (from the Indian Independence Act's royal assent "
+        "to the publication of the Radcliffe Line), 1–31 July from 2026.",
         2020,
         2100,
-        _fixed(7, 18, length=31),
+        _south_asian_heritage_month,
     ),
     Occasion(
         "esea-heritage-month",
