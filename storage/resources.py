@@ -1,15 +1,7 @@
 """Queries on the resource library. They take a session; they never open one.
 
-Search (`search`) is the one function the cog and bench/search.py both call. On SQLite it uses
-the FTS5 table `resources_fts` (migration 0401): the guild's scope token restricts the match inside
-the index, and FTS5 walks the doclists newest first and stops after `SEARCH_CANDIDATES` matches.
-Only those candidates are ranked: each query word scores 4 if it is in the title, 2 in the
-tags, 1 in the description (shorter titles, then newer rows break ties), computed from the rows
-themselves. FTS5's bm25() is not used: before scoring the first row it counts every document
-containing each phrase (the guild's scope token included), a full pass over doclists of tens of
-thousands of entries per query word (see docs/search.md).
-A query with fewer matches than the cap is ranked over all of them; a very common word is ranked
-among its newest matches. PostgreSQL does the same with a GIN expression index and ts_rank.
+Search (`search`, the one function the cog and bench/ call) lives in storage/search.py and is
+re-exported here.
 """
 
 from __future__ import annotations
@@ -22,19 +14,13 @@ from sqlalchemy import and_, delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cogs.resources.search import SearchTerms
 from storage.database import rowcount
 from storage.models.guild import GuildSettings
 from storage.models.resources import APPROVED, HELPED, PENDING, SAVED, TAG, THEME, Resource, ResourceLabel, ResourceVote
+from storage.search import SEARCH_CANDIDATES, SEARCH_LIMIT, search
 
-SEARCH_CANDIDATES = 200
-SEARCH_LIMIT = 25
-FIELD_WEIGHTS = ((4.0, "title"), (2.0, "tags"), (1.0, "description"))
-PG_DOCUMENT = (
-    "(setweight(to_tsvector('simple', title), 'A') || "
-    "setweight(to_tsvector('simple', replace(tags, ',', ' ')), 'B') || "
-    "setweight(to_tsvector('simple', description), 'C'))"
-)
+__all__ = ["SEARCH_CANDIDATES", "SEARCH_LIMIT", "search"]
+
 
 
 async def get_resource(session: AsyncSession, guild_id: int, resource_id: int) -> Resource | None:
@@ -276,71 +262,7 @@ async def library_rows(session: AsyncSession, guild_id: int) -> list[Resource]:
 
 
 # Search -----------------------------------------------------------------------------------------
-
-
-async def _ranked_ids(
-    session: AsyncSession,
-    guild_id: int,
-    terms: SearchTerms,
-    filters: list[tuple[str, str]],
-    *,
-    any_word: bool,
-    limit: int,
-) -> list[int]:
-    params: dict[str, Any] = {"guild_id": guild_id, "cap": SEARCH_CANDIDATES, "limit": limit}
-    clauses = []
-    for index, (kind, value) in enumerate(filters):
-        params[f"kind{index}"], params[f"value{index}"] = kind, value
-        clauses.append(
-            f"AND EXISTS (SELECT 1 FROM resource_labels WHERE resource_id = {{id}} "
-            f"AND kind = :kind{index} AND value = :value{index})"
-        )
-    if session.get_bind().dialect.name == "sqlite":
-        params["match"] = terms.fts5(guild_id, any_word=any_word)
-        score = []
-        for index, word in enumerate(terms.words):
-            params[f"t{index}"] = word
-            score += [f"{weight} * (instr(lower(r.{column}), :t{index}) > 0)" for weight, column in FIELD_WEIGHTS]
-        sql = (
-            "WITH candidates AS (SELECT rowid AS id FROM resources_fts WHERE resources_fts MATCH :match "
-            f"{' '.join(clauses).format(id='resources_fts.rowid')} ORDER BY rowid DESC LIMIT :cap) "
-            f"SELECT r.id FROM candidates JOIN resources AS r ON r.id = candidates.id "
-            f"ORDER BY {' + '.join(score)} DESC, length(r.title), r.id DESC LIMIT :limit"
-        )
-    else:
-        params["tsquery"] = terms.tsquery(any_word=any_word)
-        sql = (
-            f"SELECT id FROM (SELECT id, ts_rank({PG_DOCUMENT}, to_tsquery('simple', :tsquery)) AS score "
-            f"FROM resources WHERE guild_id = :guild_id AND status = 'approved' "
-            f"AND {PG_DOCUMENT} @@ to_tsquery('simple', :tsquery) {' '.join(clauses).format(id='resources.id')} "
-            "ORDER BY id DESC LIMIT :cap) AS candidates ORDER BY score DESC, id DESC LIMIT :limit"
-        )
-    return list((await session.execute(text(sql), params)).scalars())
-
-
-async def search(
-    session: AsyncSession,
-    guild_id: int,
-    terms: SearchTerms,
-    *,
-    theme: str | None = None,
-    tag: str | None = None,
-    limit: int = SEARCH_LIMIT,
-) -> list[Resource]:
-    """The guild's approved resources matching every word (or, failing that, any word), best first."""
-    if not terms:
-        return []
-    filters = [(THEME, theme)] if theme else []
-    if tag:
-        filters.append((TAG, tag))
-    ids = await _ranked_ids(session, guild_id, terms, filters, any_word=False, limit=limit)
-    if not ids and len(terms.words) > 1:
-        ids = await _ranked_ids(session, guild_id, terms, filters, any_word=True, limit=limit)
-    if not ids:
-        return []
-    rows = {row.id: row for row in await session.scalars(select(Resource).where(Resource.id.in_(ids)))}
-    return [rows[i] for i in ids if i in rows]
-
+# The implementation lives in storage/search.py; `search` is re-exported here for the cog.
 
 # Privacy ----------------------------------------------------------------------------------------
 

@@ -1,22 +1,27 @@
 """Tables of the resources feature.
 
 The full-text index is not a model: on SQLite it is the FTS5 table `resources_fts` kept in step
-by triggers, on PostgreSQL the expression GIN index `ix_resources_search`; both are created by
-raw SQL in migration 0401 and listed in the unmanaged sets below.
+by triggers, on PostgreSQL the expression GIN indexes `ix_resources_search` and
+`ix_resources_search_strong`; both are created by raw SQL in migration 0804 and listed in the
+unmanaged sets below. They index the `search_*` columns, which hold title, tags and description
+as `cogs.resources.search.index_text` folds them (accents, plurals, CJK character pairs), computed
+in Python on insert and whenever the ORM changes those fields.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cogs.resources.search import index_text
 from storage.base import UNMANAGED_INDEXES, UNMANAGED_TABLES, Base
 from storage.types import Snowflake
 
 UNMANAGED_TABLES.update({"resources_fts"})
-UNMANAGED_INDEXES.update({"ix_resources_search"})
+UNMANAGED_INDEXES.update({"ix_resources_search", "ix_resources_search_strong"})
 
 PENDING = "pending"
 APPROVED = "approved"
@@ -24,6 +29,16 @@ HELPED = "helped"
 SAVED = "saved"
 THEME = "theme"
 TAG = "tag"
+SEARCHED = {"search_title": "title", "search_tags": "tags", "search_description": "description"}
+
+
+def _indexed(field: str) -> Any:
+    """A column default: the search index's form of `field` from the same INSERT (ORM or Core)."""
+
+    def default(context: Any) -> str:
+        return index_text(context.get_current_parameters().get(field) or "")
+
+    return default
 
 
 class Resource(Base):
@@ -54,6 +69,10 @@ class Resource(Base):
     saved_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime]
     approved_at: Mapped[datetime | None]
+    # What the full-text index holds (cogs.resources.search.index_text of title, tags, description).
+    search_title: Mapped[str] = mapped_column(Text, default=_indexed("title"), server_default="")
+    search_tags: Mapped[str] = mapped_column(Text, default=_indexed("tags"), server_default="")
+    search_description: Mapped[str] = mapped_column(Text, default=_indexed("description"), server_default="")
 
     @property
     def theme_keys(self) -> list[str]:
@@ -95,3 +114,12 @@ class ResourceVote(Base):
     user_id: Mapped[Snowflake]
     kind: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime]
+
+
+@event.listens_for(Resource, "before_update")
+def _reindex(_mapper: Any, _connection: Any, target: Resource) -> None:
+    """An edited title, description or tags (through the ORM) is indexed again."""
+    state = inspect(target)
+    for column, field in SEARCHED.items():
+        if state.attrs[field].history.has_changes():
+            setattr(target, column, index_text(getattr(target, field) or ""))
