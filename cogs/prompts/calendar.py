@@ -189,7 +189,7 @@ OCCASIONS: tuple[Occasion, ...] = (
         "lantern-festival",
         "Lantern Festival",
         "The first full moon of the lunar year closes the New Year season: lanterns, riddles, tangyuan "
-        "(Korea's Daeboreum and Vietnam's Tết Nguyên Tiêu fall the same night).",
+        "(Korea's Daeboreum and Vietnam's Tết Nguyên Tiêu, usually the same night).",
         Kind.DAY,
         "The 15th day of the 1st month of the Chinese calendar; 1901–2100.",
         1901,
@@ -385,6 +385,11 @@ def _by_key() -> dict[str, Occasion]:
     return {occasion.key: occasion for occasion in OCCASIONS}
 
 
+@cache
+def _position() -> dict[str, int]:
+    return {occasion.key: index for index, occasion in enumerate(OCCASIONS)}
+
+
 def get(key: str) -> Occasion:
     """The occasion with this key, or UnknownOccasion."""
     try:
@@ -408,7 +413,8 @@ def upcoming(today: date, keys: Iterable[str] | None = None, days_ahead: int = 3
     chosen = _chosen(keys)
     last = today + timedelta(days=days_ahead)
     found: list[tuple[int, Occasion, date]] = []
-    for index, occasion in enumerate(chosen):
+    for occasion in chosen:
+        index = _position()[occasion.key]
         for year in range(today.year, last.year + 1):
             found.extend((index, occasion, day) for day in occasion.dates(year) if today <= day <= last)
     found.sort(key=lambda item: (item[2], item[0]))
