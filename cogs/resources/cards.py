@@ -61,7 +61,7 @@ class CardNotPosted(Exception):
             return f"Discord didn't let me post in the library channel {where} just now"
         if self.kind == GONE:
             return "The library channel was deleted"
-        return f"Discord isn't accepting messages right now, so I couldn't post the card in {where}"
+        return f"Discord kept failing when I posted the card in {where}"
 
 
 def shared_what(title: str, submitter_id: int | None) -> str:
