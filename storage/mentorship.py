@@ -22,8 +22,12 @@ from storage.models.mentorship import (
     ACTIVE,
     CANCELLED,
     DECLINED,
+    DELIVERY_DUE,
+    DELIVERY_FAILED,
+    DELIVERY_SENT,
     ENDED,
     EXPIRED,
+    NOTICE_LAPSED,
     PENDING,
     PENDING_MENTEE,
     PENDING_MENTOR,
@@ -371,11 +375,16 @@ async def create_proposal(
     now: datetime,
     expiry: timedelta,
     forced: bool = False,
+    notice: str | None = None,
 ) -> Proposal | None:
     """A new proposal waiting for the mentor, or None if this pair was proposed before.
 
-    A forced proposal (a moderator's) reuses a finished earlier one for the same pair."""
+    A forced proposal (a moderator's) reuses a finished earlier one for the same pair. `notice`: the
+    mentor's invitation is owed (NOTICE_INVITE), so it is sent even if this process dies before it."""
     values = dict(
+        notice=notice,
+        notice_due_at=now if notice else None,
+        notice_attempts=0,
         status=PENDING_MENTOR,
         score=score,
         reason=reason,
@@ -505,10 +514,67 @@ async def expire_due(session: AsyncSession, now: datetime) -> list[Proposal]:
             session,
             update(Proposal)
             .where(Proposal.id == proposal.id, Proposal.status == proposal.status)
-            .values(status=EXPIRED),
+            .values(status=EXPIRED, notice=NOTICE_LAPSED, notice_due_at=now, notice_attempts=0),
         ):
             claimed.append(proposal)
     return claimed
+
+
+# ---------------------------------------------------------------- owed messages (leases)
+
+# How long a process may take to send one owed message before another may take it over. discord.py's own
+# retries of a 5xx or a rate limit fit in it; a takeover after a crash re-sends with the same nonce.
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 10  # with 1, 2, 4 … 30-minute waits: about 3 hours of Discord failing before giving up
+
+
+def _backoff(attempts: int) -> timedelta:
+    return min(timedelta(minutes=1) * (2 ** min(max(attempts - 1, 0), 16)), timedelta(minutes=30))
+
+
+async def lease_notices(
+    session: AsyncSession, now: datetime, owns: Callable[[int], bool], ids: Sequence[int] | None = None
+) -> list[Proposal]:
+    """Take the lease on owed proposal messages (all due ones, or `ids`): exactly one caller wins each, and
+    a lease left by a process that died is taken over once it has run out."""
+    query = select(Proposal).where(Proposal.notice.is_not(None), Proposal.notice_due_at <= now)
+    if ids is not None:
+        query = query.where(Proposal.id.in_(list(ids)))
+    leased = []
+    for proposal in (await session.scalars(query.order_by(Proposal.id))).all():
+        if not owns(proposal.guild_id):
+            continue
+        if await _update(
+            session,
+            update(Proposal)
+            .where(Proposal.id == proposal.id, Proposal.notice_due_at == proposal.notice_due_at)
+            .values(notice_due_at=now + LEASE),
+        ):
+            leased.append(proposal)
+    return leased
+
+
+async def settle_notice(session: AsyncSession, proposal_id: int, notice: str) -> None:
+    """The owed message went (or can never go: the message is gone): nothing is owed any more."""
+    await _update(
+        session,
+        update(Proposal)
+        .where(Proposal.id == proposal_id, Proposal.notice == notice)
+        .values(notice=None, notice_due_at=None, notice_attempts=0),
+    )
+
+
+async def retry_notice(session: AsyncSession, proposal_id: int, notice: str, now: datetime) -> bool:
+    """Discord failed: try again after the backoff. False when it has failed MAX_ATTEMPTS times (given up)."""
+    proposal = await session.get(Proposal, proposal_id, populate_existing=True)
+    if proposal is None or proposal.notice != notice:
+        return False
+    attempts = proposal.notice_attempts + 1
+    if attempts >= MAX_ATTEMPTS:
+        proposal.notice, proposal.notice_due_at, proposal.notice_attempts = None, None, attempts
+        return False
+    proposal.notice_due_at, proposal.notice_attempts = now + _backoff(attempts), attempts
+    return True
 
 
 async def awaiting_answer(session: AsyncSession, guild_id: int, user_id: int) -> list[Proposal]:
@@ -728,13 +794,72 @@ async def claim_due_checkins(
         if not won or sent >= len(days):
             continue
         rows = [
-            MentorshipCheckin(pairing_id=pairing.id, user_id=user, day=days[sent], sent_at=now)
+            MentorshipCheckin(
+                pairing_id=pairing.id, user_id=user, day=days[sent], sent_at=now, delivery=DELIVERY_DUE, send_after=now
+            )
             for user in (pairing.mentor_id, pairing.mentee_id)
         ]
         session.add_all(rows)
         await session.flush()
         claimed.append((pairing, days[sent], rows))
     return claimed
+
+
+async def lease_checkins(
+    session: AsyncSession, now: datetime, owns: Callable[[int], bool]
+) -> list[tuple[MentorshipCheckin, Pairing]]:
+    """Take the lease on check-in DMs that are due (new, or waiting out a backoff, or left by a process that
+    died): exactly one caller wins each. Only guilds this process `owns` (its shards, and not in an outage)."""
+    due = (
+        await session.execute(
+            select(MentorshipCheckin, Pairing)
+            .join(Pairing, Pairing.id == MentorshipCheckin.pairing_id)
+            .where(MentorshipCheckin.delivery == DELIVERY_DUE, MentorshipCheckin.send_after <= now)
+            .order_by(MentorshipCheckin.id)
+        )
+    ).all()
+    leased = []
+    for checkin, pairing in due:
+        if not owns(pairing.guild_id):
+            continue
+        if await _update(
+            session,
+            update(MentorshipCheckin)
+            .where(
+                MentorshipCheckin.id == checkin.id,
+                MentorshipCheckin.delivery == DELIVERY_DUE,
+                MentorshipCheckin.send_after == checkin.send_after,
+            )
+            .values(send_after=now + LEASE),
+        ):
+            leased.append((checkin, pairing))
+    return leased
+
+
+async def settle_checkin(session: AsyncSession, checkin_id: int, delivery: str, now: datetime) -> None:
+    """Where the check-in's DM ended up (sent, held, gone, failed); a sent one records when it went."""
+    values: dict[str, Any] = {"delivery": delivery, "send_after": None}
+    if delivery == DELIVERY_SENT:
+        values["sent_at"] = now
+    await _update(
+        session,
+        update(MentorshipCheckin)
+        .where(MentorshipCheckin.id == checkin_id, MentorshipCheckin.delivery == DELIVERY_DUE)
+        .values(**values),
+    )
+
+
+async def retry_checkin(session: AsyncSession, checkin_id: int, now: datetime) -> bool:
+    """Discord failed: try again after the backoff. False when it has failed MAX_ATTEMPTS times (given up)."""
+    checkin = await session.get(MentorshipCheckin, checkin_id, populate_existing=True)
+    if checkin is None or checkin.delivery != DELIVERY_DUE:
+        return False
+    checkin.attempts += 1
+    if checkin.attempts >= MAX_ATTEMPTS:
+        checkin.delivery, checkin.send_after = DELIVERY_FAILED, None
+        return False
+    checkin.send_after = now + _backoff(checkin.attempts)
+    return True
 
 
 async def rate_checkin(
@@ -773,28 +898,84 @@ async def drop_schedule(session: AsyncSession, guild_id: int) -> bool:
     return bool(rowcount(result))
 
 
+ROUND_LEASE = timedelta(minutes=15)  # a round of a large pool runs its engine in a worker process
+
+
+@dataclass
+class RoundClaim:
+    """A scheduled round this process leased: it completes with `complete_round` (in the transaction that
+    creates the round's proposals) or, if it can't run now, `release_round`."""
+
+    guild_id: int
+    due_at: datetime
+    lease_until: datetime
+    following: datetime
+
+
 async def claim_due_rounds(
     session: AsyncSession, now: datetime, advance: Any, owns: Callable[[int], bool] = lambda _guild_id: True
-) -> list[int]:
-    """Guild ids whose scheduled round this call claimed (by moving `next_round_at` on). Only guilds
-    this process `owns` (its shards) are claimed, so no other process's round is taken and dropped."""
-    due = (await session.scalars(select(MentorshipSchedule).where(MentorshipSchedule.next_round_at <= now))).all()
+) -> list[RoundClaim]:
+    """Lease each due scheduled round. Exactly one caller wins a round; a lease left by a process that died
+    runs out and the next run takes it over. Only guilds this process `owns` (its shards) are claimed, so
+    no other process's round is taken and dropped."""
+    due = (
+        await session.scalars(
+            select(MentorshipSchedule).where(
+                MentorshipSchedule.next_round_at <= now,
+                or_(MentorshipSchedule.lease_until.is_(None), MentorshipSchedule.lease_until <= now),
+            )
+        )
+    ).all()
     claimed = []
     for schedule in due:
         if not owns(schedule.guild_id):
             continue
-        following = advance(schedule.next_round_at, schedule.every_days, now)
+        lease = now + ROUND_LEASE
+        held = (
+            MentorshipSchedule.lease_until.is_(None)
+            if schedule.lease_until is None
+            else MentorshipSchedule.lease_until == schedule.lease_until
+        )
         if await _update(
             session,
             update(MentorshipSchedule)
             .where(
                 MentorshipSchedule.guild_id == schedule.guild_id,
                 MentorshipSchedule.next_round_at == schedule.next_round_at,
+                held,
             )
-            .values(next_round_at=following, last_round_at=now),
+            .values(lease_until=lease),
         ):
-            claimed.append(schedule.guild_id)
+            following = advance(schedule.next_round_at, schedule.every_days, now)
+            claimed.append(RoundClaim(schedule.guild_id, schedule.next_round_at, lease, following))
     return claimed
+
+
+async def complete_round(session: AsyncSession, claim: RoundClaim, now: datetime) -> bool:
+    """Move the schedule on and drop the lease, if this claim still holds it (False: another process took it
+    over, and this transaction must not create the round's proposals)."""
+    return bool(
+        await _update(
+            session,
+            update(MentorshipSchedule)
+            .where(
+                MentorshipSchedule.guild_id == claim.guild_id,
+                MentorshipSchedule.next_round_at == claim.due_at,
+                MentorshipSchedule.lease_until == claim.lease_until,
+            )
+            .values(next_round_at=claim.following, last_round_at=now, lease_until=None),
+        )
+    )
+
+
+async def release_round(session: AsyncSession, claim: RoundClaim, retry_at: datetime) -> None:
+    """The round couldn't run now (Discord failed, the guild is in an outage): it is tried again at `retry_at`."""
+    await _update(
+        session,
+        update(MentorshipSchedule)
+        .where(MentorshipSchedule.guild_id == claim.guild_id, MentorshipSchedule.lease_until == claim.lease_until)
+        .values(lease_until=retry_at),
+    )
 
 
 # ---------------------------------------------------------------- stats

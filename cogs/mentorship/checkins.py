@@ -5,6 +5,7 @@ A low rating (≤ 2) tells the mod-log which pairing may need care, never what a
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -13,14 +14,24 @@ from sqlalchemy import select
 
 from cogs.mentorship.views import checkin_view
 from core.errors import NotAllowed
+from core.jobs import is_retryable
 from core.text import unlink
 from storage import mentorship as store
 from storage.models.guild import GuildSettings
-from storage.models.mentorship import ACTIVE, MentorshipPairing
+from storage.models.mentorship import (
+    ACTIVE,
+    DELIVERY_GONE,
+    DELIVERY_HELD,
+    DELIVERY_SENT,
+    MentorshipCheckin,
+    MentorshipPairing,
+)
 
 if TYPE_CHECKING:
     from bot import LanternBot
     from cogs.mentorship.flow import Flow
+
+log = logging.getLogger(__name__)
 
 LOW_RATING = 2
 
@@ -31,6 +42,12 @@ class Checkins:
         self.flow = flow
 
     async def send_due(self, now: datetime) -> int:
+        """Claim the check-ins that fell due, then send every check-in DM that is due; returns how many went.
+
+        Each DM is leased in the database (exactly one process sends it; one left by a process that died is
+        taken over when its lease runs out). One failing never holds back the others: a failure worth
+        another try (5xx, 429, a dropped connection) waits its backoff, DMs closed hold it for /mentor
+        status (settled, never retried), a member or pairing that is gone settles it."""
         async with self.bot.db.write() as session:
             guild_ids = (
                 await session.scalars(
@@ -41,29 +58,63 @@ class Checkins:
             ).all()
             days_of = {}
             for guild_id in guild_ids:
-                if not self.bot.owns_guild(guild_id):
+                if not self.flow.reachable(guild_id):
                     continue
                 settings = await session.get(GuildSettings, guild_id)
                 days_of[guild_id] = settings.checkin_days if settings else (14, 45)
-            claimed = await store.claim_due_checkins(session, now, days_of)
+            await store.claim_due_checkins(session, now, days_of)
+        async with self.bot.db.write() as session:
+            leased = await store.lease_checkins(session, now, self.flow.reachable)
         sent = 0
-        for pairing, day, rows in claimed:
-            guild = self.bot.get_guild(pairing.guild_id)
-            if guild is None:
+        for checkin, pairing in leased:
+            try:
+                delivery = await self.send_one(checkin, pairing)
+            except Exception as error:
+                await self.failed(checkin, now, error)
                 continue
-            for row in rows:
-                other_id = pairing.mentee_id if row.user_id == pairing.mentor_id else pairing.mentor_id
-                other = await self.flow.member(guild, other_id)
-                name = unlink(other.display_name) if other else "your partner"
-                text = (
-                    f"How is it going with **{name}**? It's been {day} days since you were paired in "
-                    f"**{guild.name}**. Pick 1 (not well) to 5 (really well). Only the moderators' log hears "
-                    "if it's going badly, and never what you wrote. If it isn't working, you can end it here: "
-                    "no fault, and they're told kindly."
-                )
-                if await self.flow.deliver(guild, row.user_id, text, view=checkin_view(row.id, pairing.id)):
-                    sent += 1
+            async with self.bot.db.write() as session:
+                await store.settle_checkin(session, checkin.id, delivery, self.bot.clock())
+            sent += delivery == DELIVERY_SENT
         return sent
+
+    async def send_one(self, checkin: MentorshipCheckin, pairing: MentorshipPairing) -> str:
+        guild = self.bot.get_guild(pairing.guild_id)
+        async with self.bot.db.read() as session:
+            current = await store.get_pairing(session, pairing.id)
+        if guild is None or current is None or current.status != ACTIVE:
+            return DELIVERY_GONE
+        other_id = pairing.mentee_id if checkin.user_id == pairing.mentor_id else pairing.mentor_id
+        other = await self.flow.member(guild, other_id)
+        name = unlink(other.display_name) if other else "your partner"
+        text = (
+            f"How is it going with **{name}**? It's been {checkin.day} days since you were paired in "
+            f"**{guild.name}**. Pick 1 (not well) to 5 (really well). Only the moderators' log hears "
+            "if it's going badly, and never what you wrote. If it isn't working, you can end it here: "
+            "no fault, and they're told kindly."
+        )
+        outcome, _ = await self.flow.send_private(
+            guild, checkin.user_id, text, view=checkin_view(checkin.id, pairing.id), nonce=f"checkin:{checkin.id}"
+        )
+        return {"sent": DELIVERY_SENT, "held": DELIVERY_HELD}.get(outcome, DELIVERY_GONE)
+
+    async def failed(self, checkin: MentorshipCheckin, now: datetime, error: Exception) -> None:
+        """A 4xx (other than closed DMs, which send_private holds) is Discord's final answer: settled as gone.
+        Anything else is tried again after the backoff, and logged once (repeats at DEBUG)."""
+        if isinstance(error, discord.HTTPException) and not is_retryable(error):
+            log.info("check-in %s can't be delivered (%s); settled", checkin.id, error)
+            async with self.bot.db.write() as session:
+                await store.settle_checkin(session, checkin.id, DELIVERY_GONE, now)
+            return
+        async with self.bot.db.write() as session:
+            again = await store.retry_checkin(session, checkin.id, now)
+        if not again:
+            log.warning("gave up on check-in %s after repeated failures: %s", checkin.id, error)
+        elif checkin.attempts:
+            log.debug("check-in %s failed again (%d): %s", checkin.id, checkin.attempts + 1, error)
+        elif is_retryable(error):
+            log.warning("check-in %s failed (%s); it is tried again later", checkin.id, error)
+        else:
+            log.error("check-in %s failed; it is tried again later", checkin.id, exc_info=error)
 
     async def rate(self, interaction: discord.Interaction, checkin_id: int, rating: int) -> None:
         async with self.bot.db.write() as session:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -53,19 +53,41 @@ class Mentorship(commands.Cog):
         self.rounds.close()
 
     async def run_due(self, now: datetime) -> dict[str, int]:
-        """Expire unanswered proposals, tidy finished pauses, send check-ins, run scheduled rounds."""
-        expired = await self.flow.expire(now)
+        """Expire unanswered proposals, tidy finished pauses, send what proposals owe (invitations, lapse
+        notices), send check-ins, run scheduled rounds.
+
+        Every step runs even if one before it failed; the failures are raised together at the end, so the
+        due-jobs runner (core/jobs.py) backs off and logs them once. Inside each step, one unit failing
+        (one DM, one edit, one guild's round) never stops the others."""
+        steps: dict[str, Callable[[datetime], Awaitable[int]]] = {
+            "expired": self.flow.expire,
+            "resumed": self.resume_due,
+            "notices": self.flow.send_owed,
+            "checkins": self.checkins.send_due,
+            "rounds": self.rounds.run_scheduled,
+        }
+        results: dict[str, int] = {}
+        failures: list[Exception] = []
+        for name, step in steps.items():
+            try:
+                results[name] = await step(now)
+            except Exception as error:
+                error.add_note(f"in mentorship due step {name!r}")
+                failures.append(error)
+        if failures:
+            raise ExceptionGroup("mentorship due work failed", failures)
+        return results
+
+    async def resume_due(self, now: datetime) -> int:
         async with self.bot.db.write() as session:
-            resumed = await store.resume_due(session, now)
-        checkins = await self.checkins.send_due(now)
-        rounds = await self.rounds.run_scheduled(now)
-        return {"expired": expired, "resumed": resumed, "checkins": checkins, "rounds": rounds}
+            return await store.resume_due(session, now)
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         """Run Discord work that must wait until a transaction has committed."""
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        self.bot.track(task)  # the bot's close() waits for it before closing HTTP and the database
 
     async def withdraw(self, guild_id: int, user_id: int, *, ended_by: str) -> int | None:
         """Take a member out of mentor pairing: cancel invitations, end pairings politely, drop profiles.

@@ -9,21 +9,28 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 
 from cogs.mentorship import rules
 from cogs.mentorship.views import proposal_view
-from core import held
+from core import held, permissions
 from core.channels import configured_channel
 from core.errors import FeatureNotConfigured, NotAllowed
+from core.jobs import guild_unavailable, is_retryable
 from core.text import NO_MENTIONS, join_words, truncate, unlink
 from storage import mentorship as store
 from storage.guilds import enabled_themes, get_settings
 from storage.intros import intro_summary
 from storage.models.guild import DEFAULT_CHECKINS
-from storage.models.mentorship import PENDING_MENTEE, PENDING_MENTOR, MentorshipPairing, MentorshipProposal
+from storage.models.mentorship import (
+    NOTICE_INVITE,
+    PENDING_MENTEE,
+    PENDING_MENTOR,
+    MentorshipPairing,
+    MentorshipProposal,
+)
 
 if TYPE_CHECKING:
     from bot import LanternBot
@@ -31,6 +38,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FEATURE = "Mentor pairing"
+# A pair thread: a private thread, its two members added, a first message in it.
+THREAD_NEEDS = ("view_channel", "create_private_threads", "send_messages_in_threads")
 KIND_ENDING = (
     "That's nobody's fault: lives and needs change, and ending is always fine. "
     "Thank you for the time you gave each other."
@@ -84,19 +93,60 @@ class Flow:
             except FeatureNotConfigured:
                 return None
 
+    def reachable(self, guild_id: int) -> bool:
+        """Whether this process may do a guild's due work now: it runs the guild's shard, and Discord
+        hasn't got the guild in an outage (its members and channels would look gone)."""
+        return self.bot.owns_guild(guild_id) and not guild_unavailable(self.bot, guild_id)
+
     async def deliver(
         self, guild: discord.Guild, user_id: int, content: str, *, view: discord.ui.View | None = None
     ) -> discord.Message | None:
-        """Send privately: a DM; when DMs are closed, held for `/mentor status` (core/held.py), and None."""
-        member = await self.member(guild, user_id)
-        if member is None:
+        """Send privately: a DM; when DMs are closed (or Discord fails), held for `/mentor status`
+        (core/held.py), and None."""
+        try:
+            _, message = await self.send_private(guild, user_id, content, view=view)
+        except discord.HTTPException as error:
+            log.info("DM to %s in guild %s failed (%s); holding it for /mentor status", user_id, guild.id, error)
+            member = await self.member(guild, user_id)
+            if member is not None:
+                await self.hold(guild, member, content, view)
             return None
+        return message
+
+    async def send_private(
+        self,
+        guild: discord.Guild,
+        user_id: int,
+        content: str,
+        *,
+        view: discord.ui.View | None = None,
+        nonce: str | None = None,
+    ) -> tuple[str, discord.Message | None]:
+        """A DM, for due work that retries: ("sent", message); ("held", None) when Discord refuses it (DMs
+        closed: held for `/mentor status`, and that is final); ("gone", None) when the member left. A failure
+        worth another try (5xx, 429, a dropped connection) is raised (core.jobs.is_retryable)."""
+        member = guild.get_member(user_id)
+        if member is None:
+            try:
+                member = await guild.fetch_member(user_id)
+            except (discord.NotFound, discord.Forbidden):
+                return "gone", None
+        # A nonce makes Discord drop the same DM sent again within minutes (a takeover after a crash).
+        extra: dict[str, Any] = {"nonce": nonce} if nonce is not None else {}
         try:
             if view is not None:
-                return await member.send(content, view=view, allowed_mentions=NO_MENTIONS)
-            return await member.send(content, allowed_mentions=NO_MENTIONS)
+                return "sent", await member.send(content, view=view, allowed_mentions=NO_MENTIONS, **extra)
+            return "sent", await member.send(content, allowed_mentions=NO_MENTIONS, **extra)
         except discord.HTTPException as error:
+            if is_retryable(error):
+                raise
             log.info("DM to %s in guild %s refused (%s); holding it for /mentor status", user_id, guild.id, error)
+        await self.hold(guild, member, content, view)
+        return "held", None
+
+    async def hold(
+        self, guild: discord.Guild, member: discord.Member, content: str, view: discord.ui.View | None
+    ) -> None:
         # Never a thread or a channel message (moderators could read it): held until the member reads it.
         channel = await self.mentorship_channel(guild)
         if not await held.hold(self.bot, member, content, view, channel):
@@ -106,7 +156,6 @@ class Flow:
                 f"{member.mention}'s DMs are closed and no mentorship channel is set (`/setup channels mentorship:`), "
                 "so I can't let them know I have a message for them. It waits for them in `/mentor status`.",
             )
-        return None
 
     async def edit_old(self, channel_id: int | None, message_id: int | None, content: str) -> None:
         """Replace an old proposal message's buttons with a line of text (best effort)."""
@@ -117,6 +166,19 @@ class Flow:
             await message.edit(content=content, view=None)
         except discord.HTTPException:
             log.info("could not edit old proposal message %s", message_id)
+
+    async def edit_owed(self, channel_id: int | None, message_id: int | None, content: str) -> None:
+        """Replace an old proposal message's buttons, for due work that retries: a message Discord says is
+        gone (4xx) is left alone; a failure worth another try is raised."""
+        if channel_id is None or message_id is None:
+            return
+        message = self.bot.get_partial_messageable(channel_id).get_partial_message(message_id)
+        try:
+            await message.edit(content=content, view=None)
+        except discord.HTTPException as error:
+            if is_retryable(error):
+                raise
+            log.info("old proposal message %s can't be edited (%s); leaving it", message_id, error)
 
     async def close_for_mentor(self, proposal: MentorshipProposal, name: str) -> None:
         """The mentor said yes and it came to nothing (declined, lapsed, no place): close their message kindly,
@@ -136,8 +198,10 @@ class Flow:
 
     # ------------------------------------------------------------ proposals
 
-    async def send_proposal(self, proposal: MentorshipProposal, role: str) -> None:
-        """Ask `role` ('mentor' or 'mentee') about the proposal, with Accept / Decline buttons."""
+    async def send_proposal(self, proposal: MentorshipProposal, role: str, *, owed: bool = False) -> None:
+        """Ask `role` ('mentor' or 'mentee') about the proposal, with Accept / Decline buttons.
+
+        `owed`: the invitation is an owed notice (send_owed): a failure worth another try is raised."""
         guild = self.bot.get_guild(proposal.guild_id)
         if guild is None:
             return
@@ -173,9 +237,11 @@ class Flow:
             "Would you like to pair up? Only you see this, and saying no is always fine: "
             f"nobody is told. This invitation stays open for {self.expiry.days} days."
         )
-        message = await self.deliver(
-            guild, getattr(proposal, f"{role}_id"), "\n".join(lines), view=proposal_view(proposal.id)
-        )
+        user_id, text, view = getattr(proposal, f"{role}_id"), "\n".join(lines), proposal_view(proposal.id)
+        if owed:
+            _, message = await self.send_private(guild, user_id, text, view=view, nonce=f"proposal:{proposal.id}")
+        else:
+            message = await self.deliver(guild, user_id, text, view=view)
         if message is None:
             return
         async with self.bot.db.write() as session:
@@ -262,11 +328,15 @@ class Flow:
         mentee = await self.member(guild, pairing.mentee_id)
         channel = await self.mentorship_channel(guild)
         if channel is None or mentor is None or mentee is None:
+            why = (
+                "no mentorship channel is set (`/setup channels mentorship:`)"
+                if channel is None
+                else "I couldn't find one of them in the server (they may have left)"
+            )
             await self.bot.modlog.post(
                 guild.id,
                 "Mentor pairing: no thread opened",
-                f"Pairing #{pairing.id} was accepted, but I couldn't open its thread "
-                "(is `/setup channels mentorship:` set, and can I create private threads there?).",
+                f"Pairing #{pairing.id} was accepted, but I couldn't open its thread: {why}.",
             )
             return None
         async with self.bot.db.read() as session:
@@ -298,7 +368,8 @@ class Flow:
             await self.bot.modlog.post(
                 guild.id,
                 "Mentor pairing: no thread opened",
-                f"Pairing #{pairing.id}: Discord refused ({error.status}).",
+                f"Pairing #{pairing.id} was accepted, but I couldn't open its thread: "
+                f"{permissions.refusal(channel, error, *THREAD_NEEDS)}.",
             )
             return None
         async with self.bot.db.write() as session:
@@ -364,18 +435,86 @@ class Flow:
                     log.info("could not close the thread of pairing %s", pairing.id)
 
     async def expire(self, now: datetime) -> int:
-        """Expire unanswered proposals; the members who held the buttons see that it lapsed."""
+        """Expire unanswered proposals; each owes its lapse notice, which `send_owed` delivers."""
         async with self.bot.db.write() as session:
             expired = await store.expire_due(session, now)
-        for proposal in expired:
-            role = "mentor" if proposal.status == PENDING_MENTOR else "mentee"
-            await self.edit_old(
-                getattr(proposal, f"{role}_channel_id"),
-                getattr(proposal, f"{role}_message_id"),
-                "This invitation has lapsed. No problem at all: nobody is told, and you stay in the pool.",
-            )
-            if role == "mentee":
-                guild = self.bot.get_guild(proposal.guild_id)
-                mentee = await self.member(guild, proposal.mentee_id) if guild else None
-                await self.close_for_mentor(proposal, mentee.display_name if mentee else "them")
         return len(expired)
+
+    # ------------------------------------------------------------ owed messages
+
+    async def send_owed(self, now: datetime, ids: list[int] | None = None) -> int:
+        """Send the messages proposals owe (a round's invitations, lapse notices): all that are due, or `ids`.
+
+        Each is leased in the database first, so exactly one process sends it, and one left by a process
+        that died is taken over when its lease runs out. One failing never stops the others: a failure worth
+        another try waits its backoff (1, 2, 4 … minutes), one that can't succeed (the message or member is
+        gone, DMs closed: held for /mentor status) is settled. Returns how many were delivered."""
+        async with self.bot.db.write() as session:
+            leased = await store.lease_notices(session, now, self.reachable, ids)
+        done = 0
+        for proposal in leased:
+            notice = proposal.notice
+            assert notice is not None
+            try:
+                await self.perform_notice(proposal, notice)
+            except Exception as error:
+                await self.notice_failed(proposal, notice, now, error)
+                continue
+            async with self.bot.db.write() as session:
+                await store.settle_notice(session, proposal.id, notice)
+            done += 1
+        return done
+
+    async def perform_notice(self, proposal: MentorshipProposal, notice: str) -> None:
+        if notice == NOTICE_INVITE:
+            if proposal.status == PENDING_MENTOR and proposal.mentor_message_id is None:
+                await self.send_proposal(proposal, "mentor", owed=True)
+            return
+        # Lapsed: whoever held the buttons sees it lapse; a mentor who had said yes reads the same kind
+        # closing line as after a decline.
+        role = "mentee" if proposal.mentor_answered_at is not None else "mentor"
+        await self.edit_owed(
+            getattr(proposal, f"{role}_channel_id"),
+            getattr(proposal, f"{role}_message_id"),
+            "This invitation has lapsed. No problem at all: nobody is told, and you stay in the pool.",
+        )
+        if role == "mentee":
+            guild = self.bot.get_guild(proposal.guild_id)
+            mentee = await self.member(guild, proposal.mentee_id) if guild else None
+            name = mentee.display_name if mentee else "them"
+            await self.edit_owed(
+                proposal.mentor_channel_id,
+                proposal.mentor_message_id,
+                MENTOR_CLOSED.format(name=f"**{unlink(name)}**"),
+            )
+
+    async def notice_failed(self, proposal: MentorshipProposal, notice: str, now: datetime, error: Exception) -> None:
+        """A 4xx is Discord's final answer (settled); anything else is tried again after the backoff."""
+        if isinstance(error, discord.HTTPException) and not is_retryable(error):
+            log.info("the %s notice of proposal %s can't be delivered (%s); settled", notice, proposal.id, error)
+            async with self.bot.db.write() as session:
+                await store.settle_notice(session, proposal.id, notice)
+            return
+        async with self.bot.db.write() as session:
+            again = await store.retry_notice(session, proposal.id, notice, now)
+        first = proposal.notice_attempts == 0
+        if not again:
+            log.warning(
+                "gave up on the %s notice of proposal %s after repeated failures: %s", notice, proposal.id, error
+            )
+        elif is_retryable(error):
+            log.log(
+                logging.WARNING if first else logging.DEBUG,
+                "the %s notice of proposal %s failed (%s); it is tried again later",
+                notice,
+                proposal.id,
+                error,
+            )
+        else:
+            log.log(
+                logging.ERROR if first else logging.DEBUG,
+                "the %s notice of proposal %s failed; it is tried again later",
+                notice,
+                proposal.id,
+                exc_info=error,
+            )

@@ -20,9 +20,10 @@ from cogs.mentorship import matching, rules
 from cogs.mentorship.flow import FEATURE
 from cogs.mentorship.matching_runner import match_off_loop
 from core.errors import FeatureNotConfigured
+from core.jobs import backoff
 from storage import mentorship as store
 from storage.guilds import enabled_themes
-from storage.models.mentorship import MenteeProfile, MentorProfile, MentorshipProposal
+from storage.models.mentorship import NOTICE_INVITE, MenteeProfile, MentorProfile, MentorshipProposal
 
 if TYPE_CHECKING:
     from bot import LanternBot
@@ -66,11 +67,16 @@ def engine_mentor(profile: MentorProfile, places: int) -> matching.MentorProfile
     )
 
 
+class RoundTakenOver(Exception):
+    """This process's lease on a scheduled round ran out and another process took the round over."""
+
+
 class Rounds:
     def __init__(self, bot: LanternBot, flow: Flow) -> None:
         self.bot = bot
         self.flow = flow
         self._executor: Executor | None = None
+        self._failures: dict[int, int] = {}  # guild id → scheduled rounds failed in a row (for the backoff)
 
     def executor(self) -> Executor:
         """One worker process for large pools, so the engine never stalls the event loop."""
@@ -99,8 +105,14 @@ class Rounds:
             self.executor(), mentees, mentors, at=at, exclusions=exclusions, theme_labels=labels
         )
 
-    async def run(self, guild: discord.Guild, *, dry_run: bool = False) -> RoundOutcome:
-        """One round for `guild`. A dry run computes the proposals and changes nothing."""
+    async def run(
+        self, guild: discord.Guild, *, dry_run: bool = False, claim: store.RoundClaim | None = None
+    ) -> RoundOutcome:
+        """One round for `guild`. A dry run computes the proposals and changes nothing.
+
+        The proposals are created with their invitation owed (sent by `Flow.send_owed` at once, and by the
+        due work if this process dies first). A scheduled round's `claim` is completed in the same
+        transaction, so a round is never both run and left due, nor marked run without its proposals."""
         now = self.bot.clock()
         if not dry_run and await self.flow.mentorship_channel(guild) is None:
             raise FeatureNotConfigured(FEATURE, "mentorship")
@@ -112,6 +124,9 @@ class Rounds:
         outcome = RoundOutcome(mentors=len(mentors), mentees=len(mentees), dry_run=dry_run)
         if not mentees or not mentors:
             outcome.unmatched = len(mentees)
+            if claim is not None:
+                async with self.bot.db.write() as session:
+                    await store.complete_round(session, claim, now)
             return outcome
         result = await self.compute(mentees, mentors, at=now, exclusions=pool.exclusions, labels=labels)
         outcome.pairs = list(result.pairs)
@@ -119,6 +134,8 @@ class Rounds:
         if dry_run:
             return outcome
         async with self.bot.db.write() as session:
+            if claim is not None and not await store.complete_round(session, claim, now):
+                raise RoundTakenOver(guild.id)  # rolls back: the process that took it over creates them
             for pair in result.pairs:
                 proposal = await store.create_proposal(
                     session,
@@ -130,36 +147,70 @@ class Rounds:
                     shared_themes=rules.join_keys(pair.shared_themes),
                     now=now,
                     expiry=self.flow.expiry,
+                    notice=NOTICE_INVITE,
                 )
                 if proposal is not None:
                     outcome.created.append(proposal)
-        for proposal in outcome.created:
-            await self.flow.send_proposal(proposal, "mentor")
+        if outcome.created:
+            await self.flow.send_owed(now, ids=[proposal.id for proposal in outcome.created])
         return outcome
 
     async def run_scheduled(self, now: datetime) -> int:
-        """Run every scheduled round that is due and that this call claims."""
+        """Run every scheduled round that is due and that this call leases.
+
+        One guild's round failing never stops another's: it is released and tried again after its backoff
+        (1, 2, 4 … minutes); a process that dies mid-round leaves a lease that runs out, and the next run
+        takes the round over. A guild in an outage waits (`Flow.reachable`)."""
         async with self.bot.db.write() as session:
-            guild_ids = await store.claim_due_rounds(session, now, rules.next_round_at, owns=self.bot.owns_guild)
+            claims = await store.claim_due_rounds(session, now, rules.next_round_at, owns=self.flow.reachable)
         ran = 0
-        for guild_id in guild_ids:
-            guild = self.bot.get_guild(guild_id)
-            if guild is None:
-                continue
+        for claim in claims:
             try:
-                outcome = await self.run(guild)
-            except FeatureNotConfigured:
-                await self.bot.modlog.post(
-                    guild_id,
-                    "Scheduled pairing round skipped",
-                    "Mentor pairing needs a mentorship channel: `/setup channels mentorship:`.",
-                )
-                continue
-            ran += 1
-            await self.bot.modlog.post(
-                guild_id,
-                "Scheduled pairing round",
-                f"{len(outcome.created)} proposals sent ({outcome.mentees} people waiting for a mentor, "
-                f"{outcome.mentors} mentors with a place).",
-            )
+                ran += await self.run_claimed(claim, now)
+            except Exception as error:
+                failures = self._failures.get(claim.guild_id, 0) + 1
+                self._failures[claim.guild_id] = failures
+                retry_at = now + backoff(failures)
+                async with self.bot.db.write() as session:
+                    await store.release_round(session, claim, retry_at)
+                if failures == 1:
+                    log.error(
+                        "the scheduled round of guild %s failed; tried again at %s",
+                        claim.guild_id,
+                        retry_at.isoformat(),
+                        exc_info=error,
+                    )
+                else:
+                    log.debug("the scheduled round of guild %s failed again (%d): %s", claim.guild_id, failures, error)
+            else:
+                if self._failures.pop(claim.guild_id, 0):
+                    log.info("the scheduled round of guild %s ran after failing", claim.guild_id)
         return ran
+
+    async def run_claimed(self, claim: store.RoundClaim, now: datetime) -> int:
+        guild = self.bot.get_guild(claim.guild_id)
+        if guild is None:  # Lantern is no longer in that server: nothing to run, the schedule moves on
+            async with self.bot.db.write() as session:
+                await store.complete_round(session, claim, now)
+            return 0
+        try:
+            outcome = await self.run(guild, claim=claim)
+        except FeatureNotConfigured:
+            async with self.bot.db.write() as session:
+                await store.complete_round(session, claim, now)
+            await self.bot.modlog.post(
+                claim.guild_id,
+                "Scheduled pairing round skipped",
+                "Mentor pairing needs a mentorship channel: `/setup channels mentorship:`.",
+            )
+            return 0
+        except RoundTakenOver:
+            log.info("the scheduled round of guild %s was taken over by another process", claim.guild_id)
+            return 0
+        await self.bot.modlog.post(
+            claim.guild_id,
+            "Scheduled pairing round",
+            f"{len(outcome.created)} proposals sent ({outcome.mentees} people waiting for a mentor, "
+            f"{outcome.mentors} mentors with a place).",
+        )
+        return 1

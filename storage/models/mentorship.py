@@ -31,6 +31,17 @@ PENDING = (PENDING_MENTOR, PENDING_MENTEE)
 ACTIVE = "active"
 ENDED = "ended"
 
+# Messages owed about a proposal (MentorshipProposal.notice).
+NOTICE_INVITE = "invite"  # the mentor's invitation, from a round
+NOTICE_LAPSED = "lapsed"  # the invitation lapsed: close the buttons of whoever held them
+
+# Where a check-in's DM stands (MentorshipCheckin.delivery).
+DELIVERY_DUE = "due"
+DELIVERY_SENT = "sent"
+DELIVERY_HELD = "held"  # DMs closed: held for /mentor status, never retried
+DELIVERY_GONE = "gone"  # the member left or the pairing ended before it went
+DELIVERY_FAILED = "failed"  # Discord kept failing: given up after MAX_ATTEMPTS, logged
+
 
 class MentorProfile(Base):
     """A member's offer to mentor."""
@@ -108,6 +119,12 @@ class MentorshipProposal(Base):
     mentor_message_id: Mapped[Snowflake | None]
     mentee_channel_id: Mapped[Snowflake | None]
     mentee_message_id: Mapped[Snowflake | None]
+    # A message owed about this proposal (NOTICE_INVITE, NOTICE_LAPSED), sent by the due work at or after
+    # `notice_due_at`. While a process sends it, `notice_due_at` is its lease; a process that died leaves
+    # the lease to run out and the next run takes it over. NULL: nothing owed.
+    notice: Mapped[str | None] = mapped_column(String(8))
+    notice_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    notice_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class MentorshipPairing(Base):
@@ -144,8 +161,14 @@ class MentorshipCheckin(Base):
     user_id: Mapped[Snowflake]
     day: Mapped[int] = mapped_column(Integer)
     rating: Mapped[int | None] = mapped_column(Integer)
-    sent_at: Mapped[datetime]
+    sent_at: Mapped[datetime]  # when it fell due; once delivered, when it was sent
     answered_at: Mapped[datetime | None]
+    # DELIVERY_DUE until settled: sent, held for /mentor status (DMs closed), gone (member or pairing gone)
+    # or failed (gave up after MAX_ATTEMPTS). While due, `send_after` is when it may be tried (a lease while
+    # a process sends it, a backoff after a failure).
+    delivery: Mapped[str] = mapped_column(String(8), default="sent", server_default="sent")
+    send_after: Mapped[datetime | None] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class MentorshipBlock(Base):
@@ -171,6 +194,9 @@ class MentorshipSchedule(Base):
     next_round_at: Mapped[datetime] = mapped_column(index=True)
     last_round_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+    # Set while a process runs the due round: until then nobody else takes it. `next_round_at` moves on in
+    # the same transaction that creates the round's proposals; a process that died leaves the lease to run out.
+    lease_until: Mapped[datetime | None]
 
 
 # Protection kinds.
