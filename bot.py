@@ -20,6 +20,7 @@ import logging
 import signal
 import sys
 import time
+import uuid
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,6 +105,7 @@ class LanternBot(commands.AutoShardedBot):
             shard_ids=settings.shard_id_list(),  # type: ignore[arg-type]
         )
         self.settings = settings
+        self.instance_id = uuid.uuid4().hex  # this process, as the holder of the claims it leases
         self._clock: Clock = clock or discord.utils.utcnow
         self.db = Database(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms, clock=self.clock)
         self.scheduler = AsyncIOScheduler(timezone=UTC)

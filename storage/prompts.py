@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.database import dialect_insert, rowcount
 from storage.models.prompts import Prompt, PromptBank, PromptPost, PromptSchedule, PromptSuggestion
@@ -260,7 +261,7 @@ async def choose_prompt(session: AsyncSession, schedule: PromptSchedule) -> tupl
         PromptPost.schedule_id == schedule.id,
         PromptPost.cycle == schedule.cycle,
         PromptPost.prompt_id.is_not(None),
-        PromptPost.status != "dropped",
+        PromptPost.status.not_in(("dropped", "skipped")),
     )
     unused = (await session.execute(eligible.where(Prompt.id.not_in(used)))).scalars().all()
     if not unused:
@@ -270,7 +271,10 @@ async def choose_prompt(session: AsyncSession, schedule: PromptSchedule) -> tupl
 
 
 async def claim_slot(session: AsyncSession, schedule: PromptSchedule, slot: datetime, now: datetime) -> int | None:
-    """Claim (schedule, slot) with a prompt; the claim's id, or None if another run already claimed it."""
+    """Claim (schedule, slot) with a prompt; the claim's id, or None if another run already claimed it.
+
+    A new claim supersedes the schedule's older unposted claims that nobody is posting right now (they become
+    "skipped"), so however long Discord or the bot was down, one catch-up post is made, not one per day."""
     prompt, cycle = await choose_prompt(session, schedule)
     result = await session.execute(
         _insert(session, PromptPost)
@@ -284,50 +288,130 @@ async def claim_slot(session: AsyncSession, schedule: PromptSchedule, slot: date
         )
         .returning(PromptPost.id)
     )
-    return result.scalar_one_or_none()
+    post_id = result.scalar_one_or_none()
+    if post_id is not None:
+        await skip_superseded(session, now, schedule.id)
+    return post_id
+
+
+def _lease_free(now: datetime) -> ColumnElement[bool]:
+    """No process holds the claim: never leased, released, or its lease ran out (its holder died or stalled)."""
+    return or_(PromptPost.lease_until.is_(None), PromptPost.lease_until < now)
+
+
+def _retry_due(now: datetime) -> ColumnElement[bool]:
+    return or_(PromptPost.retry_at.is_(None), PromptPost.retry_at <= now)
+
+
+async def skip_superseded(session: AsyncSession, now: datetime, schedule_id: int | None = None) -> int:
+    """Mark "skipped" every unposted claim that has a newer claimed or posted slot in its schedule and that no
+    process is posting right now (a conditional update); how many. A claim being posted keeps its lease: if its
+    post fails it is skipped by a later sweep."""
+    newer = aliased(PromptPost)
+    query = (
+        update(PromptPost)
+        .where(
+            PromptPost.status == "claimed",
+            _lease_free(now),
+            exists().where(
+                newer.schedule_id == PromptPost.schedule_id,
+                newer.slot > PromptPost.slot,
+                newer.status.in_(("claimed", "posted")),
+            ),
+        )
+        .values(status="skipped", lease_until=None, claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    if schedule_id is not None:
+        query = query.where(PromptPost.schedule_id == schedule_id)
+    return rowcount(await session.execute(query))
+
+
+async def _take(
+    session: AsyncSession, post_id: int, status: str, previous: str | None, owner: str, now: datetime
+) -> bool:
+    """Lease one claim for `owner`: a conditional update on its status, its previous holder and an expired
+    (or absent) lease, so that of any number of processes racing for it exactly one wins."""
+    conditions = [PromptPost.id == post_id, PromptPost.status == status, _lease_free(now)]
+    conditions.append(PromptPost.claimed_by.is_not_distinct_from(previous))
+    if status == "posted":
+        conditions.append(PromptPost.thread_state == "pending")
+    result = await session.execute(
+        update(PromptPost)
+        .where(*conditions)
+        .values(lease_until=now + LEASE, claimed_by=owner)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result) == 1
 
 
 async def lease_claims(
     session: AsyncSession,
     now: datetime,
+    owner: str,
     schedule_id: int | None = None,
     *,
+    post_id: int | None = None,
     owns_guild: Callable[[int], bool] | None = None,
 ) -> list[int]:
-    """Take every unposted claim no other run is posting (of unpaused schedules); their ids.
+    """Lease for `owner` every unposted claim that is free and not backing off (of unpaused schedules); their ids.
 
     With `owns_guild`, only claims of guilds it accepts (this process's shards). Rows are taken in a
     fixed order (slot, id) so two processes leasing at once never deadlock.
     """
     query = (
-        select(PromptPost.id, PromptSchedule.guild_id)
+        select(PromptPost.id, PromptPost.claimed_by, PromptSchedule.guild_id)
         .join(PromptSchedule, PromptSchedule.id == PromptPost.schedule_id)
         .where(
             PromptPost.status == "claimed",
             PromptSchedule.paused.is_(False),
-            or_(PromptPost.lease_until.is_(None), PromptPost.lease_until < now),
+            _lease_free(now),
+            _retry_due(now),
         )
         .order_by(PromptPost.slot, PromptPost.id)
     )
     if schedule_id is not None:
         query = query.where(PromptPost.schedule_id == schedule_id)
+    if post_id is not None:
+        query = query.where(PromptPost.id == post_id)
     taken = []
-    for post_id, guild_id in (await session.execute(query)).all():
+    for found, previous, guild_id in (await session.execute(query)).all():
         if owns_guild is not None and not owns_guild(guild_id):
             continue
-        result = await session.execute(
-            update(PromptPost)
-            .where(
-                PromptPost.id == post_id,
-                PromptPost.status == "claimed",
-                or_(PromptPost.lease_until.is_(None), PromptPost.lease_until < now),
-            )
-            .values(lease_until=now + LEASE)
-            .execution_options(synchronize_session=False)
-        )
-        if rowcount(result) == 1:
-            taken.append(post_id)
+        if await _take(session, found, "claimed", previous, owner, now):
+            taken.append(found)
     return taken
+
+
+async def lease_threads(
+    session: AsyncSession, now: datetime, owner: str, *, owns_guild: Callable[[int], bool] | None = None
+) -> list[int]:
+    """Lease for `owner` every posted claim whose thread is still to be opened and is due for another try."""
+    query = (
+        select(PromptPost.id, PromptPost.claimed_by, PromptSchedule.guild_id)
+        .join(PromptSchedule, PromptSchedule.id == PromptPost.schedule_id)
+        .where(PromptPost.status == "posted", PromptPost.thread_state == "pending", _lease_free(now), _retry_due(now))
+        .order_by(PromptPost.slot, PromptPost.id)
+    )
+    taken = []
+    for found, previous, guild_id in (await session.execute(query)).all():
+        if owns_guild is not None and not owns_guild(guild_id):
+            continue
+        if await _take(session, found, "posted", previous, owner, now):
+            taken.append(found)
+    return taken
+
+
+async def renew_lease(session: AsyncSession, post_id: int, owner: str, now: datetime) -> bool:
+    """Extend `owner`'s lease on an unposted claim just before posting it; False if it no longer holds the claim
+    (its lease ran out and another process took it over, or the claim was skipped or dropped)."""
+    result = await session.execute(
+        update(PromptPost)
+        .where(PromptPost.id == post_id, PromptPost.status == "claimed", PromptPost.claimed_by == owner)
+        .values(lease_until=now + LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result) == 1
 
 
 async def claim_details(session: AsyncSession, post_id: int) -> tuple[PromptPost, PromptSchedule, Prompt | None]:
@@ -339,19 +423,72 @@ async def claim_details(session: AsyncSession, post_id: int) -> tuple[PromptPost
     return post, schedule, prompt
 
 
-async def mark_posted(session: AsyncSession, post_id: int, message_id: int, now: datetime) -> None:
+async def mark_posted(
+    session: AsyncSession, post_id: int, owner: str, message_id: int, now: datetime, *, thread: bool
+) -> None:
+    """Record the posted message. With `thread`, the thread is pending and `owner` keeps the lease to open it."""
     await session.execute(
         update(PromptPost)
         .where(PromptPost.id == post_id)
-        .values(status="posted", message_id=message_id, posted_at=now, lease_until=None)
+        .values(
+            status="posted",
+            message_id=message_id,
+            posted_at=now,
+            attempts=0,
+            retry_at=None,
+            last_error=None,
+            thread_state="pending" if thread else None,
+            lease_until=now + LEASE if thread else None,
+            claimed_by=owner if thread else None,
+        )
+        .execution_options(synchronize_session=False)
     )
 
 
-async def release_claim(session: AsyncSession, post_id: int) -> None:
-    """Leave a claim unposted and free, so the next run posts it."""
-    await session.execute(
-        update(PromptPost).where(PromptPost.id == post_id, PromptPost.status == "claimed").values(lease_until=None)
+async def release_claim(
+    session: AsyncSession, post_id: int, owner: str, *, attempts: int, retry_at: datetime, error: str
+) -> bool:
+    """Leave a claim unposted and free, to be tried again from `retry_at`; False if `owner` no longer held it."""
+    result = await session.execute(
+        update(PromptPost)
+        .where(PromptPost.id == post_id, PromptPost.status == "claimed", PromptPost.claimed_by == owner)
+        .values(lease_until=None, claimed_by=None, attempts=attempts, retry_at=retry_at, last_error=error[:300])
+        .execution_options(synchronize_session=False)
     )
+    return rowcount(result) == 1
+
+
+async def record_thread(
+    session: AsyncSession,
+    post_id: int,
+    owner: str,
+    state: str,
+    *,
+    thread_id: int | None = None,
+    attempts: int | None = None,
+    retry_at: datetime | None = None,
+    error: str | None = None,
+) -> bool:
+    """Record what became of a posted claim's thread (open, pending with a retry time, failed, gone) and free it;
+    False if `owner` no longer held it."""
+    values: dict[str, object] = {
+        "thread_state": state,
+        "retry_at": retry_at,
+        "last_error": error[:300] if error else None,
+        "lease_until": None,
+        "claimed_by": None,
+    }
+    if thread_id is not None:
+        values["thread_id"] = thread_id
+    if attempts is not None:
+        values["attempts"] = attempts
+    result = await session.execute(
+        update(PromptPost)
+        .where(PromptPost.id == post_id, PromptPost.status == "posted", PromptPost.claimed_by == owner)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result) == 1
 
 
 async def pause_schedule(session: AsyncSession, schedule_id: int, reason: str) -> bool:
@@ -365,7 +502,8 @@ async def pause_schedule(session: AsyncSession, schedule_id: int, reason: str) -
     await session.execute(
         update(PromptPost)
         .where(PromptPost.schedule_id == schedule_id, PromptPost.status == "claimed")
-        .values(status="dropped", lease_until=None)
+        .values(status="dropped", lease_until=None, claimed_by=None)
+        .execution_options(synchronize_session=False)
     )
     return rowcount(result) == 1
 

@@ -260,3 +260,11 @@ def latest_due(
         slot = nxt
         nxt = next_run(cadence, hour, minute, zone, slot, anchor=anchor)
     return slot
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long a prompt claim waits after its `attempts`-th failed try: the first retry comes on the next run
+    (due jobs run every 30 s by default), later ones after 1, 2, 4, 8, 16 and then every 30 minutes."""
+    if attempts <= 1:
+        return timedelta(0)
+    return timedelta(minutes=min(2 ** (attempts - 2), 30))

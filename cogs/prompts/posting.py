@@ -1,12 +1,22 @@
-"""Posting prompts: the due-job handler, exactly once per (schedule, slot).
+"""Posting prompts: the due-job handler, exactly once per (schedule, slot), whatever Discord does.
 
 1. In one write: for each due schedule, claim its latest due slot (a unique row; INSERT … ON CONFLICT
-   DO NOTHING) and advance `next_run_at`. After downtime only the latest missed slot is claimed.
-2. In one write: lease every unposted claim (a conditional update), including ones a crash or a
-   Discord 5xx left behind.
-3. Outside any transaction: post each leased claim with the nonce `schedule:slot`, then record the
-   message id. A 5xx/429 frees the claim for the next run; a missing channel or permission pauses the
-   schedule and tells the mod-log.
+   DO NOTHING) and advance `next_run_at`. After downtime only the latest missed slot is claimed, and a new
+   claim marks its schedule's older unposted claims "skipped": after any outage, of the bot or of Discord,
+   a schedule makes at most one catch-up post.
+2. In one write: lease, for this process (`bot.instance_id` in `claimed_by`, until `lease_until`), every
+   unposted claim that is free and not backing off, and every posted claim whose thread is still pending.
+   A lease is taken with a conditional update on its holder and its expiry, so a claim left by a process
+   that died is taken over once its lease runs out, by exactly one process, and a live lease never is.
+3. Outside any transaction, each claim on its own: renew the lease (skip the claim if another process took
+   it over), post with the nonce `schedule:slot`, record the message id. Any error on one claim stays with
+   that claim: a 5xx/429, a dropped connection or a timeout (or a bug) releases it with a backoff (the next
+   run, then 1, 2, 4 … 30 minutes; `attempts`, `retry_at`, `last_error`) and the other claims still post.
+   A missing channel or permission pauses the schedule and tells the mod-log.
+4. The thread belongs to the posted message: it is opened after the post and, if that fails for a
+   transient reason, retried on later runs with the same backoff, never by posting again. The mod-log hears
+   only of a permission really missing (named, with the channel) or of retries running out (with what
+   Discord answered).
 
 Only schedules of guilds this process owns (`bot.owns_guild`) are claimed, leased or posted, so
 processes running other shards leave them alone (and never pause them for a channel they can't see).
@@ -20,14 +30,16 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import discord
 
-from cogs.prompts.cadence import format_time, latest_due, next_run, parse_cadence, parse_time
+from cogs.prompts.cadence import format_time, latest_due, next_run, parse_cadence, parse_time, retry_delay
 from core import timezones
+from core.permissions import describe, discord_said, fix, missing_for_me
 from core.text import truncate, unlink
 from storage import prompts as queries
 from storage.guilds import enabled_themes, get_settings
-from storage.models.prompts import Prompt, PromptSchedule
+from storage.models.prompts import Prompt, PromptPost, PromptSchedule
 
 if TYPE_CHECKING:
     from bot import LanternBot
@@ -35,6 +47,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COLOUR = 0xE8A33D
+THREAD_TRIES = 6  # the next run, then 1, 2, 4 and 8 minutes later: about a quarter of an hour
+# What starting a thread on a message needs from Lantern in the channel.
+THREAD_NEEDS = ("view_channel", "read_message_history", "create_public_threads")
+THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
+TRANSIENT = (discord.HTTPException, aiohttp.ClientError, OSError)  # OSError covers timeouts and resets
 
 
 def guild_zone(name: str | None) -> ZoneInfo:
@@ -73,6 +90,24 @@ async def theme_labels(bot: LanternBot, guild_id: int) -> dict[str, str]:
         return dict(await enabled_themes(session, guild_id))
 
 
+def describe_error(error: BaseException) -> str:
+    """What went wrong with a request to Discord, briefly, for `last_error`, the log and the mod-log."""
+    if isinstance(error, discord.HTTPException):
+        return discord_said(error)
+    if isinstance(error, TimeoutError):
+        return "Discord didn't answer in time"
+    if isinstance(error, aiohttp.ClientError | OSError):
+        return truncate(f"the connection to Discord dropped ({error or type(error).__name__})", 300)
+    return f"an unexpected error ({type(error).__name__})"
+
+
+def when(delay_seconds: float) -> str:
+    if delay_seconds <= 0:
+        return "on the next run"
+    minutes = round(delay_seconds / 60)
+    return f"in {minutes} minute{'s' if minutes != 1 else ''}"
+
+
 @dataclass
 class Outcome:
     posted: bool
@@ -81,11 +116,24 @@ class Outcome:
 
 
 class PromptPoster:
-    def __init__(self, bot: LanternBot) -> None:
+    def __init__(self, bot: LanternBot, *, owner: str | None = None) -> None:
         self.bot = bot
+        self.owner = owner or bot.instance_id  # who holds the leases this poster takes
 
     async def run_due(self, now: datetime) -> dict[str, int]:
         """The due-job handler registered as "prompts"."""
+        claimed = await self.claim_due(now)
+        posts, threads = await self.lease(now)
+        posted = 0
+        for post_id in posts:
+            outcome = await self.attempt(post_id)
+            posted += outcome.posted
+        for post_id in threads:
+            await self.attempt_thread(post_id)
+        return {"claimed": claimed, "posted": posted}
+
+    async def claim_due(self, now: datetime) -> int:
+        """Step 1: claim the latest due slot of every due schedule this process owns; how many were claimed."""
         claimed = 0
         async with self.bot.db.write() as session:
             for schedule in await queries.due_schedules(session, now):
@@ -100,13 +148,32 @@ class PromptPoster:
                 if await queries.claim_slot(session, schedule, slot, now) is not None:
                     claimed += 1
                 schedule.next_run_at = next_run(cadence, hour, minute, zone, slot, anchor=anchor)
+        return claimed
+
+    async def lease(self, now: datetime) -> tuple[list[int], list[int]]:
+        """Step 2: skip superseded claims, then lease the unposted claims and the pending threads due now."""
         async with self.bot.db.write() as session:
-            leased = await queries.lease_claims(session, now, owns_guild=self.bot.owns_guild)
-        posted = 0
-        for post_id in leased:
-            outcome = await self.post_claim(post_id)
-            posted += outcome.posted
-        return {"claimed": claimed, "posted": posted}
+            await queries.skip_superseded(session, now)
+            posts = await queries.lease_claims(session, now, self.owner, owns_guild=self.bot.owns_guild)
+            threads = await queries.lease_threads(session, now, self.owner, owns_guild=self.bot.owns_guild)
+        return posts, threads
+
+    async def attempt(self, post_id: int) -> Outcome:
+        """Post one leased claim; whatever goes wrong stays with this claim (its lease runs out, and a later run
+        takes it again)."""
+        try:
+            return await self.post_claim(post_id)
+        except Exception:
+            log.exception("prompt claim %s could not be handled; it is retried once its lease runs out", post_id)
+            return Outcome(False, "Something went wrong on my side; I'll try again in a few minutes.")
+
+    async def attempt_thread(self, post_id: int) -> None:
+        try:
+            await self.retry_thread(post_id)
+        except Exception:
+            log.exception(
+                "the thread of prompt claim %s could not be handled; retried once its lease runs out", post_id
+            )
 
     async def post_now(self, schedule_id: int, now: datetime) -> Outcome:
         """`/prompts post`: claim a slot at `now` for the schedule and post it straight away."""
@@ -114,19 +181,16 @@ class PromptPoster:
             schedule = await session.get(PromptSchedule, schedule_id)
             assert schedule is not None
             post_id = await queries.claim_slot(session, schedule, now, now)
-            leased = await queries.lease_claims(session, now, schedule_id) if post_id is not None else []
+            leased = await queries.lease_claims(session, now, self.owner, post_id=post_id) if post_id else []
         if post_id is None or post_id not in leased:
             return Outcome(False, "That slot was just posted by another run.")
-        outcome = Outcome(False, "Nothing was posted.")
-        for other in leased:
-            result = await self.post_claim(other)
-            if other == post_id:
-                outcome = result
-        return outcome
+        return await self.attempt(post_id)
 
     async def post_claim(self, post_id: int) -> Outcome:
         async with self.bot.db.read() as session:
             post, schedule, prompt = await queries.claim_details(session, post_id)
+        if post.status != "claimed":
+            return Outcome(False, f"That slot is already {post.status}.")
         if prompt is None:
             async with self.bot.db.write() as session:
                 await queries.pause_schedule(session, schedule.id, "no prompt to post")
@@ -139,6 +203,11 @@ class PromptPoster:
         labels = await theme_labels(self.bot, schedule.guild_id)
         label = labels.get(prompt.theme, prompt.theme)
         nonce = f"{schedule.id}:{int(post.slot.timestamp())}"
+        async with self.bot.db.write() as session:
+            held = await queries.renew_lease(session, post_id, self.owner, self.bot.clock())
+        if not held:
+            log.info("prompt claim %s of schedule %s is no longer ours; another process posts it", post_id, schedule.id)
+            return Outcome(False, "Another run is posting that slot.")
         try:
             message = await channel.send(
                 embed=prompt_embed(prompt, label), nonce=nonce, allowed_mentions=discord.AllowedMentions.none()
@@ -146,30 +215,155 @@ class PromptPoster:
         except (discord.Forbidden, discord.NotFound) as error:
             reason = "the channel is gone" if isinstance(error, discord.NotFound) else "I lack permission to post there"
             return await self.pause(schedule, reason)
-        except discord.HTTPException as error:
-            log.warning("prompt post %s of schedule %s failed (%s); it will be retried", post_id, schedule.id, error)
-            async with self.bot.db.write() as session:
-                await queries.release_claim(session, post_id)
-            return Outcome(False, "Discord had a problem; I'll try again on the next run.")
+        except Exception as error:
+            return await self.retry_later(post, schedule, error)
         async with self.bot.db.write() as session:
-            await queries.mark_posted(session, post_id, message.id, self.bot.clock())
-        if schedule.thread:
-            await self.open_thread(message, schedule, prompt)
-        return Outcome(True, f"Posted prompt #{prompt.id} in {channel.mention}.", message)
-
-    async def open_thread(self, message: discord.Message, schedule: PromptSchedule, prompt: Prompt) -> None:
-        try:
-            # A thread name can't carry allowed_mentions: keep member-written mention syntax inert in it.
-            name = truncate(discord.utils.escape_mentions(prompt.text), 100)
-            await message.create_thread(name=name, auto_archive_duration=1440)
-        except discord.HTTPException as error:
-            log.warning("could not open a thread for schedule %s: %s", schedule.id, error)
-            await self.bot.modlog.post(
-                schedule.guild_id,
-                f"Prompt schedule #{schedule.id}: no thread",
-                f"I posted in <#{schedule.channel_id}> but couldn't open a discussion thread. "
-                "Give me Create Public Threads there.",
+            await queries.mark_posted(
+                session, post_id, self.owner, message.id, self.bot.clock(), thread=schedule.thread
             )
+        detail = f"Posted prompt #{prompt.id} in {channel.mention}."
+        if schedule.thread and not await self.open_thread(post, schedule, prompt, channel, message.id):
+            detail += " Its discussion thread isn't open yet; I'll keep trying."
+        return Outcome(True, detail, message)
+
+    async def retry_later(self, post: PromptPost, schedule: PromptSchedule, error: Exception) -> Outcome:
+        """Release a claim whose post failed, with its backoff; what to tell a moderator who asked for it."""
+        attempts = post.attempts + 1
+        delay = retry_delay(attempts)
+        said = describe_error(error)
+        args = (post.id, schedule.id, schedule.guild_id, attempts, said, when(delay.total_seconds()))
+        if isinstance(error, TRANSIENT):
+            log.warning("prompt claim %s of schedule %s (guild %s) failed, try %d: %s; retrying %s", *args)
+        else:
+            log.error(
+                "prompt claim %s of schedule %s (guild %s) failed, try %d: %s; retrying %s", *args, exc_info=error
+            )
+        async with self.bot.db.write() as session:
+            await queries.release_claim(
+                session, post.id, self.owner, attempts=attempts, retry_at=self.bot.clock() + delay, error=said
+            )
+        again = f"I kept the slot and will try again {when(delay.total_seconds())}."
+        if isinstance(error, discord.HTTPException):
+            return Outcome(False, f"{said}. {again}")
+        return Outcome(False, f"I couldn't reach Discord ({said}). {again}")
+
+    async def retry_thread(self, post_id: int) -> None:
+        async with self.bot.db.read() as session:
+            post, schedule, prompt = await queries.claim_details(session, post_id)
+        if post.status != "posted" or post.thread_state != "pending" or post.message_id is None:
+            return
+        channel = self.bot.get_channel(schedule.channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            async with self.bot.db.write() as session:
+                await queries.record_thread(session, post_id, self.owner, "gone", error="the channel is gone")
+            return
+        await self.open_thread(post, schedule, prompt, channel, post.message_id)
+
+    async def open_thread(
+        self,
+        post: PromptPost,
+        schedule: PromptSchedule,
+        prompt: Prompt | None,
+        channel: discord.TextChannel,
+        message_id: int,
+    ) -> bool:
+        """Open the discussion thread on the posted prompt and record what happened; whether it is open."""
+        # A thread name can't carry allowed_mentions: keep member-written mention syntax inert in it.
+        name = truncate(discord.utils.escape_mentions(prompt.text), 100) if prompt else "Discussion"
+        try:
+            thread = await channel.get_partial_message(message_id).create_thread(name=name, auto_archive_duration=1440)
+        except discord.NotFound:  # a moderator deleted the prompt (or the channel) meanwhile: nothing to open
+            await self.record_thread(post.id, "gone", error="the prompt's message is gone")
+            return False
+        except Exception as error:
+            if isinstance(error, discord.HTTPException) and error.code == THREAD_EXISTS:
+                await self.record_thread(post.id, "open", thread_id=message_id)  # opened by an earlier, lost answer
+                return True
+            lacking = missing_for_me(channel, *THREAD_NEEDS) if isinstance(error, discord.Forbidden) else []
+            await self.thread_failed(post, schedule, channel, error, lacking)
+            return False
+        await self.record_thread(post.id, "open", thread_id=thread.id)
+        return True
+
+    async def record_thread(
+        self,
+        post_id: int,
+        state: str,
+        *,
+        thread_id: int | None = None,
+        attempts: int | None = None,
+        retry_at: datetime | None = None,
+        error: str | None = None,
+    ) -> None:
+        async with self.bot.db.write() as session:
+            await queries.record_thread(
+                session,
+                post_id,
+                self.owner,
+                state,
+                thread_id=thread_id,
+                attempts=attempts,
+                retry_at=retry_at,
+                error=error,
+            )
+
+    async def thread_failed(
+        self,
+        post: PromptPost,
+        schedule: PromptSchedule,
+        channel: discord.TextChannel,
+        error: Exception,
+        lacking: list[str],
+    ) -> None:
+        """A thread that didn't open: wait and retry a transient failure; tell the mod-log of a missing permission
+        at once, or of a failure that outlasted every retry."""
+        attempts = (post.attempts if post.thread_state == "pending" else 0) + 1
+        said = describe_error(error)
+        title = f"Prompt schedule #{schedule.id}: no thread"
+        if lacking:
+            log.info(
+                "no thread for prompt claim %s of schedule %s (guild %s): %s",
+                post.id,
+                schedule.id,
+                schedule.guild_id,
+                said,
+            )
+            await self.record_thread(post.id, "failed", attempts=attempts, error=said)
+            detail = (
+                f"I posted the prompt in {channel.mention} but couldn't open its discussion thread: "
+                f"{describe(channel, lacking)}. To fix it: {fix(channel, lacking)}."
+            )
+            await self.bot.modlog.post(schedule.guild_id, title, detail)
+            return
+        if attempts >= THREAD_TRIES:
+            log.warning(
+                "gave up on the thread of prompt claim %s of schedule %s (guild %s) after %d tries: %s",
+                post.id,
+                schedule.id,
+                schedule.guild_id,
+                attempts,
+                said,
+            )
+            await self.record_thread(post.id, "failed", attempts=attempts, error=said)
+            detail = (
+                f"I posted the prompt in {channel.mention} but couldn't open its discussion thread after "
+                f"{attempts} tries; {said}."
+            )
+            await self.bot.modlog.post(schedule.guild_id, title, detail)
+            return
+        delay = retry_delay(attempts)
+        log_error = log.warning if isinstance(error, TRANSIENT) else log.error
+        log_error(
+            "no thread yet for prompt claim %s of schedule %s (guild %s), try %d: %s; retrying %s",
+            post.id,
+            schedule.id,
+            schedule.guild_id,
+            attempts,
+            said,
+            when(delay.total_seconds()),
+            exc_info=None if isinstance(error, TRANSIENT) else error,
+        )
+        await self.record_thread(post.id, "pending", attempts=attempts, retry_at=self.bot.clock() + delay, error=said)
 
     async def pause(self, schedule: PromptSchedule, reason: str) -> Outcome:
         async with self.bot.db.write() as session:

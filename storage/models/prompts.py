@@ -80,8 +80,12 @@ class PromptSchedule(Base):
 class PromptPost(Base):
     """One claimed slot of a schedule. The unique (schedule_id, slot) makes each slot post once.
 
-    status: claimed (not yet on Discord) → posted, or dropped (the schedule paused before it could post).
-    `lease_until` marks a claim some process is posting right now.
+    status: claimed (not yet on Discord) → posted; or dropped (the schedule paused before it could post);
+    or skipped (a newer slot of the schedule was claimed first: after any outage at most one catch-up post).
+    `lease_until` and `claimed_by` mark a claim some process (`LanternBot.instance_id`) is working on right
+    now; an expired lease may be taken over by any process. `attempts`, `retry_at` and `last_error` track the
+    claim's current step: posting while it is claimed, then opening its thread while `thread_state` is
+    pending (pending → open | failed | gone; None when the schedule wants no thread).
     """
 
     __tablename__ = "prompt_posts"
@@ -94,6 +98,12 @@ class PromptPost(Base):
     cycle: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="claimed", server_default="claimed", index=True)
     lease_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    retry_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))
     message_id: Mapped[Snowflake | None]
+    thread_state: Mapped[str | None] = mapped_column(String(16), index=True)
+    thread_id: Mapped[Snowflake | None]
     claimed_at: Mapped[datetime]
     posted_at: Mapped[datetime | None]
