@@ -4,9 +4,9 @@ for any Gregorian year the calendars behind them cover. No discord or database i
 Where the dates come from (each `Occasion.convention` says it in a sentence a moderator can read):
 - East Asian lunisolar dates (Lunar New Year, Seollal, Tết, Lantern Festival, Qingming, Dragon Boat,
   Mid-Autumn, Chuseok), Hindu (Diwali, Holi), Buddhist (Vesak) and Persian (Nowruz) dates come from the
-  `holidays` package, which keeps each calendar's dates from 1901 to 2100 checked against the authorities
-  (Hong Kong Observatory for the Chinese calendar, KASI for the Korean one, Vietnam's own calendar for Tết)
-  and marks the years where Korea or Vietnam part from China. Its Hindu tables are shorter: 2001–2035.
+  `holidays` package (vacanza/holidays), which keeps each calendar's dates for 1901–2100, the span of the
+  Hong Kong Observatory's conversion tables, with the years where Korea's or Vietnam's calendar parts from
+  China's. Its tables of India's Diwali and Holi (from timeanddate) are shorter: 2001–2035.
 - Eid al-Fitr is 1 Shawwal in the Umm al-Qura calendar, from `hijridate` (AH 1343–1500: 1925–2077 here).
 - Fixed days (Songkran, Obon, Loving Day) and heritage months are plain Gregorian rules.
 Outside an occasion's years (`first_year`–`last_year`) it has no date: `dates()` is empty and `upcoming()`
@@ -65,7 +65,7 @@ class Occasion:
     convention: str  # which calendar, country or choice the dates follow, and their limits
     first_year: int
     last_year: int
-    _spans: Callable[[int], tuple[Span, ...]] = field(repr=False, compare=False)
+    rule: Callable[[int], tuple[Span, ...]] = field(repr=False, compare=False)  # spans starting in a year
     family: str = ""  # one festival kept by different calendars (Chinese New Year, Seollal, Tết)
 
     def __post_init__(self) -> None:
@@ -77,7 +77,7 @@ class Occasion:
 
     def spans(self, year: int) -> tuple[Span, ...]:
         """The times it is kept that start in `year` (Eid al-Fitr can start twice), or () outside its years."""
-        return self._spans(year) if self.supports(year) else ()
+        return self.rule(year) if self.supports(year) else ()
 
     def dates(self, year: int) -> tuple[date, ...]:
         """The first day of each time it is kept in `year`."""
@@ -101,7 +101,7 @@ def _day(found: date | None) -> tuple[Span, ...]:
 
 
 def _lunar(method: Callable[..., tuple[date | None, bool]], *calendar: str) -> Callable[[int], tuple[Span, ...]]:
-    """A `holidays` Chinese-calendar date (its second value, 'estimated', only marks years outside 1901–2100)."""
+    """A `holidays` Chinese-calendar date; the flag it returns beside it (whether a country confirmed it) is unused."""
     return lambda year: _day(method(year, *calendar)[0])
 
 
