@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cogs.resources.search import parse_query
+from cogs.resources.search import index_text, parse_query
 from storage import Database
 from storage import resources as store
 from storage.migrate import upgrade_to_head
@@ -65,25 +65,30 @@ def build(path: Path, rows: int, guilds: int) -> None:
             guild = BIG_GUILD if rng.random() < 0.82 or not small else rng.choice(small)
             theme = rng.choice(THEMES)
             tags = ",".join(sorted({rng.choice(MEDIUM), rng.choice(COMMON)}))
+            title, description = words(rng, rng.randint(3, 9)), words(rng, rng.randint(10, 60))
             batch.append(
                 (
                     i,
                     guild,
                     f"https://example.org/r/{i}",
                     f"https://example.org/r/{i}",
-                    words(rng, rng.randint(3, 9)),
-                    words(rng, rng.randint(10, 60)),
+                    title,
+                    description,
                     theme,
                     tags,
                     "approved",
                     now,
                     now,
+                    index_text(title),
+                    index_text(tags),
+                    index_text(description),
                 )
             )
             labels.append((i, guild, "theme", theme))
         connection.executemany(
             "INSERT INTO resources (id, guild_id, url, canonical_url, title, description, themes, tags, status, "
-            "created_at, approved_at, helped_count, saved_count) VALUES (?,?,?,?,?,?,?,?,?,?,?,0,0)",
+            "created_at, approved_at, search_title, search_tags, search_description, helped_count, saved_count) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,0)",
             batch,
         )
         connection.executemany(

@@ -39,7 +39,7 @@ _CJK = (
 _RUN = re.compile(rf"([{_CJK}]+)|([^{_CJK}]+)")
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
 _WORD = re.compile(r"[^\W_]+")
-_APOSTROPHES = re.compile(r"(?<=\w)['’](?=\w)")
+_APOSTROPHES = re.compile(r"(?<=\w)['’‘ʻʼ](?=\w)")  # lola's, Hawaiʻi, Hawai‘i
 _LETTERS = {"đ": "d", "ø": "o", "ł": "l", "æ": "ae", "œ": "oe", "ı": "i", "ħ": "h", "ŧ": "t", "ð": "d", "þ": "th"}
 _KEEP_S = ("ss", "us", "is")
 
