@@ -203,6 +203,13 @@ def test_every_calendar_stops_at_its_documented_edge() -> None:
     assert calendar.get("qingming").dates(2100) == ()
 
 
+@pytest.mark.parametrize("occasion", calendar.OCCASIONS, ids=lambda occasion: occasion.key)
+def test_every_year_of_every_range_has_a_date(occasion: calendar.Occasion) -> None:
+    """Asked for every year from first_year to last_year, the calendar behind each occasion answers."""
+    missing = [year for year in range(occasion.first_year, occasion.last_year + 1) if not occasion.dates(year)]
+    assert missing == []
+
+
 @given(st.sampled_from(calendar.OCCASIONS), st.integers(min_value=1890, max_value=2110))
 def test_every_occasion_has_a_date_in_every_year_it_supports(occasion: calendar.Occasion, year: int) -> None:
     """Within first_year–last_year an occasion starts at least once (twice for Eid some years); outside, never."""
