@@ -7,15 +7,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import pytest
+from simcord import InteractionResult, MemberActor
 from sqlalchemy import select
 
 from bench.inflight import fire_modal_without_settle, fire_without_settle
 from storage import Database
 from storage.models.intros import Intro
+from storage.models.mentorship import MentorshipPairing
 from tests.conftest import World
 from tests.features.test_intros_helpers import ALICE
+from tests.features.test_mentorship_support import dms, matched
 
 MEMBERS = 10
 
@@ -127,3 +131,59 @@ async def test_work_arriving_after_close_began_is_not_started(world: World) -> N
     late = fire_without_settle(world.alice, world.general, "intro write")
     await closing
     assert not late.acknowledged
+
+
+def fire_click_without_settle(actor: MemberActor, message: Any, custom_id: str) -> InteractionResult:
+    """Click a button without settling. PRIVATE API: mirrors `simcord.actors._component_click` (3.2.1)."""
+    from simcord import interactions
+    from simcord.actors import _visible_message
+    from simcord.backend import serializers
+    from simcord.enums import ComponentType, InteractionType
+
+    backend = actor._env.backend
+    stored = _visible_message(actor, message)
+    record, payload = interactions.base_payload(
+        backend,
+        type=InteractionType.MESSAGE_COMPONENT,
+        channel_id=stored.channel_id,
+        guild_id=actor.guild.id,
+        user_id=actor.id,
+        data={"custom_id": custom_id, "component_type": ComponentType.BUTTON},
+    )
+    payload["message"] = dict(serializers.message_payload(backend, stored))
+    record.source_message_id = stored.id
+    backend.emit("INTERACTION_CREATE", payload)
+    return InteractionResult(actor._env, record)
+
+
+async def test_work_a_cog_starts_after_a_commit_finishes_before_http_closes(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bob erases his data while paired with Alice and the bot is told to stop: the pairing is gone, and the
+    kind note to Alice (sent by work the mentorship cog starts once the erase has committed) still reaches
+    her before the HTTP session closes."""
+    await matched(world)
+    flow = world.bot.get_cog("Mentorship").flow  # type: ignore[union-attr]
+    real_tell = flow.tell_ended
+
+    async def slow_tell(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.1)  # Discord is slow today: the note is still on its way when close() starts
+        return await real_tell(*args, **kwargs)
+
+    monkeypatch.setattr(flow, "tell_ended", slow_tell)
+    asked = await world.bob.slash(world.general, "privacy delete")
+    told_before_http_closed: list[int] = []
+    note_when_http_closes(world, monkeypatch, lambda: told_before_http_closed.append(len(dms(world.alice))))
+    before = len(dms(world.alice))
+    click = fire_click_without_settle(world.bob, asked.response, f"privacy:delete:{world.bob.id}")
+    await world.bot.close()
+
+    assert click.acknowledged
+    assert told_before_http_closed == [before + 1]
+    assert "come to an end" in dms(world.alice)[-1].content
+    database = Database(world.settings.database_url)
+    try:
+        async with database.read() as session:
+            assert list(await session.scalars(select(MentorshipPairing))) == []
+    finally:
+        await database.dispose()
