@@ -7,6 +7,8 @@ a text input's own `label` is deprecated and its `placeholder` is at most 100 ch
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,6 +35,15 @@ FORMS: dict[str, list[tuple[str, str, bool, int | None, int]]] = {
     "prompt suggest": [("Prompt", "text", True, 10, 300), ("Theme", "theme", True, None, 80)],
     "prompts add": [("Prompt", "text", True, 10, 300), ("Theme", "theme", True, None, 80)],
     "reject with reason": [("Reason", "reason", True, None, 300)],
+}
+
+
+# The custom id each form carries: what a freshly started Lantern rebuilds it from (core.ui.FormRouter).
+CUSTOM_IDS = {
+    "intro write": r"lantern:modal:intro",
+    "prompt suggest": r"prompts:modal:suggest",
+    "prompts add": r"prompts:modal:add",
+    "reject with reason": r"prompts:rejectwhy-modal:\d+",
 }
 
 
@@ -100,3 +111,25 @@ async def test_a_label_form_saves_what_the_member_typed(world: World) -> None:
     )
     assert intro.story == "I grew up between Cebu and Cork.[31m And I'd love to meet you."
     assert world.intro.last_message.embeds[0].description == unlink(intro.story)  # `[` shown, never a link
+
+
+@pytest.mark.parametrize("which", list(FORMS))
+async def test_every_form_carries_a_stable_custom_id(world: World, which: str) -> None:
+    """Each form's custom id names the form and what it acts on (never a random one), within Discord's 100
+    characters, so whichever process receives the submission can answer it."""
+    shown = await open_form(world, which)
+    assert shown.modal is not None
+    assert re.fullmatch(CUSTOM_IDS[which], shown.modal["custom_id"]) and len(shown.modal["custom_id"]) <= 100
+
+
+def test_every_form_is_opened_through_show_form() -> None:
+    """Product code opens forms with core.ui.show_form only: a form sent with send_modal directly would be
+    kept by discord.py too, and its submission answered twice (once by discord.py, once by the router)."""
+    root = Path(__file__).resolve().parents[2]
+    callers = [
+        str(path.relative_to(root))
+        for folder in ("cogs", "core")
+        for path in sorted((root / folder).rglob("*.py"))
+        if "send_modal(" in path.read_text(encoding="utf-8")
+    ]
+    assert callers == ["core/ui.py"]
