@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import aiohttp
 import discord
@@ -21,6 +23,7 @@ from core import permissions
 from core.text import NO_MENTIONS, join_words, unlink
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NEEDED = permissions.POST_EMBED
 # Pauses between attempts after a transient failure: three attempts within a few seconds. discord.py has
@@ -85,28 +88,50 @@ def transient(error: BaseException) -> bool:
     return isinstance(error, aiohttp.ClientError | TimeoutError | OSError)
 
 
-async def send_card(channel: discord.TextChannel, embed: discord.Embed, view: discord.ui.View) -> discord.Message:
-    """Post the card, trying again after transient failures; CardNotPosted when it can't be posted."""
+async def with_retries(call: Callable[[], Awaitable[T]]) -> T:
+    """`call()`, tried again after each transient failure while RETRY_DELAYS last; then the last error."""
     delays = iter(RETRY_DELAYS)
     while True:
         try:
-            return await channel.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
-        except discord.Forbidden as error:
-            lacking = permissions.missing_for_me(channel, *NEEDED)
-            kind = PERMISSION if lacking else REFUSED
-            raise CardNotPosted(kind, channel, permissions.refusal(channel, error, *NEEDED), lacking) from error
-        except discord.NotFound as error:
-            raise CardNotPosted(GONE, channel, f"the channel {channel.mention} was deleted") from error
+            return await call()
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as error:
-            if not transient(error):
-                raise
             delay = next(delays, None)
-            why = (
-                permissions.refusal(channel, error)
-                if isinstance(error, discord.HTTPException)
-                else f"my connection to Discord failed ({type(error).__name__})"
-            )
-            if delay is None:
-                raise CardNotPosted(UNAVAILABLE, channel, why) from error
-            log.info("library card in channel %s not posted (%s); trying again in %.0f s", channel.id, why, delay)
+            if not transient(error) or delay is None:
+                raise
+            log.info("a library card request failed (%s); trying again in %.0f s", error, delay)
             await asyncio.sleep(delay)
+
+
+def failed(channel: discord.TextChannel, error: BaseException, *needed: str) -> str:
+    """Why a request in `channel` failed, truthfully (core/permissions.py)."""
+    if isinstance(error, discord.HTTPException):
+        return permissions.refusal(channel, error, *needed)
+    return f"my connection to Discord failed ({type(error).__name__})"
+
+
+async def send_card(channel: discord.TextChannel, embed: discord.Embed, view: discord.ui.View) -> discord.Message:
+    """Post the card, trying again after transient failures; CardNotPosted when it can't be posted."""
+    try:
+        return await with_retries(lambda: channel.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS))
+    except discord.Forbidden as error:
+        lacking = permissions.missing_for_me(channel, *NEEDED)
+        kind = PERMISSION if lacking else REFUSED
+        raise CardNotPosted(kind, channel, failed(channel, error, *NEEDED), lacking) from error
+    except discord.NotFound as error:
+        raise CardNotPosted(GONE, channel, f"the channel {channel.mention} was deleted") from error
+    except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as error:
+        if not transient(error):
+            raise
+        raise CardNotPosted(UNAVAILABLE, channel, failed(channel, error)) from error
+
+
+async def take_down(channel: discord.TextChannel, message_id: int) -> str | None:
+    """Delete a card (Lantern's own message: View Channel is all it needs). None once it is gone, else why
+    it is still up."""
+    try:
+        await with_retries(channel.get_partial_message(message_id).delete)
+    except discord.NotFound:
+        return None
+    except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as error:
+        return failed(channel, error, "view_channel")
+    return None

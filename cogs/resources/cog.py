@@ -32,7 +32,7 @@ from core import limits, permissions
 from core.channels import configured_channel
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.privacy import PrivacyProvider
-from core.text import NO_MENTIONS, truncate
+from core.text import NO_MENTIONS, truncate, unlink
 from storage import resources as store
 from storage.guilds import get_settings
 from storage.models.resources import APPROVED, HELPED, PENDING, Resource
@@ -153,13 +153,27 @@ class Resources(commands.Cog):
         detail += f"\n{outcome}"
         await self.bot.modlog.post(guild.id, "Library card not posted", detail)
 
-    async def unpost(self, resource: Resource) -> None:
+    async def unpost(self, interaction: discord.Interaction, resource: Resource) -> None:
+        """After a removal: take the card down. If it stays up (Discord refused, or kept failing), the one who
+        removed it and the mod-log are told, with a link to delete it by hand."""
         channel = self.bot.get_channel(resource.channel_id) if resource.channel_id else None
-        if isinstance(channel, discord.TextChannel) and resource.message_id:
-            try:
-                await channel.get_partial_message(resource.message_id).delete()
-            except discord.HTTPException as error:
-                log.info("could not delete the card of resource %s: %s", resource.id, error)
+        if not isinstance(channel, discord.TextChannel) or not resource.message_id:
+            return
+        why = await cards.take_down(channel, resource.message_id)
+        if why is None:
+            return
+        link = f"https://discord.com/channels/{channel.guild.id}/{channel.id}/{resource.message_id}"
+        await self.bot.modlog.post(
+            channel.guild.id,
+            "Library card not taken down",
+            f"Resource #{resource.id} “{unlink(resource.title)}” was removed from the library, but its card is "
+            f"still up: {why}. Please delete it by hand: {link}",
+        )
+        await interaction.followup.send(
+            f"Its card in {channel.mention} is still up, though: I couldn't delete it. I've noted it in the "
+            "mod-log with a link to delete it by hand.",
+            ephemeral=True,
+        )
 
     def link_to(self, resource: Resource, guild_id: int) -> str:
         if resource.channel_id and resource.message_id:
@@ -453,7 +467,7 @@ class Resources(commands.Cog):
         await interaction.response.send_message(
             f"Removed “{discord.utils.escape_markdown(removed.title)}” from the library.", ephemeral=True
         )
-        await self.unpost(removed)
+        await self.unpost(interaction, removed)
 
     @remove.autocomplete("resource")
     async def own_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
@@ -473,7 +487,15 @@ class Resources(commands.Cog):
             raise NotAllowed("That resource isn't in the library any more.")
         resource, now_on = outcome
         labels = await self.theme_labels(guild_id)
-        await interaction.response.edit_message(embed=resource_embed(resource, labels), view=resource_view(resource))
+        try:
+            await interaction.response.edit_message(
+                embed=resource_embed(resource, labels), view=resource_view(resource)
+            )
+        except discord.HTTPException:
+            # The member's click shows them nothing: take the vote back, so the count is what they see.
+            async with self.bot.db.write() as session:
+                await store.toggle_vote(session, guild_id, resource_id, interaction.user.id, kind, self.bot.clock())
+            raise
         if kind == HELPED:
             text = "Glad it helped! I've counted it." if now_on else "I've taken back your “helped me”."
         else:

@@ -143,7 +143,7 @@ class ResourceModeration(commands.Cog):
         await interaction.response.send_message(
             f"Removed “{discord.utils.escape_markdown(removed.title)}” from the library.", ephemeral=True
         )
-        await self.library_cog.unpost(removed)
+        await self.library_cog.unpost(interaction, removed)
         detail = f"#{removed.id} {unlink(removed.title)}\n{removed.url}" + (f"\nReason: {reason}" if reason else "")
         await self.bot.modlog.post(guild_id, "Resource removed", detail, actor=interaction.user)
 

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from cogs.resources import cards
 from core.errors import NotAllowed
 from storage.models.limits import RateLimitUse
-from storage.models.resources import Resource
+from storage.models.resources import Resource, ResourceVote
 from tests.conftest import World
 from tests.features.test_mentorship_support import matched, pairings
 
@@ -55,6 +55,11 @@ async def stored(world: World) -> list[Resource]:
 async def share_uses(world: World) -> int:
     async with world.bot.db.read() as session:
         return int(await session.scalar(select(func.count()).select_from(RateLimitUse)) or 0)
+
+
+async def votes(world: World) -> int:
+    async with world.bot.db.read() as session:
+        return int(await session.scalar(select(func.count()).select_from(ResourceVote)) or 0)
 
 
 async def review_off(world: World) -> None:
@@ -248,6 +253,71 @@ async def test_approving_while_discord_keeps_failing_changes_nothing(world: Worl
     assert (after.status, after.message_id) == ("pending", None)
     assert posted_cards(world) == []
     assert modlog_entries(world, "Resource approved") == []
+
+
+# Removing and voting: the other requests resources makes ------------------------------------
+
+
+async def in_library(world: World) -> Resource:
+    await review_off(world)
+    await share(world)
+    [resource] = await stored(world)
+    return resource
+
+
+async def test_a_removal_whose_card_stays_up_says_so_and_names_the_missing_permission(world: World) -> None:
+    """Lantern lost View Channel in the library: the member's removal stands, they read that the card is still
+    up, and the mod-log names View Channel and links the card to delete by hand."""
+    resource = await in_library(world)
+    deny_bot(world, world.resources, "view_channel")
+    result = await world.alice.slash(world.general, "resource remove", resource=resource.id)
+    assert_responded(result, contains="Removed “Being hapa” from the library.", ephemeral=True)
+    [note] = result.followups
+    assert note.ephemeral and f"Its card in {world.resources.mention} is still up" in note.content
+    assert await stored(world) == []
+    [entry] = modlog_entries(world, "Library card not taken down")
+    assert f"I need View Channel in {world.resources.mention}" in entry.description
+    assert f"/{world.resources.id}/{resource.message_id}" in entry.description
+
+
+async def test_a_moderator_removal_refused_with_permissions_in_place_reports_what_discord_said(
+    world: World,
+) -> None:
+    """A 403 on the delete although View Channel is granted: the mod-log repeats Discord's answer, no
+    permission is blamed."""
+    resource = await in_library(world)
+    world.env.inject_error("DELETE", f"/channels/{world.resources.id}/messages/*", status=403, code=50013)
+    result = await world.mod.slash(world.general, "resources remove", resource=resource.id)
+    assert "is still up" in result.followups[0].content
+    [entry] = modlog_entries(world, "Library card not taken down")
+    assert "although my permissions there look right" in entry.description and "I need" not in entry.description
+    assert len(posted_cards(world)) == 1
+    assert await stored(world) == []
+
+
+async def test_a_503_on_taking_a_card_down_is_tried_again(world: World) -> None:
+    """One 503 on the delete: the card is gone on the next attempt and nobody is told otherwise."""
+    resource = await in_library(world)
+    world.env.inject_error("DELETE", f"/channels/{world.resources.id}/messages/*", status=503)
+    result = await world.alice.slash(world.general, "resource remove", resource=resource.id)
+    assert result.followups == []
+    assert posted_cards(world) == []
+    assert modlog_entries(world, "Library card not taken down") == []
+
+
+async def test_a_vote_whose_card_update_fails_is_taken_back(world: World) -> None:
+    """Discord fails the "Helped me" click's card update: the card shows no change and the member reads that it
+    didn't work, so no vote is kept; the next click counts."""
+    await in_library(world)
+    world.env.inject_error("POST", "/interactions/*/*/callback", status=503)
+    failed = await world.alice.click(world.resources.last_message, label="Helped me (0)")
+    assert_responded(failed, contains="I couldn't finish that", ephemeral=True)
+    assert_error(world.env, discord.HTTPException)
+    [resource] = await stored(world)
+    assert resource.helped_count == 0 and await votes(world) == 0
+    await world.alice.click(world.resources.last_message, label="Helped me (0)")
+    [resource] = await stored(world)
+    assert resource.helped_count == 1 and await votes(world) == 1
 
 
 # Other places that tell moderators about a permission ------------------------------------------
