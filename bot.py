@@ -139,10 +139,6 @@ class LanternBot(commands.AutoShardedBot):
         self.track(task)
         return task
 
-    @property
-    def is_closing(self) -> bool:
-        return self._closing is not None
-
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Every form submission goes to the form router (core.ui.FormRouter): discord.py keeps no forms."""
         if interaction.type is discord.InteractionType.modal_submit:
@@ -255,7 +251,8 @@ class LanternBot(commands.AutoShardedBot):
         """Graceful, in this order: stop taking new work, let the work in flight finish while Discord and the
         database are still there to answer it, then close the HTTP session, then the database.
 
-        New work stops first: the due-jobs timer, then each shard's gateway connection (`ShardInfo.disconnect`;
+        New work stops first: the due-jobs timer (paused; a run in progress is tracked and waited for, where
+        APScheduler's shutdown would cancel it), then each shard's gateway connection (`ShardInfo.disconnect`;
         answering an interaction needs only HTTP). discord.py's own close() comes after the wait, because it
         unloads the cogs and closes the HTTP session: run first (as it was), the handlers still running could
         not answer, and the database closed under them (cards posted with no stored intro). A second call
@@ -266,14 +263,17 @@ class LanternBot(commands.AutoShardedBot):
         await asyncio.shield(self._closing)
 
     async def _close(self) -> None:
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        timer = self.scheduler.running
+        if timer:
+            self.scheduler.pause()
         for shard_id, shard in self.shards.items():
             try:
                 await shard.disconnect()
             except Exception:  # a shard that never connected, or a socket already gone: nothing to stop
                 log.debug("shard %s was not connected at shutdown", shard_id, exc_info=True)
         await self.wait_for_in_flight(SHUTDOWN_GRACE_SECONDS)
+        if timer:
+            self.scheduler.shutdown(wait=False)
         await super().close()
         await self.db.dispose()
         if self.run_lock is not None:
