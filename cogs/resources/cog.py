@@ -510,16 +510,23 @@ class Resources(commands.Cog):
 
 
 async def remove_shared_cards(bot: LanternBot, guild: discord.Guild, user_id: int) -> None:
-    """Before an erasure: take down the member's resource cards if the guild doesn't keep shared resources."""
+    """Before an erasure: take down the member's resource cards if the guild doesn't keep shared resources.
+    A card that stays up (Discord refused, or kept failing) is mod-logged with a link, never the member."""
     async with bot.db.read() as session:
-        cards = await store.shared_cards_to_remove(session, guild.id, user_id)
-    for channel_id, message_id in cards:
+        posted = await store.shared_cards_to_remove(session, guild.id, user_id)
+    for channel_id, message_id in posted:
         channel = guild.get_channel(channel_id)
-        if isinstance(channel, discord.TextChannel):
-            try:
-                await channel.get_partial_message(message_id).delete()
-            except discord.HTTPException:
-                log.info("resource card %s in guild %s was already gone", message_id, guild.id)
+        if not isinstance(channel, discord.TextChannel):
+            continue  # the channel is gone, and its messages with it
+        why = await cards.take_down(channel, message_id)
+        if why is not None:
+            link = f"https://discord.com/channels/{guild.id}/{channel_id}/{message_id}"
+            await bot.modlog.post(
+                guild.id,
+                "Library card not taken down",
+                f"A member erased their data and this server doesn't keep shared resources, but a card of theirs "
+                f"is still up: {why}. Please delete it by hand: {link}",
+            )
 
 
 async def setup(bot: LanternBot) -> None:

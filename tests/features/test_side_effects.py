@@ -320,6 +320,21 @@ async def test_a_vote_whose_card_update_fails_is_taken_back(world: World) -> Non
     assert resource.helped_count == 1 and await votes(world) == 1
 
 
+async def test_an_erasure_whose_card_stays_up_is_reported_without_the_member(world: World) -> None:
+    """The guild doesn't keep shared resources; erasing a member whose card Discord keeps failing to delete:
+    their rows go, the mod-log says a card is still up (with its link, never who), no "already gone" pretence."""
+    await world.mod.slash(world.general, "setup options", keep_shared_resources=False)
+    resource = await in_library(world)
+    world.env.inject_error("DELETE", f"/channels/{world.resources.id}/messages/*", status=503, times=3)
+    asked = await world.alice.slash(world.general, "privacy delete")
+    await world.alice.click(asked.response, custom_id=f"privacy:delete:{world.alice.id}")
+    assert await stored(world) == []
+    [entry] = modlog_entries(world, "Library card not taken down")
+    assert "Discord answered 503" in entry.description and "I need" not in entry.description
+    assert f"/{world.resources.id}/{resource.message_id}" in entry.description
+    assert str(world.alice.id) not in entry.description
+
+
 # Other places that tell moderators about a permission ------------------------------------------
 
 
