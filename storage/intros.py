@@ -5,22 +5,28 @@ INTERFACE used by mentorship: `intro_summary(session, guild_id, user_id) -> str 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import truncate
-from storage.database import rowcount
-from storage.models.intros import Intro, IntroTag
+from storage.database import dialect_insert, rowcount
+from storage.models.intros import Intro, IntroFormDraft, IntroTag
 
 HERITAGE = "heritage"
 LANGUAGE = "language"
 SUMMARY_MAX = 400
 MIN_PARTIAL = 2  # a keyword this long or longer also finds tags that contain it ("viet" → vietnamese)
+# A submission posting a card holds the row this long; after it, the claim is taken to have died with
+# its process and the next submission posts the card. A post takes well under a second, and discord.py
+# retries a failing one for about 15 seconds.
+CLAIM_LEASE = timedelta(minutes=1)
+DRAFT_KEEP = timedelta(hours=24)  # how long the answers of a refused form are kept
+DRAFT_FIELDS = ("name", "heritages", "languages", "location", "story")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +50,17 @@ class Candidate:
 
 async def get_intro(session: AsyncSession, guild_id: int, user_id: int) -> Intro | None:
     return await session.scalar(select(Intro).where(Intro.guild_id == guild_id, Intro.user_id == user_id))
+
+
+async def lock_intro(session: AsyncSession, guild_id: int, user_id: int) -> Intro | None:
+    """The member's intro as committed now, locked until this transaction ends (PostgreSQL; SQLite's single
+    writer needs no lock), so two writers of the same intro take turns."""
+    return await session.scalar(
+        select(Intro)
+        .where(Intro.guild_id == guild_id, Intro.user_id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 async def save_intro(
@@ -71,14 +88,171 @@ async def save_intro(
         setattr(intro, name, value)
     intro.channel_id, intro.message_id = card.channel_id, card.message_id
     intro.updated_at = now
+    _set_tags(intro, heritage_tags, language_tags)
+    await session.flush()
+    await drop_draft(session, guild_id, user_id)
+    return intro, created
+
+
+def _set_tags(intro: Intro, heritage_tags: Iterable[str], language_tags: Iterable[str]) -> None:
     wanted = {(HERITAGE, tag) for tag in heritage_tags} | {(LANGUAGE, tag) for tag in language_tags}
     intro.tags = [tag for tag in intro.tags if (tag.kind, tag.tag) in wanted]
     have = {(tag.kind, tag.tag) for tag in intro.tags}
     intro.tags.extend(
-        IntroTag(guild_id=guild_id, user_id=user_id, kind=kind, tag=tag) for kind, tag in sorted(wanted - have)
+        IntroTag(guild_id=intro.guild_id, user_id=intro.user_id, kind=kind, tag=tag)
+        for kind, tag in sorted(wanted - have)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What one submission of the intro form may do, as the database decided it.
+
+    created: this submission made the intro row. posting: it holds the row's claim and posts the card.
+    card: the card already posted; while its message_id is None the answers are stored already, and a
+    submission that is not posting leaves the card to the one that is.
+    """
+
+    intro_id: int
+    created: bool
+    posting: bool
+    card: CardRef
+    discoverable: bool
+
+
+async def claim_intro(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    user_id: int,
+    text: dict[str, str],
+    heritage_tags: Iterable[str],
+    language_tags: Iterable[str],
+    token: str,
+    now: datetime,
+) -> Claim:
+    """The first step of saving an intro; the database decides who posts the card.
+
+    No intro yet: insert it with these answers and the claim `token` (one row per member is a unique
+    constraint, so of two submissions at once exactly one inserts). An intro whose card is posted: nothing
+    changes here (the caller edits the card, then `save_intro`). An intro without a card: these answers
+    replace its own, and this submission takes the claim unless another holds a fresh one (then that one
+    posts, and renders the answers it finds in the row once it has posted)."""
+    inserted = await session.scalar(
+        dialect_insert(session, Intro)
+        .values(
+            guild_id=guild_id,
+            user_id=user_id,
+            **text,
+            discoverable=False,
+            find_notice_pending=False,
+            card_claim=token,
+            card_claimed_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["guild_id", "user_id"])
+        .returning(Intro.id)
+    )
+    intro = await lock_intro(session, guild_id, user_id)  # claimers of one intro take turns
+    assert intro is not None  # inserted just now, or there already
+    card = CardRef(intro.channel_id, intro.message_id)
+    if inserted is not None:
+        _set_tags(intro, heritage_tags, language_tags)
+        await session.flush()
+        return Claim(intro.id, created=True, posting=True, card=card, discoverable=intro.discoverable)
+    if intro.message_id is not None:
+        return Claim(intro.id, created=False, posting=False, card=card, discoverable=intro.discoverable)
+    claimed_at = intro.card_claimed_at
+    posting = intro.card_claim is None or claimed_at is None or claimed_at <= now - CLAIM_LEASE
+    if posting:
+        intro.card_claim, intro.card_claimed_at = token, now
+    for name, value in text.items():
+        setattr(intro, name, value)
+    intro.updated_at = now
+    _set_tags(intro, heritage_tags, language_tags)
     await session.flush()
-    return intro, created
+    await drop_draft(session, guild_id, user_id)
+    return Claim(intro.id, created=False, posting=posting, card=card, discoverable=intro.discoverable)
+
+
+async def record_card(session: AsyncSession, intro_id: int, token: str, card: CardRef) -> Intro | None:
+    """Remember the card a claim posted and release the claim. The intro as it is now (its answers may
+    have changed while the card was posted), or None if the claim was lost (the intro was deleted, or
+    the claim went stale and another submission took it): then the caller takes its card down."""
+    result = await session.execute(
+        update(Intro)
+        .where(Intro.id == intro_id, Intro.card_claim == token, Intro.message_id.is_(None))
+        .values(channel_id=card.channel_id, message_id=card.message_id, card_claim=None, card_claimed_at=None)
+    )
+    if rowcount(result) != 1:
+        return None
+    intro = await session.scalar(select(Intro).where(Intro.id == intro_id).execution_options(populate_existing=True))
+    if intro is not None:
+        await drop_draft(session, intro.guild_id, intro.user_id)
+    return intro
+
+
+async def release_claim(session: AsyncSession, claim: Claim, token: str, text: dict[str, str]) -> bool:
+    """After a card could not be posted: an intro this claim created, still holding these answers, goes
+    (nothing is half-saved); one holding other answers stays, unclaimed, so the next submission posts its
+    card. Whether the intro is gone."""
+    intro_id = claim.intro_id
+    intro = await session.scalar(
+        select(Intro)
+        .where(Intro.id == intro_id, Intro.card_claim == token, Intro.message_id.is_(None))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if intro is None:
+        return False
+    if claim.created and all(getattr(intro, name) == value for name, value in text.items()):
+        await session.execute(delete(IntroTag).where(IntroTag.intro_id == intro_id))
+        await session.execute(delete(Intro).where(Intro.id == intro_id))
+        return True
+    intro.card_claim, intro.card_claimed_at = None, None
+    return False
+
+
+# ------------------------------------------------------------------ the answers of a refused form
+
+
+async def keep_draft(
+    session: AsyncSession, guild_id: int, user_id: int, values: Mapping[str, str | None], now: datetime
+) -> None:
+    """Keep what the member typed (replacing an older draft), for the next form to open with."""
+    answers = {name: values.get(name) or "" for name in DRAFT_FIELDS}
+    statement = dialect_insert(session, IntroFormDraft).values(
+        guild_id=guild_id, user_id=user_id, **answers, kept_at=now
+    )
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=["guild_id", "user_id"], set_={**answers, "kept_at": now})
+    )
+
+
+async def get_draft(session: AsyncSession, guild_id: int, user_id: int, now: datetime) -> dict[str, str] | None:
+    """The member's kept answers, unless they are older than DRAFT_KEEP."""
+    draft = await session.scalar(
+        select(IntroFormDraft).where(
+            IntroFormDraft.guild_id == guild_id,
+            IntroFormDraft.user_id == user_id,
+            IntroFormDraft.kept_at > now - DRAFT_KEEP,
+        )
+    )
+    return {name: getattr(draft, name) for name in DRAFT_FIELDS} if draft is not None else None
+
+
+async def drop_draft(session: AsyncSession, guild_id: int, user_id: int) -> int:
+    result = await session.execute(
+        delete(IntroFormDraft).where(IntroFormDraft.guild_id == guild_id, IntroFormDraft.user_id == user_id)
+    )
+    return rowcount(result)
+
+
+async def expire_drafts(session: AsyncSession, now: datetime) -> int:
+    """Delete every draft kept longer than DRAFT_KEEP; how many went."""
+    result = await session.execute(delete(IntroFormDraft).where(IntroFormDraft.kept_at <= now - DRAFT_KEEP))
+    return rowcount(result)
 
 
 async def set_discoverable(session: AsyncSession, guild_id: int, user_id: int, value: bool) -> bool:
@@ -112,11 +286,10 @@ async def take_find_notice(session: AsyncSession, guild_id: int, user_id: int) -
 async def delete_intro(session: AsyncSession, guild_id: int, user_id: int) -> CardRef | None:
     """Remove a member's intro and tags; returns where its card was, or None if there was none."""
     intro = await get_intro(session, guild_id, user_id)
+    await delete_member(session, guild_id, user_id)  # kept answers of a refused form go too
     if intro is None:
         return None
-    card = CardRef(intro.channel_id, intro.message_id)
-    await delete_member(session, guild_id, user_id)
-    return card
+    return CardRef(intro.channel_id, intro.message_id)
 
 
 def _visible() -> ColumnElement[bool]:
@@ -236,11 +409,20 @@ async def intro_summary(session: AsyncSession, guild_id: int, user_id: int) -> s
 
 
 async def export_member(session: AsyncSession, guild_id: int, user_id: int) -> dict[str, Any]:
-    """Everything stored about a member's intro, JSON-able (empty if none)."""
+    """Everything stored about a member's intro and the kept answers of a refused form, JSON-able (empty if none)."""
+    exported: dict[str, Any] = {}
+    draft = await session.scalar(
+        select(IntroFormDraft).where(IntroFormDraft.guild_id == guild_id, IntroFormDraft.user_id == user_id)
+    )
+    if draft is not None:
+        exported["answers_kept_from_a_refused_form"] = {
+            **{name: getattr(draft, name) for name in DRAFT_FIELDS},
+            "kept_at": draft.kept_at.isoformat(),
+        }
     intro = await get_intro(session, guild_id, user_id)
     if intro is None:
-        return {}
-    return {
+        return exported
+    return exported | {
         "name_and_pronouns": intro.name,
         "heritages": intro.heritages,
         "languages": intro.languages,
@@ -257,7 +439,7 @@ async def export_member(session: AsyncSession, guild_id: int, user_id: int) -> d
 
 
 async def delete_member(session: AsyncSession, guild_id: int, user_id: int) -> int:
-    """Remove every intro row about a member; returns how many rows went."""
+    """Remove every intro row about a member (and the answers kept from a refused form); how many rows went."""
     tags = await session.execute(delete(IntroTag).where(IntroTag.guild_id == guild_id, IntroTag.user_id == user_id))
     intros = await session.execute(delete(Intro).where(Intro.guild_id == guild_id, Intro.user_id == user_id))
-    return rowcount(tags) + rowcount(intros)
+    return rowcount(tags) + rowcount(intros) + await drop_draft(session, guild_id, user_id)

@@ -6,21 +6,36 @@ Database work happens in short units of work; no session is held across a Discor
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 from sqlalchemy.exc import IntegrityError
 
-from cogs.intros.rules import IntroDraft
+from cogs.intros.rules import KEPT_ANSWERS, IntroDraft, clean_draft
 from core import limits
 from core.channels import configured_channel
-from core.errors import NotAllowed
+from core.errors import InvalidInput, NotAllowed
 from core.roles import elevated_permissions
 from core.text import NO_MENTIONS, join_words, truncate, unlink
 from storage.guilds import get_settings
-from storage.intros import CardRef, delete_intro, get_intro, save_intro
+from storage.intros import (
+    CardRef,
+    Claim,
+    claim_intro,
+    delete_intro,
+    expire_drafts,
+    get_draft,
+    get_intro,
+    keep_draft,
+    lock_intro,
+    record_card,
+    release_claim,
+    save_intro,
+)
 from storage.models.intros import Intro
 
 if TYPE_CHECKING:
@@ -76,57 +91,187 @@ async def load_intro(bot: LanternBot, guild_id: int, user_id: int) -> Intro | No
 
 @dataclass(frozen=True, slots=True)
 class Saved:
-    message: discord.Message
+    """What became of a submission. `message` is None when another submission of the same member, a
+    moment earlier, is posting the card: the answers are stored and that one shows them."""
+
+    message: discord.Message | None
     created: bool
     discoverable: bool
+    channel: discord.TextChannel
+
+    @property
+    def headline(self) -> str:
+        if self.message is None:
+            return (
+                f"Your introduction is saved. Your other submission from a moment ago is posting its card in "
+                f"{self.channel.mention}, and it will show these answers. If it isn't there in a minute, send the "
+                "form again and I'll post it."
+            )
+        return f"Your introduction is {'posted' if self.created else 'updated'}: {self.message.jump_url}"
+
+
+async def checked_draft(bot: LanternBot, member: discord.Member, values: Mapping[str, str | None]) -> IntroDraft:
+    """`clean_draft`; a refused form's answers are kept, so the next form opens with them (the refusal says so)."""
+    try:
+        return clean_draft(values)
+    except InvalidInput:
+        await keep_answers(bot, member, values)
+        raise
+
+
+async def keep_answers(bot: LanternBot, member: discord.Member, values: Mapping[str, str | None]) -> None:
+    async with bot.db.write() as session:
+        await keep_draft(session, member.guild.id, member.id, values, bot.clock())
+
+
+async def prefill(bot: LanternBot, member: discord.Member, inputs: Mapping[str, discord.ui.TextInput[Any]]) -> None:
+    """Put the answers kept from a refused form in the form's fields (they replace the stored intro's)."""
+    async with bot.db.read() as session:
+        kept = await get_draft(session, member.guild.id, member.id, bot.clock())
+    if kept is None:
+        return
+    for key, item in inputs.items():
+        if key in kept:
+            item.default = kept[key] or None
+
+
+async def expire_kept_answers(bot: LanternBot, now: datetime) -> int:
+    """The due job: answers kept longer than a day are deleted."""
+    async with bot.db.write() as session:
+        return await expire_drafts(session, now)
 
 
 async def save_card(bot: LanternBot, member: discord.Member, draft: IntroDraft) -> Saved:
-    """Post the member's card (or edit it in place) and store the intro with its tags."""
+    """Store the member's intro and post its card, or edit the card in place.
+
+    The database decides who posts a first card (`claim_intro`): of two submissions at once, one posts
+    and the other leaves its answers for it to show. A card already posted is edited, then the answers
+    are stored."""
     guild = member.guild
     async with bot.db.read() as session:
         channel = await configured_channel(session, guild, "intro_channel_id", feature="Introductions", option="intro")
-        existing = await get_intro(session, guild.id, member.id)
-        old = CardRef(existing.channel_id, existing.message_id) if existing else None
         settings = await get_settings(session, guild.id)
         role_id = settings.intro_role_id if settings else None
 
     now = bot.clock()
+    token = uuid.uuid4().hex
+    async with bot.db.write() as session:
+        claim = await claim_intro(
+            session,
+            guild_id=guild.id,
+            user_id=member.id,
+            text=draft.text(),
+            heritage_tags=draft.heritage_tags(),
+            language_tags=draft.language_tags(),
+            token=token,
+            now=now,
+        )
+        if claim.card.message_id is None:  # the answers are stored in this step
+            await limits.record(session, limits.INTRO_WRITE, guild.id, member.id, now)
+    if claim.posting:
+        message, discoverable = await _post_claimed(bot, channel, member, draft, claim, token)
+        if role_id is not None:
+            await grant_intro_role(bot, member, role_id)
+        return Saved(message=message, created=True, discoverable=discoverable, channel=channel)
+    if claim.card.message_id is None:
+        return Saved(message=None, created=False, discoverable=claim.discoverable, channel=channel)
+    message, discoverable = await _edit_card(bot, channel, member, draft, claim.card)
+    return Saved(message=message, created=False, discoverable=discoverable, channel=channel)
+
+
+async def _post_claimed(
+    bot: LanternBot, channel: discord.TextChannel, member: discord.Member, draft: IntroDraft, claim: Claim, token: str
+) -> tuple[discord.Message, bool]:
+    """Post the card this submission claimed and record it; show the answers stored by then."""
+    now = bot.clock()
+    try:
+        message = await channel.send(
+            content=member.mention, embed=card_embed(member, draft, now), allowed_mentions=NO_MENTIONS
+        )
+    except Exception as error:
+        async with bot.db.write() as session:
+            await release_claim(session, claim, token, draft.text())
+            await keep_draft(session, member.guild.id, member.id, draft.text(), now)
+        if isinstance(error, discord.Forbidden):
+            raise await _not_allowed(bot, channel, member) from None
+        raise
+    card = CardRef(message.channel.id, message.id)
+    async with bot.db.write() as session:
+        intro = await record_card(session, claim.intro_id, token, card)
+        latest = IntroDraft(**{key: getattr(intro, key) for key in draft.text()}) if intro is not None else None
+        discoverable = intro.discoverable if intro is not None else False
+    if latest is None:  # deleted meanwhile, or the claim went stale and another submission took it
+        await delete_card(bot, card)
+        raise NotAllowed(
+            "Your introduction changed while I was posting its card (it was deleted, or posted by another "
+            "submission), so I've taken this card down. `/intro show` shows what is there now."
+        )
+    if latest != draft:  # another submission stored newer answers while this card was on its way
+        message = await _show(member, message, latest, now)
+    return message, discoverable
+
+
+async def _edit_card(
+    bot: LanternBot, channel: discord.TextChannel, member: discord.Member, draft: IntroDraft, old: CardRef
+) -> tuple[discord.Message, bool]:
+    """Edit the posted card (or post it again if it was deleted or the channel moved), then store the answers."""
+    guild = member.guild
+    now = bot.clock()
     try:
         message = await _post_or_edit(bot, channel, old, member, card_embed(member, draft, now))
     except discord.Forbidden:
-        await bot.modlog.post(
-            guild.id,
-            "Intro card not posted",
-            f"I couldn't post {member.mention}'s introduction in {channel.mention}: give me View Channel, "
-            "Send Messages and Embed Links there.",
-        )
-        raise NotAllowed(
-            f"I'm not allowed to post in {channel.mention}, so your introduction isn't saved yet. "
-            "I've told the moderators; please try again once they've fixed it."
-        ) from None
+        await keep_answers(bot, member, draft.text())
+        raise await _not_allowed(bot, channel, member) from None
+    card = CardRef(message.channel.id, message.id)
     try:
         async with bot.db.write() as session:
-            intro, created = await save_intro(
+            current = await lock_intro(session, guild.id, member.id)
+            theirs = CardRef(current.channel_id, current.message_id) if current is not None else None
+            # Another submission re-posted the deleted card first: keep its card, take ours down.
+            replaced = theirs is not None and theirs.message_id not in (None, old.message_id, message.id)
+            intro, _created = await save_intro(
                 session,
                 guild_id=guild.id,
                 user_id=member.id,
                 text=draft.text(),
                 heritage_tags=draft.heritage_tags(),
                 language_tags=draft.language_tags(),
-                card=CardRef(message.channel.id, message.id),
+                card=theirs if replaced and theirs is not None else card,
                 now=now,
             )
             discoverable = intro.discoverable
             await limits.record(session, limits.INTRO_WRITE, guild.id, member.id, now)
     except IntegrityError:
-        # Another submission by the same member won the race: keep one card only.
-        if old is None or old.message_id != message.id:
-            await delete_card(bot, CardRef(message.channel.id, message.id))
+        # The intro was deleted and written anew meanwhile: keep one card only.
+        if message.id != old.message_id:
+            await delete_card(bot, card)
         raise
-    if created and role_id is not None:
-        await grant_intro_role(bot, member, role_id)
-    return Saved(message=message, created=created, discoverable=discoverable)
+    if replaced and theirs is not None and theirs.message_id is not None:
+        if message.id != old.message_id:
+            await delete_card(bot, card)
+        message = await _show(member, channel.get_partial_message(theirs.message_id), draft, now)
+    return message, discoverable
+
+
+async def _show(
+    member: discord.Member, message: discord.Message | discord.PartialMessage, intro: IntroText, now: datetime
+) -> discord.Message:
+    """Edit a posted card to show `intro`."""
+    embed = card_embed(member, intro, now)
+    return await message.edit(content=member.mention, embed=embed, allowed_mentions=NO_MENTIONS)
+
+
+async def _not_allowed(bot: LanternBot, channel: discord.TextChannel, member: discord.Member) -> NotAllowed:
+    await bot.modlog.post(
+        member.guild.id,
+        "Intro card not posted",
+        f"I couldn't post {member.mention}'s introduction in {channel.mention}: give me View Channel, "
+        "Send Messages and Embed Links there.",
+    )
+    return NotAllowed(
+        f"I'm not allowed to post in {channel.mention}, so your introduction isn't saved yet. I've told the "
+        f"moderators; once they've fixed it, {KEPT_ANSWERS}."
+    )
 
 
 async def _post_or_edit(

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.intros.cards import card_embed, delete_card, load_intro, remove_intro
+from cogs.intros.cards import card_embed, delete_card, expire_kept_answers, load_intro, remove_intro
 from cogs.intros.rules import FIND_LIMIT, Match, rank, shared_words
 from cogs.intros.tags import LANGUAGE, normalise_tag, normalise_tags, tag_label
 from cogs.intros.views import (
@@ -70,9 +70,11 @@ class Intros(commands.Cog, name="Introductions"):
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.view_menu)
+        self.bot.jobs.register("intro-kept-answers", lambda now: expire_kept_answers(self.bot, now))
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.view_menu.name, type=self.view_menu.type)
+        self.bot.jobs.unregister("intro-kept-answers")
 
     # ------------------------------------------------------------------ commands
 
@@ -313,9 +315,10 @@ async def setup(bot: LanternBot) -> None:
             name="Introductions",
             summary=(
                 "Your introduction (name and pronouns, heritages, languages, where you are, your story), "
-                "its tags for /intro find, whether you are discoverable, and where your card is posted."
+                "its tags for /intro find, whether you are discoverable, and where your card is posted; and "
+                "for a day, the answers of a form I refused, so the next form opens with them."
             ),
-            tables=("intros", "intro_tags"),
+            tables=("intros", "intro_tags", "intro_drafts"),
             export=export_member,
             delete=delete_member,
             cleanup=privacy_cleanup,

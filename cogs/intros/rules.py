@@ -13,6 +13,8 @@ from cogs.intros.tags import LANGUAGE, normalise_tag, normalise_tags, split_entr
 from core.errors import InvalidInput
 
 FIND_LIMIT = 10
+# What a refusal of the form promises; true because cards.checked_draft keeps the answers (storage.intros.DRAFT_KEEP).
+KEPT_ANSWERS = "`/intro write` opens the form again with your answers, kept for a day"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,20 +95,19 @@ class IntroDraft:
 
 
 def clean_draft(values: Mapping[str, str | None]) -> IntroDraft:
-    """Trim each field and check it; raises InvalidInput naming the first field that is wrong."""
+    """Trim each field and check it; raises InvalidInput naming the first field that is wrong (its words
+    promise the answers are kept: call it through cards.checked_draft, which keeps them)."""
     cleaned: dict[str, str] = {}
     for field in FIELDS:
         raw = values.get(field.key) or ""
         text = raw.strip() if field.paragraph else " ".join(raw.split())
         if field.required and not text:
-            raise InvalidInput(
-                f"“{field.label}”", "is empty", "Please fill it in; your answers are still in `/intro write`."
-            )
+            raise InvalidInput(f"“{field.label}”", "is empty", f"Please fill it in: {KEPT_ANSWERS}.")
         if len(text) > field.max_length:
             raise InvalidInput(
                 f"“{field.label}”",
                 f"is {len(text)} characters long; the limit is {field.max_length}",
-                "Please shorten it and try again.",
+                f"Please shorten it: {KEPT_ANSWERS}.",
             )
         cleaned[field.key] = text
     return IntroDraft(**cleaned)

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any, Self, cast
 
 import discord
 
-from cogs.intros.cards import intro_channel, load_intro, remove_intro, save_card
-from cogs.intros.rules import FIELDS, clean_draft
+from cogs.intros.cards import checked_draft, intro_channel, load_intro, prefill, remove_intro, save_card
+from cogs.intros.rules import FIELDS
 from core import limits
 from core.errors import NotAllowed
 from core.ui import PersistentButton, PersistentForm, show_form
@@ -56,14 +56,13 @@ class IntroModal(PersistentForm, template=r"lantern:modal:intro"):
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         member = _member(interaction)
-        draft = clean_draft({key: item.value for key, item in self.inputs.items()})
+        draft = await checked_draft(_bot(interaction), member, {key: item.value for key, item in self.inputs.items()})
         await limits.check(_bot(interaction), limits.INTRO_WRITE, member.guild.id, member.id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         saved = await save_card(_bot(interaction), member, draft)
-        verb = "posted" if saved.created else "updated"
         notice = await take_notice(_bot(interaction), member)
         choice = notice or discoverability_text(saved.discoverable)
-        text = f"Your introduction is {verb}: {saved.message.jump_url}\n{choice}"
+        text = f"{saved.headline}\n{choice}"
         await interaction.followup.send(text, view=discoverable_view(member.id, saved.discoverable), ephemeral=True)
 
 
@@ -74,7 +73,9 @@ async def open_intro_modal(interaction: discord.Interaction) -> None:
     await intro_channel(bot, member.guild)
     await limits.check(bot, limits.INTRO_WRITE, member.guild.id, member.id)  # before they fill the form in
     existing = await load_intro(bot, member.guild.id, member.id)
-    await show_form(interaction, IntroModal(existing))
+    form = IntroModal(existing)
+    await prefill(bot, member, form.inputs)  # the answers kept from a refused form, if any
+    await show_form(interaction, form)
 
 
 def discoverability_text(discoverable: bool) -> str:

@@ -1,4 +1,5 @@
-"""Tables of the intros feature: one card per member, and its tags for find and autocomplete."""
+"""Tables of the intros feature: one card per member, its tags for find and autocomplete, and the
+answers of a refused form, kept for a day so the next form opens with them."""
 
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ class Intro(Base):
     find_notice_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     channel_id: Mapped[Snowflake | None]
     message_id: Mapped[Snowflake | None]
+    # While the card is not posted yet (message_id is None): which submission is posting it, since when.
+    # The database decides who posts, so two submissions at once make one card (storage.intros.claim_intro).
+    card_claim: Mapped[str | None] = mapped_column(String(32))
+    card_claimed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -52,3 +57,20 @@ class IntroTag(Base):
     user_id: Mapped[Snowflake]
 
     intro: Mapped[Intro] = relationship(back_populates="tags")
+
+
+class IntroFormDraft(Base):
+    """What a member typed in an intro form I refused, as they typed it: the next form opens with it.
+
+    Deleted when an intro is saved, by /privacy delete, and a day after it was kept (storage.intros.DRAFT_KEEP)."""
+
+    __tablename__ = "intro_drafts"
+
+    guild_id: Mapped[Snowflake] = mapped_column(primary_key=True)
+    user_id: Mapped[Snowflake] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    heritages: Mapped[str] = mapped_column(Text)
+    languages: Mapped[str] = mapped_column(Text)
+    location: Mapped[str] = mapped_column(Text)
+    story: Mapped[str] = mapped_column(Text)
+    kept_at: Mapped[datetime] = mapped_column(index=True)

@@ -228,7 +228,7 @@ async def test_privacy_provider_exports_and_deletes_the_rows(world: World) -> No
     """The Introductions privacy provider exports the intro, removes the card, then deletes the rows."""
     await write_intro(world, world.alice, ALICE)
     provider = world.bot.privacy.providers["Introductions"]
-    assert set(provider.tables) == {"intros", "intro_tags"}
+    assert set(provider.tables) == {"intros", "intro_tags", "intro_drafts"}
     async with world.bot.db.read() as session:
         exported = await provider.export(session, world.guild.id, world.alice.id)
     assert exported["heritages"] == ALICE["heritages"]
