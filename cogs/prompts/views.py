@@ -233,7 +233,7 @@ class RejectButton(PersistentButton, template=r"prompts:reject:(?P<suggestion_id
         await decide(interaction, self.suggestion_id, approve=False)
 
 
-class RejectReasonModal(PersistentForm, template=r"prompts:rejectwhy-modal:(?P<suggestion_id>\d{1,20})"):
+class RejectReasonModal(PersistentForm, template=r"prompts:rejectwhy-modal:(?P<suggestion_id>\d{1,18})"):
     """The reason a moderator gives for rejecting; the suggestion's id is in the custom id."""
 
     def __init__(self, suggestion_id: int) -> None:
