@@ -414,11 +414,22 @@ async def renew_lease(session: AsyncSession, post_id: int, owner: str, now: date
     return rowcount(result) == 1
 
 
-async def claim_details(session: AsyncSession, post_id: int) -> tuple[PromptPost, PromptSchedule, Prompt | None]:
+async def waiting_claims(session: AsyncSession, schedule_ids: Sequence[int]) -> dict[int, PromptPost]:
+    """For each schedule, its unposted claim that failed at least once (the newest), to show why it waits."""
+    query = (
+        select(PromptPost)
+        .where(PromptPost.schedule_id.in_(schedule_ids), PromptPost.status == "claimed", PromptPost.attempts > 0)
+        .order_by(PromptPost.slot)
+    )
+    return {post.schedule_id: post for post in (await session.execute(query)).scalars().all()}
+
+
+async def claim_details(session: AsyncSession, post_id: int) -> tuple[PromptPost, PromptSchedule, Prompt | None] | None:
+    """The claim, its schedule and its prompt; None if the schedule was removed meanwhile (with its claims)."""
     post = await session.get(PromptPost, post_id)
-    assert post is not None
-    schedule = await session.get(PromptSchedule, post.schedule_id)
-    assert schedule is not None
+    schedule = await session.get(PromptSchedule, post.schedule_id) if post is not None else None
+    if post is None or schedule is None:
+        return None
     prompt = await session.get(Prompt, post.prompt_id) if post.prompt_id is not None else None
     return post, schedule, prompt
 

@@ -51,6 +51,7 @@ THREAD_TRIES = 6  # the next run, then 1, 2, 4 and 8 minutes later: about a quar
 # What starting a thread on a message needs from Lantern in the channel.
 THREAD_NEEDS = ("view_channel", "read_message_history", "create_public_threads")
 THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
+UNREADABLE = "its cadence or time can't be read"
 TRANSIENT = (discord.HTTPException, aiohttp.ClientError, OSError)  # OSError covers timeouts and resets
 
 
@@ -133,21 +134,42 @@ class PromptPoster:
         return {"claimed": claimed, "posted": posted}
 
     async def claim_due(self, now: datetime) -> int:
-        """Step 1: claim the latest due slot of every due schedule this process owns; how many were claimed."""
+        """Step 1: claim the latest due slot of every due schedule this process owns; how many were claimed.
+
+        A schedule whose stored cadence or time can't be worked out any more is paused (and the mod-log told)
+        instead of failing the step for every other schedule."""
         claimed = 0
+        broken: list[PromptSchedule] = []
         async with self.bot.db.write() as session:
             for schedule in await queries.due_schedules(session, now):
                 if not self.bot.owns_guild(schedule.guild_id):
                     continue
                 settings = await get_settings(session, schedule.guild_id)
                 zone = guild_zone(settings.timezone if settings else None)
-                hour, minute = parse_time(schedule.time)
-                cadence = parse_cadence(schedule.cadence)
-                anchor = date.fromisoformat(schedule.anchor)
-                slot = latest_due(cadence, hour, minute, zone, schedule.next_run_at, now, anchor=anchor)
+                try:
+                    hour, minute = parse_time(schedule.time)
+                    cadence = parse_cadence(schedule.cadence)
+                    anchor = date.fromisoformat(schedule.anchor)
+                    slot = latest_due(cadence, hour, minute, zone, schedule.next_run_at, now, anchor=anchor)
+                    following = next_run(cadence, hour, minute, zone, slot, anchor=anchor)
+                except Exception:
+                    log.exception(
+                        "prompt schedule %s (guild %s) can't be worked out; pausing it", schedule.id, schedule.guild_id
+                    )
+                    schedule.paused, schedule.paused_reason = True, UNREADABLE
+                    broken.append(schedule)
+                    continue
                 if await queries.claim_slot(session, schedule, slot, now) is not None:
                     claimed += 1
-                schedule.next_run_at = next_run(cadence, hour, minute, zone, slot, anchor=anchor)
+                schedule.next_run_at = following
+        for schedule in broken:
+            detail = (
+                f"I can't work out when schedule #{schedule.id} in <#{schedule.channel_id}> is due "
+                f"(`{truncate(schedule.cadence, 40)}` at `{truncate(schedule.time, 10)}`), so it is paused. "
+                f"Remove it with `/prompts unschedule schedule:{schedule.id}` and make it again "
+                "with `/prompts schedule`."
+            )
+            await self.tell_modlog(schedule.guild_id, f"Prompt schedule #{schedule.id} paused", detail)
         return claimed
 
     async def lease(self, now: datetime) -> tuple[list[int], list[int]]:
@@ -188,14 +210,17 @@ class PromptPoster:
 
     async def post_claim(self, post_id: int) -> Outcome:
         async with self.bot.db.read() as session:
-            post, schedule, prompt = await queries.claim_details(session, post_id)
+            details = await queries.claim_details(session, post_id)
+        if details is None:
+            return Outcome(False, "That schedule was just removed.")
+        post, schedule, prompt = details
         if post.status != "claimed":
             return Outcome(False, f"That slot is already {post.status}.")
         if prompt is None:
             async with self.bot.db.write() as session:
                 await queries.pause_schedule(session, schedule.id, "no prompt to post")
             detail = "Its bank has no prompts in its themes. Add some with `/prompts add`, then `/prompts resume`."
-            await self.bot.modlog.post(schedule.guild_id, f"Prompt schedule #{schedule.id} paused", detail)
+            await self.tell_modlog(schedule.guild_id, f"Prompt schedule #{schedule.id} paused", detail)
             return Outcome(False, detail)
         channel = self.bot.get_channel(schedule.channel_id)
         if not isinstance(channel, discord.TextChannel):
@@ -249,7 +274,10 @@ class PromptPoster:
 
     async def retry_thread(self, post_id: int) -> None:
         async with self.bot.db.read() as session:
-            post, schedule, prompt = await queries.claim_details(session, post_id)
+            details = await queries.claim_details(session, post_id)
+        if details is None:
+            return
+        post, schedule, prompt = details
         if post.status != "posted" or post.thread_state != "pending" or post.message_id is None:
             return
         channel = self.bot.get_channel(schedule.channel_id)
@@ -333,7 +361,7 @@ class PromptPoster:
                 f"I posted the prompt in {channel.mention} but couldn't open its discussion thread: "
                 f"{describe(channel, lacking)}. To fix it: {fix(channel, lacking)}."
             )
-            await self.bot.modlog.post(schedule.guild_id, title, detail)
+            await self.tell_modlog(schedule.guild_id, title, detail)
             return
         if attempts >= THREAD_TRIES:
             log.warning(
@@ -349,7 +377,7 @@ class PromptPoster:
                 f"I posted the prompt in {channel.mention} but couldn't open its discussion thread after "
                 f"{attempts} tries; {said}."
             )
-            await self.bot.modlog.post(schedule.guild_id, title, detail)
+            await self.tell_modlog(schedule.guild_id, title, detail)
             return
         delay = retry_delay(attempts)
         log_error = log.warning if isinstance(error, TRANSIENT) else log.error
@@ -365,6 +393,13 @@ class PromptPoster:
         )
         await self.record_thread(post.id, "pending", attempts=attempts, retry_at=self.bot.clock() + delay, error=said)
 
+    async def tell_modlog(self, guild_id: int, title: str, detail: str) -> None:
+        """The mod-log entry, never failing the claim it reports (not even on a dropped connection)."""
+        try:
+            await self.bot.modlog.post(guild_id, title, detail)
+        except Exception:
+            log.exception("could not tell the mod-log of guild %s: %s", guild_id, title)
+
     async def pause(self, schedule: PromptSchedule, reason: str) -> Outcome:
         async with self.bot.db.write() as session:
             changed = await queries.pause_schedule(session, schedule.id, reason)
@@ -374,5 +409,5 @@ class PromptPoster:
             f"(or remove it with `/prompts unschedule schedule:{schedule.id}`)."
         )
         if changed:
-            await self.bot.modlog.post(schedule.guild_id, f"Prompt schedule #{schedule.id} paused", detail)
+            await self.tell_modlog(schedule.guild_id, f"Prompt schedule #{schedule.id} paused", detail)
         return Outcome(False, detail)

@@ -19,7 +19,7 @@ from core.errors import NotAllowed, NotFound
 from core.text import join_words, truncate
 from storage import prompts as queries
 from storage.guilds import enabled_themes, get_settings
-from storage.models.prompts import PromptSchedule
+from storage.models.prompts import PromptPost, PromptSchedule
 
 if TYPE_CHECKING:
     from bot import LanternBot
@@ -31,6 +31,14 @@ NEEDED = ("send_messages", "embed_links", "create_public_threads")
 
 def _stamp(moment: datetime) -> str:
     return f"<t:{int(moment.timestamp())}:F>"
+
+
+def _waiting(post: PromptPost, now: datetime) -> str:
+    """Why a due post isn't up yet and when it is tried again (its failures are Discord's answers, no member text)."""
+    retry = post.retry_at if post.retry_at is not None and post.retry_at > now else None
+    again = f"I try again <t:{int(retry.timestamp())}:R>" if retry else "I try again on the next run"
+    tries = f"{post.attempts} tr{'y' if post.attempts == 1 else 'ies'}"
+    return f"The post due {_stamp(post.slot)} is waiting after {tries}: {post.last_error or 'an error'}. {again}."
 
 
 class ScheduleCommands:
@@ -144,6 +152,7 @@ class ScheduleCommands:
         async with self.bot.db.read() as session:
             found = await queries.guild_schedules(session, interaction.guild_id)
             labels = dict(await enabled_themes(session, interaction.guild_id))
+            waiting = await queries.waiting_claims(session, [schedule.id for schedule in found])
         if not found:
             await interaction.response.send_message(
                 "There are no prompt schedules yet. `/prompts schedule` makes one.", ephemeral=True
@@ -154,6 +163,9 @@ class ScheduleCommands:
         for schedule in found:
             line = describe_schedule(schedule, zone, labels)
             state = f"⏸️ paused: {schedule.paused_reason}" if schedule.paused else f"next {_stamp(schedule.next_run_at)}"
+            late = waiting.get(schedule.id)
+            if late is not None and not schedule.paused:
+                state += f"\n⚠️ {_waiting(late, self.bot.clock())}"
             lines.append(f"{line}\n{state}")
         embed = discord.Embed(title="Prompt schedules", description="\n\n".join(lines)[:4000], colour=0xE8A33D)
         await interaction.response.send_message(embed=embed, ephemeral=True)

@@ -20,13 +20,13 @@ from typing import Any
 import aiohttp
 import pytest
 from simcord import ChannelHandle, assert_responded
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cogs.prompts.posting import PromptPoster
-from storage.models.prompts import Prompt
+from storage.models.prompts import Prompt, PromptSchedule
 from storage.prompts import LEASE
 from tests.conftest import World, build_world
-from tests.features.test_prompts_schedule import make_schedule, posts, prompt_messages
+from tests.features.test_prompts_schedule import make_schedule, posts, prompt_messages, schedules
 from tests.features.test_setup_checklist import deny_bot
 
 HOUR = 3600
@@ -170,6 +170,49 @@ async def test_post_now_under_a_server_error_names_what_discord_answered(world: 
     assert_responded(result, contains="Discord answered 503", ephemeral=True)
     [claim] = await posts(world)
     assert claim.status == "claimed" and claim.last_error and "503" in claim.last_error
+
+
+async def test_a_schedule_that_cant_be_worked_out_is_paused_and_the_others_post(world: World) -> None:
+    """A schedule whose stored cadence no longer parses is paused with a mod-log entry; another guild's
+    schedule due at the same moment still posts, and the run succeeds."""
+    other = await build_world(world.env, world.settings, guild_name="Other Place", names=("carol", "dan", "mia"))
+    broken = await make_schedule(world)
+    await make_schedule(other)
+    async with world.bot.db.write() as session:
+        await session.execute(
+            update(PromptSchedule).where(PromptSchedule.id == broken.id).values(cadence="fortnightly-ish")
+        )
+    await world.env.advance_time(9 * HOUR)
+    result = await world.bot.run_due_jobs()
+    assert result["prompts"] == {"claimed": 1, "posted": 1}
+    assert len(prompt_messages(other)) == 1 and prompt_messages(world) == []
+    stored = next(s for s in await schedules(world) if s.id == broken.id)
+    assert stored.paused and stored.paused_reason == "its cadence or time can't be read"
+    entry = world.modlog.history()[-1].embeds[0]
+    assert entry.title == f"Prompt schedule #{broken.id} paused"
+    assert "`fortnightly-ish`" in (entry.description or "")
+
+
+async def test_schedules_list_says_why_a_due_post_is_waiting(world: World) -> None:
+    """During a 503 outage `/prompts schedules` shows the waiting post, what Discord answered and the next try."""
+    await make_schedule(world)
+    world.env.inject_error(
+        "POST", f"/channels/{world.prompts.id}/messages", status=503, message="Service Unavailable", times=2
+    )
+    await world.env.advance_time(9 * HOUR)
+    await world.bot.run_due_jobs()
+    await world.bot.run_due_jobs()
+    result = await world.mod.slash(world.general, "prompts schedules")
+    text = result.response.embeds[0].description or ""
+    slot = int(datetime(2026, 1, 1, 9, tzinfo=UTC).timestamp())
+    retry = int(datetime(2026, 1, 1, 9, 1, tzinfo=UTC).timestamp())
+    assert f"The post due <t:{slot}:F> is waiting after 2 tries: Discord answered 503: Service Unavailable." in text
+    assert f"I try again <t:{retry}:R>." in text
+    await world.env.advance_time(60)
+    await world.bot.run_due_jobs()
+    result = await world.mod.slash(world.general, "prompts schedules")
+    assert "waiting" not in (result.response.embeds[0].description or "")
+    assert len(prompt_messages(world)) == 1
 
 
 # --------------------------------------------------------------------------- 3. claims that never expire
