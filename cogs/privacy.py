@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import held, limits, traces
 from core.errors import NotAllowed
+from core.jobs import backoff, guild_unavailable
 from core.privacy import PrivacyProvider
 from core.ui import LanternView, PersistentButton
 from storage import departures
@@ -95,6 +96,8 @@ class PrivacyCog(commands.Cog):
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
         self._reconciled: set[int] = set()  # guilds whose departures were reconciled by this process
+        # (guild, member) → (next try, failures in a row) for retention erasures that failed
+        self._purge_retry: dict[tuple[int, int], tuple[datetime, int]] = {}
 
     async def cog_load(self) -> None:
         self.bot.jobs.register("privacy-retention", self.purge_due)
@@ -213,15 +216,34 @@ class PrivacyCog(commands.Cog):
         for guild_id, user_id in due:
             if not self.bot.owns_guild(guild_id):
                 continue  # the process holding that guild's shard erases it (and its cards)
-            guild = self.bot.get_guild(guild_id)
-            if guild is not None and guild.get_member(user_id) is not None:
-                async with self.bot.db.write() as session:
-                    await session.execute(
-                        delete(Departure).where(Departure.guild_id == guild_id, Departure.user_id == user_id)
-                    )
+            if guild_unavailable(self.bot, guild_id):
+                continue  # an outage: its member list is empty, not gone; nobody is erased on its say-so
+            retry_at = self._purge_retry.get((guild_id, user_id))
+            if retry_at is not None and now < retry_at[0]:
                 continue
-            await erase(self.bot, guild_id, user_id)
+            try:
+                await self.purge_one(guild_id, user_id)
+            except Exception as error:
+                # One member's erasure failing never holds back the others'; it is tried again after its backoff.
+                failures = retry_at[1] + 1 if retry_at else 1
+                self._purge_retry[guild_id, user_id] = (now + backoff(failures), failures)
+                if failures == 1:
+                    log.error("retention erasure in guild %s failed; tried again later", guild_id, exc_info=error)
+                else:
+                    log.debug("retention erasure in guild %s failed again (%d): %s", guild_id, failures, error)
+                continue
+            self._purge_retry.pop((guild_id, user_id), None)
         return len(due)
+
+    async def purge_one(self, guild_id: int, user_id: int) -> None:
+        guild = self.bot.get_guild(guild_id)
+        if guild is not None and guild.get_member(user_id) is not None:
+            async with self.bot.db.write() as session:
+                await session.execute(
+                    delete(Departure).where(Departure.guild_id == guild_id, Departure.user_id == user_id)
+                )
+            return
+        await erase(self.bot, guild_id, user_id)
 
     @privacy.command(name="show", description="See what Lantern stores about you, feature by feature")
     async def show(self, interaction: discord.Interaction) -> None:

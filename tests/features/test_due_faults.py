@@ -19,8 +19,11 @@ import aiohttp
 import pytest
 from simcord import ChannelHandle
 from simcord.gateway import ShardRouter
+from sqlalchemy import func, select
 
+from core.privacy import PrivacyProvider
 from storage import mentorship as store
+from storage.models import Departure
 from storage.models.mentorship import (
     DELIVERY_DUE,
     DELIVERY_HELD,
@@ -28,6 +31,7 @@ from storage.models.mentorship import (
     EXPIRED,
     MentorshipSchedule,
 )
+from storage.models.prompts import PromptSuggestion
 from tests.conftest import World
 from tests.features.test_mentorship_support import (
     DAY,
@@ -41,6 +45,7 @@ from tests.features.test_mentorship_support import (
     request,
     run_round,
 )
+from tests.features.test_privacy import suggest_prompt
 from tests.features.test_prompts_schedule import make_schedule, posts, prompt_messages, schedules
 
 MINUTE = 60
@@ -395,3 +400,70 @@ async def test_a_scheduled_round_leased_by_a_process_that_died_is_taken_over_onc
         assert schedule is not None
     assert schedule.lease_until is None and schedule.next_round_at > world.bot.clock()
     assert claim.guild_id == world.guild.id
+
+
+# ---------------------------------------------------------------- the retention purge
+
+
+async def suggestions_by(world: World, member: Any) -> int:
+    async with world.bot.db.read() as session:
+        query = select(func.count()).select_from(PromptSuggestion).where(PromptSuggestion.user_id == member.id)
+        return int(await session.scalar(query) or 0)
+
+
+async def departures_of(world: World, member: Any) -> int:
+    async with world.bot.db.read() as session:
+        return int(
+            await session.scalar(select(func.count()).select_from(Departure).where(Departure.user_id == member.id)) or 0
+        )
+
+
+async def test_the_purge_never_erases_a_member_it_can_not_see_yet(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Alice left, and came back while Lantern was down. Her retention has passed when Lantern restarts on a
+    slow connection: before READY her server's member list is empty, and nothing of hers is erased. Once
+    the server arrives she is found present, and she keeps her data."""
+    await suggest_prompt(world, world.alice, "Which song takes you back to a grandparent's kitchen?")
+    world.guild.remove_member(world.alice)
+    await world.env.settle()
+    with slow_connect(monkeypatch) as held:
+        bot = await world.restart()
+        world.guild.add_member(world.alice.user)  # Lantern doesn't hear it: it isn't connected
+        await world.env.advance_time(31 * DAY)
+        await bot.run_due_jobs()
+        assert await suggestions_by(world, world.alice) == 1
+        assert await departures_of(world, world.alice) == 1
+        await connect(world, held)
+    await bot.run_due_jobs()
+    assert await departures_of(world, world.alice) == 0
+    assert await suggestions_by(world, world.alice) == 1
+
+
+async def test_one_erasure_failing_never_holds_back_the_others(world: World) -> None:
+    """Two members' retention has passed; erasing the first fails once. The second is erased in the same
+    run, the first after its backoff, and each member's data is gone once."""
+    await suggest_prompt(world, world.alice, "What does home smell like?")
+    await suggest_prompt(world, world.bob, "Which word from home has no translation?")
+    failed: list[int] = []
+
+    async def flaky(session: Any, guild_id: int, user_id: int) -> int:
+        if user_id == world.alice.id and not failed:
+            failed.append(user_id)
+            raise ConnectionResetError("database connection lost")
+        return 0
+
+    world.bot.privacy.register(PrivacyProvider("Flaky", "nothing", (), lambda *_: {}, flaky))  # type: ignore[arg-type]
+    world.guild.remove_member(world.alice)
+    world.guild.remove_member(world.bob)
+    await world.env.settle()
+    await world.env.advance_time(31 * DAY)
+    await world.bot.run_due_jobs()
+    assert failed == [world.alice.id]
+    assert (await suggestions_by(world, world.alice), await suggestions_by(world, world.bob)) == (1, 0)
+    await world.bot.run_due_jobs()  # waits its backoff
+    assert await suggestions_by(world, world.alice) == 1
+    await world.env.advance_time(MINUTE)
+    await world.bot.run_due_jobs()
+    assert (await suggestions_by(world, world.alice), await departures_of(world, world.alice)) == (0, 0)
+    assert await departures_of(world, world.bob) == 0
