@@ -155,10 +155,12 @@ class GuildConfig(commands.Cog):
                     "Choose a role below yours, or ask someone above it to set it.",
                 )
             me = interaction.guild.me
-            if not me.guild_permissions.manage_roles or intro_role >= me.top_role:
+            fixes = ["move my role above it"] if intro_role >= me.top_role else []
+            if not me.guild_permissions.manage_roles:
+                fixes.append("give me Manage Roles")
+            if fixes:  # only what is really missing
                 role_warning = (
-                    f"I can't give {intro_role.mention} yet: move my role above it and give me Manage Roles. "
-                    "Introductions still work meanwhile."
+                    f"I can't give {intro_role.mention} yet: {join_words(fixes)}. Introductions still work meanwhile."
                 )
 
         # (column, new value or None when the option wasn't given, the line that reports it)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import discord
 import pytest
-from simcord import ChannelHandle, assert_error, assert_responded
+from simcord import ChannelHandle, MemberActor, assert_error, assert_responded
 from simcord.backend.models.channel import Overwrite
 from simcord.enums import OverwriteType
 from sqlalchemy import func, select
@@ -374,3 +374,13 @@ async def test_a_pair_thread_lost_to_a_503_names_no_permission(world: World) -> 
     await matched(world)
     [entry] = modlog_entries(world, "Mentor pairing: no thread opened")
     assert "Discord answered 503" in entry.description and "I need" not in entry.description
+
+
+async def test_an_intro_role_above_lantern_asks_only_for_the_move(world: World) -> None:
+    """Lantern has Manage Roles but sits below the chosen role: /setup options asks to move its role, and
+    doesn't claim Manage Roles is missing."""
+    role = world.guild.create_role("Introduced", position=50)  # above Lantern's role
+    owner = MemberActor(world.env, world.guild, world.guild.owner)
+    result = await owner.slash(world.general, "setup options", intro_role=role)
+    assert_responded(result, contains=f"I can't give {role.mention} yet: move my role above it.", ephemeral=True)
+    assert "Manage Roles" not in result.response.content
