@@ -27,6 +27,7 @@ WORDS: dict[str, str] = {
     "manage_threads": "Manage Threads",
     "manage_messages": "Manage Messages",
     "manage_roles": "Manage Roles",
+    "manage_guild": "Manage Server",
 }
 
 # What posting a message with an embed in a text channel needs.

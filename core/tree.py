@@ -8,9 +8,9 @@ from typing import Any, cast
 import discord
 from discord import app_commands
 
-from core import logcontext
+from core import logcontext, permissions
 from core.errors import LanternError
-from core.text import clean_options
+from core.text import clean_options, join_words
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +23,11 @@ def describe_error(error: BaseException) -> str | None:
         return error.user_message()
     if isinstance(error, app_commands.NoPrivateMessage):
         return "That command works inside a server, not in DMs."
-    if isinstance(error, app_commands.MissingPermissions):
-        return "You need the Manage Server permission for that."
+    if isinstance(error, app_commands.MissingPermissions):  # the permissions Discord's check found missing
+        needed = join_words([permissions.word(name) for name in error.missing_permissions])
+        return f"You need the {needed} permission for that."
     if isinstance(error, app_commands.BotMissingPermissions):
-        missing = ", ".join(p.replace("_", " ") for p in error.missing_permissions)
+        missing = join_words([permissions.word(name) for name in error.missing_permissions])
         return f"I'm missing a permission I need here: {missing}. Please ask an admin to grant it."
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"That was used a moment ago. Please try again in {error.retry_after:.0f} seconds."
