@@ -24,6 +24,7 @@ processes running other shards leave them alone (and never pause them for a chan
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,6 +34,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import discord
 
+from cogs.care.lookup import add_support, prompt_support
 from cogs.prompts.cadence import format_time, latest_due, next_run, parse_cadence, parse_time, retry_delay
 from core import timezones
 from core.permissions import describe, discord_said, fix, missing_for_me
@@ -51,6 +53,9 @@ THREAD_TRIES = 6  # the next run, then 1, 2, 4 and 8 minutes later: about a quar
 # What starting a thread on a message needs from Lantern in the channel.
 THREAD_NEEDS = ("view_channel", "read_message_history", "create_public_threads")
 THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
+# A request that hangs gives up well inside its claim's lease (storage.prompts.LEASE, 2 minutes), so no other
+# process takes the claim over while it may still land, and one hung request holds back the run at most this long.
+REQUEST_TIMEOUT = 45.0
 UNREADABLE = "its cadence or time can't be read"
 TRANSIENT = (discord.HTTPException, aiohttp.ClientError, OSError)  # OSError covers timeouts and resets
 
@@ -227,6 +232,8 @@ class PromptPoster:
             return await self.pause(schedule, "the channel is gone")
         labels = await theme_labels(self.bot, schedule.guild_id)
         label = labels.get(prompt.theme, prompt.theme)
+        # Emotional support and coping prompts carry a line pointing to support (cogs/care).
+        embed = add_support(prompt_embed(prompt, label), await prompt_support(self.bot, schedule.guild_id, prompt.theme))
         nonce = f"{schedule.id}:{int(post.slot.timestamp())}"
         async with self.bot.db.write() as session:
             held = await queries.renew_lease(session, post_id, self.owner, self.bot.clock())
@@ -234,9 +241,10 @@ class PromptPoster:
             log.info("prompt claim %s of schedule %s is no longer ours; another process posts it", post_id, schedule.id)
             return Outcome(False, "Another run is posting that slot.")
         try:
-            message = await channel.send(
-                embed=prompt_embed(prompt, label), nonce=nonce, allowed_mentions=discord.AllowedMentions.none()
-            )
+            async with asyncio.timeout(REQUEST_TIMEOUT):
+                message = await channel.send(
+                    embed=embed, nonce=nonce, allowed_mentions=discord.AllowedMentions.none()
+                )
         except (discord.Forbidden, discord.NotFound) as error:
             reason = "the channel is gone" if isinstance(error, discord.NotFound) else "I lack permission to post there"
             return await self.pause(schedule, reason)
@@ -299,7 +307,10 @@ class PromptPoster:
         # A thread name can't carry allowed_mentions: keep member-written mention syntax inert in it.
         name = truncate(discord.utils.escape_mentions(prompt.text), 100) if prompt else "Discussion"
         try:
-            thread = await channel.get_partial_message(message_id).create_thread(name=name, auto_archive_duration=1440)
+            async with asyncio.timeout(REQUEST_TIMEOUT):
+                thread = await channel.get_partial_message(message_id).create_thread(
+                    name=name, auto_archive_duration=1440
+                )
         except discord.NotFound:  # a moderator deleted the prompt (or the channel) meanwhile: nothing to open
             await self.record_thread(post.id, "gone", error="the prompt's message is gone")
             return False

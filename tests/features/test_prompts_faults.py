@@ -22,6 +22,7 @@ import pytest
 from simcord import ChannelHandle, assert_responded
 from sqlalchemy import select, update
 
+from cogs.prompts import posting
 from cogs.prompts.posting import PromptPoster
 from storage.models.prompts import Prompt, PromptSchedule
 from storage.prompts import LEASE
@@ -141,6 +142,37 @@ async def test_a_dropped_connection_in_one_guild_does_not_hold_back_another(
     a = next(p for p in await posts(world) if p.schedule_id == schedule_a.id)
     assert (a.status, a.message_id, a.retry_at, a.last_error) == ("posted", message.id, None, None)
     assert len(prompt_messages(other)) == 1
+
+
+async def test_a_hung_request_is_given_up_inside_its_lease_and_the_others_post(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Guild A's post hangs (Discord never answers): it is given up after the request timeout, well inside its
+    lease, and released for a retry; guild B's prompt is posted in the same run."""
+    monkeypatch.setattr(posting, "REQUEST_TIMEOUT", 0.2)  # 45 s in production; real seconds, not simulated ones
+    other = await build_world(world.env, world.settings, guild_name="Other Place", names=("carol", "dan", "mia"))
+    schedule_a = await make_schedule(world)
+    await make_schedule(other)
+    await world.env.advance_time(9 * HOUR)
+    http = world.bot.http
+    original = http.request
+
+    async def request(route: Any, **kwargs: Any) -> Any:
+        if route.method == "POST" and route.url.endswith(f"/channels/{world.prompts.id}/messages"):
+            await asyncio.Event().wait()  # never answered
+        return await original(route, **kwargs)
+
+    monkeypatch.setattr(http, "request", request)
+    result = await world.bot.run_due_jobs()
+    assert result["prompts"] == {"claimed": 2, "posted": 1}
+    assert len(prompt_messages(other)) == 1 and prompt_messages(world) == []
+    a = next(p for p in await posts(world) if p.schedule_id == schedule_a.id)
+    assert (a.status, a.attempts, a.lease_until, a.last_error) == ("claimed", 1, None, "Discord didn't answer in time")
+    monkeypatch.setattr(http, "request", original)
+    await world.bot.run_due_jobs()
+    [message] = prompt_messages(world)
+    a = next(p for p in await posts(world) if p.schedule_id == schedule_a.id)
+    assert (a.status, a.message_id) == ("posted", message.id)
 
 
 async def test_post_now_under_a_dropped_connection_says_so_and_keeps_the_slot(world: World) -> None:
