@@ -58,6 +58,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.mentorship.cog",
     "cogs.prompts.cog",
     "cogs.resources.cog",
+    "cogs.care.cog",
     "cogs.privacy",
 )
 

@@ -10,6 +10,10 @@ from discord.ext import commands
 from sqlalchemy.orm import InstrumentedAttribute
 
 from cogs import setup_checklist
+from cogs.care.lookup import load_support
+from cogs.care.lookup import summary as support_summary
+from cogs.care.support import Support
+from cogs.care.views import open_support_form
 from cogs.setup_checklist import CHANNELS, missing_permissions
 from core import timezones
 from core.errors import InvalidInput
@@ -204,6 +208,16 @@ class GuildConfig(commands.Cog):
             for name, value in timezones.choices(current[:64], self.bot.clock())
         ]
 
+    @setup_group.command(name="support", description="Where members find support: a channel, people to ask, helplines")
+    @app_commands.describe(
+        channel="Your server's support channel (leave empty to keep the current one)",
+        remove_channel="Stop pointing members to a support channel",
+    )
+    async def support(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None, remove_channel: bool = False
+    ) -> None:
+        await open_support_form(interaction, channel, remove_channel)
+
     @setup_group.command(name="show", description="Show this server's configuration and what is missing")
     async def show(self, interaction: discord.Interaction) -> None:
         assert interaction.guild is not None
@@ -215,7 +229,8 @@ class GuildConfig(commands.Cog):
             settings.review_resources = True
             settings.pairing_checkins = "14,45"
             settings.keep_shared_resources = True
-        embed = settings_embed(interaction.guild, settings, self.bot.settings.privacy_notice_url)
+        support = await load_support(self.bot, interaction.guild.id)
+        embed = settings_embed(interaction.guild, settings, self.bot.settings.privacy_notice_url, support)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="about", description="What Lantern does and how to use it")
@@ -231,7 +246,9 @@ def _channel_line(guild: discord.Guild, channel_id: int | None) -> str:
     return channel.mention if channel is not None else "deleted channel; choose another"
 
 
-def settings_embed(guild: discord.Guild, settings: GuildSettings, privacy_notice_url: str | None) -> discord.Embed:
+def settings_embed(
+    guild: discord.Guild, settings: GuildSettings, privacy_notice_url: str | None, support: Support | None = None
+) -> discord.Embed:
     """The configuration, then the checklist: what is ready and what is missing, with the fix for each."""
     embed = discord.Embed(title=truncate(f"Lantern in {guild.name}", 256), colour=0xF4B942)
     embed.add_field(
@@ -259,7 +276,12 @@ def settings_embed(guild: discord.Guild, settings: GuildSettings, privacy_notice
         ),
         inline=False,
     )
-    setup_checklist.add_to(embed, setup_checklist.checklist(guild, settings, privacy_notice_url))
+    support = support or Support()
+    embed.add_field(name="Support (`/setup support`)", value=support_summary(support), inline=False)
+    checks = setup_checklist.checklist(guild, settings, privacy_notice_url)
+    if support.channel_id is not None and guild.get_channel(support.channel_id) is None:
+        checks.missing.append("The support channel was deleted. Choose another with `/setup support channel:`.")
+    setup_checklist.add_to(embed, checks)
     return embed
 
 

@@ -47,8 +47,18 @@ MENTOR_REQUEST = Limit("mentor_request", 10, HOUR, "You've updated your mentor r
 PROMPT_SUGGEST = Limit("prompt_suggest", 5, DAY, "You've suggested 5 prompts today: thank you!")
 PRIVACY_EXPORT = Limit("privacy_export", 3, DAY, "I've sent you 3 copies of your data today.")
 RESOURCE_SHARE = Limit("resource_share", 5, timedelta(minutes=10), "You've shared 5 links in the last few minutes.")
+REPORT = Limit("report", 5, HOUR, "You've sent 5 reports to the moderators in the last hour; they have them all.")
 
-LIMITS = (INTRO_WRITE, INTRO_DELETE, MENTOR_OFFER, MENTOR_REQUEST, PROMPT_SUGGEST, PRIVACY_EXPORT, RESOURCE_SHARE)
+LIMITS = (
+    INTRO_WRITE,
+    INTRO_DELETE,
+    MENTOR_OFFER,
+    MENTOR_REQUEST,
+    PROMPT_SUGGEST,
+    PRIVACY_EXPORT,
+    RESOURCE_SHARE,
+    REPORT,
+)
 MAX_PENDING_RESOURCES = 10  # a member's submissions waiting for review at once
 
 
@@ -81,7 +91,8 @@ PROVIDER = PrivacyProvider(
     name="Limits",
     summary=(
         "When you last wrote or deleted your intro, updated a mentoring profile, suggested a prompt, shared a "
-        "link or exported your data, so that the limits on how often hold after a restart. Kept a day at most."
+        "link, sent a report or exported your data, so that the limits on how often hold after a restart. "
+        "Kept a day at most."
     ),
     tables=("rate_limit_uses",),
     export=store.export_member,

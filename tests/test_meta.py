@@ -11,7 +11,7 @@ from discord import app_commands
 from bot import EXTENSIONS, LanternBot
 
 MEMBER_GROUPS = {"intro", "mentor", "prompt", "resource", "privacy"}
-MEMBER_COMMANDS = {"about", "View intro"}
+MEMBER_COMMANDS = {"about", "View intro", "support", "Report to moderators"}
 
 
 def walk(bot: LanternBot) -> list[app_commands.Command | app_commands.Group]:

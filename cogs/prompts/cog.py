@@ -18,6 +18,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.care.lookup import add_support, prompt_support
 from cogs.prompts import bank, stats
 from cogs.prompts.posting import PromptPoster, prompt_embed, theme_labels
 from cogs.prompts.schedules import COMMANDS, ScheduleCommands
@@ -352,6 +353,7 @@ class PromptsCog(ScheduleCommands, commands.Cog):
             )
         self.random_cooldown.record(interaction.channel_id, now)
         embed = prompt_embed(chosen, dict(themes).get(chosen.theme, chosen.theme))
+        add_support(embed, await prompt_support(self.bot, interaction.guild_id, chosen.theme))
         await interaction.response.send_message(embed=embed, allowed_mentions=NO_MENTIONS)
 
     @random.autocomplete("theme")
