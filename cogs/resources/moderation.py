@@ -72,7 +72,15 @@ class ResourceModeration(commands.Cog):
             approved = await self.approve(interaction, guild, resource)
             message = await self.queue(guild.id)
             message["content"] = f"Approved “{title}”. {message['content']}"
-            await interaction.edit_original_response(**message, allowed_mentions=NO_MENTIONS)
+            try:
+                await interaction.edit_original_response(**message, allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException as error:  # the approval stands: the card is up; say so privately
+                log.warning("could not refresh the review queue after approving %s: %s", approved.id, error)
+                await interaction.followup.send(
+                    f"Approved “{title}”: {self.library_cog.link_to(approved, guild.id)}. "
+                    "`/resources review` shows what is left.",
+                    ephemeral=True,
+                )
             await self.library_cog.tell(
                 approved.submitter_id,
                 f"Good news: “{title}”, which you shared in {guild.name}, is now in the resource library. "

@@ -239,6 +239,21 @@ async def test_approving_through_a_503_posts_the_card_once(world: World) -> None
     assert len(modlog_entries(world, "Resource approved")) == 1
 
 
+async def test_an_approval_whose_queue_refresh_fails_still_tells_everyone(world: World) -> None:
+    """The card is up and the resource approved, but Discord fails the queue's refresh: the moderator reads
+    the approval privately, the submitter gets their DM and the mod-log its entry."""
+    queue, resource = await queued(world)
+    world.env.inject_error("PATCH", "/webhooks/*/*/messages/@original", status=503)
+    result = await world.mod.click(queue.response, label=f"Approve #{resource.id}")
+    [told] = result.followups
+    assert told.ephemeral and told.content.startswith("Approved “Being hapa”: https://discord.com/channels/")
+    [card] = posted_cards(world)
+    [after] = await stored(world)
+    assert (after.status, after.message_id) == ("approved", card.id)  # type: ignore[attr-defined]
+    assert "is now in the resource library" in world.alice.user.dm_channel.history()[-1].content
+    assert len(modlog_entries(world, "Resource approved")) == 1
+
+
 async def test_approving_while_discord_keeps_failing_changes_nothing(world: World) -> None:
     """503 on every attempt: the resource stays pending, the moderator is asked to approve again later, no
     permission is blamed."""
