@@ -23,6 +23,7 @@ from core.errors import NotAllowed
 from storage.models.limits import RateLimitUse
 from storage.models.resources import Resource, ResourceVote
 from tests.conftest import World
+from tests.features.test_due_faults import drop_connection
 from tests.features.test_mentorship_support import matched, pairings
 
 ARTICLE = "https://example.org/essays/being-hapa"
@@ -156,6 +157,18 @@ async def test_a_503_on_the_card_is_tried_again_and_the_share_completes(world: W
     assert (resource.status, resource.message_id) == ("approved", card.id)  # type: ignore[attr-defined]
     assert await share_uses(world) == 1
     assert modlog_entries(world, "Library card not posted") == []
+
+
+async def test_a_dropped_connection_on_the_card_is_tried_again(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connection drops on the first post of the card: the next attempt posts it; one card, one resource."""
+    await review_off(world)
+    dropped = drop_connection(world, monkeypatch, "POST", f"/channels/{world.resources.id}/messages")
+    result = await share(world)
+    assert dropped == [f"/channels/{world.resources.id}/messages"]
+    assert_responded(result, contains="Added “Being hapa” to the library", ephemeral=True)
+    [card] = posted_cards(world)
+    [resource] = await stored(world)
+    assert resource.message_id == card.id  # type: ignore[attr-defined]
 
 
 async def test_discord_failing_on_every_attempt_undoes_the_share_without_blaming_permissions(world: World) -> None:
