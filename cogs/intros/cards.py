@@ -94,7 +94,7 @@ class Saved:
     """What became of a submission. `message` is None when another submission of the same member, a
     moment earlier, is posting the card: the answers are stored and that one shows them."""
 
-    message: discord.Message | None
+    message: discord.Message | discord.PartialMessage | None
     created: bool
     discoverable: bool
     channel: discord.TextChannel
@@ -181,7 +181,7 @@ async def save_card(bot: LanternBot, member: discord.Member, draft: IntroDraft) 
 
 async def _post_claimed(
     bot: LanternBot, channel: discord.TextChannel, member: discord.Member, draft: IntroDraft, claim: Claim, token: str
-) -> tuple[discord.Message, bool]:
+) -> tuple[discord.Message | discord.PartialMessage, bool]:
     """Post the card this submission claimed and record it; show the answers stored by then."""
     now = bot.clock()
     try:
@@ -190,10 +190,10 @@ async def _post_claimed(
         )
     except Exception as error:
         async with bot.db.write() as session:
-            await release_claim(session, claim, token, draft.text())
+            gone = await release_claim(session, claim, token, draft.text())
             await keep_draft(session, member.guild.id, member.id, draft.text(), now)
         if isinstance(error, discord.Forbidden):
-            raise await _not_allowed(bot, channel, member) from None
+            raise await _not_allowed(bot, channel, member, saved=not gone) from None
         raise
     card = CardRef(message.channel.id, message.id)
     async with bot.db.write() as session:
@@ -207,13 +207,13 @@ async def _post_claimed(
             "submission), so I've taken this card down. `/intro show` shows what is there now."
         )
     if latest != draft:  # another submission stored newer answers while this card was on its way
-        message = await _show(member, message, latest, now)
+        return await _show(member, message, latest, now), discoverable
     return message, discoverable
 
 
 async def _edit_card(
     bot: LanternBot, channel: discord.TextChannel, member: discord.Member, draft: IntroDraft, old: CardRef
-) -> tuple[discord.Message, bool]:
+) -> tuple[discord.Message | discord.PartialMessage, bool]:
     """Edit the posted card (or post it again if it was deleted or the channel moved), then store the answers."""
     guild = member.guild
     now = bot.clock()
@@ -221,7 +221,7 @@ async def _edit_card(
         message = await _post_or_edit(bot, channel, old, member, card_embed(member, draft, now))
     except discord.Forbidden:
         await keep_answers(bot, member, draft.text())
-        raise await _not_allowed(bot, channel, member) from None
+        raise await _not_allowed(bot, channel, member, saved=True) from None
     card = CardRef(message.channel.id, message.id)
     try:
         async with bot.db.write() as session:
@@ -249,28 +249,41 @@ async def _edit_card(
     if replaced and theirs is not None and theirs.message_id is not None:
         if message.id != old.message_id:
             await delete_card(bot, card)
-        message = await _show(member, channel.get_partial_message(theirs.message_id), draft, now)
+        theirs_channel = bot.get_channel(theirs.channel_id or channel.id)
+        if isinstance(theirs_channel, discord.TextChannel):
+            return await _show(member, theirs_channel.get_partial_message(theirs.message_id), draft, now), discoverable
     return message, discoverable
 
 
 async def _show(
     member: discord.Member, message: discord.Message | discord.PartialMessage, intro: IntroText, now: datetime
-) -> discord.Message:
-    """Edit a posted card to show `intro`."""
-    embed = card_embed(member, intro, now)
-    return await message.edit(content=member.mention, embed=embed, allowed_mentions=NO_MENTIONS)
+) -> discord.Message | discord.PartialMessage:
+    """Edit a posted card to show `intro`. If Discord refuses, the card keeps its words until the next edit
+    (the intro is stored either way, so the member is not told it failed)."""
+    try:
+        return await message.edit(
+            content=member.mention, embed=card_embed(member, intro, now), allowed_mentions=NO_MENTIONS
+        )
+    except discord.HTTPException as error:
+        log.warning("could not bring intro card %s up to date: %s", message.id, error)
+        return message
 
 
-async def _not_allowed(bot: LanternBot, channel: discord.TextChannel, member: discord.Member) -> NotAllowed:
+async def _not_allowed(
+    bot: LanternBot, channel: discord.TextChannel, member: discord.Member, *, saved: bool
+) -> NotAllowed:
+    """The refusal when I may not post the card; `saved`: an intro is stored (an earlier one, or another
+    submission's), only its card is missing or out of date."""
     await bot.modlog.post(
         member.guild.id,
         "Intro card not posted",
         f"I couldn't post {member.mention}'s introduction in {channel.mention}: give me View Channel, "
         "Send Messages and Embed Links there.",
     )
+    what = "your card isn't up to date" if saved else "your introduction isn't saved yet"
     return NotAllowed(
-        f"I'm not allowed to post in {channel.mention}, so your introduction isn't saved yet. I've told the "
-        f"moderators; once they've fixed it, {KEPT_ANSWERS}."
+        f"I'm not allowed to post in {channel.mention}, so {what}. I've told the moderators; once they've "
+        f"fixed it, {KEPT_ANSWERS}."
     )
 
 

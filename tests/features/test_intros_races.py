@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import discord
 from simcord import InteractionResult, MemberActor, assert_error, assert_responded
 from sqlalchemy import func, select
 
@@ -188,3 +189,38 @@ async def test_privacy_delete_removes_kept_answers(world: World) -> None:
     async with world.bot.db.write() as session:
         assert await provider.delete(session, world.guild.id, world.alice.id) == 1
     assert await draft_rows(world) == 0
+
+
+async def test_a_refused_post_after_the_claim_leaves_no_stuck_intro(world: World) -> None:
+    """One of Alice's two devices claims her first intro but I may not post its card, while the other's answers
+    are stored for that card: the refusal says the card is missing, not that nothing is saved, the claim is
+    released at once, and her next submission posts the one card."""
+    world.env.inject_error("POST", f"/channels/{world.intro.id}/messages", status=403, code=50013)
+    answers = await both_at_once(world, world.alice, ALICE, FROM_THE_PHONE)
+    assert_error(world.env, NotAllowed)
+    assert all(APOLOGY not in answer for answer in answers)
+    assert cards_of(world, world.alice) == []
+    assert any("your card isn't up to date" in answer for answer in answers)  # not "isn't saved"
+    intro = await stored_intro(world, world.alice)
+    assert intro is not None and intro.card_claim is None  # released: no minute to wait
+    assert intro.story in (ALICE["story"], FROM_THE_PHONE["story"])  # the answers of the one not posting
+
+    again = await write_intro(world, world.alice, FROM_THE_PHONE)
+    cards = cards_of(world, world.alice)
+    assert len(cards) == 1
+    assert_responded(again, contains=f"Your introduction is posted: {cards[0].jump_url}", ephemeral=True)
+    assert (await stored_intro(world, world.alice)).message_id == cards[0].id
+    assert await draft_rows(world) == 0
+
+
+async def test_a_failing_post_after_the_claim_saves_nothing_but_keeps_the_answers(world: World) -> None:
+    """Discord fails while posting Alice's first card: no intro is left half-saved (the claim is undone), the
+    apology promises nothing, and the next form still opens with her answers."""
+    world.env.inject_error("POST", f"/channels/{world.intro.id}/messages", status=500)
+    done = await write_intro(world, world.alice, ALICE)
+    assert_responded(done, contains=APOLOGY, ephemeral=True)
+    assert_error(world.env, discord.HTTPException)
+    assert await row_counts(world) == (0, 0)
+    assert form_values(await open_form(world, world.alice))["story"] == ALICE["story"]
+    await write_intro(world, world.alice, ALICE)
+    assert len(cards_of(world, world.alice)) == 1
