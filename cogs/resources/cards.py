@@ -14,13 +14,20 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypeVar
 
 import aiohttp
 import discord
 
+from cogs.resources.views import resource_embed, resource_view
 from core import permissions
 from core.text import NO_MENTIONS, join_words, unlink
+from storage import resources as store
+from storage.models.resources import Resource
+
+if TYPE_CHECKING:
+    from bot import LanternBot
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -34,6 +41,7 @@ PERMISSION = "permission"  # Lantern lacks a permission in the channel (permissi
 REFUSED = "refused"  # Discord answered 403 although the permissions look right
 GONE = "gone"  # the channel was deleted
 UNAVAILABLE = "unavailable"  # Discord kept failing (5xx, 429, connection)
+REPORT_AGAIN_AFTER = timedelta(hours=1)  # the same unpostable-channel problem is mod-logged once in this time
 
 
 @dataclass(eq=False)
@@ -135,3 +143,97 @@ async def take_down(channel: discord.TextChannel, message_id: int) -> str | None
     except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as error:
         return failed(channel, error, "view_channel")
     return None
+
+
+def card_link(guild_id: int, channel_id: int, message_id: int) -> str:
+    return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
+
+
+class CardPoster:
+    """Posts and takes down one bot's library cards, and tells the mod-log (once) when it can't."""
+
+    def __init__(self, bot: LanternBot) -> None:
+        self.bot = bot
+        # (guild, channel, problem) → when the mod-log was last told that cards can't be posted there
+        self.reported: dict[tuple[int, int, str], datetime] = {}
+
+    async def publish(
+        self, guild: discord.Guild, resource: Resource, channel: discord.TextChannel, outcome: str
+    ) -> discord.Message:
+        """Post the library card (trying again after a transient failure). The caller stores where it is;
+        on CardNotPosted the moderators are told (once) and the caller undoes what it stored, as `outcome` says."""
+        labels = (await self.bot.db.guild_config(guild.id)).theme_labels
+        try:
+            return await send_card(channel, resource_embed(resource, labels), resource_view(resource))
+        except CardNotPosted as failure:
+            await self.report(guild, failure, shared_what(resource.title, resource.submitter_id), outcome)
+            raise
+
+    async def refuse_unpostable(
+        self, guild: discord.Guild, channel: discord.TextChannel, what: str, outcome: str
+    ) -> None:
+        """Before storing anything: if a card can't be posted in `channel`, tell the moderators and refuse."""
+        failure = check_postable(channel)
+        if failure is not None:
+            await self.report(guild, failure, what, outcome)
+            raise failure
+
+    async def report(self, guild: discord.Guild, failure: CardNotPosted, what: str, outcome: str) -> None:
+        """One mod-log entry per problem and channel an hour (not one per attempt or per member)."""
+        if not failure.tells_moderators:
+            log.warning("library card for %s in guild %s not posted: %s", what, guild.id, failure.why)
+            return
+        key = (guild.id, failure.channel.id, failure.why)
+        now = self.bot.clock()
+        last = self.reported.get(key)
+        if last is not None and now - last < REPORT_AGAIN_AFTER:
+            return
+        self.reported[key] = now
+        detail = f"{failure.why[:1].upper()}{failure.why[1:]}, so I couldn't post the library card for {what}."
+        if failure.kind == PERMISSION:
+            detail += f"\nFix: {permissions.fix(failure.channel, failure.lacking)}."
+        elif failure.kind == GONE:
+            detail += "\nChoose another channel with `/setup channels resources:`."
+        detail += f"\n{outcome}"
+        await self.bot.modlog.post(guild.id, "Library card not posted", detail)
+
+    async def unpost(self, interaction: discord.Interaction, resource: Resource) -> None:
+        """After a removal: take the card down. If it stays up (Discord refused, or kept failing), the one who
+        removed it and the mod-log are told, with a link to delete it by hand."""
+        channel = self.bot.get_channel(resource.channel_id) if resource.channel_id else None
+        if not isinstance(channel, discord.TextChannel) or not resource.message_id:
+            return
+        why = await take_down(channel, resource.message_id)
+        if why is None:
+            return
+        link = card_link(channel.guild.id, channel.id, resource.message_id)
+        await self.bot.modlog.post(
+            channel.guild.id,
+            "Library card not taken down",
+            f"Resource #{resource.id} “{unlink(resource.title)}” was removed from the library, but its card is "
+            f"still up: {why}. Please delete it by hand: {link}",
+        )
+        await interaction.followup.send(
+            f"Its card in {channel.mention} is still up, though: I couldn't delete it. I've noted it in the "
+            "mod-log with a link to delete it by hand.",
+            ephemeral=True,
+        )
+
+
+async def remove_shared_cards(bot: LanternBot, guild: discord.Guild, user_id: int) -> None:
+    """Before an erasure: take down the member's resource cards if the guild doesn't keep shared resources.
+    A card that stays up (Discord refused, or kept failing) is mod-logged with a link, never the member."""
+    async with bot.db.read() as session:
+        posted = await store.shared_cards_to_remove(session, guild.id, user_id)
+    for channel_id, message_id in posted:
+        channel = guild.get_channel(channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            continue  # the channel is gone, and its messages with it
+        why = await take_down(channel, message_id)
+        if why is not None:
+            await bot.modlog.post(
+                guild.id,
+                "Library card not taken down",
+                f"A member erased their data and this server doesn't keep shared resources, but a card of theirs "
+                f"is still up: {why}. Please delete it by hand: {card_link(guild.id, channel_id, message_id)}",
+            )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal, cast
 
 import discord
@@ -28,11 +27,11 @@ from cogs.resources.views import (
     results_message,
     search_title,
 )
-from core import limits, permissions
+from core import limits
 from core.channels import configured_channel
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.privacy import PrivacyProvider
-from core.text import NO_MENTIONS, truncate, unlink
+from core.text import NO_MENTIONS, truncate
 from storage import resources as store
 from storage.guilds import get_settings
 from storage.models.resources import APPROVED, HELPED, PENDING, Resource
@@ -44,7 +43,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FEATURE = "The resource library"
-REPORT_AGAIN_AFTER = timedelta(hours=1)  # the same unpostable-channel problem is mod-logged once in this time
 MESSAGE_LIMIT = 2000  # Discord's limit for a message's text; a stored link is at most MAX_URL_LENGTH (2000)
 
 
@@ -90,8 +88,7 @@ class Resources(commands.Cog):
 
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
-        # (guild, channel, problem) → when the mod-log was last told that cards can't be posted there
-        self.reported: dict[tuple[int, int, str], datetime] = {}
+        self.cards = cards.CardPoster(bot)
 
     # Helpers shared with the moderator cog and the buttons -----------------------------------
 
@@ -108,72 +105,6 @@ class Resources(commands.Cog):
                 "The theme", f"`{theme.strip()[:80]}` names no theme", "Pick a theme from the list as you type."
             )
         return keys[0]
-
-    async def publish(
-        self, guild: discord.Guild, resource: Resource, channel: discord.TextChannel, outcome: str
-    ) -> discord.Message:
-        """Post the library card (trying again after a transient failure). The caller stores where it is;
-        on CardNotPosted the moderators are told (once) and the caller undoes what it stored, as `outcome` says."""
-        labels = await self.theme_labels(guild.id)
-        try:
-            return await cards.send_card(channel, resource_embed(resource, labels), resource_view(resource))
-        except cards.CardNotPosted as failure:
-            await self.report_unpostable(
-                guild, failure, cards.shared_what(resource.title, resource.submitter_id), outcome
-            )
-            raise
-
-    async def refuse_unpostable(
-        self, guild: discord.Guild, channel: discord.TextChannel, what: str, outcome: str
-    ) -> None:
-        """Before storing anything: if a card can't be posted in `channel`, tell the moderators and refuse."""
-        failure = cards.check_postable(channel)
-        if failure is not None:
-            await self.report_unpostable(guild, failure, what, outcome)
-            raise failure
-
-    async def report_unpostable(
-        self, guild: discord.Guild, failure: cards.CardNotPosted, what: str, outcome: str
-    ) -> None:
-        """One mod-log entry per problem and channel an hour (not one per attempt or per member)."""
-        if not failure.tells_moderators:
-            log.warning("library card for %s in guild %s not posted: %s", what, guild.id, failure.why)
-            return
-        key = (guild.id, failure.channel.id, failure.why)
-        now = self.bot.clock()
-        last = self.reported.get(key)
-        if last is not None and now - last < REPORT_AGAIN_AFTER:
-            return
-        self.reported[key] = now
-        detail = f"{failure.why[:1].upper()}{failure.why[1:]}, so I couldn't post the library card for {what}."
-        if failure.kind == cards.PERMISSION:
-            detail += f"\nFix: {permissions.fix(failure.channel, failure.lacking)}."
-        elif failure.kind == cards.GONE:
-            detail += "\nChoose another channel with `/setup channels resources:`."
-        detail += f"\n{outcome}"
-        await self.bot.modlog.post(guild.id, "Library card not posted", detail)
-
-    async def unpost(self, interaction: discord.Interaction, resource: Resource) -> None:
-        """After a removal: take the card down. If it stays up (Discord refused, or kept failing), the one who
-        removed it and the mod-log are told, with a link to delete it by hand."""
-        channel = self.bot.get_channel(resource.channel_id) if resource.channel_id else None
-        if not isinstance(channel, discord.TextChannel) or not resource.message_id:
-            return
-        why = await cards.take_down(channel, resource.message_id)
-        if why is None:
-            return
-        link = f"https://discord.com/channels/{channel.guild.id}/{channel.id}/{resource.message_id}"
-        await self.bot.modlog.post(
-            channel.guild.id,
-            "Library card not taken down",
-            f"Resource #{resource.id} “{unlink(resource.title)}” was removed from the library, but its card is "
-            f"still up: {why}. Please delete it by hand: {link}",
-        )
-        await interaction.followup.send(
-            f"Its card in {channel.mention} is still up, though: I couldn't delete it. I've noted it in the "
-            "mod-log with a link to delete it by hand.",
-            ephemeral=True,
-        )
 
     def link_to(self, resource: Resource, guild_id: int) -> str:
         if resource.channel_id and resource.message_id:
@@ -233,7 +164,7 @@ class Resources(commands.Cog):
                 )
             try:
                 what = cards.shared_what(draft.title, interaction.user.id)
-                await self.refuse_unpostable(guild, channel, what, UNSAVED_LOG)
+                await self.cards.refuse_unpostable(guild, channel, what, UNSAVED_LOG)
             except cards.CardNotPosted as failure:
                 raise NotAllowed(unsaved_text(failure)) from None
         async with self.bot.db.write() as session:
@@ -271,7 +202,7 @@ class Resources(commands.Cog):
         assert channel is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            message = await self.publish(guild, added, channel, UNSAVED_LOG)
+            message = await self.cards.publish(guild, added, channel, UNSAVED_LOG)
         except Exception as error:
             # Nothing stays in the library that nobody can see: the share is undone, whatever went wrong.
             async with self.bot.db.write() as session:
@@ -467,7 +398,7 @@ class Resources(commands.Cog):
         await interaction.response.send_message(
             f"Removed “{discord.utils.escape_markdown(removed.title)}” from the library.", ephemeral=True
         )
-        await self.unpost(interaction, removed)
+        await self.cards.unpost(interaction, removed)
 
     @remove.autocomplete("resource")
     async def own_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
@@ -509,26 +440,6 @@ class Resources(commands.Cog):
         await moderation.review_action(interaction, action, resource_id)
 
 
-async def remove_shared_cards(bot: LanternBot, guild: discord.Guild, user_id: int) -> None:
-    """Before an erasure: take down the member's resource cards if the guild doesn't keep shared resources.
-    A card that stays up (Discord refused, or kept failing) is mod-logged with a link, never the member."""
-    async with bot.db.read() as session:
-        posted = await store.shared_cards_to_remove(session, guild.id, user_id)
-    for channel_id, message_id in posted:
-        channel = guild.get_channel(channel_id)
-        if not isinstance(channel, discord.TextChannel):
-            continue  # the channel is gone, and its messages with it
-        why = await cards.take_down(channel, message_id)
-        if why is not None:
-            link = f"https://discord.com/channels/{guild.id}/{channel_id}/{message_id}"
-            await bot.modlog.post(
-                guild.id,
-                "Library card not taken down",
-                f"A member erased their data and this server doesn't keep shared resources, but a card of theirs "
-                f"is still up: {why}. Please delete it by hand: {link}",
-            )
-
-
 async def setup(bot: LanternBot) -> None:
     from cogs.resources.moderation import ResourceModeration
 
@@ -542,6 +453,6 @@ async def setup(bot: LanternBot) -> None:
             tables=("resources", "resource_labels", "resource_votes"),
             export=store.member_data,
             delete=store.forget_member,
-            cleanup=remove_shared_cards,
+            cleanup=cards.remove_shared_cards,
         )
     )

@@ -117,9 +117,9 @@ class ResourceModeration(commands.Cog):
             )
         what = shared_what(resource.title, resource.submitter_id)
         try:
-            await self.library_cog.refuse_unpostable(guild, channel, what, STAYS_LOG)
+            await self.library_cog.cards.refuse_unpostable(guild, channel, what, STAYS_LOG)
             await interaction.response.defer()  # posting may take a few attempts
-            card = await self.library_cog.publish(guild, resource, channel, STAYS_LOG)
+            card = await self.library_cog.cards.publish(guild, resource, channel, STAYS_LOG)
         except CardNotPosted as failure:
             raise NotAllowed(stays_text(failure, resource.id)) from None
         async with self.bot.db.write() as session:
@@ -151,7 +151,7 @@ class ResourceModeration(commands.Cog):
         await interaction.response.send_message(
             f"Removed “{discord.utils.escape_markdown(removed.title)}” from the library.", ephemeral=True
         )
-        await self.library_cog.unpost(interaction, removed)
+        await self.library_cog.cards.unpost(interaction, removed)
         detail = f"#{removed.id} {unlink(removed.title)}\n{removed.url}" + (f"\nReason: {reason}" if reason else "")
         await self.bot.modlog.post(guild_id, "Resource removed", detail, actor=interaction.user)
 
