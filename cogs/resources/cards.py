@@ -41,6 +41,7 @@ PERMISSION = "permission"  # Lantern lacks a permission in the channel (permissi
 REFUSED = "refused"  # Discord answered 403 although the permissions look right
 GONE = "gone"  # the channel was deleted
 UNAVAILABLE = "unavailable"  # Discord kept failing (5xx, 429, connection)
+CONNECTION_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)  # no answer from Discord at all
 REPORT_AGAIN_AFTER = timedelta(hours=1)  # the same unpostable-channel problem is mod-logged once in this time
 
 
@@ -93,7 +94,7 @@ def transient(error: BaseException) -> bool:
     """A failure worth trying again in a moment."""
     if isinstance(error, discord.HTTPException):
         return error.status >= 500 or error.status == 429
-    return isinstance(error, aiohttp.ClientError | TimeoutError | OSError)
+    return isinstance(error, CONNECTION_ERRORS)
 
 
 async def with_retries(call: Callable[[], Awaitable[T]]) -> T:
@@ -102,7 +103,7 @@ async def with_retries(call: Callable[[], Awaitable[T]]) -> T:
     while True:
         try:
             return await call()
-        except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as error:
+        except (discord.HTTPException, *CONNECTION_ERRORS) as error:
             delay = next(delays, None)
             if not transient(error) or delay is None:
                 raise
@@ -127,7 +128,7 @@ async def send_card(channel: discord.TextChannel, embed: discord.Embed, view: di
         raise CardNotPosted(kind, channel, failed(channel, error, *NEEDED), lacking) from error
     except discord.NotFound as error:
         raise CardNotPosted(GONE, channel, f"the channel {channel.mention} was deleted") from error
-    except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as error:
+    except (discord.HTTPException, *CONNECTION_ERRORS) as error:
         if not transient(error):
             raise
         raise CardNotPosted(UNAVAILABLE, channel, failed(channel, error)) from error
@@ -140,7 +141,7 @@ async def take_down(channel: discord.TextChannel, message_id: int) -> str | None
         await with_retries(channel.get_partial_message(message_id).delete)
     except discord.NotFound:
         return None
-    except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as error:
+    except (discord.HTTPException, *CONNECTION_ERRORS) as error:
         return failed(channel, error, "view_channel")
     return None
 

@@ -112,13 +112,14 @@ class Resources(commands.Cog):
         return f"`/resource search` for #{resource.id}"
 
     async def tell(self, user_id: int | None, text: str) -> bool:
-        """DM a member; closed DMs (or a member who left) are not a failure."""
+        """DM a member, trying again after a transient failure; closed DMs (or a member who left) are not a
+        failure."""
         if not user_id:
             return False
         try:
-            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-            await user.send(text, allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException as error:
+            user = self.bot.get_user(user_id) or await cards.with_retries(lambda: self.bot.fetch_user(user_id))
+            await cards.with_retries(lambda: user.send(text, allowed_mentions=NO_MENTIONS))
+        except (discord.HTTPException, *cards.CONNECTION_ERRORS) as error:
             log.info("could not DM user %s about a resource: %s", user_id, error)
             return False
         return True

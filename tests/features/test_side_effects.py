@@ -267,6 +267,14 @@ async def test_an_approval_whose_queue_refresh_fails_still_tells_everyone(world:
     assert len(modlog_entries(world, "Resource approved")) == 1
 
 
+async def test_the_approval_dm_survives_a_503(world: World) -> None:
+    """Discord 503s once while Lantern opens the submitter's DM: it tries again and the member is told."""
+    queue, resource = await queued(world)
+    world.env.inject_error("POST", "/users/@me/channels", status=503)
+    await world.mod.click(queue.response, label=f"Approve #{resource.id}")
+    assert "is now in the resource library" in world.alice.user.dm_channel.history()[-1].content
+
+
 async def test_approving_while_discord_keeps_failing_changes_nothing(world: World) -> None:
     """503 on every attempt: the resource stays pending, the moderator is asked to approve again later, no
     permission is blamed."""
