@@ -117,7 +117,8 @@ class Resources(commands.Cog):
         if not user_id:
             return False
         try:
-            user = self.bot.get_user(user_id) or await cards.with_retries(lambda: self.bot.fetch_user(user_id))
+            found = self.bot.get_user(user_id)
+            user = found if found is not None else await cards.with_retries(lambda: self.bot.fetch_user(user_id))
             await cards.with_retries(lambda: user.send(text, allowed_mentions=NO_MENTIONS))
         except (discord.HTTPException, *cards.CONNECTION_ERRORS) as error:
             log.info("could not DM user %s about a resource: %s", user_id, error)
