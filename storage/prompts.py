@@ -319,7 +319,7 @@ async def skip_superseded(session: AsyncSession, now: datetime, schedule_id: int
                 newer.status.in_(("claimed", "posted")),
             ),
         )
-        .values(status="skipped", lease_until=None, claimed_by=None)
+        .values(status="skipped", lease_until=None, lease_owner=None)
         .execution_options(synchronize_session=False)
     )
     if schedule_id is not None:
@@ -333,13 +333,13 @@ async def _take(
     """Lease one claim for `owner`: a conditional update on its status, its previous holder and an expired
     (or absent) lease, so that of any number of processes racing for it exactly one wins."""
     conditions = [PromptPost.id == post_id, PromptPost.status == status, _lease_free(now)]
-    conditions.append(PromptPost.claimed_by.is_not_distinct_from(previous))
+    conditions.append(PromptPost.lease_owner.is_not_distinct_from(previous))
     if status == "posted":
         conditions.append(PromptPost.thread_state == "pending")
     result = await session.execute(
         update(PromptPost)
         .where(*conditions)
-        .values(lease_until=now + LEASE, claimed_by=owner)
+        .values(lease_until=now + LEASE, lease_owner=owner)
         .execution_options(synchronize_session=False)
     )
     return rowcount(result) == 1
@@ -360,7 +360,7 @@ async def lease_claims(
     fixed order (slot, id) so two processes leasing at once never deadlock.
     """
     query = (
-        select(PromptPost.id, PromptPost.claimed_by, PromptSchedule.guild_id)
+        select(PromptPost.id, PromptPost.lease_owner, PromptSchedule.guild_id)
         .join(PromptSchedule, PromptSchedule.id == PromptPost.schedule_id)
         .where(
             PromptPost.status == "claimed",
@@ -388,7 +388,7 @@ async def lease_threads(
 ) -> list[int]:
     """Lease for `owner` every posted claim whose thread is still to be opened and is due for another try."""
     query = (
-        select(PromptPost.id, PromptPost.claimed_by, PromptSchedule.guild_id)
+        select(PromptPost.id, PromptPost.lease_owner, PromptSchedule.guild_id)
         .join(PromptSchedule, PromptSchedule.id == PromptPost.schedule_id)
         .where(PromptPost.status == "posted", PromptPost.thread_state == "pending", _lease_free(now), _retry_due(now))
         .order_by(PromptPost.slot, PromptPost.id)
@@ -407,7 +407,7 @@ async def renew_lease(session: AsyncSession, post_id: int, owner: str, now: date
     (its lease ran out and another process took it over, or the claim was skipped or dropped)."""
     result = await session.execute(
         update(PromptPost)
-        .where(PromptPost.id == post_id, PromptPost.status == "claimed", PromptPost.claimed_by == owner)
+        .where(PromptPost.id == post_id, PromptPost.status == "claimed", PromptPost.lease_owner == owner)
         .values(lease_until=now + LEASE)
         .execution_options(synchronize_session=False)
     )
@@ -450,7 +450,7 @@ async def mark_posted(
             last_error=None,
             thread_state="pending" if thread else None,
             lease_until=now + LEASE if thread else None,
-            claimed_by=owner if thread else None,
+            lease_owner=owner if thread else None,
         )
         .execution_options(synchronize_session=False)
     )
@@ -462,8 +462,8 @@ async def release_claim(
     """Leave a claim unposted and free, to be tried again from `retry_at`; False if `owner` no longer held it."""
     result = await session.execute(
         update(PromptPost)
-        .where(PromptPost.id == post_id, PromptPost.status == "claimed", PromptPost.claimed_by == owner)
-        .values(lease_until=None, claimed_by=None, attempts=attempts, retry_at=retry_at, last_error=error[:300])
+        .where(PromptPost.id == post_id, PromptPost.status == "claimed", PromptPost.lease_owner == owner)
+        .values(lease_until=None, lease_owner=None, attempts=attempts, retry_at=retry_at, last_error=error[:300])
         .execution_options(synchronize_session=False)
     )
     return rowcount(result) == 1
@@ -487,7 +487,7 @@ async def record_thread(
         "retry_at": retry_at,
         "last_error": error[:300] if error else None,
         "lease_until": None,
-        "claimed_by": None,
+        "lease_owner": None,
     }
     if thread_id is not None:
         values["thread_id"] = thread_id
@@ -495,7 +495,7 @@ async def record_thread(
         values["attempts"] = attempts
     result = await session.execute(
         update(PromptPost)
-        .where(PromptPost.id == post_id, PromptPost.status == "posted", PromptPost.claimed_by == owner)
+        .where(PromptPost.id == post_id, PromptPost.status == "posted", PromptPost.lease_owner == owner)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -513,7 +513,7 @@ async def pause_schedule(session: AsyncSession, schedule_id: int, reason: str) -
     await session.execute(
         update(PromptPost)
         .where(PromptPost.schedule_id == schedule_id, PromptPost.status == "claimed")
-        .values(status="dropped", lease_until=None, claimed_by=None)
+        .values(status="dropped", lease_until=None, lease_owner=None)
         .execution_options(synchronize_session=False)
     )
     return rowcount(result) == 1

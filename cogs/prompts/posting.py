@@ -4,7 +4,7 @@
    DO NOTHING) and advance `next_run_at`. After downtime only the latest missed slot is claimed, and a new
    claim marks its schedule's older unposted claims "skipped": after any outage, of the bot or of Discord,
    a schedule makes at most one catch-up post.
-2. In one write: lease, for this process (`bot.instance_id` in `claimed_by`, until `lease_until`), every
+2. In one write: lease, for this process (`bot.instance_id` in `lease_owner`, until `lease_until`), every
    unposted claim that is free and not backing off, and every posted claim whose thread is still pending.
    A lease is taken with a conditional update on its holder and its expiry, so a claim left by a process
    that died is taken over once its lease runs out, by exactly one process, and a live lease never is.
@@ -233,7 +233,8 @@ class PromptPoster:
         labels = await theme_labels(self.bot, schedule.guild_id)
         label = labels.get(prompt.theme, prompt.theme)
         # Emotional support and coping prompts carry a line pointing to support (cogs/care).
-        embed = add_support(prompt_embed(prompt, label), await prompt_support(self.bot, schedule.guild_id, prompt.theme))
+        support = await prompt_support(self.bot, schedule.guild_id, prompt.theme)
+        embed = add_support(prompt_embed(prompt, label), support)
         nonce = f"{schedule.id}:{int(post.slot.timestamp())}"
         async with self.bot.db.write() as session:
             held = await queries.renew_lease(session, post_id, self.owner, self.bot.clock())
@@ -242,9 +243,7 @@ class PromptPoster:
             return Outcome(False, "Another run is posting that slot.")
         try:
             async with asyncio.timeout(REQUEST_TIMEOUT):
-                message = await channel.send(
-                    embed=embed, nonce=nonce, allowed_mentions=discord.AllowedMentions.none()
-                )
+                message = await channel.send(embed=embed, nonce=nonce, allowed_mentions=discord.AllowedMentions.none())
         except (discord.Forbidden, discord.NotFound) as error:
             reason = "the channel is gone" if isinstance(error, discord.NotFound) else "I lack permission to post there"
             return await self.pause(schedule, reason)

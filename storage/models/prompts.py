@@ -82,7 +82,7 @@ class PromptPost(Base):
 
     status: claimed (not yet on Discord) → posted; or dropped (the schedule paused before it could post);
     or skipped (a newer slot of the schedule was claimed first: after any outage at most one catch-up post).
-    `lease_until` and `claimed_by` mark a claim some process (`LanternBot.instance_id`) is working on right
+    `lease_until` and `lease_owner` mark a claim some process (`LanternBot.instance_id`) is working on right
     now; an expired lease may be taken over by any process. `attempts`, `retry_at` and `last_error` track the
     claim's current step: posting while it is claimed, then opening its thread while `thread_state` is
     pending (pending → open | failed | gone; None when the schedule wants no thread).
@@ -98,7 +98,7 @@ class PromptPost(Base):
     cycle: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="claimed", server_default="claimed", index=True)
     lease_until: Mapped[datetime | None]
-    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    lease_owner: Mapped[str | None] = mapped_column(String(32))
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     retry_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(300))

@@ -260,7 +260,7 @@ async def test_a_claim_leased_by_a_process_that_died_is_posted_once_after_its_le
     await dead.claim_due(now)
     assert await dead.lease(now) == ([(await posts(world))[0].id], [])
     [claim] = await posts(world)
-    assert (claim.claimed_by, claim.lease_until) == (world.bot.instance_id, now + LEASE)
+    assert (claim.lease_owner, claim.lease_until) == (world.bot.instance_id, now + LEASE)
     await world.restart()
     await world.bot.run_due_jobs()
     assert prompt_messages(world) == []  # never a live lease
@@ -272,7 +272,7 @@ async def test_a_claim_leased_by_a_process_that_died_is_posted_once_after_its_le
     await world.bot.run_due_jobs()
     [message] = prompt_messages(world)
     [claim] = await posts(world)
-    assert (claim.status, claim.message_id, claim.claimed_by, claim.lease_until) == ("posted", message.id, None, None)
+    assert (claim.status, claim.message_id, claim.lease_owner, claim.lease_until) == ("posted", message.id, None, None)
 
 
 async def test_two_processes_take_over_an_expired_lease_exactly_once(world: World) -> None:
@@ -292,7 +292,7 @@ async def test_two_processes_take_over_an_expired_lease_exactly_once(world: Worl
     assert sorted(len(posts_) for posts_, _ in won) == [0, 1]
     holder = second if won[0][0] else third
     [claim] = await posts(world)
-    assert claim.claimed_by == holder.owner
+    assert claim.lease_owner == holder.owner
     stale = await first.post_claim(post_id)  # the first process wakes up: its lease is gone
     assert not stale.posted
     assert prompt_messages(world) == []

@@ -3,7 +3,7 @@
 Revision ID: 0802
 Revises: 0600
 
-`claimed_by` names the process (`LanternBot.instance_id`) holding a claim's lease, so that an expired
+`lease_owner` names the process (`LanternBot.instance_id`) holding a claim's lease, so that an expired
 lease is taken over by one process only. `attempts`, `retry_at` and `last_error` let one failing claim
 back off (1, 2, 4 … 30 minutes) while the others post. `thread_state` and `thread_id` keep a prompt's
 thread pending after a transient failure, to be opened on a later run without posting the prompt again.
@@ -29,7 +29,7 @@ SNOWFLAKE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 def upgrade() -> None:
     with op.batch_alter_table("prompt_posts", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("claimed_by", sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column("lease_owner", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("attempts", sa.Integer(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("retry_at", storage.types.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("last_error", sa.String(length=300), nullable=True))
@@ -46,6 +46,6 @@ def downgrade() -> None:
         batch_op.drop_column("last_error")
         batch_op.drop_column("retry_at")
         batch_op.drop_column("attempts")
-        batch_op.drop_column("claimed_by")
+        batch_op.drop_column("lease_owner")
     prompt_posts = sa.table("prompt_posts", sa.column("status", sa.String()))
     op.execute(prompt_posts.update().where(prompt_posts.c.status == "skipped").values(status="dropped"))
