@@ -327,6 +327,7 @@ async def build_postgres(
         await conn.execute("SELECT setval(pg_get_serial_sequence('resources', 'id'), (SELECT max(id) FROM resources))")
         await conn.execute("VACUUM ANALYZE resources")
         await conn.execute("VACUUM ANALYZE resource_labels")
+        await conn.execute("VACUUM ANALYZE resources_search")
     finally:
         await conn.close()
 

@@ -22,7 +22,6 @@ from storage.search import SEARCH_CANDIDATES, SEARCH_LIMIT, search
 __all__ = ["SEARCH_CANDIDATES", "SEARCH_LIMIT", "search"]
 
 
-
 async def get_resource(session: AsyncSession, guild_id: int, resource_id: int) -> Resource | None:
     resource = await session.get(Resource, resource_id)
     return resource if resource is not None and resource.guild_id == guild_id else None

@@ -39,16 +39,11 @@ from storage.models.resources import TAG, THEME, Resource
 
 SEARCH_CANDIDATES = 200
 SEARCH_LIMIT = 25
-# (weight, column, typical length in tokens) for the score; b = 0.75 length normalisation, k1 = 1.2.
-FIELDS = ((4.0, "search_title", 6.0), (2.0, "search_tags", 2.0), (1.0, "search_description", 30.0))
+PG_WINDOW = 2000
+# (weight, column, typical length in characters) for the score; b = 0.75 length normalisation, k1 = 1.2.
+FIELDS = ((4.0, "search_title", 40.0), (2.0, "search_tags", 16.0), (1.0, "search_description", 250.0))
 LENGTH_B = 0.75
 SATURATION_K1 = 1.2
-PG_DOCUMENT = (
-    "(setweight(to_tsvector('simple', search_title), 'A') || "
-    "setweight(to_tsvector('simple', search_tags), 'B') || "
-    "setweight(to_tsvector('simple', search_description), 'C'))"
-)
-PG_STRONG = "(to_tsvector('simple', search_title || ' ' || search_tags))"
 
 
 def _needle(term: Term) -> str:
@@ -56,22 +51,31 @@ def _needle(term: Term) -> str:
     return f" {term.text}" if term.prefix else f" {term.text} "
 
 
-def score_sql(terms: SearchTerms, params: dict[str, Any], *, postgres: bool) -> str:
-    """The score of row `r` for `terms` (parameters added to `params`), the same on both backends."""
+def ranking_sql(terms: SearchTerms, params: dict[str, Any], *, postgres: bool) -> str:
+    """CTEs `padded` and `weighted` over `candidates`, then the ranked ids: the same on both backends.
+
+    Each row's fields are padded and their length norms computed once (MATERIALIZED, so neither
+    backend evaluates them again per term); each term's weighted field sum is one column.
+    """
     find = "strpos" if postgres else "instr"
-    per_term = []
+    padded, norms, weights, total = [], [], [], []
+    for field, (_weight, column, typical) in enumerate(FIELDS):
+        padded.append(f"' ' || r.{column} || ' ' AS f{field}")
+        norms.append(f"{1 - LENGTH_B} + {LENGTH_B / typical} * length(r.{column}) AS l{field}")
     for index, term in enumerate(terms.terms):
         params[f"n{index}"] = _needle(term)
-        parts = []
-        for weight, column, typical in FIELDS:
-            length = f"(length(r.{column}) - length(replace(r.{column}, ' ', '')) + 1)"
-            norm = f"({1 - LENGTH_B} + {LENGTH_B / typical} * {length})"
-            parts.append(
-                f"(CASE WHEN {find}(' ' || r.{column} || ' ', :n{index}) > 0 THEN {weight} / {norm} ELSE 0 END)"
-            )
-        weighted = " + ".join(parts)
-        per_term.append(f"(({weighted}) / ({SATURATION_K1} + {weighted}))")
-    return " + ".join(per_term)
+        parts = [
+            f"(CASE WHEN {find}(f{field}, :n{index}) > 0 THEN {weight} / l{field} ELSE 0 END)"
+            for field, (weight, _column, _typical) in enumerate(FIELDS)
+        ]
+        weights.append(f"{' + '.join(parts)} AS w{index}")
+        total.append(f"w{index} / ({SATURATION_K1} + w{index})")
+    return (
+        f"padded AS MATERIALIZED (SELECT r.id, length(r.title) AS title_length, {', '.join(padded)}, "
+        f"{', '.join(norms)} FROM candidates JOIN resources AS r ON r.id = candidates.id), "
+        f"weighted AS MATERIALIZED (SELECT id, title_length, {', '.join(weights)} FROM padded) "
+        f"SELECT id FROM weighted ORDER BY {' + '.join(total)} DESC, title_length, id DESC LIMIT :limit"
+    )
 
 
 async def _ranked_ids(
@@ -92,25 +96,40 @@ async def _ranked_ids(
             f"AND kind = :kind{index} AND value = :value{index})"
         )
     postgres = session.get_bind().dialect.name == "postgresql"
+    ctes: list[str] = []
     if postgres:
-        params["tsquery"] = terms.tsquery(any_word=any_word)
-        where = f"guild_id = :guild_id AND status = 'approved' {' '.join(clauses).format(id='resources.id')}"
-        tier = "SELECT id FROM resources WHERE {document} @@ to_tsquery('simple', :tsquery) AND " + where
-        strong = tier.format(document=PG_STRONG) + " ORDER BY id DESC LIMIT :cap"
-        broad = tier.format(document=PG_DOCUMENT) + " ORDER BY id DESC LIMIT :cap"
+        # The tsquery is written into the statement, not bound: asyncpg prepares statements, and after a
+        # few runs PostgreSQL would reuse a generic plan that cannot tell a common word from a rare one
+        # (walking the newest rows suits the first, the GIN index the second). Terms hold only letters,
+        # digits and CJK characters (parse_query); quotes are doubled all the same.
+        tsquery = terms.tsquery(any_word=any_word).replace("'", "''")
+        filtered = " ".join(clauses).format(id="resources_search.id")
+        match = f"@@ to_tsquery('simple', '{tsquery}') {filtered}"
+        params["window"] = PG_WINDOW
+        for name, vector in (("strong", "strong"), ("broad", "document")):
+            # The newest PG_WINDOW rows of the guild first (an index walk, under a millisecond); only
+            # when they hold fewer than the cap of matches is the GIN index asked for every match.
+            ctes.append(
+                f"{name}_recent AS MATERIALIZED (SELECT id FROM (SELECT id, {vector} FROM resources_search "
+                "WHERE guild_id = :guild_id ORDER BY id DESC LIMIT :window) AS resources_search "
+                f"WHERE {vector} {match} ORDER BY id DESC LIMIT :cap)"
+            )
+            # The count test sits above the LIMIT so that nothing below it (not even parallel workers
+            # for a plan PostgreSQL thinks suits a common word) starts when the window was enough.
+            ctes.append(
+                f"{name} AS (SELECT id FROM {name}_recent UNION SELECT id FROM (SELECT id FROM resources_search "
+                f"WHERE guild_id = :guild_id AND {vector} {match} ORDER BY id + 0 DESC LIMIT :cap) AS every_match "
+                f"WHERE (SELECT count(*) FROM {name}_recent) < :cap)"
+            )
     else:
         params["strong"] = terms.fts5(guild_id, any_word=any_word, columns="title tags")
         params["broad"] = terms.fts5(guild_id, any_word=any_word)
         filtered = " ".join(clauses).format(id="resources_fts.rowid")
         tier = "SELECT rowid AS id FROM resources_fts WHERE resources_fts MATCH :{name} {filtered} "
-        strong = tier.format(name="strong", filtered=filtered) + "ORDER BY rowid DESC LIMIT :cap"
-        broad = tier.format(name="broad", filtered=filtered) + "ORDER BY rowid DESC LIMIT :cap"
-    score = score_sql(terms, params, postgres=postgres)
-    sql = (
-        f"WITH strong AS ({strong}), broad AS ({broad}), "
-        "candidates AS (SELECT id FROM strong UNION SELECT id FROM broad) "
-        "SELECT r.id FROM candidates JOIN resources AS r ON r.id = candidates.id "
-        f"ORDER BY {score} DESC, length(r.title), r.id DESC LIMIT :limit"
+        for name in ("strong", "broad"):
+            ctes.append(f"{name} AS ({tier.format(name=name, filtered=filtered)} ORDER BY rowid DESC LIMIT :cap)")
+    sql = f"WITH {', '.join(ctes)}, candidates AS (SELECT id FROM strong UNION SELECT id FROM broad), " + ranking_sql(
+        terms, params, postgres=postgres
     )
     return list((await session.execute(text(sql), params)).scalars())
 

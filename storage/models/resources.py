@@ -1,11 +1,11 @@
 """Tables of the resources feature.
 
 The full-text index is not a model: on SQLite it is the FTS5 table `resources_fts` kept in step
-by triggers, on PostgreSQL the expression GIN indexes `ix_resources_search` and
-`ix_resources_search_strong`; both are created by raw SQL in migration 0804 and listed in the
-unmanaged sets below. They index the `search_*` columns, which hold title, tags and description
-as `cogs.resources.search.index_text` folds them (accents, plurals, CJK character pairs), computed
-in Python on insert and whenever the ORM changes those fields.
+by triggers, on PostgreSQL the table `resources_search` of stored tsvectors kept by a trigger; both
+are created by raw SQL in migration 0804 and listed in the unmanaged sets below. They index the
+`search_*` columns, which hold title, tags and description as `cogs.resources.search.index_text`
+folds them (accents, plurals, CJK character pairs), computed in Python on insert and whenever the
+ORM changes those fields.
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ from cogs.resources.search import index_text
 from storage.base import UNMANAGED_INDEXES, UNMANAGED_TABLES, Base
 from storage.types import Snowflake
 
-UNMANAGED_TABLES.update({"resources_fts"})
-UNMANAGED_INDEXES.update({"ix_resources_search", "ix_resources_search_strong"})
+UNMANAGED_TABLES.update({"resources_fts", "resources_search"})
+UNMANAGED_INDEXES.update(
+    {"ix_resources_search", "ix_resources_search_guild", "ix_resources_search_strong", "ix_resources_search_document"}
+)
 
 PENDING = "pending"
 APPROVED = "approved"

@@ -10,9 +10,11 @@ row, in Python, so that both backends index exactly what the query side produces
 
 SQLite: the FTS5 table `resources_fts` is rebuilt over those columns (scope, title, tags,
 description) with its three triggers, and filled from the approved rows. PostgreSQL: the GIN
-expression index `ix_resources_search` is rebuilt over the same columns (storage.search.PG_DOCUMENT),
-and `ix_resources_search_strong` indexes title and tags alone (storage.search.PG_STRONG), the first
-tier of a search.
+expression index of 0401 gives way to a table `resources_search` (approved rows only, like the FTS5
+table), kept by a trigger: per resource its guild, `strong` (title and tags) and `document`
+(everything) as stored tsvectors, with GIN indexes on both and a btree on (guild_id, id). Stored
+vectors let PostgreSQL walk a guild's newest rows and test each cheaply when a word is common, and
+use the GIN index when it is rare (storage/search.py).
 """
 
 from collections.abc import Sequence
@@ -47,13 +49,24 @@ SQLITE_SEARCH = [
     "WHERE status = 'approved'",
     "INSERT INTO resources_fts (resources_fts) VALUES ('optimize')",
 ]
+PG_STRONG = "to_tsvector('simple', new.search_title || ' ' || new.search_tags)"
+PG_DOCUMENT = "to_tsvector('simple', new.search_title || ' ' || new.search_tags || ' ' || new.search_description)"
 POSTGRES_SEARCH = [
-    "CREATE INDEX ix_resources_search ON resources USING gin (("
-    "setweight(to_tsvector('simple', search_title), 'A') || "
-    "setweight(to_tsvector('simple', search_tags), 'B') || "
-    "setweight(to_tsvector('simple', search_description), 'C')))",
-    "CREATE INDEX ix_resources_search_strong ON resources USING gin ("
-    "(to_tsvector('simple', search_title || ' ' || search_tags)))",
+    "CREATE TABLE resources_search ("
+    "id BIGINT PRIMARY KEY REFERENCES resources (id) ON DELETE CASCADE, guild_id BIGINT NOT NULL, "
+    "strong TSVECTOR NOT NULL, document TSVECTOR NOT NULL)",
+    "INSERT INTO resources_search (id, guild_id, strong, document) SELECT new.id, new.guild_id, "
+    f"{PG_STRONG}, {PG_DOCUMENT} FROM resources AS new WHERE new.status = 'approved'",
+    "CREATE INDEX ix_resources_search_guild ON resources_search (guild_id, id)",
+    "CREATE INDEX ix_resources_search_strong ON resources_search USING gin (strong)",
+    "CREATE INDEX ix_resources_search_document ON resources_search USING gin (document)",
+    "CREATE FUNCTION resources_search_sync() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "IF TG_OP = 'UPDATE' THEN DELETE FROM resources_search WHERE id = old.id; END IF; "
+    "IF new.status = 'approved' THEN INSERT INTO resources_search (id, guild_id, strong, document) "
+    f"VALUES (new.id, new.guild_id, {PG_STRONG}, {PG_DOCUMENT}); END IF; RETURN NULL; END $$",
+    "CREATE TRIGGER resources_search_sync AFTER INSERT OR UPDATE OF guild_id, status, search_title, search_tags, "
+    "search_description ON resources FOR EACH ROW EXECUTE FUNCTION resources_search_sync()",
+    "ANALYZE resources_search",
 ]
 
 # What migration 0401 created, for the downgrade.
@@ -147,8 +160,9 @@ def downgrade() -> None:
     if dialect == "sqlite":
         _drop_sqlite_search()
     elif dialect == "postgresql":
-        op.execute("DROP INDEX IF EXISTS ix_resources_search_strong")
-        op.execute("DROP INDEX IF EXISTS ix_resources_search")
+        op.execute("DROP TRIGGER IF EXISTS resources_search_sync ON resources")
+        op.execute("DROP FUNCTION IF EXISTS resources_search_sync()")
+        op.execute("DROP TABLE IF EXISTS resources_search")
     with op.batch_alter_table("resources", schema=None) as batch_op:
         for name in reversed(COLUMNS):
             batch_op.drop_column(name)
