@@ -193,7 +193,8 @@ async def _post_claimed(
             gone = await release_claim(session, claim, token, draft.text())
             await keep_draft(session, member.guild.id, member.id, draft.text(), now)
         if isinstance(error, discord.Forbidden):
-            raise await _not_allowed(bot, channel, member, saved=not gone) from None
+            what = "your introduction isn't saved yet" if gone else "your card isn't posted yet"
+            raise await _not_allowed(bot, channel, member, what) from None
         raise
     card = CardRef(message.channel.id, message.id)
     async with bot.db.write() as session:
@@ -221,7 +222,7 @@ async def _edit_card(
         message = await _post_or_edit(bot, channel, old, member, card_embed(member, draft, now))
     except discord.Forbidden:
         await keep_answers(bot, member, draft.text())
-        raise await _not_allowed(bot, channel, member, saved=True) from None
+        raise await _not_allowed(bot, channel, member, "your card isn't updated yet") from None
     card = CardRef(message.channel.id, message.id)
     try:
         async with bot.db.write() as session:
@@ -269,18 +270,15 @@ async def _show(
         return message
 
 
-async def _not_allowed(
-    bot: LanternBot, channel: discord.TextChannel, member: discord.Member, *, saved: bool
-) -> NotAllowed:
-    """The refusal when I may not post the card; `saved`: an intro is stored (an earlier one, or another
-    submission's), only its card is missing or out of date."""
+async def _not_allowed(bot: LanternBot, channel: discord.TextChannel, member: discord.Member, what: str) -> NotAllowed:
+    """The refusal when I may not post the card; `what` says what that leaves undone, truly: nothing saved, or
+    an intro stored (another submission's answers) without its card, or an earlier card not updated."""
     await bot.modlog.post(
         member.guild.id,
         "Intro card not posted",
         f"I couldn't post {member.mention}'s introduction in {channel.mention}: give me View Channel, "
         "Send Messages and Embed Links there.",
     )
-    what = "your card isn't up to date" if saved else "your introduction isn't saved yet"
     return NotAllowed(
         f"I'm not allowed to post in {channel.mention}, so {what}. I've told the moderators; once they've "
         f"fixed it, {KEPT_ANSWERS}."

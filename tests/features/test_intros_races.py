@@ -193,14 +193,14 @@ async def test_privacy_delete_removes_kept_answers(world: World) -> None:
 
 async def test_a_refused_post_after_the_claim_leaves_no_stuck_intro(world: World) -> None:
     """One of Alice's two devices claims her first intro but I may not post its card, while the other's answers
-    are stored for that card: the refusal says the card is missing, not that nothing is saved, the claim is
+    are stored for that card: the refusal says the card isn't posted, not that nothing is saved, the claim is
     released at once, and her next submission posts the one card."""
     world.env.inject_error("POST", f"/channels/{world.intro.id}/messages", status=403, code=50013)
     answers = await both_at_once(world, world.alice, ALICE, FROM_THE_PHONE)
     assert_error(world.env, NotAllowed)
     assert all(APOLOGY not in answer for answer in answers)
     assert cards_of(world, world.alice) == []
-    assert any("your card isn't up to date" in answer for answer in answers)  # not "isn't saved"
+    assert any("your card isn't posted yet" in answer for answer in answers)  # not "isn't saved"
     intro = await stored_intro(world, world.alice)
     assert intro is not None and intro.card_claim is None  # released: no minute to wait
     assert intro.story in (ALICE["story"], FROM_THE_PHONE["story"])  # the answers of the one not posting
