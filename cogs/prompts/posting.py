@@ -3,7 +3,8 @@
 1. In one write: for each due schedule, claim its latest due slot (a unique row; INSERT … ON CONFLICT
    DO NOTHING) and advance `next_run_at`. After downtime only the latest missed slot is claimed, and a new
    claim marks its schedule's older unposted claims "skipped": after any outage, of the bot or of Discord,
-   a schedule makes at most one catch-up post.
+   a schedule makes at most one catch-up post. A schedule whose stored cadence can't be worked out is
+   paused (the mod-log says so) rather than failing the step for everyone.
 2. In one write: lease, for this process (`bot.instance_id` in `lease_owner`, until `lease_until`), every
    unposted claim that is free and not backing off, and every posted claim whose thread is still pending.
    A lease is taken with a conditional update on its holder and its expiry, so a claim left by a process
@@ -12,7 +13,10 @@
    it over), post with the nonce `schedule:slot`, record the message id. Any error on one claim stays with
    that claim: a 5xx/429, a dropped connection or a timeout (or a bug) releases it with a backoff (the next
    run, then 1, 2, 4 … 30 minutes; `attempts`, `retry_at`, `last_error`) and the other claims still post.
-   A missing channel or permission pauses the schedule and tells the mod-log.
+   A request that hangs is given up after REQUEST_TIMEOUT, well inside the lease, so no other process takes
+   the claim over while the post may still land (and Discord drops a repeat with the same nonce anyway).
+   A missing channel or permission pauses the schedule and tells the mod-log. `/prompts post` goes through
+   the same steps for one fresh claim and tells the moderator what happened.
 4. The thread belongs to the posted message: it is opened after the post and, if that fails for a
    transient reason, retried on later runs with the same backoff, never by posting again. The mod-log hears
    only of a permission really missing (named, with the channel) or of retries running out (with what
