@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -119,9 +120,15 @@ def failed(channel: discord.TextChannel, error: BaseException, *needed: str) -> 
 
 
 async def send_card(channel: discord.TextChannel, embed: discord.Embed, view: discord.ui.View) -> discord.Message:
-    """Post the card, trying again after transient failures; CardNotPosted when it can't be posted."""
+    """Post the card, trying again after transient failures; CardNotPosted when it can't be posted.
+
+    Every attempt carries the same nonce, which Discord enforces: if an attempt that timed out did reach
+    Discord, the next one gets that message back instead of posting a second card."""
+    nonce = secrets.token_hex(10)  # 20 characters; Discord allows 25
     try:
-        return await with_retries(lambda: channel.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS))
+        return await with_retries(
+            lambda: channel.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS, nonce=nonce)
+        )
     except discord.Forbidden as error:
         lacking = permissions.missing_for_me(channel, *NEEDED)
         kind = PERMISSION if lacking else REFUSED

@@ -147,7 +147,8 @@ async def test_a_403_with_every_permission_in_place_is_undone_and_reported_as_di
 
 
 async def test_a_503_on_the_card_is_tried_again_and_the_share_completes(world: World) -> None:
-    """One 503 from Discord: the card is posted on the next attempt and the member reads the link to it."""
+    """One 503 from Discord: the card is posted on the next attempt (with the same enforced nonce) and the
+    member reads the link to it."""
     await review_off(world)
     world.env.inject_error("POST", f"/channels/{world.resources.id}/messages", status=503)
     result = await share(world)
@@ -157,6 +158,10 @@ async def test_a_503_on_the_card_is_tried_again_and_the_share_completes(world: W
     assert (resource.status, resource.message_id) == ("approved", card.id)  # type: ignore[attr-defined]
     assert await share_uses(world) == 1
     assert modlog_entries(world, "Library card not posted") == []
+    # Both attempts carry one nonce that Discord enforces: an attempt that did reach Discord is not posted twice.
+    attempts = [r.json for r in world.env.http_requests if r.path == f"/channels/{world.resources.id}/messages"]
+    assert len(attempts) == 2 and attempts[0]["nonce"] == attempts[1]["nonce"]
+    assert attempts[1]["enforce_nonce"] is True
 
 
 async def test_a_dropped_connection_on_the_card_is_tried_again(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
