@@ -189,7 +189,9 @@ class LanternBot(commands.AutoShardedBot):
                 seconds=self.settings.due_jobs_interval_seconds,
                 id="run_due_jobs",
                 coalesce=True,
-                max_instances=1,
+                # A tick stuck on one hung job must not stop the next: the runner never starts a job that is
+                # still running (core/jobs.py), so a second tick runs only the others.
+                max_instances=2,
                 misfire_grace_time=None,
                 replace_existing=True,
             )

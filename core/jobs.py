@@ -124,7 +124,15 @@ class DueJobs:
         names = [name for name, entry in self._registered.items() if self._may_run(name, entry, now, gateway_ready)]
         if not gateway_ready and any(entry.needs_gateway for entry in self._registered.values()):
             log.debug("due work that needs Discord waits: the gateway hasn't delivered every server yet")
-        outcomes = await asyncio.gather(*(self._run_one(name, now) for name in names))
+        for name in names:  # marked before the first await, so an overlapping call never starts them twice
+            self._registered[name].state.running = True
+        try:
+            outcomes = await asyncio.gather(*(self._run_one(name, now) for name in names))
+        except BaseException:  # cancelled (shutdown): none of them is running any more
+            for name in names:
+                if name in self._registered:
+                    self._registered[name].state.running = False
+            raise
         return {name: result for name, (ok, result) in zip(names, outcomes, strict=True) if ok}
 
     def _may_run(self, name: str, entry: _Registered, now: datetime, gateway_ready: bool) -> bool:
@@ -139,7 +147,6 @@ class DueJobs:
     async def _run_one(self, name: str, now: datetime) -> tuple[bool, object]:
         entry = self._registered[name]
         state = entry.state
-        state.running = True
         logcontext.bind_text(f"job={name}")
         try:
             result = await entry.handler(now)
