@@ -3,6 +3,22 @@
 State changes are conditional updates (`WHERE status = …`) whose row count says whether this caller
 won; a mentor's places are taken with one guarded statement (`active_count < capacity`), so two
 mentees accepting at the same moment can't exceed it on SQLite or PostgreSQL.
+
+Claims of due work, and what a process that dies between the claim and the message leaves behind:
+- a check-in: `claim_due_checkins` moves the pairing on and writes one row per member, `delivery` "due";
+  each DM is then leased (`lease_checkins`, LEASE) and settled (sent / held / gone / failed). A dead
+  process's lease runs out and the next run takes it over, once. At least once: a DM sent just before a
+  crash, not yet recorded, is sent again with the same nonce, which Discord drops within a few minutes.
+- a proposal's expiry: one conditional update sets it expired *and* owes its lapse notice (`notice`);
+  the notice is leased and settled like a check-in (an edit, so repeating it is harmless).
+- a scheduled round: leased (`claim_due_rounds`, ROUND_LEASE); `complete_round` moves the schedule on in
+  the transaction that creates its proposals (each owing its invitation, `notice`). A dead process's
+  round is run by the next one after the lease, exactly once; a slow one whose lease was taken over
+  rolls back instead of creating the proposals twice.
+- a pause ending (`resume_due`): one update, no message.
+Not due work, so not covered here: the mentee's invitation after the mentor says yes, `/pairing create`'s
+invitation and the pair thread are sent right after their commit (a crash in between loses the message:
+the proposal lapses kindly after its days, the thread's absence is in the mod-log only if Discord refused).
 """
 
 from __future__ import annotations
