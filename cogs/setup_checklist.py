@@ -12,23 +12,12 @@ from dataclasses import dataclass, field
 
 import discord
 
-from core import timezones
+from core import permissions, timezones
 from core.roles import elevated_permissions
 from core.text import fit_lines, join_words, truncate, unlink
 from storage.models import GuildSettings
 
-# Discord's own name for each permission, as Edit Channel → Permissions shows it.
-PERMISSION_WORDS: dict[str, str] = {
-    "view_channel": "View Channel",
-    "send_messages": "Send Messages",
-    "embed_links": "Embed Links",
-    "attach_files": "Attach Files",
-    "read_message_history": "Read Message History",
-    "create_public_threads": "Create Public Threads",
-    "create_private_threads": "Create Private Threads",
-    "send_messages_in_threads": "Send Messages in Threads",
-    "manage_threads": "Manage Threads",
-}
+PERMISSION_WORDS = permissions.WORDS  # Discord's own names (core/permissions.py)
 
 # (column, option name, what it is for, the permissions Lantern uses there). Only what the code really
 # does in the channel: cards and posts are edited through their ids (no history needed), the mod-log's
@@ -94,8 +83,7 @@ def shown(name: str) -> str:
 
 def missing_permissions(channel: discord.abc.GuildChannel, needed: Sequence[str]) -> list[str]:
     """Discord's names of the permissions in `needed` that Lantern lacks in `channel`."""
-    granted = channel.permissions_for(channel.guild.me)
-    return [PERMISSION_WORDS[name] for name in needed if not getattr(granted, name)]
+    return permissions.missing_for_me(channel, *needed)
 
 
 def channel_fix(channel: discord.abc.GuildChannel, missing: list[str]) -> str:
