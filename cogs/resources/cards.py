@@ -5,7 +5,11 @@ time a transient failure (a 5xx, a 429, a dropped connection) is tried again a f
 a deleted channel or a failure that outlasts the attempts raises `CardNotPosted`, whose `why` names the
 missing permission only when `permissions_for` shows it is missing (core/permissions.py) and otherwise
 repeats what Discord said. The callers then undo what they stored, so nothing in the library is left
-without a card that nobody can see.
+without a card that nobody can see. All attempts of one post carry one nonce that Discord enforces, so an
+attempt that reached Discord before its connection dropped is not posted twice.
+
+`CardPoster` (one per bot, on the Resources cog) posts and takes down cards and tells the mod-log once an
+hour per problem and channel; a card it can't take down (a removal, an erasure) is mod-logged with its link.
 """
 
 from __future__ import annotations
