@@ -205,36 +205,35 @@ class MarkHandled(PersistentButton, template=r"care:handled:(?P<report_id>\d{1,2
 # ------------------------------------------------------------------------------------------ pair threads
 
 
-class ReportThreadButton(PersistentButton, template=r"care:report-thread:(?P<first>\d{1,20}):(?P<second>\d{1,20})"):
-    """*Report to moderators* under a pair thread's opening message: either member reports the other."""
+class ReportThreadButton(PersistentButton, template=r"care:report-thread"):
+    """*Report to moderators* under the opening message of a pair's (or a circle's) private thread.
 
-    def __init__(self, first: int, second: int) -> None:
+    Its custom id names nobody, so an erasure leaves no member id behind in the thread. Who is reported is
+    worked out when it's pressed: the thread's one other member (a pair), or nobody in particular (a circle,
+    or a moderator pressing it), when the reporter's words say who."""
+
+    def __init__(self) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Report to moderators",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"care:report-thread:{first}:{second}",
+                label="Report to moderators", style=discord.ButtonStyle.secondary, custom_id="care:report-thread"
             )
         )
-        self.members = (first, second)
 
     async def handle(self, interaction: discord.Interaction) -> None:
-        if interaction.guild is None or not isinstance(interaction.channel, discord.Thread):
+        thread = interaction.channel
+        if interaction.guild is None or not isinstance(thread, discord.Thread):
             raise NotAllowed("This button works in a pair's thread only.")
-        user_id = interaction.user.id
-        if user_id not in self.members:
-            raise NotAllowed(
-                "This button is for the two members of this pair. To report a message, right-click it, then "
-                "Apps → Report to moderators."
-            )
-        other = self.members[1] if user_id == self.members[0] else self.members[0]
-        await start(interaction, Target("thread", interaction.channel.id, None, other))
+        me = interaction.client.user
+        others = {member.id for member in await thread.fetch_members()} - {interaction.user.id}
+        others.discard(me.id if me is not None else 0)
+        reported = others.pop() if len(others) == 1 else None
+        await start(interaction, Target("thread", thread.id, None, reported))
 
 
-def pair_thread_view(first: int, second: int) -> LanternView:
+def pair_thread_view() -> LanternView:
     """The view for a pair thread's opening message (cogs/mentorship opens the thread)."""
     view = LanternView(timeout=None)
-    view.add_item(ReportThreadButton(first, second))
+    view.add_item(ReportThreadButton())
     return view
 
 

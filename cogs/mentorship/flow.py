@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from cogs.care.views import pair_thread_view
 from cogs.mentorship import rules
 from cogs.mentorship.views import proposal_view
 from core import held, permissions
@@ -362,7 +363,9 @@ class Flow:
             )
             await thread.add_user(mentor)
             await thread.add_user(mentee)
-            await thread.send(text, allowed_mentions=discord.AllowedMentions(users=[mentor, mentee]))
+            await thread.send(
+                text, view=pair_thread_view(), allowed_mentions=discord.AllowedMentions(users=[mentor, mentee])
+            )
         except discord.HTTPException as error:
             log.warning("could not open the thread of pairing %s: %s", pairing.id, error)
             await self.bot.modlog.post(

@@ -43,6 +43,10 @@ async def care_world(world: World) -> World:
     return world
 
 
+def button_ids(message: discord.Message) -> list[str | None]:
+    return [child.custom_id for row in message.components for child in getattr(row, "children", ())]
+
+
 async def reports(world: World) -> list[CareReport]:
     async with world.bot.db.read() as session:
         return list((await session.scalars(select(CareReport).order_by(CareReport.id))).all())
@@ -86,7 +90,7 @@ async def test_a_report_reaches_the_mod_log_privately_with_a_link(care_world: Wo
     assert f"]({link})" in fields["Reported"] and f"<@{world.bob.id}>" in fields["Reported"]
     assert fields["Reported by"] == f"<@{world.alice.id}>"
     assert fields["Status"].startswith("Open")
-    assert [c.custom_id for row in entry.components for c in row.children]  # type: ignore[union-attr] == [f"care:handled:{stored.id}"]
+    assert button_ids(entry) == [f"care:handled:{stored.id}"]
     assert (stored.modlog_channel_id, stored.modlog_message_id) == (world.modlog.id, entry.id)
     # Bob is told nothing: no DM, nothing new in the channel.
     assert world.bob.user.dm_channel is None or world.bob.user.dm_channel.history() == []
@@ -252,35 +256,35 @@ async def test_a_self_harm_concern_points_the_reporter_to_support(care_world: Wo
 
 
 async def test_a_pair_thread_button_reports_the_other_member(care_world: World) -> None:
-    """The Report button under a pair thread's opening message reports the other member of the pair."""
-    from cogs.care.views import pair_thread_view
+    """The pair thread Lantern opens for a new pairing carries *Report to moderators*; Bob's report names Alice
+    (the thread's other member), the button itself names nobody, and a second report waits for the first."""
+    from tests.features.test_mentorship_support import matched
 
     world = care_world
-    parent = world.bot.get_channel(world.mentorship.id)
-    assert isinstance(parent, discord.TextChannel)
-    thread = await parent.create_thread(name="alice & bob", type=discord.ChannelType.private_thread)
-    await thread.add_user(discord.Object(world.alice.id))
-    await thread.add_user(discord.Object(world.bob.id))
-    await thread.send("Welcome, you two!", view=pair_thread_view(world.alice.id, world.bob.id))
-    await world.env.settle()
+    await matched(world)
     handle = world.mentorship.threads[0]
-    opener = handle.history(viewer=world.alice)[-1]
-    asked = await world.alice.click(opener, label="Report to moderators")
+    opener = handle.history(viewer=world.bob)[0]
+    assert button_ids(opener) == ["care:report-thread"]  # no member id left behind after an erasure
+    asked = await world.bob.click(opener, label="Report to moderators")
     assert_responded(asked, contains="Why are you reporting this?", ephemeral=True)
-    shown = await world.alice.select(asked.response, ["harass"])
-    await world.alice.submit_modal(shown, {"words": "They keep pushing me to meet in person."})
+    shown = await world.bob.select(asked.response, ["harass"])
+    await world.bob.submit_modal(shown, {"words": "They keep pushing me to meet in person."})
     [stored] = await reports(world)
-    assert (stored.kind, stored.channel_id, stored.message_id, stored.reported_user_id) == (
+    assert (stored.kind, stored.channel_id, stored.message_id, stored.reported_user_id, stored.user_id) == (
         "thread",
         handle.id,
         None,
+        world.alice.id,
         world.bob.id,
     )
     fields = {field.name: field.value for field in world.modlog.history()[-1].embeds[0].fields}
-    assert f"<#{handle.id}>" in fields["Reported"] and f"<@{world.bob.id}>" in fields["Reported"]
-    again = await world.alice.click(opener, label="Report to moderators")
+    assert f"<#{handle.id}>" in fields["Reported"] and f"<@{world.alice.id}>" in fields["Reported"]
+    again = await world.bob.click(opener, label="Report to moderators")
     assert_responded(again, contains="You've reported this thread already", ephemeral=True)
     assert_error(world.env, NotAllowed)
+    await world.mod.click(world.modlog.history()[-1], label="Mark handled")
+    once_more = await world.bob.click(opener, label="Report to moderators")
+    assert_responded(once_more, contains="Why are you reporting this?", ephemeral=True)
 
 
 # ------------------------------------------------------------------------------------------ privacy
