@@ -148,6 +148,7 @@ async def claim_intro(
             find_notice_pending=False,
             card_claim=token,
             card_claimed_at=now,
+            unposted_saves=1,
             created_at=now,
             updated_at=now,
         )
@@ -167,6 +168,7 @@ async def claim_intro(
     posting = intro.card_claim is None or claimed_at is None or claimed_at <= now - CLAIM_LEASE
     if posting:
         intro.card_claim, intro.card_claimed_at = token, now
+    intro.unposted_saves += 1
     for name, value in text.items():
         setattr(intro, name, value)
     intro.updated_at = now
@@ -183,7 +185,13 @@ async def record_card(session: AsyncSession, intro_id: int, token: str, card: Ca
     result = await session.execute(
         update(Intro)
         .where(Intro.id == intro_id, Intro.card_claim == token, Intro.message_id.is_(None))
-        .values(channel_id=card.channel_id, message_id=card.message_id, card_claim=None, card_claimed_at=None)
+        .values(
+            channel_id=card.channel_id,
+            message_id=card.message_id,
+            card_claim=None,
+            card_claimed_at=None,
+            unposted_saves=0,
+        )
     )
     if rowcount(result) != 1:
         return None
@@ -193,10 +201,10 @@ async def record_card(session: AsyncSession, intro_id: int, token: str, card: Ca
     return intro
 
 
-async def release_claim(session: AsyncSession, claim: Claim, token: str, text: dict[str, str]) -> bool:
-    """After a card could not be posted: an intro this claim created, still holding these answers, goes
-    (nothing is half-saved); one holding other answers stays, unclaimed, so the next submission posts its
-    card. Whether the intro is gone."""
+async def release_claim(session: AsyncSession, claim: Claim, token: str) -> bool:
+    """After a card could not be posted: an intro this claim created, that no other submission saved answers
+    to, goes (nothing is half-saved); otherwise it stays, unclaimed, so the next submission posts its card.
+    Whether the intro is gone."""
     intro_id = claim.intro_id
     intro = await session.scalar(
         select(Intro)
@@ -206,7 +214,7 @@ async def release_claim(session: AsyncSession, claim: Claim, token: str, text: d
     )
     if intro is None:
         return False
-    if claim.created and all(getattr(intro, name) == value for name, value in text.items()):
+    if claim.created and intro.unposted_saves == 1:  # nobody else was told their answers are saved
         await session.execute(delete(IntroTag).where(IntroTag.intro_id == intro_id))
         await session.execute(delete(Intro).where(Intro.id == intro_id))
         return True

@@ -190,7 +190,7 @@ async def _post_claimed(
         )
     except Exception as error:
         async with bot.db.write() as session:
-            gone = await release_claim(session, claim, token, draft.text())
+            gone = await release_claim(session, claim, token)
             await keep_draft(session, member.guild.id, member.id, draft.text(), now)
         if isinstance(error, discord.Forbidden):
             what = "your introduction isn't saved yet" if gone else "your card isn't posted yet"

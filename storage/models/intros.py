@@ -36,6 +36,9 @@ class Intro(Base):
     # The database decides who posts, so two submissions at once make one card (storage.intros.claim_intro).
     card_claim: Mapped[str | None] = mapped_column(String(32))
     card_claimed_at: Mapped[datetime | None]
+    # How many submissions stored their answers while the card was not posted (0 once it is): a claim whose
+    # post fails removes the intro it created only if no other submission was told its answers were saved.
+    unposted_saves: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -224,3 +224,17 @@ async def test_a_failing_post_after_the_claim_saves_nothing_but_keeps_the_answer
     assert form_values(await open_form(world, world.alice))["story"] == ALICE["story"]
     await write_intro(world, world.alice, ALICE)
     assert len(cards_of(world, world.alice)) == 1
+
+
+async def test_a_double_click_whose_post_is_refused_never_says_saved_for_nothing(world: World) -> None:
+    """Alice's form is sent twice with the same answers and I may not post the card: the submission told its
+    answers are saved finds them saved (the intro stays, unclaimed), and the next submission posts the card."""
+    world.env.inject_error("POST", f"/channels/{world.intro.id}/messages", status=403, code=50013)
+    answers = await both_at_once(world, world.alice, ALICE, ALICE)
+    assert_error(world.env, NotAllowed)
+    assert any("Your introduction is saved" in answer for answer in answers)
+    intro = await stored_intro(world, world.alice)
+    assert intro is not None and intro.card_claim is None and intro.story == ALICE["story"]
+    await write_intro(world, world.alice, ALICE)
+    assert len(cards_of(world, world.alice)) == 1
+    assert (await stored_intro(world, world.alice)).unposted_saves == 0

@@ -31,6 +31,7 @@ def upgrade() -> None:
     with op.batch_alter_table("intros", schema=None) as batch_op:
         batch_op.add_column(sa.Column("card_claim", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("card_claimed_at", storage.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("unposted_saves", SNOWFLAKE, server_default="0", nullable=False))
     op.create_table(
         "intro_drafts",
         sa.Column("guild_id", SNOWFLAKE, nullable=False),
@@ -52,5 +53,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_intro_drafts_kept_at"))
     op.drop_table("intro_drafts")
     with op.batch_alter_table("intros", schema=None) as batch_op:
+        batch_op.drop_column("unposted_saves")
         batch_op.drop_column("card_claimed_at")
         batch_op.drop_column("card_claim")
