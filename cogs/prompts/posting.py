@@ -258,8 +258,11 @@ class PromptPoster:
                 session, post_id, self.owner, message.id, self.bot.clock(), thread=schedule.thread
             )
         detail = f"Posted prompt #{prompt.id} in {channel.mention}."
-        if schedule.thread and not await self.open_thread(post, schedule, prompt, channel, message.id):
-            detail += " Its discussion thread isn't open yet; I'll keep trying."
+        thread = await self.open_thread(post, schedule, prompt, channel, message.id) if schedule.thread else None
+        if thread == "pending":
+            detail += " Its discussion thread isn't open yet; I'll try again shortly."
+        elif thread == "failed":
+            detail += " I couldn't open its discussion thread; the mod-log says why."
         return Outcome(True, detail, message)
 
     async def retry_later(self, post: PromptPost, schedule: PromptSchedule, error: Exception) -> Outcome:
@@ -305,8 +308,9 @@ class PromptPoster:
         prompt: Prompt | None,
         channel: discord.TextChannel,
         message_id: int,
-    ) -> bool:
-        """Open the discussion thread on the posted prompt and record what happened; whether it is open."""
+    ) -> str:
+        """Open the discussion thread on the posted prompt and record what became of it: open, pending (tried
+        again later), failed (the mod-log was told) or gone (the prompt was deleted meanwhile)."""
         # A thread name can't carry allowed_mentions: keep member-written mention syntax inert in it.
         name = truncate(discord.utils.escape_mentions(prompt.text), 100) if prompt else "Discussion"
         try:
@@ -316,16 +320,14 @@ class PromptPoster:
                 )
         except discord.NotFound:  # a moderator deleted the prompt (or the channel) meanwhile: nothing to open
             await self.record_thread(post.id, "gone", error="the prompt's message is gone")
-            return False
+            return "gone"
         except Exception as error:
             if isinstance(error, discord.HTTPException) and error.code == THREAD_EXISTS:
                 await self.record_thread(post.id, "open", thread_id=message_id)  # opened by an earlier, lost answer
-                return True
-            lacking = missing_for_me(channel, *THREAD_NEEDS) if isinstance(error, discord.Forbidden) else []
-            await self.thread_failed(post, schedule, channel, error, lacking)
-            return False
+                return "open"
+            return await self.thread_failed(post, schedule, channel, error)
         await self.record_thread(post.id, "open", thread_id=thread.id)
-        return True
+        return "open"
 
     async def record_thread(
         self,
@@ -350,62 +352,36 @@ class PromptPoster:
             )
 
     async def thread_failed(
-        self,
-        post: PromptPost,
-        schedule: PromptSchedule,
-        channel: discord.TextChannel,
-        error: Exception,
-        lacking: list[str],
-    ) -> None:
-        """A thread that didn't open: wait and retry a transient failure; tell the mod-log of a missing permission
-        at once, or of a failure that outlasted every retry."""
+        self, post: PromptPost, schedule: PromptSchedule, channel: discord.TextChannel, error: Exception
+    ) -> str:
+        """A thread that didn't open: tell the mod-log at once of a permission `permissions_for` shows missing;
+        otherwise wait and try again, and tell the mod-log what Discord answered once every try has failed."""
         attempts = (post.attempts if post.thread_state == "pending" else 0) + 1
         said = describe_error(error)
-        title = f"Prompt schedule #{schedule.id}: no thread"
+        context = (post.id, schedule.id, schedule.guild_id, attempts, said)
+        lacking = missing_for_me(channel, *THREAD_NEEDS) if isinstance(error, discord.Forbidden) else []
         if lacking:
-            log.info(
-                "no thread for prompt claim %s of schedule %s (guild %s): %s",
-                post.id,
-                schedule.id,
-                schedule.guild_id,
-                said,
+            log.info("no thread for prompt claim %s of schedule %s (guild %s), try %d: %s", *context)
+            reason = f"{describe(channel, lacking)}. To fix it: {fix(channel, lacking)}"
+        elif attempts >= THREAD_TRIES:
+            log.warning("no thread for prompt claim %s of schedule %s (guild %s) after try %d: %s; giving up", *context)
+            reason = f"I tried {attempts} times; {said}"
+        else:
+            delay = retry_delay(attempts)
+            transient = isinstance(error, TRANSIENT)
+            (log.warning if transient else log.error)(
+                "no thread yet for prompt claim %s of schedule %s (guild %s), try %d: %s; retrying %s",
+                *context,
+                when(delay.total_seconds()),
+                exc_info=None if transient else error,
             )
-            await self.record_thread(post.id, "failed", attempts=attempts, error=said)
-            detail = (
-                f"I posted the prompt in {channel.mention} but couldn't open its discussion thread: "
-                f"{describe(channel, lacking)}. To fix it: {fix(channel, lacking)}."
-            )
-            await self.tell_modlog(schedule.guild_id, title, detail)
-            return
-        if attempts >= THREAD_TRIES:
-            log.warning(
-                "gave up on the thread of prompt claim %s of schedule %s (guild %s) after %d tries: %s",
-                post.id,
-                schedule.id,
-                schedule.guild_id,
-                attempts,
-                said,
-            )
-            await self.record_thread(post.id, "failed", attempts=attempts, error=said)
-            detail = (
-                f"I posted the prompt in {channel.mention} but couldn't open its discussion thread after "
-                f"{attempts} tries; {said}."
-            )
-            await self.tell_modlog(schedule.guild_id, title, detail)
-            return
-        delay = retry_delay(attempts)
-        log_error = log.warning if isinstance(error, TRANSIENT) else log.error
-        log_error(
-            "no thread yet for prompt claim %s of schedule %s (guild %s), try %d: %s; retrying %s",
-            post.id,
-            schedule.id,
-            schedule.guild_id,
-            attempts,
-            said,
-            when(delay.total_seconds()),
-            exc_info=None if isinstance(error, TRANSIENT) else error,
-        )
-        await self.record_thread(post.id, "pending", attempts=attempts, retry_at=self.bot.clock() + delay, error=said)
+            retry_at = self.bot.clock() + delay
+            await self.record_thread(post.id, "pending", attempts=attempts, retry_at=retry_at, error=said)
+            return "pending"
+        await self.record_thread(post.id, "failed", attempts=attempts, error=said)
+        detail = f"I posted the prompt in {channel.mention} but couldn't open its discussion thread: {reason}."
+        await self.tell_modlog(schedule.guild_id, f"Prompt schedule #{schedule.id}: no thread", detail)
+        return "failed"
 
     async def tell_modlog(self, guild_id: int, title: str, detail: str) -> None:
         """The mod-log entry, never failing the claim it reports (not even on a dropped connection)."""

@@ -394,3 +394,17 @@ async def test_a_refusal_with_permissions_in_place_is_retried_then_reported_with
     assert "Discord answered 403: Missing Access" in (entry.description or "")
     assert "Give me" not in (entry.description or "")
     assert len(prompt_messages(world)) == 1
+
+
+async def test_post_now_says_when_the_thread_could_not_be_opened(world: World) -> None:
+    """`/prompts post` with Create Public Threads missing: the reply says the prompt is posted and its thread
+    couldn't be opened (not "I'll keep trying"), and the mod-log names the permission."""
+    schedule = await make_schedule(world)
+    deny_bot(world, world.prompts, "create_public_threads")
+    await world.env.settle()
+    result = await world.mod.slash(world.general, "prompts post", schedule=schedule.id)
+    assert_responded(result, contains="I couldn't open its discussion thread; the mod-log says why.", ephemeral=True)
+    assert len(prompt_messages(world)) == 1 and world.prompts.threads == []
+    assert f"Prompt schedule #{schedule.id}: no thread" in modlog_titles(world)
+    [claim] = await posts(world)
+    assert (claim.status, claim.thread_state) == ("posted", "failed")
