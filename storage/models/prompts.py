@@ -33,6 +33,9 @@ class Prompt(Base):
     text_key: Mapped[str] = mapped_column(String(300))
     source: Mapped[str] = mapped_column(String(16))  # default | added | imported | suggested
     suggested_by_id: Mapped[Snowflake | None] = mapped_column(index=True)
+    # The cultural-calendar occasion (calendar.Occasion.key) it was written for; such prompts are posted on
+    # their occasion only, never by /prompt random or a schedule (cogs/prompts/occasions.py).
+    occasion: Mapped[str | None] = mapped_column(String(40), index=True)
     created_at: Mapped[datetime]
 
 
