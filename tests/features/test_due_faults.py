@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 from simcord import ChannelHandle
+from simcord.backend import serializers
 from simcord.gateway import ShardRouter
 from sqlalchemy import func, select
 
@@ -117,6 +118,27 @@ async def connect(world: World, held: list[tuple[ShardRouter, int]]) -> None:
         for router, shard_id in waiting:
             IDENTIFY(router, shard_id, replay_guilds=True)
     await world.env.settle()
+
+
+async def ready_in_an_outage(world: World, held: list[tuple[ShardRouter, int]]) -> None:
+    """READY arrives with the server still unavailable (Discord's outage): a stub with no channels or
+    members, as a fresh session's READY lists it before its GUILD_CREATE."""
+    waiting = list(held)
+    held.clear()
+    with world.env._bot_scope():  # SimCord 3.2.1 private API, as in connect()
+        for router, shard_id in waiting:
+            ready = {
+                "v": 10,
+                "user": dict(serializers.user_payload(world.env.backend.bot_user)),
+                "guilds": [{"id": str(world.guild.id), "unavailable": True}],
+                "session_id": f"outage-{shard_id}",
+                "resume_gateway_url": "wss://simcord.invalid",
+                "shard": [shard_id, router.shard_count],
+                "application": {"id": str(world.bot.application_id), "flags": 0},
+            }
+            router.gateways[shard_id].feed("READY", ready)
+    await world.env.settle()
+    held.extend(waiting)  # the servers themselves come with connect()
 
 
 # ---------------------------------------------------------------- ready before due work
@@ -467,3 +489,28 @@ async def test_one_erasure_failing_never_holds_back_the_others(world: World) -> 
     await world.bot.run_due_jobs()
     assert (await suggestions_by(world, world.alice), await departures_of(world, world.alice)) == (0, 0)
     assert await departures_of(world, world.bob) == 0
+
+
+async def test_a_server_in_an_outage_is_never_read_as_everyone_gone(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """READY comes while Discord has the server in an outage (unavailable, no members listed). Alice came
+    back while Lantern was down and her retention has passed: nothing of hers is erased. When the server
+    arrives, she is found present and keeps her data."""
+    await suggest_prompt(world, world.alice, "Which song takes you back to a grandparent's kitchen?")
+    world.guild.remove_member(world.alice)
+    await world.env.settle()
+    with slow_connect(monkeypatch) as held:
+        bot = await world.restart()
+        world.guild.add_member(world.alice.user)
+        await world.env.advance_time(31 * DAY)
+        await ready_in_an_outage(world, held)
+        guild = bot.get_guild(world.guild.id)
+        assert bot.is_ready() and guild is not None and guild.unavailable
+        await bot.run_due_jobs()
+        assert await suggestions_by(world, world.alice) == 1
+        assert await departures_of(world, world.alice) == 1
+        await connect(world, held)
+    await bot.run_due_jobs()
+    assert await departures_of(world, world.alice) == 0
+    assert await suggestions_by(world, world.alice) == 1
