@@ -82,6 +82,21 @@ async def set_posted(session: AsyncSession, report_id: int, channel_id: int, mes
     )
 
 
+async def undelivered(session: AsyncSession, since: datetime, limit: int) -> list[tuple[int, int]]:
+    """(report id, guild id) of open reports made after `since` that never reached a mod-log, oldest first."""
+    rows = await session.execute(
+        select(CareReport.id, CareReport.guild_id)
+        .where(
+            CareReport.modlog_message_id.is_(None),
+            CareReport.handled_at.is_(None),
+            CareReport.created_at > since,
+        )
+        .order_by(CareReport.id)
+        .limit(limit)
+    )
+    return [(report_id, guild_id) for report_id, guild_id in rows]
+
+
 async def mark_handled(session: AsyncSession, guild_id: int, report_id: int, moderator_id: int, now: datetime) -> bool:
     """Mark the report handled by `moderator_id`; False when it already was (a conditional update)."""
     result = await session.execute(

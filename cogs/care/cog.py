@@ -7,6 +7,7 @@ Pair threads get a *Report to moderators* button from `views.pair_thread_view`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import discord
@@ -16,7 +17,7 @@ from discord.ext import commands
 from cogs.care import reports
 from cogs.care.lookup import load_support, support_embed
 from cogs.care.reports import Target
-from cogs.care.views import DYNAMIC_ITEMS, FORMS, start
+from cogs.care.views import DYNAMIC_ITEMS, FORMS, handled_view, start
 from core.errors import NotAllowed
 from core.privacy import PrivacyProvider
 from storage import care as store
@@ -42,9 +43,15 @@ class CareCog(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.report_menu)
+        self.bot.jobs.register("care-reports", self.deliver_reports)
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.report_menu.name, type=self.report_menu.type)
+        self.bot.jobs.unregister("care-reports")
+
+    async def deliver_reports(self, now: datetime) -> int:
+        """Reports that couldn't reach the mod-log when they were made are posted once it can be reached."""
+        return await reports.deliver_due(self.bot, now, handled_view)
 
     @app_commands.command(name="support", description="Where to find support, here and beyond (only you see it)")
     @app_commands.guild_only()

@@ -13,12 +13,14 @@ entry without the erasing member (see PRIVACY.md), and every member id sits in t
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import discord
 
+from core import permissions
 from core.errors import InvalidInput
 from core.text import truncate, unlink
 from storage import care as store
@@ -208,6 +210,28 @@ async def post(bot: LanternBot, report_id: int, view: discord.ui.View) -> bool:
     async with bot.db.write() as session:
         await store.set_posted(session, report_id, message.channel.id, message.id)
     return True
+
+
+DELIVERY_WINDOW = timedelta(days=7)  # an undelivered report older than this is left for /privacy and the log
+DELIVERY_BATCH = 50
+
+
+async def deliver_due(bot: LanternBot, now: datetime, make_view: Callable[[int], discord.ui.View]) -> int:
+    """Post the open reports that never reached a mod-log (none was set, or Discord refused), once the guild
+    has one Lantern can post in. Only guilds this process owns; returns how many were delivered."""
+    async with bot.db.read() as session:
+        waiting = await store.undelivered(session, now - DELIVERY_WINDOW, DELIVERY_BATCH)
+    delivered = 0
+    for report_id, guild_id in waiting:
+        if not bot.owns_guild(guild_id):
+            continue
+        channel_id = (await bot.db.guild_config(guild_id)).modlog_channel_id
+        channel = bot.get_channel(channel_id) if channel_id is not None else None
+        if not isinstance(channel, discord.TextChannel) or permissions.missing_for_me(channel, *permissions.POST_EMBED):
+            continue
+        if await post(bot, report_id, make_view(report_id)):
+            delivered += 1
+    return delivered
 
 
 async def rerender(bot: LanternBot, report: Report) -> None:

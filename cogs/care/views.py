@@ -151,9 +151,7 @@ async def submit(interaction: discord.Interaction, reason: str, target: Target, 
         if report_id is None:
             raise NotAllowed(ALREADY)
         await limits.record(session, limits.REPORT, guild.id, interaction.user.id, now)
-    view = LanternView(timeout=None)
-    view.add_item(MarkHandled(report_id))
-    posted = await reports.post(bot, report_id, view)
+    posted = await reports.post(bot, report_id, handled_view(report_id))
     lines = ["Thank you. I've passed your report to the moderators privately."]
     if hidden:
         lines.append("I left your name out of it, because the member you reported can read the moderators' log.")
@@ -161,7 +159,7 @@ async def submit(interaction: discord.Interaction, reason: str, target: Target, 
     if not posted:
         lines.append(
             "I couldn't reach the moderators' log channel just now, so please also tell a moderator directly. "
-            "Your report is saved."
+            "Your report is saved, and I'll deliver it as soon as I can."
         )
     if reason == "selfharm":
         found = await load_support(bot, guild.id)
@@ -200,6 +198,12 @@ class MarkHandled(PersistentButton, template=r"care:handled:(?P<report_id>\d{1,2
             await interaction.followup.send(f"Report #{self.report_id} was already marked handled.", ephemeral=True)
             return
         await interaction.response.edit_message(embed=reports.render(report), view=None)
+
+
+def handled_view(report_id: int) -> LanternView:
+    view = LanternView(timeout=None)
+    view.add_item(MarkHandled(report_id))
+    return view
 
 
 # ------------------------------------------------------------------------------------------ pair threads

@@ -243,6 +243,7 @@ async def test_a_report_with_no_mod_log_is_kept_and_the_reporter_asked_to_tell_a
     message = await world.bob.send(world.general, "rude")
     done = await report(world, world.alice, message)
     assert "please also tell a moderator directly" in done.response.content
+    assert "deliver it as soon as I can" in done.response.content
     [stored] = await reports(world)
     assert stored.modlog_message_id is None
 
@@ -373,3 +374,19 @@ async def test_a_report_survives_the_reported_member_leaving_and_can_be_handled(
     await world.mod.click(world.modlog.history()[-1], label="Mark handled")
     [stored] = await reports(world)
     assert stored.reported_user_id == world.bob.id and stored.handled_by_id == world.mod.id
+
+
+async def test_a_report_made_before_the_mod_log_existed_is_delivered_once_it_does(bare_world: World) -> None:
+    """With no mod-log, the report waits; once a moderator sets one, the next due run posts it (once)."""
+    world = bare_world
+    message = await world.bob.send(world.general, "rude")
+    await report(world, world.alice, message)
+    await world.bot.run_due_jobs()
+    assert (await reports(world))[0].modlog_message_id is None
+    await world.mod.slash(world.general, "setup channels", modlog=world.modlog)
+    await world.bot.run_due_jobs()
+    await world.bot.run_due_jobs()
+    [stored] = await reports(world)
+    entries = [m for m in world.modlog.history() if m.embeds and m.embeds[0].title.startswith("Report #")]
+    assert len(entries) == 1 and stored.modlog_message_id == entries[0].id
+    assert button_ids(entries[0]) == [f"care:handled:{stored.id}"]
