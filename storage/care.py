@@ -82,14 +82,16 @@ async def set_posted(session: AsyncSession, report_id: int, channel_id: int, mes
     )
 
 
-async def undelivered(session: AsyncSession, since: datetime, limit: int) -> list[tuple[int, int]]:
-    """(report id, guild id) of open reports made after `since` that never reached a mod-log, oldest first."""
+async def undelivered(session: AsyncSession, since: datetime, until: datetime, limit: int) -> list[tuple[int, int]]:
+    """(report id, guild id) of open reports made between `since` and `until` that never reached a mod-log,
+    oldest first."""
     rows = await session.execute(
         select(CareReport.id, CareReport.guild_id)
         .where(
             CareReport.modlog_message_id.is_(None),
             CareReport.handled_at.is_(None),
             CareReport.created_at > since,
+            CareReport.created_at <= until,
         )
         .order_by(CareReport.id)
         .limit(limit)

@@ -214,13 +214,16 @@ async def post(bot: LanternBot, report_id: int, view: discord.ui.View) -> bool:
 
 DELIVERY_WINDOW = timedelta(days=7)  # an undelivered report older than this is left for /privacy and the log
 DELIVERY_BATCH = 50
+# A report is posted by the interaction that made it; the due jobs leave it alone this long, so they never post
+# it a second time while that interaction is still posting it.
+DELIVERY_GRACE = timedelta(minutes=2)
 
 
 async def deliver_due(bot: LanternBot, now: datetime, make_view: Callable[[int], discord.ui.View]) -> int:
     """Post the open reports that never reached a mod-log (none was set, or Discord refused), once the guild
     has one Lantern can post in. Only guilds this process owns; returns how many were delivered."""
     async with bot.db.read() as session:
-        waiting = await store.undelivered(session, now - DELIVERY_WINDOW, DELIVERY_BATCH)
+        waiting = await store.undelivered(session, now - DELIVERY_WINDOW, now - DELIVERY_GRACE, DELIVERY_BATCH)
     delivered = 0
     for report_id, guild_id in waiting:
         if not bot.owns_guild(guild_id):

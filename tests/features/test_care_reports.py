@@ -384,6 +384,9 @@ async def test_a_report_made_before_the_mod_log_existed_is_delivered_once_it_doe
     await world.bot.run_due_jobs()
     assert (await reports(world))[0].modlog_message_id is None
     await world.mod.slash(world.general, "setup channels", modlog=world.modlog)
+    await world.bot.run_due_jobs()  # not yet: the interaction that made a report may still be posting it
+    assert (await reports(world))[0].modlog_message_id is None
+    await world.env.advance_time(121)
     await world.bot.run_due_jobs()
     await world.bot.run_due_jobs()
     [stored] = await reports(world)
