@@ -21,7 +21,7 @@ import signal
 import sys
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -133,6 +133,19 @@ class LanternBot(commands.AutoShardedBot):
         if task is not None and not task.done():
             self.in_flight.add(task)
             task.add_done_callback(self.in_flight.discard)
+
+    @contextlib.contextmanager
+    def working(self) -> Iterator[None]:
+        """Count the running task as work in flight while the block runs (for work a long-lived task calls)."""
+        task = asyncio.current_task()
+        if task is None or task in self.in_flight:  # already counted until it ends
+            yield
+            return
+        self.in_flight.add(task)
+        try:
+            yield
+        finally:
+            self.in_flight.discard(task)
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         """Start background work that `close()` waits for (e.g. Discord calls after a commit)."""
@@ -247,8 +260,8 @@ class LanternBot(commands.AutoShardedBot):
         Work that looks at Discord waits until every shard this process runs has delivered its servers
         (`core.jobs.gateway_ready`): the timer starts in setup_hook, before READY, and until then a
         schedule's channel would look deleted. A failing job is retried on its own backoff (core/jobs.py)."""
-        self.track()  # APScheduler's asyncio executor doesn't wait for it on shutdown; close() does
-        return await self.jobs.run_due(self.clock(), gateway_ready=gateway_ready(self))
+        with self.working():  # close() waits for a run in progress (APScheduler's shutdown would cancel it)
+            return await self.jobs.run_due(self.clock(), gateway_ready=gateway_ready(self))
 
     async def close(self) -> None:
         """Graceful, in this order: stop taking new work, let the work in flight finish while Discord and the
