@@ -124,3 +124,14 @@ async def test_forms_in_flight_are_each_handled_once(world: World) -> None:
     assert_responded(b, contains="Your introduction is posted", ephemeral=True)
     intro = await stored_intro(world, world.bob)
     assert intro is not None and intro.name == "Bob"
+
+
+async def test_a_member_who_takes_an_hour_over_the_form_still_has_it_saved(world: World) -> None:
+    """Nothing on Lantern's side times a form out (it used to be forgotten after 30 minutes): Alice writes
+    for an hour, submits, and her intro is posted and stored."""
+    shown = await world.alice.slash(world.general, "intro write")
+    await world.env.advance_time(3600)
+    done = await world.alice.submit_modal(shown, ALICE)
+    assert_responded(done, contains="Your introduction is posted", ephemeral=True)
+    intro = await stored_intro(world, world.alice)
+    assert intro is not None and intro.message_id == world.intro.last_message.id
