@@ -43,6 +43,7 @@ from storage.models.mentorship import (
     DELIVERY_SENT,
     ENDED,
     EXPIRED,
+    NOTICE_INVITE,
     NOTICE_LAPSED,
     PENDING,
     PENDING_MENTEE,
@@ -449,13 +450,21 @@ async def record_message(session: AsyncSession, proposal_id: int, role: str, cha
 
 
 async def mentor_accepts(session: AsyncSession, proposal_id: int, now: datetime, expiry: timedelta) -> bool:
-    """pending_mentor → pending_mentee; False if it was already answered or expired."""
+    """pending_mentor → pending_mentee, owing the mentee's invitation; False if it was already answered or
+    expired."""
     return bool(
         await _update(
             session,
             update(Proposal)
             .where(Proposal.id == proposal_id, Proposal.status == PENDING_MENTOR)
-            .values(status=PENDING_MENTEE, mentor_answered_at=now, expires_at=now + expiry),
+            .values(
+                status=PENDING_MENTEE,
+                mentor_answered_at=now,
+                expires_at=now + expiry,
+                notice=NOTICE_INVITE,  # the mentee's invitation is owed until it is sent (Flow.send_owed)
+                notice_due_at=now,
+                notice_attempts=0,
+            ),
         )
     )
 

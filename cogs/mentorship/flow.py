@@ -299,7 +299,7 @@ class Flow:
                 "I'll open a private thread for the two of you.",
                 view=None,
             )
-            await self.send_proposal(fresh, "mentee")
+            await self.send_owed(now, ids=[proposal_id])  # owed since the commit: a crash here doesn't lose it
             return
         async with self.bot.db.write() as session:
             settings = await get_settings(session, proposal.guild_id)
@@ -469,9 +469,11 @@ class Flow:
         return done
 
     async def perform_notice(self, proposal: MentorshipProposal, notice: str) -> None:
-        if notice == NOTICE_INVITE:
+        if notice == NOTICE_INVITE:  # whoever's answer the proposal waits for, if not asked yet
             if proposal.status == PENDING_MENTOR and proposal.mentor_message_id is None:
                 await self.send_proposal(proposal, "mentor", owed=True)
+            elif proposal.status == PENDING_MENTEE and proposal.mentee_message_id is None:
+                await self.send_proposal(proposal, "mentee", owed=True)
             return
         # Lapsed: whoever held the buttons sees it lapse; a mentor who had said yes reads the same kind
         # closing line as after a decline.

@@ -17,7 +17,7 @@ from core.errors import InvalidInput, NotAllowed, NotFound
 from core.text import NO_MENTIONS, fit_lines, plural, truncate
 from storage import mentorship as store
 from storage.guilds import enabled_themes
-from storage.models.mentorship import PENDING_MENTOR, PROTECT_BLOCK
+from storage.models.mentorship import NOTICE_INVITE, PENDING_MENTOR, PROTECT_BLOCK
 
 if TYPE_CHECKING:
     from bot import LanternBot
@@ -210,6 +210,7 @@ class PairingGroup(
                 now=self.bot.clock(),
                 expiry=self.cog.flow.expiry,
                 forced=True,
+                notice=NOTICE_INVITE,  # owed until sent: a crash before the DM doesn't lose it
             )
         if proposal is None:
             raise NotAllowed(f"{mentor.mention} and {mentee.mention} already have an open invitation or a pairing.")
@@ -219,7 +220,7 @@ class PairingGroup(
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
-        await self.cog.flow.send_proposal(proposal, "mentor")
+        await self.cog.flow.send_owed(self.bot.clock(), ids=[proposal.id])
         await self.bot.modlog.post(
             guild_id, "Pairing proposed by a moderator", f"{mentor.mention} → {mentee.mention}", actor=interaction.user
         )

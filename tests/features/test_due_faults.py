@@ -37,11 +37,13 @@ from tests.conftest import World
 from tests.features.test_mentorship_support import (
     DAY,
     accept_as_mentor,
+    button,
     checkins,
     dms,
     matched,
     offer,
     opted_in_pair,
+    pairings,
     proposals,
     request,
     run_round,
@@ -396,6 +398,35 @@ async def test_a_rounds_invitations_survive_a_crash_before_they_are_sent(
     assert proposal.notice is None and proposal.mentor_message_id == invitation.id
     await accept_as_mentor(world, world.alice)
     assert "I've asked bob" in dms(world.alice)[0].content
+
+
+async def test_the_mentees_invitation_survives_a_crash_right_after_the_mentor_said_yes(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Alice said yes and the process died before Bob's invitation went: it is owed in the database, and
+    the next due run sends it, once; Bob's yes then pairs them."""
+    await opted_in_pair(world)
+    await run_round(world)
+    cog = world.bot.get_cog("Mentorship")
+    assert cog is not None
+
+    async def died(now: datetime, ids: list[int] | None = None) -> int:
+        return 0
+
+    monkeypatch.setattr(cog.flow, "send_owed", died)  # type: ignore[attr-defined]
+    await accept_as_mentor(world, world.alice)
+    assert dms(world.bob) == []
+    [proposal] = await proposals(world)
+    assert (proposal.status, proposal.notice, proposal.mentee_message_id) == ("pending_mentee", "invite", None)
+    bot = await world.restart()
+    await bot.run_due_jobs()
+    await bot.run_due_jobs()
+    [invitation] = dms(world.bob)
+    assert "would like to be your mentor" in invitation.content
+    [proposal] = await proposals(world)
+    assert proposal.notice is None and proposal.mentee_message_id == invitation.id
+    await world.bob.user.click(invitation, custom_id=button(invitation, ":accept"))
+    assert [p.status for p in await pairings(world)] == ["active"]
 
 
 async def test_a_scheduled_round_leased_by_a_process_that_died_is_taken_over_once(world: World) -> None:
