@@ -545,3 +545,40 @@ async def test_a_server_in_an_outage_is_never_read_as_everyone_gone(
     await bot.run_due_jobs()
     assert await departures_of(world, world.alice) == 0
     assert await suggestions_by(world, world.alice) == 1
+
+
+async def test_a_scheduled_round_that_fails_is_run_again_after_its_backoff_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The round's engine fails once (its worker process died): the round is released, not lost and not
+    marked run; a minute later it runs, once, and the schedule moves on."""
+    await opted_in_pair(world)
+    await world.mod.slash(world.general, "pairing auto every_days", days=7)
+    cog = world.bot.get_cog("Mentorship")
+    assert cog is not None
+    rounds = cog.rounds  # type: ignore[attr-defined]
+    compute = rounds.compute
+    failed: list[bool] = []
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        if not failed:
+            failed.append(True)
+            raise BrokenPipeError("the matching worker died")
+        return await compute(*args, **kwargs)
+
+    monkeypatch.setattr(rounds, "compute", broken)
+    await world.env.advance_time(7 * DAY + 1)
+    assert (await world.bot.run_due_jobs())["mentorship"]["rounds"] == 0
+    assert failed and await proposals(world) == []
+    async with world.bot.db.read() as session:
+        schedule = await session.get(MentorshipSchedule, world.guild.id)
+        assert schedule is not None and schedule.next_round_at <= world.bot.clock() and schedule.lease_until
+    assert (await world.bot.run_due_jobs())["mentorship"]["rounds"] == 0  # waits its backoff
+    await world.env.advance_time(MINUTE)
+    assert (await world.bot.run_due_jobs())["mentorship"]["rounds"] == 1
+    assert (await world.bot.run_due_jobs())["mentorship"]["rounds"] == 0
+    assert len(await proposals(world)) == 1 and len(dms(world.alice)) == 1
+    async with world.bot.db.read() as session:
+        schedule = await session.get(MentorshipSchedule, world.guild.id)
+        assert schedule is not None
+    assert schedule.lease_until is None and schedule.next_round_at > world.bot.clock()
