@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bench.inflight import fire_modal_without_settle
 from core.errors import InvalidInput, NotAllowed
 from core.tree import APOLOGY
-from storage.intros import claim_intro
+from storage.intros import CLAIM_LEASE, CardRef, claim_intro, delete_intro, record_card
 from storage.models.intros import IntroFormDraft
 from tests.conftest import World
 from tests.features.test_intros_helpers import ALICE, cards_of, open_form, row_counts, stored_intro, write_intro
@@ -238,3 +238,26 @@ async def test_a_double_click_whose_post_is_refused_never_says_saved_for_nothing
     await write_intro(world, world.alice, ALICE)
     assert len(cards_of(world, world.alice)) == 1
     assert (await stored_intro(world, world.alice)).unposted_saves == 0
+
+
+async def test_a_claim_outlived_by_its_intro_or_taken_over_records_no_card(world: World) -> None:
+    """The database refuses to record a card for a claim that was lost: the intro deleted meanwhile
+    (/intro delete, leaving), or a stale claim taken over by a later submission (which posts its own card)."""
+    now = world.bot.clock()
+    base: dict[str, Any] = dict(
+        guild_id=world.guild.id, user_id=world.alice.id, text=dict(ALICE), heritage_tags=(), language_tags=()
+    )
+    async with world.bot.db.write() as session:
+        first = await claim_intro(session, **base, token="a" * 32, now=now)
+    async with world.bot.db.write() as session:
+        later = await claim_intro(session, **base, token="b" * 32, now=now + CLAIM_LEASE)
+    assert (first.created, first.posting, later.created, later.posting) == (True, True, False, True)
+    async with world.bot.db.write() as session:
+        assert await record_card(session, first.intro_id, "a" * 32, CardRef(world.intro.id, 1)) is None
+        assert await record_card(session, later.intro_id, "b" * 32, CardRef(world.intro.id, 2)) is not None
+    async with world.bot.db.write() as session:
+        await delete_intro(session, world.guild.id, world.alice.id)
+        gone = await claim_intro(session, **base, token="c" * 32, now=now)
+        await delete_intro(session, world.guild.id, world.alice.id)
+        assert await record_card(session, gone.intro_id, "c" * 32, CardRef(world.intro.id, 3)) is None
+    assert await row_counts(world) == (0, 0)
