@@ -104,6 +104,8 @@ class PersistentForm(LanternModal):
     Subclasses declare `template=` (a regular expression the custom id fully matches) and pass a
     matching `custom_id` to `__init__`; the router rebuilds them with `from_custom_id`. Open one with
     `show_form`, never `send_modal` directly. Fields are text inputs (the router fills only those).
+    A custom id is plain text a client sends back: `on_submit` checks again what the command or button
+    that opened the form checked (Manage Server, whose intro it is), never trusting the id for it.
     """
 
     template: ClassVar[re.Pattern[str]]
@@ -161,7 +163,9 @@ class FormRouter:
     `on_submit`, with errors to the funnel (via the form's `on_error`).
 
     Cogs register their form classes in `setup`, next to their dynamic items. An id no class matches (a
-    retired or forged form) is answered with `UNKNOWN_FORM` and changes nothing.
+    retired or forged form) is answered with `UNKNOWN_FORM` and changes nothing. Not discord.py's modal
+    store: it is memory (gone on restart, and after a form's timeout), keyed by custom id alone (2.7), so
+    two members' forms with one stable id would overwrite each other there.
     """
 
     def __init__(self) -> None:
