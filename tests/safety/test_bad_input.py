@@ -240,7 +240,9 @@ TEXT_COMMANDS = [
 OTHER_COMMANDS = [
     "setup channels",
     "setup show",
+    "setup support",
     "about",
+    "support",
     "intro write",
     "intro show",
     "intro delete",
@@ -442,16 +444,24 @@ async def open_modal(world: World, which: str) -> tuple[MemberActor, Interaction
     if which == "reject with reason":
         # Decide every earlier suggestion first, so the queue shows this example's one.
         return await open_suggestion_review(world)
+    if which == "report":  # a fresh member reports a fresh message: Report to moderators → a reason → the form
+        member = fresh_actor(world, False)
+        message = await world.bob.send(world.general, f"a message for {member.name}")
+        asked = await member.context_menu(world.general, "Report to moderators", message)
+        return member, await member.select(asked.response, ["other"])
     command, moderator = {
         "intro write": ("intro write", False),
         "prompt suggest": ("prompt suggest", False),
         "prompts add": ("prompts add", True),
+        "setup support": ("setup support", True),
     }[which]
     actor = fresh_actor(world, moderator)
     return actor, await actor.slash(world.general, command)
 
 
-@pytest.mark.parametrize("which", ["intro write", "prompt suggest", "prompts add", "reject with reason"])
+@pytest.mark.parametrize(
+    "which", ["intro write", "prompt suggest", "prompts add", "reject with reason", "setup support", "report"]
+)
 @SETTINGS
 @given(data=st.data())
 async def test_modal_refuses_bad_text_kindly(world: World, which: str, data: st.DataObject) -> None:
