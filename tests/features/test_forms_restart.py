@@ -135,3 +135,16 @@ async def test_a_member_who_takes_an_hour_over_the_form_still_has_it_saved(world
     assert_responded(done, contains="Your introduction is posted", ephemeral=True)
     intro = await stored_intro(world, world.alice)
     assert intro is not None and intro.message_id == world.intro.last_message.id
+
+
+async def test_a_form_submitted_in_the_older_action_row_layout_is_saved(world: World) -> None:
+    """Fields may come back in action rows (the layout before Labels) as well as in Labels: both are read."""
+    shown = await world.alice.slash(world.general, "intro write")
+    modal = shown._interaction.modal  # the same form, laid out the old way: one text input per action row
+    modal["components"] = [
+        {"type": 1, "components": [{**label["component"], "label": label["label"]}]} for label in modal["components"]
+    ]
+    done = await world.alice.submit_modal(shown, ALICE)
+    assert_responded(done, contains="Your introduction is posted", ephemeral=True)
+    intro = await stored_intro(world, world.alice)
+    assert intro is not None and (intro.name, intro.story) == (ALICE["name"], ALICE["story"])
