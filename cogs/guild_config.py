@@ -301,7 +301,8 @@ def about_embed(bot: LanternBot) -> discord.Embed:
             "`/intro find`: find people who share your heritages or languages\n"
             "`/mentor offer` · `/mentor request`: mentoring, always opt-in\n"
             "`/prompt suggest`: suggest a discussion prompt\n"
-            "`/resource share` · `/resource search`: the shared library"
+            "`/resource share` · `/resource search`: the shared library\n"
+            "`/support`: where to find support, shown only to you"
         ),
         inline=False,
     )
