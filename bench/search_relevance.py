@@ -460,6 +460,14 @@ def report(
         f"{statistics.mean(totals['o']):.2f} | {statistics.median(judged_times):.2f} | "
         f"**{percentile(judged_times, 99):.2f}** |"
     )
+    print("\n| bench.search mix: query kind | n | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|")
+    for kind, values in sorted(timings.items()):
+        if kind.startswith("load mix"):
+            name = kind.removeprefix("load mix: ")
+            print(
+                f"| {name} | {len(values)} | {statistics.median(values):.2f} | {percentile(values, 95):.2f} | "
+                f"{percentile(values, 99):.2f} |"
+            )
     every = judged_times + mix_times
     print(
         f"\nLatency, bench.search's mix ({len(mix_times)} queries): p50 {statistics.median(mix_times):.2f} ms, "

@@ -103,23 +103,38 @@ async def _ranked_ids(
         # (walking the newest rows suits the first, the GIN index the second). Terms hold only letters,
         # digits and CJK characters (parse_query); quotes are doubled all the same.
         tsquery = terms.tsquery(any_word=any_word).replace("'", "''")
-        filtered = " ".join(clauses).format(id="resources_search.id")
-        match = f"@@ to_tsquery('simple', '{tsquery}') {filtered}"
+        query = f"to_tsquery('simple', '{tsquery}')"
+        every = " ".join(clauses).format(id="resources_search.id")
         params["window"] = PG_WINDOW
-        for name, vector in (("strong", "strong"), ("broad", "document")):
-            # The newest PG_WINDOW rows of the guild first (an index walk, under a millisecond); only
-            # when they hold fewer than the cap of matches is the GIN index asked for every match.
-            ctes.append(
-                f"{name}_recent AS MATERIALIZED (SELECT id FROM (SELECT id, {vector} FROM resources_search "
-                "WHERE guild_id = :guild_id ORDER BY id DESC LIMIT :window) AS resources_search "
-                f"WHERE {vector} {match} ORDER BY id DESC LIMIT :cap)"
+        if filters:  # the newest rows carrying the first label, through its index; the others are tested
+            rest = " ".join(clauses[1:]).format(id="resources_search.id")
+            labelled = (
+                "l.guild_id = :guild_id AND l.kind = :kind0 AND l.value = :value0 "
+                "ORDER BY l.resource_id DESC LIMIT :window"
             )
-            # The count test sits above the LIMIT so that nothing below it (not even parallel workers
-            # for a plan PostgreSQL thinks suits a common word) starts when the window was enough.
+            window = (
+                "SELECT s.id, s.{vector} FROM resource_labels AS l "
+                f"JOIN resources_search AS s ON s.id = l.resource_id WHERE {labelled}"
+            )
+            full = f"SELECT count(*) FROM (SELECT 1 FROM resource_labels AS l WHERE {labelled}) AS newest"
+        else:
+            rest = ""
+            newest = "FROM resources_search WHERE guild_id = :guild_id ORDER BY id DESC LIMIT :window"
+            window = f"SELECT id, {{vector}} {newest}"
+            full = f"SELECT count(*) FROM (SELECT 1 {newest}) AS newest"
+        for name, vector in (("strong", "strong"), ("broad", "document")):
+            # The newest PG_WINDOW rows first: an index walk that stops at the cap of matches. Only when
+            # they hold fewer matches than a page of results, and older rows exist, is the GIN index asked
+            # for every match; that test sits above the query's LIMIT, so nothing below it (not even
+            # parallel workers) starts when the window was enough.
+            ctes.append(
+                f"{name}_recent AS MATERIALIZED (SELECT id FROM ({window.format(vector=vector)}) AS resources_search "
+                f"WHERE {vector} @@ {query} {rest} ORDER BY id DESC LIMIT :cap)"
+            )
             ctes.append(
                 f"{name} AS (SELECT id FROM {name}_recent UNION SELECT id FROM (SELECT id FROM resources_search "
-                f"WHERE guild_id = :guild_id AND {vector} {match} ORDER BY id + 0 DESC LIMIT :cap) AS every_match "
-                f"WHERE (SELECT count(*) FROM {name}_recent) < :cap)"
+                f"WHERE guild_id = :guild_id AND {vector} @@ {query} {every} ORDER BY id + 0 DESC LIMIT :cap) "
+                f"AS every_match WHERE (SELECT count(*) FROM {name}_recent) < :limit AND ({full}) >= :window)"
             )
     else:
         params["strong"] = terms.fts5(guild_id, any_word=any_word, columns="title tags")
