@@ -393,3 +393,25 @@ async def test_a_report_made_before_the_mod_log_existed_is_delivered_once_it_doe
     entries = [m for m in world.modlog.history() if m.embeds and m.embeds[0].title.startswith("Report #")]
     assert len(entries) == 1 and stored.modlog_message_id == entries[0].id
     assert button_ids(entries[0]) == [f"care:handled:{stored.id}"]
+
+
+async def test_a_reporter_who_leaves_is_erased_from_their_reports_after_the_retention(care_world: World) -> None:
+    """Alice reports and leaves: her report stays as it was for 30 days (moderators can still act on it), then
+    her id and words are removed from it and from its mod-log entry; the report itself stays."""
+    world = care_world
+    day = 24 * 3600
+    message = await world.bob.send(world.general, "rude")
+    await report(world, world.alice, message, "harass", "It keeps happening.")
+    entry_id = world.modlog.history()[-1].id
+    world.guild.remove_member(world.alice)
+    await world.env.settle()
+    await world.env.advance_time(29 * day)
+    await world.bot.run_due_jobs()
+    assert (await reports(world))[0].user_id == world.alice.id
+    await world.env.advance_time(2 * day)
+    await world.bot.run_due_jobs()
+    [stored] = await reports(world)
+    assert (stored.user_id, stored.details, stored.reported_user_id) == (None, None, world.bob.id)
+    entry = next(m for m in world.modlog.history() if m.id == entry_id)
+    assert "It keeps happening." not in str(entry.embeds[0].to_dict())
+    assert str(world.alice.id) not in str(entry.embeds[0].to_dict())
