@@ -289,7 +289,8 @@ class PrivacyCog(commands.Cog):
         await interaction.response.send_message(
             "This erases your introduction and its card, your mentoring profile (active pairings end kindly), "
             "your prompt suggestions, your votes and bookmarks. Resources you shared stay in the library "
-            "without your name. This can't be undone.",
+            "without your name; reports you sent stay for the moderators without your name or words. "
+            "This can't be undone.",
             view=view,
             ephemeral=True,
         )
