@@ -144,7 +144,7 @@ async def delete_prompt(session: AsyncSession, prompt: Prompt) -> None:
 
 
 async def random_prompt(session: AsyncSession, guild_id: int, themes: Iterable[str] = ()) -> Prompt | None:
-    query = select(Prompt.id).where(Prompt.guild_id == guild_id)
+    query = select(Prompt.id).where(Prompt.guild_id == guild_id, Prompt.occasion.is_(None))  # not the calendar's
     themes = tuple(themes)
     if themes:
         query = query.where(Prompt.theme.in_(themes))
@@ -251,7 +251,8 @@ async def due_schedules(session: AsyncSession, now: datetime) -> Sequence[Prompt
 
 async def choose_prompt(session: AsyncSession, schedule: PromptSchedule) -> tuple[Prompt | None, int]:
     """A prompt not yet used in the schedule's current cycle; a new cycle starts when all are used."""
-    eligible = select(Prompt.id).where(Prompt.guild_id == schedule.guild_id)
+    # The calendar's prompts are posted on their occasions only (cogs/prompts/occasions.py).
+    eligible = select(Prompt.id).where(Prompt.guild_id == schedule.guild_id, Prompt.occasion.is_(None))
     if schedule.theme_keys:
         eligible = eligible.where(Prompt.theme.in_(schedule.theme_keys))
     all_ids = (await session.execute(eligible)).scalars().all()

@@ -19,7 +19,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.care.lookup import add_support, prompt_support
-from cogs.prompts import bank, stats
+from cogs.prompts import bank, calendar_prompts, stats
+from cogs.prompts.calendar_commands import CALENDAR_COMMANDS, CalendarCommands
+from cogs.prompts.occasions import OccasionPoster
 from cogs.prompts.posting import PromptPoster, prompt_embed, theme_labels
 from cogs.prompts.schedules import COMMANDS, ScheduleCommands
 from cogs.prompts.stats import PostedThread
@@ -30,6 +32,7 @@ from core.errors import InvalidInput, NotAllowed, NotFound
 from core.privacy import PrivacyProvider
 from core.text import NO_MENTIONS, plural, truncate, unlink
 from core.ui import show_form
+from storage import occasions as occasion_queries
 from storage import prompts as queries
 
 if TYPE_CHECKING:
@@ -42,7 +45,7 @@ MAX_PENDING_PER_MEMBER = 5
 REJECTION_LINES = 10
 
 
-class PromptsCog(ScheduleCommands, commands.Cog):
+class PromptsCog(ScheduleCommands, CalendarCommands, commands.Cog):
     """The bank, suggestions and member commands; schedule commands come from ScheduleCommands."""
 
     prompts_group = app_commands.Group(
@@ -52,21 +55,24 @@ class PromptsCog(ScheduleCommands, commands.Cog):
         default_permissions=discord.Permissions(manage_guild=True),
     )
     prompt_group = app_commands.Group(name="prompt", description="Discussion prompts", guild_only=True)
-    for _name, _description, _method, _completions in COMMANDS:  # /prompts schedule, schedules, …
+    for _name, _description, _method, _completions in COMMANDS + CALENDAR_COMMANDS:  # /prompts schedule, calendar, …
         prompts_group.command(name=_name, description=_description)(_method)
     del _name, _description, _method, _completions
 
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
         self.poster = PromptPoster(bot)
+        self.occasion_poster = OccasionPoster(bot)
         self.seeded_banks: set[int] = set()  # guilds whose default bank is known to be seeded
         self.random_cooldown = Cooldown(1, RANDOM_COOLDOWN, "A prompt was posted in this channel a moment ago.")
 
     async def cog_load(self) -> None:
         self.bot.jobs.register("prompts", self.poster.run_due)
+        self.bot.jobs.register("occasions", self.occasion_poster.run_due)
 
     async def cog_unload(self) -> None:
         self.bot.jobs.unregister("prompts")
+        self.bot.jobs.unregister("occasions")
 
     async def bank_ready(self, guild_id: int) -> None:
         """Seed the guild's default bank the first time; afterwards a read (then a memory) check, so that
@@ -75,9 +81,13 @@ class PromptsCog(ScheduleCommands, commands.Cog):
             return
         async with self.bot.db.read() as session:
             seeded = await queries.bank_seeded(session, guild_id)
-        if not seeded:
+            seeded = seeded and await occasion_queries.calendar_seeded(session, guild_id)
+        if not seeded:  # the calendar's prompts too, also for guilds seeded before the calendar existed
             async with self.bot.db.write() as session:
                 await queries.ensure_bank(session, guild_id, self.bot.clock(), bank.seed_rows())
+                await occasion_queries.ensure_calendar_prompts(
+                    session, guild_id, self.bot.clock(), calendar_prompts.seed_rows()
+                )
         self.seeded_banks.add(guild_id)
 
     async def themes(self, guild_id: int) -> list[tuple[str, str]]:

@@ -7,6 +7,7 @@ from simcord import SetupError, assert_error, assert_responded
 from sqlalchemy import func, select
 
 from cogs.prompts.bank import default_prompts
+from cogs.prompts.calendar_prompts import occasion_prompts
 from core.errors import InvalidInput, NotFound
 from storage.models.prompts import Prompt
 from tests.conftest import World
@@ -30,10 +31,11 @@ async def add(world: World, text: str, theme: str):
 
 
 async def test_the_bank_is_seeded_once_on_first_use(world: World) -> None:
-    """A new server gets the default prompts the first time its bank is used, and only once."""
+    """A new server gets the default prompts (and the cultural calendar's) the first time its bank is used, once."""
     assert await bank(world) == []
     seeded = await seed(world)
-    assert len(seeded) == len(default_prompts()) >= 60
+    assert len([p for p in seeded if p.occasion is None]) == len(default_prompts()) >= 60
+    assert len(seeded) == len(default_prompts()) + len(occasion_prompts())
     await seed(world)
     assert len(await bank(world)) == len(seeded)
 
@@ -185,15 +187,18 @@ async def test_list_pages_after_a_restart_keeping_the_theme(world: World) -> Non
     assert len(identity) > 10
     result = await world.mod.slash(world.general, "prompts list", theme="identity")
     message = result.response.message
-    assert result.response.embeds[0].footer.text == f"Page 1 of 2 · {len(identity)} prompts"
+    pages = -(-len(identity) // 10)  # the calendar's identity prompts are in the bank too
+    assert result.response.embeds[0].footer.text == f"Page 1 of {pages} · {len(identity)} prompts"
     await world.restart()
     await world.mod.click(message, custom_id="prompts:pg:1:identity")
     second = world.env.backend.get_message(message.channel.id, message.id)
-    assert second.embeds[0]["footer"]["text"] == f"Page 2 of 2 · {len(identity)} prompts"
+    assert second.embeds[0]["footer"]["text"] == f"Page 2 of {pages} · {len(identity)} prompts"
     assert f"`#{identity[10].id}`" in second.embeds[0]["description"]
+    for page in range(2, pages):
+        await world.mod.click(message, custom_id=f"prompts:pg:{page}:identity")
     assert buttons(result.response.message) == [
-        ("Previous", "prompts:pg:0:identity", False),
-        ("Next", "prompts:pg:2:identity", True),
+        ("Previous", f"prompts:pg:{pages - 2}:identity", False),
+        ("Next", f"prompts:pg:{pages}:identity", True),
     ]
 
 

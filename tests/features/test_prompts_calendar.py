@@ -1,0 +1,364 @@
+"""The cultural calendar in Discord: `/prompts calendar` lists occasions and turns them on or off, and each occasion
+that is on posts once on its day (or days before), in the server's timezone, through claims in the database."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import discord
+import pytest
+from simcord import assert_error, assert_responded
+from sqlalchemy import func, select
+
+from cogs.prompts import calendar_prompts
+from cogs.prompts.calendar import UnknownOccasion
+from core.errors import InvalidInput, NotAllowed
+from storage import prompts as prompt_queries
+from storage.models.occasions import GuildOccasion, OccasionBank, OccasionPost
+from storage.models.prompts import Prompt, PromptBank
+from tests.conftest import World
+from tests.features.test_setup_checklist import deny_bot
+
+HOUR = 3600
+DAY = 24 * HOUR
+START = datetime(2026, 1, 1, tzinfo=UTC)  # SimCord's virtual epoch
+
+
+async def occasions(world: World) -> list[GuildOccasion]:
+    async with world.bot.db.read() as session:
+        return list((await session.execute(select(GuildOccasion).order_by(GuildOccasion.id))).scalars().all())
+
+
+async def posts(world: World) -> list[OccasionPost]:
+    async with world.bot.db.read() as session:
+        return list((await session.execute(select(OccasionPost).order_by(OccasionPost.id))).scalars().all())
+
+
+def calendar_messages(world: World) -> list[discord.Message]:
+    return [
+        m
+        for m in world.prompts.history()
+        if m.embeds
+        and (m.embeds[0].footer.text or "").endswith("answer at whatever depth feels right")
+        and "Cultural calendar" in (m.embeds[0].footer.text or "")
+    ]
+
+
+async def go_to(world: World, moment: datetime) -> None:
+    """Advance the simulated clock to `moment` (no due-job run on the way)."""
+    seconds = (moment - world.bot.clock()).total_seconds()
+    assert seconds >= 0
+    await world.env.advance_time(seconds)
+
+
+async def tick_to(world: World, moment: datetime) -> None:
+    await go_to(world, moment)
+    await world.bot.run_due_jobs()
+
+
+async def in_seoul(world: World) -> None:
+    await world.mod.slash(world.general, "setup options", timezone="Asia/Seoul")
+
+
+async def turn_on(world: World, **options: object) -> discord.Message:
+    result = await world.mod.slash(world.general, "prompts calendar", **options)
+    assert_responded(result, ephemeral=True)
+    assert result.response.embeds[0].title == "Cultural calendar: turned on", result.response
+    return result.response
+
+
+async def test_seollal_posts_once_on_its_day_across_the_year_end_and_a_restart(world: World) -> None:
+    """Seollal 2027 is 7 February in Korea: a Seoul server's post appears at 09:00 that day (00:00 UTC), once,
+    although the clock crosses 31 Dec → 1 Jan, the due jobs run many times and the bot restarts."""
+    await in_seoul(world)
+    await go_to(world, datetime(2026, 12, 30, 12, tzinfo=UTC))
+    await turn_on(world, occasions="seollal", channel=world.prompts)
+    [row] = await occasions(world)
+    assert (row.occasion, row.channel_id, row.days_before, row.time, row.paused) == (
+        "seollal",
+        world.prompts.id,
+        0,
+        "09:00",
+        False,
+    )
+    assert row.next_day == date(2027, 2, 7)
+    assert row.next_at == datetime(2027, 2, 7, 0, 0, tzinfo=UTC)  # 09:00 in Seoul
+
+    for moment in (
+        datetime(2026, 12, 31, 14, 59, tzinfo=UTC),  # 23:59 on 31 December in Seoul
+        datetime(2026, 12, 31, 15, 1, tzinfo=UTC),  # the new year in Seoul, still 2026 in UTC
+        datetime(2027, 1, 1, 0, 0, tzinfo=UTC),
+    ):
+        await tick_to(world, moment)
+    await world.restart()
+    for moment in (datetime(2027, 2, 6, 15, 0, tzinfo=UTC), datetime(2027, 2, 6, 23, 59, tzinfo=UTC)):
+        await tick_to(world, moment)  # the 7th has begun in Seoul, but it isn't 09:00 yet
+    assert calendar_messages(world) == []
+    assert await posts(world) == []
+
+    await tick_to(world, datetime(2027, 2, 7, 0, 0, tzinfo=UTC))
+    await world.bot.run_due_jobs()
+    await world.restart()
+    await world.bot.run_due_jobs()
+    await tick_to(world, datetime(2027, 2, 7, 14, 0, tzinfo=UTC))
+    await tick_to(world, datetime(2027, 2, 8, 3, 0, tzinfo=UTC))
+
+    [message] = calendar_messages(world)
+    embed = message.embeds[0]
+    assert embed.title == "Seollal (Korean New Year)"
+    assert (embed.description or "").startswith("**Seollal (Korean New Year)** is today.")
+    texts = {p.text for p in calendar_prompts.prompts_for("seollal")}
+    assert any(text in (embed.description or "") for text in texts)
+    [thread] = world.prompts.threads
+    assert thread.id == message.id
+    [post] = await posts(world)
+    assert (post.family, post.day, post.occasions, post.status, post.message_id) == (
+        "lunar-new-year",
+        date(2027, 2, 7),
+        "seollal",
+        "posted",
+        message.id,
+    )
+    assert post.thread_state == "open" and post.lease_owner is None
+    [row] = await occasions(world)
+    assert row.next_day is not None and row.next_day.year == 2028  # waits for next year's Seollal
+
+
+async def test_days_before_posts_that_many_days_early(world: World) -> None:
+    """days_before:3 posts Seollal on 4 February at 09:00 Seoul time, saying it is in 3 days."""
+    await in_seoul(world)
+    await go_to(world, datetime(2027, 1, 20, tzinfo=UTC))
+    await turn_on(world, occasions="Seollal (Korean New Year)", channel=world.prompts, days_before=3, thread=False)
+    [row] = await occasions(world)
+    assert row.next_at == datetime(2027, 2, 4, 0, 0, tzinfo=UTC)
+    await tick_to(world, datetime(2027, 2, 3, 23, 59, tzinfo=UTC))
+    assert calendar_messages(world) == []
+    await tick_to(world, datetime(2027, 2, 4, 0, 0, tzinfo=UTC))
+    await tick_to(world, datetime(2027, 2, 7, 1, 0, tzinfo=UTC))  # the day itself: no second post
+    [message] = calendar_messages(world)
+    assert "is in 3 days, on Sun 7 Feb 2027." in (message.embeds[0].description or "")
+    assert world.prompts.threads == []
+    [post] = await posts(world)
+    assert post.day == date(2027, 2, 7) and post.thread_state is None
+
+
+async def test_a_family_posts_once_per_date(world: World) -> None:
+    """Lunar New Year and Tết both fall on 6 February 2027: one post names both; Seollal (the 7th) has its own."""
+    await in_seoul(world)
+    await go_to(world, datetime(2027, 1, 20, tzinfo=UTC))
+    await turn_on(world, occasions="lunar-new-year, tet, seollal", channel=world.prompts, thread=False)
+    await tick_to(world, datetime(2027, 2, 6, 0, 0, tzinfo=UTC))
+    await tick_to(world, datetime(2027, 2, 7, 0, 0, tzinfo=UTC))
+    titles = [m.embeds[0].title for m in calendar_messages(world)]
+    assert titles == ["Lunar New Year · Tết Nguyên Đán (Vietnamese New Year)", "Seollal (Korean New Year)"]
+    assert [(p.day, p.occasions) for p in await posts(world)] == [
+        (date(2027, 2, 6), "lunar-new-year,tet"),
+        (date(2027, 2, 7), "seollal"),
+    ]
+
+
+async def test_the_prompt_rotates_from_year_to_year(world: World) -> None:
+    """Each year's Seollal post uses a prompt not posted in an earlier year while others remain."""
+    await turn_on(world, occasions="seollal", channel=world.prompts, thread=False)
+    used = []
+    for year in (2026, 2027, 2028):
+        [row] = await occasions(world)
+        assert row.next_at is not None and row.next_day is not None and row.next_day.year == year
+        await tick_to(world, row.next_at)
+        used.append((await posts(world))[-1].prompt_id)
+    assert len(set(used)) == 3 and None not in used
+
+
+async def test_turning_off_stops_the_posts(world: World) -> None:
+    """off:True forgets the occasion: nothing is posted on its day."""
+    await turn_on(world, occasions="seollal, nowruz", channel=world.prompts)
+    result = await world.mod.slash(world.general, "prompts calendar", occasions="seollal", off=True)
+    assert_responded(result, contains="Turned off: Seollal (Korean New Year).", ephemeral=True)
+    assert [row.occasion for row in await occasions(world)] == ["nowruz"]
+    await tick_to(world, datetime(2026, 2, 18, tzinfo=UTC))
+    assert calendar_messages(world) == []
+    assert await posts(world) == []
+    assert world.modlog.history()[-1].embeds[0].title == "Cultural calendar: turned off"
+
+
+async def test_listing_shows_the_next_dates_in_the_servers_timezone(world: World) -> None:
+    """The list names each occasion's next date as the server keeps it, soonest first, and which are on."""
+    await in_seoul(world)
+    await go_to(world, datetime(2026, 12, 30, tzinfo=UTC))
+    await turn_on(world, occasions="seollal", channel=world.prompts, days_before=2)
+    result = await world.mod.slash(world.general, "prompts calendar")
+    assert_responded(result, ephemeral=True)
+    embed = result.response.embeds[0]
+    assert embed.title == "Cultural calendar · 1 of 21 on"
+    lines = (embed.description or "").splitlines()
+    assert lines[0].startswith("Sat 6 Feb 2027 (in 38 days) · **Lunar New Year**")
+    seollal = lines.index(next(line for line in lines if "**Seollal" in line))
+    assert lines[seollal].startswith("Sun 7 Feb 2027 (in 39 days) · **Seollal (Korean New Year)**")
+    assert lines[seollal + 1] == f"  ✅ <#{world.prompts.id}>, 2 days before at 09:00 · next post Fri 5 Feb 2027 09:00"
+    assert "Asia/Seoul" in (embed.footer.text or "")
+
+
+async def test_listing_counts_the_day_in_the_servers_timezone(world: World) -> None:
+    """At 20:00 UTC on 16 Feb 2026 it is already the 17th (Seollal) in Seoul: listed as today there."""
+    await in_seoul(world)
+    await go_to(world, datetime(2026, 2, 16, 20, tzinfo=UTC))
+    result = await world.mod.slash(world.general, "prompts calendar")
+    lines = (result.response.embeds[0].description or "").splitlines()
+    assert "Tue 17 Feb 2026 (today) · **Seollal (Korean New Year)**" in lines
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "says"),
+    [
+        ({"occasions": "halloween", "channel": "prompts"}, UnknownOccasion, "I don't know the occasion `halloween`"),
+        ({"occasions": "seollal", "time": "25:00"}, InvalidInput, "`25:00` isn't a time I understand"),
+        ({"channel": "prompts"}, InvalidInput, "`occasions` is needed with `channel`"),
+        ({"occasions": "seollal", "off": True, "days_before": 2}, InvalidInput, "`off:True` takes only `occasions`"),
+        ({"occasions": "seollal", "off": True}, NotAllowed, "none of them is on"),
+    ],
+)
+async def test_bad_input_is_refused_and_changes_nothing(
+    world: World, options: dict[str, object], error: type[Exception], says: str
+) -> None:
+    """Each mistake gets a clear private answer; no occasion is turned on or off."""
+    await turn_on(world, occasions="nowruz", channel=world.general, days_before=1)
+    before = [(r.occasion, r.channel_id, r.days_before, r.time) for r in await occasions(world)]
+    given = {key: (world.prompts if value == "prompts" else value) for key, value in options.items()}
+    result = await world.mod.slash(world.general, "prompts calendar", **given)
+    assert_responded(result, contains=says, ephemeral=True)
+    assert_error(world.env, error)
+    assert [(r.occasion, r.channel_id, r.days_before, r.time) for r in await occasions(world)] == before
+
+
+async def test_days_before_is_bounded_by_discord(world: World) -> None:
+    """days_before above 14 never reaches Lantern: Discord's client refuses it."""
+    with pytest.raises(Exception, match="days_before"):
+        await world.mod.slash(world.general, "prompts calendar", occasions="seollal", days_before=15)
+    assert await occasions(world) == []
+
+
+async def test_a_channel_is_needed_when_there_is_no_prompts_channel(bare_world: World) -> None:
+    """Without channel: and without a prompts channel from /setup, Lantern asks where to post."""
+    result = await bare_world.mod.slash(bare_world.general, "prompts calendar", occasions="diwali")
+    assert_responded(result, contains="Where should Diwali be posted?", ephemeral=True)
+    assert_error(bare_world.env, NotAllowed)
+    assert await occasions(bare_world) == []
+
+
+async def test_missing_permission_pauses_the_occasion_and_tells_the_modlog(world: World) -> None:
+    """Without Embed Links in the channel, the occasion pauses and the mod-log names what is missing."""
+    await turn_on(world, occasions="nowruz", channel=world.prompts)
+    deny_bot(world, world.prompts, "embed_links")
+    await tick_to(world, datetime(2026, 3, 21, 9, tzinfo=UTC))  # Nowruz 2026 (UTC server)
+    assert calendar_messages(world) == []
+    [row] = await occasions(world)
+    assert row.paused and "Embed Links" in (row.paused_reason or "")
+    [post] = await posts(world)
+    assert post.status == "dropped"
+    entry = world.modlog.history()[-1].embeds[0]
+    assert entry.title == "Cultural calendar: occasion paused"
+    assert "Embed Links" in (entry.description or "") and "/prompts calendar occasions:nowruz" in (
+        entry.description or ""
+    )
+    result = await world.mod.slash(world.general, "prompts calendar")
+    assert "⏸️ paused: I need Embed Links" in (result.response.embeds[0].description or "")
+
+
+async def test_deleted_channel_pauses_the_occasion(world: World) -> None:
+    """A deleted channel pauses the occasion and the mod-log says so."""
+    extra = world.guild.create_text_channel("festivals")
+    await world.env.settle()
+    await turn_on(world, occasions="nowruz", channel=extra)
+    world.env.backend.delete_channel(extra.id)
+    await world.env.settle()
+    await tick_to(world, datetime(2026, 3, 21, 9, tzinfo=UTC))
+    [row] = await occasions(world)
+    assert row.paused and "is gone" in (row.paused_reason or "")
+    assert "is gone" in (world.modlog.history()[-1].embeds[0].description or "")
+
+
+async def test_a_server_error_is_retried_with_backoff_and_posts_once(world: World) -> None:
+    """A 503 on the post keeps the claim; the next run posts it, once."""
+    await turn_on(world, occasions="nowruz", channel=world.prompts, thread=False)
+    world.env.inject_error("POST", f"/channels/{world.prompts.id}/messages", status=503)
+    await tick_to(world, datetime(2026, 3, 21, 9, tzinfo=UTC))
+    assert calendar_messages(world) == []
+    [post] = await posts(world)
+    assert (post.status, post.attempts) == ("claimed", 1) and "503" in (post.last_error or "")
+    await tick_to(world, datetime(2026, 3, 21, 9, 1, tzinfo=UTC))
+    await world.bot.run_due_jobs()
+    assert len(calendar_messages(world)) == 1
+    [post] = await posts(world)
+    assert post.status == "posted"
+
+
+async def test_a_day_missed_entirely_is_not_posted_late(world: World) -> None:
+    """If Lantern was down for all of Nowruz, nothing is posted the day after; it waits for next year."""
+    await turn_on(world, occasions="nowruz", channel=world.prompts)
+    await tick_to(world, datetime(2026, 3, 22, 0, 30, tzinfo=UTC))
+    assert calendar_messages(world) == []
+    assert await posts(world) == []
+    [row] = await occasions(world)
+    assert row.next_day is not None and row.next_day.year == 2027
+
+
+async def test_a_late_start_on_the_day_posts_once(world: World) -> None:
+    """Down at 09:00 but back before the day ends: one catch-up post."""
+    await turn_on(world, occasions="nowruz", channel=world.prompts, thread=False)
+    await tick_to(world, datetime(2026, 3, 21, 22, tzinfo=UTC))
+    await tick_to(world, datetime(2026, 3, 21, 23, tzinfo=UTC))
+    assert len(calendar_messages(world)) == 1
+
+
+async def test_occasion_prompts_are_in_the_bank_but_not_in_random_or_schedules(world: World) -> None:
+    """Every occasion has at least three prompts in the bank, marked with it; /prompt random never picks them."""
+    await world.mod.slash(world.general, "prompts list")
+    async with world.bot.db.read() as session:
+        counted = dict(
+            (
+                await session.execute(
+                    select(Prompt.occasion, func.count()).where(Prompt.occasion.is_not(None)).group_by(Prompt.occasion)
+                )
+            ).all()
+        )
+        picks = {
+            (await prompt_queries.random_prompt(session, world.guild.id)).occasion  # type: ignore[union-attr]
+            for _ in range(60)
+        }
+    assert len(counted) == 21 and min(counted.values()) >= 3
+    assert picks == {None}
+
+
+async def test_an_existing_guild_gets_the_occasion_prompts_too(world: World) -> None:
+    """A guild whose bank was seeded before the calendar existed is given its prompts the next time it is used."""
+    async with world.bot.db.write() as session:
+        session.add(PromptBank(guild_id=world.guild.id, seeded_at=START))
+    await world.mod.slash(world.general, "prompts list")
+    async with world.bot.db.read() as session:
+        assert await session.get(OccasionBank, world.guild.id) is not None
+        found = (await session.execute(select(func.count()).where(Prompt.occasion == "diwali"))).scalar_one()
+    assert found >= 3
+
+
+async def test_privacy_is_unaffected(world: World) -> None:
+    """Occasion posts store nothing about members: a member's export has none of it, and erasure leaves it be."""
+    await turn_on(world, occasions="nowruz", channel=world.prompts)
+    await tick_to(world, datetime(2026, 3, 21, 9, tzinfo=UTC))
+    result = await world.alice.slash(world.general, "privacy export")
+    data = json.loads(await result.response.attachments[0].read())
+    dumped = json.dumps(data["features"])
+    assert "nowruz" not in dumped.lower() and "occasion" not in dumped.lower()
+    before = (await occasions(world), await posts(world))
+    deleted = await world.alice.slash(world.general, "privacy delete")
+    await world.alice.click(deleted.response, custom_id=f"privacy:delete:{world.alice.id}")
+    after = (await occasions(world), await posts(world))
+    assert [r.id for r in after[0]] == [r.id for r in before[0]]
+    assert [(p.id, p.status) for p in after[1]] == [(p.id, p.status) for p in before[1]]
+
+
+async def test_autocomplete_offers_occasions_and_keeps_earlier_picks(world: World) -> None:
+    """Typing after a comma keeps what was picked and offers the rest."""
+    choices = await world.mod.autocomplete(world.general, "prompts calendar", "occasions", "seollal, ch")
+    assert {"name": "seollal, Chuseok", "value": "seollal, chuseok"} in choices
+    assert all(choice["value"] != "seollal, seollal" for choice in choices)
