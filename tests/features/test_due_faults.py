@@ -173,6 +173,31 @@ async def test_due_work_waits_for_ready_and_a_due_prompt_posts_once_ready(
     assert post.status == "posted" and not schedule.paused
 
 
+async def test_due_work_waits_while_a_shard_reconnects(world: World) -> None:
+    """A shard of this process lost its connection: the due work that needs Discord waits (its servers'
+    state may be stale or stubbed) and the backup-like work doesn't; once it is back, the prompt posts once."""
+    await make_schedule(world)
+    ran: list[datetime] = []
+
+    async def offline(now: datetime) -> None:
+        ran.append(now)
+
+    world.bot.jobs.register("offline", offline, needs_gateway=False)
+    shard = world.bot.get_shard(0)
+    assert shard is not None
+    await shard.disconnect()
+    await world.env.advance_time(9 * 3600)
+    result = await world.bot.run_due_jobs()
+    assert "offline" in result and not {"prompts", "mentorship", "privacy-retention"} & set(result)
+    assert len(ran) == 1
+    assert await posts(world) == [] and not (await schedules(world))[0].paused
+    await shard.reconnect()
+    await world.env.settle()
+    assert (await world.bot.run_due_jobs())["prompts"] == {"claimed": 1, "posted": 1}
+    await world.bot.run_due_jobs()
+    assert len(prompt_messages(world)) == 1
+
+
 # ---------------------------------------------------------------- the runner
 
 
