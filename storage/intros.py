@@ -5,7 +5,7 @@ INTERFACE used by mentorship: `intro_summary(session, guild_id, user_id) -> str 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import truncate
 from storage.database import dialect_insert, rowcount
+from storage.intro_drafts import DRAFT_FIELDS, drop_draft
 from storage.models.intros import Intro, IntroFormDraft, IntroTag
 
 HERITAGE = "heritage"
@@ -25,8 +26,6 @@ MIN_PARTIAL = 2  # a keyword this long or longer also finds tags that contain it
 # its process and the next submission posts the card. A post takes well under a second, and discord.py
 # retries a failing one for about 15 seconds.
 CLAIM_LEASE = timedelta(minutes=1)
-DRAFT_KEEP = timedelta(hours=24)  # how long the answers of a refused form are kept
-DRAFT_FIELDS = ("name", "heritages", "languages", "location", "story")
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,47 +219,6 @@ async def release_claim(session: AsyncSession, claim: Claim, token: str) -> bool
         return True
     intro.card_claim, intro.card_claimed_at = None, None
     return False
-
-
-# ------------------------------------------------------------------ the answers of a refused form
-
-
-async def keep_draft(
-    session: AsyncSession, guild_id: int, user_id: int, values: Mapping[str, str | None], now: datetime
-) -> None:
-    """Keep what the member typed (replacing an older draft), for the next form to open with."""
-    answers = {name: values.get(name) or "" for name in DRAFT_FIELDS}
-    statement = dialect_insert(session, IntroFormDraft).values(
-        guild_id=guild_id, user_id=user_id, **answers, kept_at=now
-    )
-    await session.execute(
-        statement.on_conflict_do_update(index_elements=["guild_id", "user_id"], set_={**answers, "kept_at": now})
-    )
-
-
-async def get_draft(session: AsyncSession, guild_id: int, user_id: int, now: datetime) -> dict[str, str] | None:
-    """The member's kept answers, unless they are older than DRAFT_KEEP."""
-    draft = await session.scalar(
-        select(IntroFormDraft).where(
-            IntroFormDraft.guild_id == guild_id,
-            IntroFormDraft.user_id == user_id,
-            IntroFormDraft.kept_at > now - DRAFT_KEEP,
-        )
-    )
-    return {name: getattr(draft, name) for name in DRAFT_FIELDS} if draft is not None else None
-
-
-async def drop_draft(session: AsyncSession, guild_id: int, user_id: int) -> int:
-    result = await session.execute(
-        delete(IntroFormDraft).where(IntroFormDraft.guild_id == guild_id, IntroFormDraft.user_id == user_id)
-    )
-    return rowcount(result)
-
-
-async def expire_drafts(session: AsyncSession, now: datetime) -> int:
-    """Delete every draft kept longer than DRAFT_KEEP; how many went."""
-    result = await session.execute(delete(IntroFormDraft).where(IntroFormDraft.kept_at <= now - DRAFT_KEEP))
-    return rowcount(result)
 
 
 async def set_discoverable(session: AsyncSession, guild_id: int, user_id: int, value: bool) -> bool:

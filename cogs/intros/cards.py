@@ -22,15 +22,13 @@ from core.errors import InvalidInput, NotAllowed
 from core.roles import elevated_permissions
 from core.text import NO_MENTIONS, join_words, truncate, unlink
 from storage.guilds import get_settings
+from storage.intro_drafts import expire_drafts, get_draft, keep_draft
 from storage.intros import (
     CardRef,
     Claim,
     claim_intro,
     delete_intro,
-    expire_drafts,
-    get_draft,
     get_intro,
-    keep_draft,
     lock_intro,
     record_card,
     release_claim,

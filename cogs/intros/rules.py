@@ -13,7 +13,8 @@ from cogs.intros.tags import LANGUAGE, normalise_tag, normalise_tags, split_entr
 from core.errors import InvalidInput
 
 FIND_LIMIT = 10
-# What a refusal of the form promises; true because cards.checked_draft keeps the answers (storage.intros.DRAFT_KEEP).
+# What a refusal of the form promises: true because cards.checked_draft keeps the answers
+# (storage.intro_drafts.DRAFT_KEEP).
 KEPT_ANSWERS = "`/intro write` opens the form again with your answers, kept for a day"
 
 

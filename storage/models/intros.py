@@ -65,7 +65,8 @@ class IntroTag(Base):
 class IntroFormDraft(Base):
     """What a member typed in an intro form I refused, as they typed it: the next form opens with it.
 
-    Deleted when an intro is saved, by /privacy delete, and a day after it was kept (storage.intros.DRAFT_KEEP)."""
+    Deleted when an intro is saved, by /privacy delete, and a day after it was kept
+    (storage.intro_drafts.DRAFT_KEEP)."""
 
     __tablename__ = "intro_drafts"
 
