@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 
 from core import traces
@@ -57,7 +58,8 @@ class ModLog:
             message = await channel.send(
                 embed=format_entry(title, detail, actor=actor), allowed_mentions=discord.AllowedMentions.none()
             )
-        except discord.HTTPException as error:
+        # A 4xx/5xx, a dropped connection or a hung request: the entry is lost, the action it reports is not.
+        except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as error:
             log.warning("could not post to the mod-log of guild %s: %s", guild_id, error)
             return False
         try:
