@@ -160,7 +160,7 @@ def render(report: Report) -> discord.Embed:
         what = f"Pair thread <#{report.channel_id}> ([open it]({report.link})); about {who}"
     embed.add_field(name="Reported", value=what, inline=False)
     if report.reporter_hidden:
-        by = "Left out: the member reported can read this channel. Ask Lantern's host if you must know."
+        by = "Left out: people other than the moderators (the member reported, or everyone) can read this channel."
     elif report.reporter_id is None:
         by = ERASED
     else:
@@ -177,18 +177,23 @@ def render(report: Report) -> discord.Embed:
     return embed
 
 
-async def can_read_modlog(bot: LanternBot, guild: discord.Guild, user_id: int | None) -> bool:
-    """Whether `user_id` can read the guild's mod-log channel (then a report about them hides its reporter)."""
-    if user_id is None:
-        return False
+PRIVATE, READ_BY_REPORTED, PUBLIC = "private", "read by the member reported", "public"
+
+
+async def modlog_audience(bot: LanternBot, guild: discord.Guild, reported_id: int | None) -> str:
+    """Who besides the moderators could read a report in the mod-log: nobody (PRIVATE), the member reported
+    (READ_BY_REPORTED: a moderator, say) or everyone (PUBLIC: a mod-log @everyone can view). In the last two
+    cases the entry leaves the reporter's name out."""
     channel_id = (await bot.db.guild_config(guild.id)).modlog_channel_id
     channel = guild.get_channel(channel_id) if channel_id is not None else None
-    member = guild.get_member(user_id)
+    if channel is not None and channel.permissions_for(guild.default_role).view_channel:
+        return PUBLIC
+    member = guild.get_member(reported_id) if reported_id is not None else None
     if member is None:
-        return False
+        return PRIVATE
     if channel is None:  # no mod-log yet: whoever moderates may read it once there is one
-        return member.guild_permissions.manage_guild
-    return channel.permissions_for(member).view_channel
+        return READ_BY_REPORTED if member.guild_permissions.manage_guild else PRIVATE
+    return READ_BY_REPORTED if channel.permissions_for(member).view_channel else PRIVATE
 
 
 async def post(bot: LanternBot, report_id: int, view: discord.ui.View) -> bool:

@@ -30,6 +30,18 @@ if TYPE_CHECKING:
 ALREADY = "You've reported this message already, and the moderators have it. Thank you for looking out."
 ALREADY_THREAD = "You've reported this thread already, and the moderators haven't marked it handled yet. They have it."
 MODERATORS_ONLY = "Only moderators (Manage Server) can mark a report handled."
+NEVER_TOLD = "The member you report is never told who reported them."
+AUDIENCE = {
+    reports.PRIVATE: f"Only the moderators see it. {NEVER_TOLD}",
+    reports.READ_BY_REPORTED: (
+        "Only the moderators see it, but the member you're reporting can read the moderators' log, so I'll leave "
+        f"your name out. {NEVER_TOLD}"
+    ),
+    reports.PUBLIC: (
+        "This server's moderators' log can be read by everyone, so I'll leave your name out; what you write is "
+        f"shown there as you write it. {NEVER_TOLD}"
+    ),
+}
 
 
 def _bot(interaction: discord.Interaction) -> LanternBot:
@@ -52,10 +64,10 @@ async def start(interaction: discord.Interaction, target: Target) -> None:
             earlier = await store.open_thread_report(session, guild.id, interaction.user.id, target.channel_id)
     if earlier is not None:
         raise NotAllowed(ALREADY if target.kind == "message" else ALREADY_THREAD)
-    text = "Why are you reporting this? Pick the closest reason; you can add words next. Only the moderators see it"
-    if await reports.can_read_modlog(bot, guild, target.reported_id):
-        text += ", and because the member you're reporting can read the moderators' log, I'll leave your name out"
-    text += ". The member you report is never told who reported them."
+    text = (
+        "Why are you reporting this? Pick the closest reason; you can add words next. "
+        + AUDIENCE[await reports.modlog_audience(bot, guild, target.reported_id)]
+    )
     view = LanternView(timeout=None)
     view.add_item(ReasonSelect(target.encode()))
     await interaction.response.send_message(text, view=view, ephemeral=True)
@@ -127,7 +139,7 @@ async def submit(interaction: discord.Interaction, reason: str, target: Target, 
         raise InvalidInput("That reason", "isn't one I know", "Pick one from the list.")
     words = reports.clean_words(text)
     await limits.check(bot, limits.REPORT, guild.id, interaction.user.id)
-    hidden = await reports.can_read_modlog(bot, guild, target.reported_id)
+    hidden = await reports.modlog_audience(bot, guild, target.reported_id) != reports.PRIVATE
     now = bot.clock()
     async with bot.db.write() as session:
         await ensure_settings(session, guild.id, now)
@@ -154,7 +166,7 @@ async def submit(interaction: discord.Interaction, reason: str, target: Target, 
     posted = await reports.post(bot, report_id, handled_view(report_id))
     lines = ["Thank you. I've passed your report to the moderators privately."]
     if hidden:
-        lines.append("I left your name out of it, because the member you reported can read the moderators' log.")
+        lines.append("I left your name out of it, because people other than the moderators can read their log.")
     lines.append("The member you reported won't be told who reported them.")
     if not posted:
         lines.append(

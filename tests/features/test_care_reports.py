@@ -415,3 +415,17 @@ async def test_a_reporter_who_leaves_is_erased_from_their_reports_after_the_rete
     entry = next(m for m in world.modlog.history() if m.id == entry_id)
     assert "It keeps happening." not in str(entry.embeds[0].to_dict())
     assert str(world.alice.id) not in str(entry.embeds[0].to_dict())
+
+
+async def test_a_mod_log_everyone_can_read_never_names_the_reporter(world: World) -> None:
+    """When @everyone can view the mod-log, the reporter is told before sending, and the entry leaves them out."""
+    message = await world.bob.send(world.general, "rude")
+    asked = await world.alice.context_menu(world.general, MENU, message)
+    assert "can be read by everyone, so I'll leave your name out" in asked.response.content
+    shown = await world.alice.select(asked.response, ["harass"])
+    done = await world.alice.submit_modal(shown, {})
+    assert "I left your name out of it" in done.response.content
+    [stored] = await reports(world)
+    assert stored.user_id == world.alice.id and stored.reporter_hidden
+    entry = world.modlog.history()[-1].embeds[0]
+    assert str(world.alice.id) not in str(entry.to_dict())
