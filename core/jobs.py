@@ -124,14 +124,15 @@ class DueJobs:
         names = [name for name, entry in self._registered.items() if self._may_run(name, entry, now, gateway_ready)]
         if not gateway_ready and any(entry.needs_gateway for entry in self._registered.values()):
             log.debug("due work that needs Discord waits: the gateway hasn't delivered every server yet")
-        for name in names:  # marked before the first await, so an overlapping call never starts them twice
-            self._registered[name].state.running = True
+        entries = [self._registered[name] for name in names]
+        for entry in entries:  # marked before the first await, so an overlapping call never starts them twice
+            entry.state.running = True
         try:
-            outcomes = await asyncio.gather(*(self._run_one(name, now) for name in names))
+            runs = [self._run_one(name, entry, now) for name, entry in zip(names, entries, strict=True)]
+            outcomes = await asyncio.gather(*runs)
         except BaseException:  # cancelled (shutdown): none of them is running any more
-            for name in names:
-                if name in self._registered:
-                    self._registered[name].state.running = False
+            for entry in entries:
+                entry.state.running = False
             raise
         return {name: result for name, (ok, result) in zip(names, outcomes, strict=True) if ok}
 
@@ -144,8 +145,7 @@ class DueJobs:
             return False
         return state.retry_at is None or now >= state.retry_at
 
-    async def _run_one(self, name: str, now: datetime) -> tuple[bool, object]:
-        entry = self._registered[name]
+    async def _run_one(self, name: str, entry: _Registered, now: datetime) -> tuple[bool, object]:
         state = entry.state
         logcontext.bind_text(f"job={name}")
         try:
