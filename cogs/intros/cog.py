@@ -23,7 +23,7 @@ from cogs.intros.views import (
     send_notice,
     take_notice,
 )
-from core import limits
+from core import limits, permissions
 from core.errors import InvalidInput
 from core.options import render_welcome
 from core.privacy import PrivacyProvider
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+WELCOME_NEEDS = ("view_channel", "send_messages")  # the welcome is text with a button, no embed
 NO_INTRO_SELF = "You haven't introduced yourself yet. `/intro write` opens the form."
 
 
@@ -289,7 +290,7 @@ class Intros(commands.Cog, name="Introductions"):
             await self.bot.modlog.post(
                 guild.id,
                 "Welcome not posted",
-                f"I couldn't welcome {member.mention} in {channel.mention}: let me send messages there.",
+                f"I couldn't welcome {member.mention}: {permissions.refusal(channel, error, *WELCOME_NEEDS)}.",
             )
 
     @commands.Cog.listener()
