@@ -272,7 +272,7 @@ class CalendarCommands:
             choices.append(app_commands.Choice(name="All occasions", value=occasion_times.ALL))
         for occasion in occasion_times.search(last, exclude=keys):
             value = f"{prefix}, {occasion.key}" if prefix else occasion.key
-            if len(value) <= 400:
+            if len(value) <= 100:  # Discord's limit for a choice's value
                 name = f"{prefix}, {occasion.name}" if prefix else occasion.name
                 choices.append(app_commands.Choice(name=truncate(name, 100), value=value))
         return choices[:25]

@@ -84,9 +84,7 @@ class OccasionPoster:
     async def run_due(self, now: datetime) -> dict[str, int]:
         """The due-job handler registered as "occasions"."""
         claimed = await self.claim_due(now)
-        async with self.bot.db.write() as session:
-            posts = await queries.lease(session, now, self.owner, threads=False, owns_guild=self.bot.owns_guild)
-            threads = await queries.lease(session, now, self.owner, threads=True, owns_guild=self.bot.owns_guild)
+        posts, threads = await self.lease(now)
         posted = 0
         for post_id in posts:
             posted += await self.attempt(post_id)
@@ -97,7 +95,15 @@ class OccasionPoster:
                 log.exception("the thread of occasion post %s could not be handled; retried later", post_id)
         return {"claimed": claimed, "posted": posted}
 
+    async def lease(self, now: datetime) -> tuple[list[int], list[int]]:
+        """Step 2: lease the unposted claims and the pending threads due now (ids of each)."""
+        async with self.bot.db.write() as session:
+            posts = await queries.lease(session, now, self.owner, threads=False, owns_guild=self.bot.owns_guild)
+            threads = await queries.lease(session, now, self.owner, threads=True, owns_guild=self.bot.owns_guild)
+        return posts, threads
+
     async def claim_due(self, now: datetime) -> int:
+        """Step 1: claim the post of every due occasion (of guilds this process owns); how many were claimed."""
         claimed = 0
         broken: list[GuildOccasion] = []
         async with self.bot.db.write() as session:
@@ -118,6 +124,10 @@ class OccasionPoster:
                     continue
                 day = row.next_day
                 assert day is not None and row.next_at is not None
+                due = occasion_times.post_moment(day, row.days_before, hour, minute, zone)
+                if due > now:  # the server's timezone moved since next_at was worked out: wait for the new time
+                    row.next_at = due
+                    continue
                 if now < occasion_times.window_end(day, zone):
                     on = [o.occasion for o in running[row.guild_id] if not o.paused]
                     family = [o.key for o in calendar.on_day(day, on) if o.family == occasion.family]

@@ -3,6 +3,7 @@ that is on posts once on its day (or days before), in the server's timezone, thr
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, date, datetime
 
@@ -13,10 +14,12 @@ from sqlalchemy import func, select
 
 from cogs.prompts import calendar_prompts
 from cogs.prompts.calendar import UnknownOccasion
+from cogs.prompts.occasions import OccasionPoster
 from core.errors import InvalidInput, NotAllowed
 from storage import prompts as prompt_queries
 from storage.models.occasions import GuildOccasion, OccasionBank, OccasionPost
 from storage.models.prompts import Prompt, PromptBank
+from storage.prompts import LEASE
 from tests.conftest import World
 from tests.features.test_setup_checklist import deny_bot
 
@@ -362,3 +365,74 @@ async def test_autocomplete_offers_occasions_and_keeps_earlier_picks(world: Worl
     choices = await world.mod.autocomplete(world.general, "prompts calendar", "occasions", "seollal, ch")
     assert {"name": "seollal, Chuseok", "value": "seollal, chuseok"} in choices
     assert all(choice["value"] != "seollal, seollal" for choice in choices)
+
+
+async def test_turning_all_on_lists_every_occasion_within_discords_limits(world: World) -> None:
+    """occasions:all turns every occasion on in the prompts channel; the answer names each (checked by the
+    contract plugin against Discord's embed limits)."""
+    await go_to(world, datetime(2026, 12, 30, tzinfo=UTC))
+    response = await turn_on(world, occasions="all")
+    rows = await occasions(world)
+    assert len(rows) == 21 and {row.channel_id for row in rows} == {world.prompts.id}
+    assert (response.embeds[0].description or "").count("\n") >= 20
+    result = await world.mod.slash(world.general, "prompts calendar")
+    assert result.response.embeds[0].title == "Cultural calendar · 21 of 21 on"
+
+
+async def test_a_claim_leased_by_a_process_that_died_is_posted_once_after_its_lease(world: World) -> None:
+    """A process claims and leases Nowruz's post and dies. The next process leaves the live lease alone, takes it
+    over once the lease has run out, and posts it once."""
+    await turn_on(world, occasions="nowruz", channel=world.prompts, thread=False)
+    await go_to(world, datetime(2026, 3, 21, 9, tzinfo=UTC))
+    now = world.bot.clock()
+    dead = OccasionPoster(world.bot, owner="dead")
+    assert await dead.claim_due(now) == 1
+    [post_id], _ = await dead.lease(now)
+    await world.restart()
+    await world.bot.run_due_jobs()
+    assert calendar_messages(world) == []  # never a live lease
+    await world.env.advance_time(LEASE.total_seconds() + 1)
+    await world.bot.run_due_jobs()
+    await world.bot.run_due_jobs()
+    [message] = calendar_messages(world)
+    [post] = await posts(world)
+    assert (post.id, post.status, post.message_id, post.lease_owner) == (post_id, "posted", message.id, None)
+
+
+async def test_two_processes_due_at_once_post_once(world: World) -> None:
+    """Two processes running the due jobs at the same moment: one post, one claim."""
+    await turn_on(world, occasions="nowruz", channel=world.prompts, thread=False)
+    await go_to(world, datetime(2026, 3, 21, 9, tzinfo=UTC))
+    now = world.bot.clock()
+    first, second = OccasionPoster(world.bot, owner="first"), OccasionPoster(world.bot, owner="second")
+    results = await asyncio.gather(first.run_due(now), second.run_due(now))
+    await world.env.settle()
+    assert sorted(r["posted"] for r in results) == [0, 1]
+    assert len(calendar_messages(world)) == 1
+    assert len(await posts(world)) == 1
+
+
+async def test_a_timezone_change_moves_the_post_to_the_new_local_time(world: World) -> None:
+    """Turned on in Seoul, then the server moves to Los Angeles: Seollal 2026 (17 February) posts at 09:00 there."""
+    await in_seoul(world)
+    await turn_on(world, occasions="seollal", channel=world.prompts, thread=False)
+    await world.mod.slash(world.general, "setup options", timezone="America/Los_Angeles")
+    await tick_to(world, datetime(2026, 2, 17, 0, 0, tzinfo=UTC))  # 09:00 in Seoul: not any more
+    assert calendar_messages(world) == []
+    [row] = await occasions(world)
+    assert row.next_at == datetime(2026, 2, 17, 17, 0, tzinfo=UTC)
+    await tick_to(world, datetime(2026, 2, 17, 17, 0, tzinfo=UTC))
+    assert len(calendar_messages(world)) == 1
+
+
+async def test_no_thread_permission_keeps_the_post_and_tells_the_modlog(world: World) -> None:
+    """Without Create Public Threads the post still goes out, once; the mod-log names the missing permission."""
+    await turn_on(world, occasions="nowruz", channel=world.prompts)
+    deny_bot(world, world.prompts, "create_public_threads")
+    await tick_to(world, datetime(2026, 3, 21, 9, tzinfo=UTC))
+    await world.bot.run_due_jobs()
+    assert len(calendar_messages(world)) == 1
+    [post] = await posts(world)
+    assert (post.status, post.thread_state) == ("posted", "failed")
+    entry = world.modlog.history()[-1].embeds[0]
+    assert entry.title == "Cultural calendar: no thread" and "Create Public Threads" in (entry.description or "")
