@@ -16,7 +16,7 @@ import discord
 from sqlalchemy.exc import IntegrityError
 
 from cogs.intros.rules import KEPT_ANSWERS, IntroDraft, clean_draft
-from core import limits
+from core import limits, permissions
 from core.channels import configured_channel
 from core.errors import InvalidInput, NotAllowed
 from core.roles import elevated_permissions
@@ -192,7 +192,7 @@ async def _post_claimed(
             await keep_draft(session, member.guild.id, member.id, draft.text(), now)
         if isinstance(error, discord.Forbidden):
             what = "your introduction isn't saved yet" if gone else "your card isn't posted yet"
-            raise await _not_allowed(bot, channel, member, what) from None
+            raise await _not_allowed(bot, channel, member, what, error) from None
         raise
     card = CardRef(message.channel.id, message.id)
     async with bot.db.write() as session:
@@ -218,9 +218,9 @@ async def _edit_card(
     now = bot.clock()
     try:
         message = await _post_or_edit(bot, channel, old, member, card_embed(member, draft, now))
-    except discord.Forbidden:
+    except discord.Forbidden as error:
         await keep_answers(bot, member, draft.text())
-        raise await _not_allowed(bot, channel, member, "your card isn't updated yet") from None
+        raise await _not_allowed(bot, channel, member, "your card isn't updated yet", error) from None
     card = CardRef(message.channel.id, message.id)
     try:
         async with bot.db.write() as session:
@@ -268,19 +268,34 @@ async def _show(
         return message
 
 
-async def _not_allowed(bot: LanternBot, channel: discord.TextChannel, member: discord.Member, what: str) -> NotAllowed:
+async def _not_allowed(
+    bot: LanternBot, channel: discord.TextChannel, member: discord.Member, what: str, error: discord.Forbidden
+) -> NotAllowed:
     """The refusal when I may not post the card; `what` says what that leaves undone, truly: nothing saved, or
     an intro stored (another submission's answers) without its card, or an earlier card not updated."""
     await bot.modlog.post(
         member.guild.id,
         "Intro card not posted",
-        f"I couldn't post {member.mention}'s introduction in {channel.mention}: give me View Channel, "
-        "Send Messages and Embed Links there.",
+        f"I couldn't post {member.mention}'s introduction: "
+        f"{permissions.refusal(channel, error, *permissions.POST_EMBED)}.",
     )
     return NotAllowed(
         f"I'm not allowed to post in {channel.mention}, so {what}. I've told the moderators; once they've "
         f"fixed it, {KEPT_ANSWERS}."
     )
+
+
+def role_refusal(guild: discord.Guild, role: discord.Role, error: discord.Forbidden) -> str:
+    """Why Discord refused to give `role`, naming only what is really wrong: Manage Roles missing, my role not
+    above it, or (with both in place) what Discord said."""
+    wrong = []
+    if not guild.me.guild_permissions.manage_roles:
+        wrong.append("give me Manage Roles")
+    if role >= guild.me.top_role:
+        wrong.append(f"move my role above {role.mention} in Server Settings → Roles")
+    if wrong:
+        return " and ".join(wrong)
+    return f"my permissions look right, but {permissions.discord_said(error)}"
 
 
 async def _post_or_edit(
@@ -349,13 +364,12 @@ async def grant_intro_role(bot: LanternBot, member: discord.Member, role_id: int
         return
     try:
         await member.add_roles(role, reason="First introduction")
-    except discord.Forbidden:
+    except discord.Forbidden as error:
         await bot.modlog.post(
             guild.id,
             "Intro role not given",
-            f"I couldn't give {role.mention} to {member.mention} after their first introduction: Discord says I "
-            f"lack permission. Give me Manage Roles and move my role above {role.mention} in Server Settings → "
-            "Roles. Their introduction is posted.",
+            f"I couldn't give {role.mention} to {member.mention} after their first introduction: "
+            f"{role_refusal(guild, role, error)}. Their introduction is posted.",
         )
     except discord.HTTPException as error:
         log.warning("could not give intro role %s to %s: %s", role_id, member.id, error)

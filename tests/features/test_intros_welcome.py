@@ -96,7 +96,9 @@ async def test_without_permission_for_the_role_the_intro_still_succeeds_and_the_
     assert await stored_intro(world, world.alice) is not None
     note = world.modlog.last_message.embeds[0]
     assert note.title == "Intro role not given"
-    assert role.mention in note.description and "Manage Roles" in note.description
+    # Lantern has Manage Roles here: the entry asks only for what is really wrong, the role order.
+    assert role.mention in note.description and "move my role above" in note.description
+    assert "Manage Roles" not in note.description
 
 
 def join_pending(world: World, name: str) -> MemberActor:
