@@ -4,7 +4,16 @@ Each feature keeps its tables in a module of its own here and re-exports them be
 """
 
 from storage.base import Base
-from storage.models import care, intros, limits, mentorship, occasions, prompts, resources  # noqa: F401  (register tables)
+from storage.models import (  # noqa: F401  (register tables)
+    care,
+    intros,
+    limits,
+    mentorship,
+    occasions,
+    prompt_answers,
+    prompts,
+    resources,
+)
 from storage.models.guild import GuildSettings, GuildTheme
 from storage.models.privacy import Departure
 
