@@ -41,7 +41,8 @@ import discord
 from cogs.care.lookup import add_support, prompt_support
 from cogs.prompts.cadence import format_time, latest_due, next_run, parse_cadence, parse_time, retry_delay
 from core import timezones
-from core.permissions import describe, discord_said, fix, missing_for_me
+from core.jobs import guild_unavailable
+from core.permissions import POST_EMBED, describe, discord_said, fix, missing_for_me, refusal
 from core.text import truncate, unlink
 from storage import prompts as queries
 from storage.guilds import enabled_themes, get_settings
@@ -130,6 +131,11 @@ class PromptPoster:
         self.bot = bot
         self.owner = owner or bot.instance_id  # who holds the leases this poster takes
 
+    def serves(self, guild_id: int) -> bool:
+        """Whether this process does `guild_id`'s scheduled work now: it runs the guild's shard, and Discord
+        hasn't got the guild in an outage (its channels would look deleted and the schedule be paused)."""
+        return self.bot.owns_guild(guild_id) and not guild_unavailable(self.bot, guild_id)
+
     async def run_due(self, now: datetime) -> dict[str, int]:
         """The due-job handler registered as "prompts"."""
         claimed = await self.claim_due(now)
@@ -151,7 +157,7 @@ class PromptPoster:
         broken: list[PromptSchedule] = []
         async with self.bot.db.write() as session:
             for schedule in await queries.due_schedules(session, now):
-                if not self.bot.owns_guild(schedule.guild_id):
+                if not self.serves(schedule.guild_id):
                     continue
                 settings = await get_settings(session, schedule.guild_id)
                 zone = guild_zone(settings.timezone if settings else None)
@@ -185,8 +191,8 @@ class PromptPoster:
         """Step 2: skip superseded claims, then lease the unposted claims and the pending threads due now."""
         async with self.bot.db.write() as session:
             await queries.skip_superseded(session, now)
-            posts = await queries.lease_claims(session, now, self.owner, owns_guild=self.bot.owns_guild)
-            threads = await queries.lease_threads(session, now, self.owner, owns_guild=self.bot.owns_guild)
+            posts = await queries.lease_claims(session, now, self.owner, owns_guild=self.serves)
+            threads = await queries.lease_threads(session, now, self.owner, owns_guild=self.serves)
         return posts, threads
 
     async def attempt(self, post_id: int) -> Outcome:
@@ -249,7 +255,9 @@ class PromptPoster:
             async with asyncio.timeout(REQUEST_TIMEOUT):
                 message = await channel.send(embed=embed, nonce=nonce, allowed_mentions=discord.AllowedMentions.none())
         except (discord.Forbidden, discord.NotFound) as error:
-            reason = "the channel is gone" if isinstance(error, discord.NotFound) else "I lack permission to post there"
+            reason = (
+                "the channel is gone" if isinstance(error, discord.NotFound) else refusal(channel, error, *POST_EMBED)
+            )
             return await self.pause(schedule, reason)
         except Exception as error:
             return await self.retry_later(post, schedule, error)

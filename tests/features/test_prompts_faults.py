@@ -27,6 +27,7 @@ from cogs.prompts.posting import PromptPoster
 from storage.models.prompts import Prompt, PromptSchedule
 from storage.prompts import LEASE
 from tests.conftest import World, build_world
+from tests.features.test_due_faults import connect, ready_in_an_outage, slow_connect
 from tests.features.test_prompts_schedule import make_schedule, posts, prompt_messages, schedules
 from tests.features.test_setup_checklist import deny_bot
 
@@ -408,3 +409,44 @@ async def test_post_now_says_when_the_thread_could_not_be_opened(world: World) -
     assert f"Prompt schedule #{schedule.id}: no thread" in modlog_titles(world)
     [claim] = await posts(world)
     assert (claim.status, claim.thread_state) == ("posted", "failed")
+
+
+# --------------------------------------------------------------------------- 5. truthful pauses, outages
+
+
+async def test_a_post_refused_for_a_really_missing_permission_names_it_when_pausing(world: World) -> None:
+    """Lantern may not send messages in the prompt channel: the schedule is paused and the mod-log says which
+    permission, where, and how to resume."""
+    schedule = await make_schedule(world)
+    deny_bot(world, world.prompts, "send_messages")
+    world.env.inject_error(
+        "POST", f"/channels/{world.prompts.id}/messages", status=403, code=50013, message="Missing Permissions"
+    )
+    await world.env.advance_time(9 * HOUR)
+    await world.bot.run_due_jobs()
+    [stored] = await schedules(world)
+    # Discord drops Embed Links with Send Messages, and says so: both are named.
+    assert stored.paused and stored.paused_reason == f"I need Send Messages and Embed Links in {world.prompts.mention}"
+    entry = world.modlog.history()[-1].embeds[0]
+    assert "Send Messages" in (entry.description or "") and f"schedule:{schedule.id}" in (entry.description or "")
+
+
+async def test_a_schedule_due_while_its_server_is_in_an_outage_waits_and_posts_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """READY arrives with the server unavailable (Discord's outage): its channels are missing from the cache,
+    not deleted. The due schedule is neither paused nor claimed; once the server arrives it posts, once."""
+    await make_schedule(world)
+    with slow_connect(monkeypatch) as held:
+        bot = await world.restart()
+        await world.env.advance_time(9 * HOUR)
+        await ready_in_an_outage(world, held)
+        await bot.run_due_jobs()
+        [stored] = await schedules(world)
+        assert not stored.paused and await posts(world) == []
+        await connect(world, held)
+    await bot.run_due_jobs()
+    await bot.run_due_jobs()
+    assert len(prompt_messages(world)) == 1
+    [stored] = await schedules(world)
+    assert not stored.paused
