@@ -187,7 +187,37 @@ async def claim(
         )
         .returning(OccasionPost.id)
     )
-    return result.scalar_one_or_none()
+    claimed = result.scalar_one_or_none()
+    if claimed is not None:
+        return claimed
+    # A claim dropped when the occasion paused or was turned off comes back if it is on again within its window
+    # (a conditional update, so of two racing runs one revives it).
+    revived = await session.execute(
+        update(OccasionPost)
+        .where(
+            OccasionPost.guild_id == row.guild_id,
+            OccasionPost.family == family,
+            OccasionPost.day == day,
+            OccasionPost.status == "dropped",
+        )
+        .values(
+            status="claimed",
+            occasions=",".join(keys),
+            channel_id=row.channel_id,
+            thread=row.thread,
+            prompt_id=prompt.id if prompt else None,
+            due_at=due_at,
+            claimed_at=now,
+            attempts=0,
+            retry_at=None,
+            last_error=None,
+            lease_until=None,
+            lease_owner=None,
+        )
+        .returning(OccasionPost.id)
+        .execution_options(synchronize_session=False)
+    )
+    return revived.scalar_one_or_none()
 
 
 def _lease_free(now: datetime) -> ColumnElement[bool]:

@@ -21,7 +21,7 @@ from storage.models.occasions import GuildOccasion, OccasionBank, OccasionPost
 from storage.models.prompts import Prompt, PromptBank
 from storage.prompts import LEASE
 from tests.conftest import World
-from tests.features.test_setup_checklist import deny_bot
+from tests.features.test_setup_checklist import clear_bot_overwrite, deny_bot
 
 HOUR = 3600
 DAY = 24 * HOUR
@@ -436,3 +436,21 @@ async def test_no_thread_permission_keeps_the_post_and_tells_the_modlog(world: W
     assert (post.status, post.thread_state) == ("posted", "failed")
     entry = world.modlog.history()[-1].embeds[0]
     assert entry.title == "Cultural calendar: no thread" and "Create Public Threads" in (entry.description or "")
+
+
+async def test_turning_it_on_again_after_a_fix_posts_the_same_day(world: World) -> None:
+    """Paused at 09:00 for a missing permission; the moderator fixes it and turns the occasion on again before the
+    day is over: the post goes out then, once."""
+    await turn_on(world, occasions="nowruz", channel=world.prompts, thread=False)
+    deny_bot(world, world.prompts, "send_messages")
+    await tick_to(world, datetime(2026, 3, 21, 9, tzinfo=UTC))
+    [row] = await occasions(world)
+    assert row.paused and "Send Messages" in (row.paused_reason or "")
+    clear_bot_overwrite(world, world.prompts)
+    await go_to(world, datetime(2026, 3, 21, 11, tzinfo=UTC))
+    await turn_on(world, occasions="nowruz")
+    await world.bot.run_due_jobs()
+    await tick_to(world, datetime(2026, 3, 21, 12, tzinfo=UTC))
+    assert len(calendar_messages(world)) == 1
+    [post] = await posts(world)
+    assert (post.status, post.day) == ("posted", date(2026, 3, 21))
