@@ -383,6 +383,68 @@ def reference(path: Path, query: str, limit: int = 25) -> tuple[list[int], float
     return ids, elapsed
 
 
+OLD_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def before(path: Path, query: str, limit: int = 25) -> list[int]:
+    """What /resource search returned before migration 0804 (0401's index and query), for comparison.
+
+    The 0401 index is rebuilt once in a side table `before_fts` of the benchmark file: unicode61 words
+    over the raw fields; the newest 200 matches of the case-folded words ranked by 4/2/1 presence.
+    """
+    connection = sqlite3.connect(path)
+    if not connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'before_fts'").fetchone():
+        connection.execute(
+            "CREATE VIRTUAL TABLE before_fts USING fts5(scope, title, description, tags, "
+            "tokenize = 'unicode61 remove_diacritics 2')"
+        )
+        connection.execute(
+            "INSERT INTO before_fts (rowid, scope, title, description, tags) SELECT id, 'g' || guild_id, title, "
+            "description, replace(tags, ',', ' ') FROM resources WHERE status = 'approved'"
+        )
+        connection.commit()
+    words = list(dict.fromkeys(w.strip("_") for w in OLD_WORD.findall(query.casefold()) if w.strip("_")))[:8]
+    ids: list[int] = []
+    for joiner in (" AND ", " OR "):
+        quoted = joiner.join(f'"{w}"' for w in words)
+        match = f'scope : "g{BIG_GUILD}" AND {{title description tags}} : ({quoted})'
+        score = " + ".join(
+            f"{weight} * (instr(lower(r.{column}), ?) > 0)"
+            for w in words
+            for weight, column in ((4, "title"), (2, "tags"), (1, "description"))
+        )
+        params = [match] + [w for w in words for _ in range(3)] + [limit]
+        ids = [
+            row[0]
+            for row in connection.execute(
+                "WITH candidates AS (SELECT rowid AS id FROM before_fts WHERE before_fts MATCH ? "
+                "ORDER BY rowid DESC LIMIT 200) "
+                "SELECT r.id FROM candidates JOIN resources AS r ON r.id = candidates.id "
+                f"ORDER BY {score} DESC, length(r.title), r.id DESC LIMIT ?",
+                params,
+            )
+        ]
+        if ids or len(words) < 2:
+            break
+    connection.close()
+    return ids
+
+
+def relevance_before(relevant: dict[str, set[int]], refs: dict[str, list[int]], path: Path) -> None:
+    print("\n## Before (0401's index and query), same library and judge\n")
+    print("| query kind | P@5 | ref P@5 | R@25 |\n|---|---|---|---|")
+    ranked = {j.query: before(path, j.query) for j in JUDGED}
+    for kind in dict.fromkeys(j.kind for j in JUDGED):
+        group = [j for j in JUDGED if j.kind == kind]
+        p = statistics.mean(precision(ranked[j.query], relevant[j.query]) for j in group)
+        rp = statistics.mean(precision(refs[j.query], relevant[j.query]) for j in group)
+        r = statistics.mean(recall(ranked[j.query], relevant[j.query]) for j in group)
+        print(f"| {kind} | {p:.2f} | {rp:.2f} | {r:.2f} |")
+    p = statistics.mean(precision(ranked[j.query], relevant[j.query]) for j in JUDGED)
+    r = statistics.mean(recall(ranked[j.query], relevant[j.query]) for j in JUDGED)
+    print(f"| **all judged** | **{p:.2f}** | | {r:.2f} |")
+
+
 def precision(ranked: list[int], relevant: set[int], k: int = 5) -> float:
     return sum(1 for i in ranked[:k] if i in relevant) / k
 
@@ -507,6 +569,7 @@ def main() -> None:
         f"Reference (bm25 over every match) on SQLite: p50 {statistics.median(ref_ms):.1f} ms, max {max(ref_ms):.1f}."
     )
     print(f"Candidates per tier: {store.SEARCH_CANDIDATES}; results: {store.SEARCH_LIMIT}")
+    relevance_before(relevant, refs, args.db)
     ranked, timings = asyncio.run(measure(f"sqlite+aiosqlite:///{args.db}", args.reps, args.mix, args.guilds))
     report("SQLite", ranked, timings, relevant, refs)
     if args.postgres:
