@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 
 from storage.database import dialect_insert, rowcount
 from storage.models.prompts import Prompt, PromptBank, PromptPost, PromptSchedule, PromptSuggestion
+from storage.prompt_answers import loved_first
 
 LEASE = timedelta(minutes=2)
 
@@ -268,6 +269,8 @@ async def choose_prompt(session: AsyncSession, schedule: PromptSchedule) -> tupl
     if not unused:
         schedule.cycle += 1
         unused = all_ids
+    if schedule.cycle > 1:  # the bank was used up once: prompts people said were good come back first
+        unused = await loved_first(session, schedule.guild_id, unused)
     return await session.get(Prompt, random.choice(unused)), schedule.cycle
 
 

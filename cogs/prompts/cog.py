@@ -19,7 +19,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.care.lookup import add_support, prompt_support
-from cogs.prompts import bank, calendar_prompts, stats
+from cogs.prompts import anonymous, bank, calendar_prompts, loved, stats
 from cogs.prompts.calendar_commands import CALENDAR_COMMANDS, CalendarCommands
 from cogs.prompts.occasions import OccasionPoster
 from cogs.prompts.posting import PromptPoster, prompt_embed, theme_labels
@@ -33,6 +33,7 @@ from core.privacy import PrivacyProvider
 from core.text import NO_MENTIONS, plural, truncate, unlink
 from core.ui import show_form
 from storage import occasions as occasion_queries
+from storage import prompt_answers as answer_queries
 from storage import prompts as queries
 
 if TYPE_CHECKING:
@@ -214,13 +215,25 @@ class PromptsCog(ScheduleCommands, CalendarCommands, commands.Cog):
     async def _remove_prompt(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
         return await self.prompt_choices(interaction, current)
 
-    @prompts_group.command(name="review", description="Review members' prompt suggestions")
-    async def review(self, interaction: discord.Interaction) -> None:
+    @prompts_group.command(name="review", description="Review members' prompt suggestions or anonymous answers")
+    @app_commands.describe(queue="Which queue to review (suggestions if left out)")
+    @app_commands.choices(
+        queue=[
+            app_commands.Choice(name="Prompt suggestions", value="suggestions"),
+            app_commands.Choice(name="Anonymous answers", value="answers"),
+        ]
+    )
+    async def review(self, interaction: discord.Interaction, queue: str = "suggestions") -> None:
         assert interaction.guild_id is not None
+        if queue == "answers":  # cogs/prompts/anonymous.py: the queue never shows who wrote an answer
+            await anonymous.review(self.bot, interaction)
+            return
         async with self.bot.db.read() as session:
             pending, total = await queries.pending_suggestions(session, interaction.guild_id, REVIEW_BATCH)
+            answers = await answer_queries.count_pending(session, interaction.guild_id)
+        waiting = f" {plural(answers, 'anonymous answer')} waiting: `/prompts review queue:answers`." if answers else ""
         if not pending:
-            await interaction.response.send_message("No suggestions are waiting. 🎉", ephemeral=True)
+            await interaction.response.send_message("No suggestions are waiting. 🎉" + waiting, ephemeral=True)
             return
         labels = dict(await self.themes(interaction.guild_id))
         embeds = []
@@ -233,7 +246,7 @@ class PromptsCog(ScheduleCommands, CalendarCommands, commands.Cog):
             embeds.append(embed)
         more = f" ({total - len(pending)} more after these)" if total > len(pending) else ""
         await interaction.response.send_message(
-            f"{plural(total, 'suggestion')} waiting{more}.",
+            f"{plural(total, 'suggestion')} waiting{more}.{waiting}",
             embeds=embeds,
             view=review_view([s.id for s in pending]),
             ephemeral=True,
@@ -262,6 +275,7 @@ class PromptsCog(ScheduleCommands, CalendarCommands, commands.Cog):
         )
         if len(threads) > found:
             text += f"\n{plural(len(threads) - found, 'posted prompt')} had no thread left to count."
+        text += "\n\n" + await loved.loved_summary(self.bot, guild.id, threads, counts, since)
         await interaction.followup.send(
             text, file=discord.File(io.BytesIO(png), filename="prompt-engagement.png"), ephemeral=True
         )
@@ -364,7 +378,9 @@ class PromptsCog(ScheduleCommands, CalendarCommands, commands.Cog):
         self.random_cooldown.record(interaction.channel_id, now)
         embed = prompt_embed(chosen, dict(themes).get(chosen.theme, chosen.theme))
         add_support(embed, await prompt_support(self.bot, interaction.guild_id, chosen.theme))
-        await interaction.response.send_message(embed=embed, allowed_mentions=NO_MENTIONS)
+        await interaction.response.send_message(
+            embed=embed, view=anonymous.prompt_view(chosen.id), allowed_mentions=NO_MENTIONS
+        )
 
     @random.autocomplete("theme")
     async def _random_theme(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -374,6 +390,7 @@ class PromptsCog(ScheduleCommands, CalendarCommands, commands.Cog):
 async def setup(bot: LanternBot) -> None:
     bot.add_dynamic_items(*DYNAMIC_ITEMS)
     bot.forms.register(*FORMS)
+    anonymous.register(bot)  # Answer anonymously, This one was good: buttons, form, privacy
     bot.privacy.register(
         PrivacyProvider(
             name="Prompts",

@@ -39,6 +39,7 @@ import aiohttp
 import discord
 
 from cogs.care.lookup import add_support, prompt_support
+from cogs.prompts.anonymous import prompt_view  # Answer anonymously, This one was good
 from cogs.prompts.cadence import format_time, latest_due, next_run, parse_cadence, parse_time, retry_delay
 from core import timezones
 from core.jobs import guild_unavailable
@@ -253,7 +254,12 @@ class PromptPoster:
             return Outcome(False, "Another run is posting that slot.")
         try:
             async with asyncio.timeout(REQUEST_TIMEOUT):
-                message = await channel.send(embed=embed, nonce=nonce, allowed_mentions=discord.AllowedMentions.none())
+                message = await channel.send(
+                    embed=embed,
+                    nonce=nonce,
+                    view=prompt_view(prompt.id),
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
         except (discord.Forbidden, discord.NotFound) as error:
             reason = (
                 "the channel is gone" if isinstance(error, discord.NotFound) else refusal(channel, error, *POST_EMBED)

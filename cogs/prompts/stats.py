@@ -32,6 +32,7 @@ class PostedThread:
     thread_id: int
     channel_id: int
     theme: str | None  # None when the prompt was since removed from the bank
+    prompt_id: int | None = None  # for "Prompts people love" (cogs/prompts/loved.py)
 
 
 async def posted_threads(
@@ -39,7 +40,7 @@ async def posted_threads(
 ) -> list[PostedThread]:
     """Scheduled prompts posted (with a thread) in the guild since `since`, newest first."""
     rows = await session.execute(
-        select(PromptPost.message_id, PromptSchedule.channel_id, Prompt.theme)
+        select(PromptPost.message_id, PromptSchedule.channel_id, Prompt.theme, Prompt.id)
         .join(PromptSchedule, PromptPost.schedule_id == PromptSchedule.id)
         .outerjoin(Prompt, PromptPost.prompt_id == Prompt.id)
         .where(
@@ -53,8 +54,8 @@ async def posted_threads(
         .limit(limit)
     )
     return [
-        PostedThread(int(message_id), int(channel_id), theme)
-        for message_id, channel_id, theme in rows
+        PostedThread(int(message_id), int(channel_id), theme, prompt_id)
+        for message_id, channel_id, theme, prompt_id in rows
         if message_id is not None  # the query already excludes these; this tells the type checker
     ]
 
