@@ -40,7 +40,7 @@ from cogs.prompts.posting import (
 from cogs.prompts.posting import when as retry_when
 from core.jobs import guild_unavailable
 from core.permissions import POST_EMBED, describe, discord_said, fix, missing_for_me
-from core.text import truncate, unlink
+from core.text import join_words, truncate, unlink
 from storage import occasions as queries
 from storage.guilds import get_settings
 from storage.models.occasions import GuildOccasion, OccasionPost
@@ -64,7 +64,8 @@ def occasion_embed(post: OccasionPost, prompt: Prompt | None, today: date) -> di
     occasions = [calendar.get(key) for key in post.keys]
     title = truncate(" · ".join(occasion.name for occasion in occasions), 256)
     soon = occasion_times.how_soon(post.day, today)
-    lead = f"**{title}** {'is' if len(occasions) == 1 else 'are'} {soon}"
+    named = join_words([f"**{occasion.name}**" for occasion in occasions])
+    lead = f"{named} {'is' if len(occasions) == 1 else 'are'} {soon}"
     lead += "." if soon == "today" else f", on {occasion_times.format_day(post.day)}."
     about = "\n".join(occasion.description for occasion in occasions)
     body = f"{lead}\n{about}"

@@ -155,6 +155,8 @@ async def test_a_family_posts_once_per_date(world: World) -> None:
     await tick_to(world, datetime(2027, 2, 7, 0, 0, tzinfo=UTC))
     titles = [m.embeds[0].title for m in calendar_messages(world)]
     assert titles == ["Lunar New Year · Tết Nguyên Đán (Vietnamese New Year)", "Seollal (Korean New Year)"]
+    first = calendar_messages(world)[0].embeds[0].description or ""
+    assert first.startswith("**Lunar New Year** and **Tết Nguyên Đán (Vietnamese New Year)** are today.")
     assert [(p.day, p.occasions) for p in await posts(world)] == [
         (date(2027, 2, 6), "lunar-new-year,tet"),
         (date(2027, 2, 7), "seollal"),
