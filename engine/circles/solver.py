@@ -1,0 +1,327 @@
+"""`form_circles`: the peer-circle solver (docs/circles.md). Synchronous and pure; the cog runs it off
+the event loop (a one-worker process pool, as the pair matcher does).
+
+Pipeline: dense compatibility and pair points (`prepare`); a greedy that seeds the hardest-to-place
+members first and fills each circle with the best-fitting compatible members; a repair that places
+leftovers (into a circle with room, or a new trio with members spared by circles of four or more);
+then, per connected component of the compatibility graph, either the exact CP-SAT model (`exact`,
+when the component is small enough) or a large-neighbourhood search that re-solves a few circles and
+the nearby unplaced members exactly at a time. The bound is CP-SAT's proven bound for components
+solved exactly and the "best circle-mates" bound (`prepare._star`) for the others.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from engine.circles import exact
+from engine.circles.model import (
+    MIN_SIZE,
+    Circle,
+    CircleInstance,
+    CircleResult,
+    LeftOut,
+    LeftOutReason,
+)
+from engine.circles.prepare import Prepared, prepare
+
+EXACT_MEMBERS = 120  # a component this small (and within EXACT_PATHS) is solved by CP-SAT as a whole
+EXACT_PATHS = 60_000  # transitivity constraints; measured: ~0.3 s of model building at this size
+NEIGHBOURHOOD = 12  # members re-solved at once: CP-SAT proves such a neighbourhood in ~20 ms
+SUB_LIMIT_S = 0.1  # time limit of one neighbourhood solve
+
+
+def form_circles(instance: CircleInstance, time_limit_s: float = 10.0, workers: int = 1) -> CircleResult:
+    """Circles of 3..6 that place as many members as possible, then maximise shared points; every
+    rule holds in every circle. Deterministic for a seed when no time limit cuts a solve short."""
+    started, started_cpu = time.perf_counter(), time.process_time()
+    deadline = started + time_limit_s
+    prep = prepare(instance)
+    n = len(prep.ids)
+    place_points = int(prep.star.sum()) // 2 + 1  # more than any grouping's points: placing comes first
+    stats: dict[str, float] = {"members": n, "prepare_s": time.perf_counter() - started}
+
+    groups = _greedy(prep)
+    groups = _repair(prep, groups)
+    stats["greedy_s"] = time.perf_counter() - started - stats["prepare_s"]
+
+    placeable = np.ones(n, dtype=bool)
+    placeable[list(prep.reasons)] = False
+    components = _components(prep, placeable)
+    total_bound = 0
+    exact_members = 0
+    by_component: dict[int, list[list[int]]] = {}
+    component_of = np.full(n, -1, dtype=np.int64)
+    for number, members in enumerate(components):
+        component_of[members] = number
+    for group in groups:
+        by_component.setdefault(int(component_of[group[0]]), []).append(group)
+    large: list[int] = []
+    for number, members in enumerate(components):
+        star_bound = place_points * len(members) + int(prep.star[members].sum()) // 2
+        current = by_component.get(number, [])
+        if len(members) <= EXACT_MEMBERS and exact.paths(prep, members) <= EXACT_PATHS:
+            share = max(0.05, (deadline - time.perf_counter()) * len(members) / max(1, n - exact_members))
+            solution = exact.solve(prep, members, place_points, current, share, instance.seed, workers)
+            if solution.objective >= _objective(prep, current, place_points):
+                by_component[number] = solution.groups
+            total_bound += min(star_bound, solution.bound) if solution.bound >= 0 else star_bound
+            exact_members += len(members)
+        else:
+            large.append(number)
+            total_bound += star_bound
+    stats["exact_s"] = time.perf_counter() - started - stats["prepare_s"] - stats["greedy_s"]
+    rounds = 0
+    for number in large:
+        improved, count = _local_search(prep, by_component.get(number, []), place_points, deadline, instance.seed)
+        by_component[number] = improved
+        rounds += count
+    stats["neighbourhoods"] = rounds
+    groups = sorted(
+        (sorted(group) for part in by_component.values() for group in part), key=lambda group: int(prep.ids[group[0]])
+    )
+    return _result(prep, groups, place_points, total_bound, stats, started, started_cpu)
+
+
+def _objective(prep: Prepared, groups: list[list[int]], place_points: int) -> int:
+    return sum(place_points * len(group) + _points(prep, group) for group in groups)
+
+
+def _points(prep: Prepared, group: list[int]) -> int:
+    index = np.array(group)
+    return int(prep.weight[np.ix_(index, index)].astype(np.int64).sum()) // 2
+
+
+def _greedy(prep: Prepared) -> list[list[int]]:
+    """Seeds by largest cap first (a circle of six has fifteen pairs, five threes have fifteen too but
+    need fifteen members), then fewest compatible members (the hardest to place); each circle grows by
+    the compatible free member with the most points towards it among those that keep its size limit,
+    and only when none is left, by one that lowers it."""
+    n = len(prep.ids)
+    free = np.ones(n, dtype=bool)
+    free[list(prep.reasons)] = False
+    degree = prep.compat.sum(axis=1)
+    groups: list[list[int]] = []
+    for seed in np.lexsort((prep.ids, degree, -prep.cap)).tolist():
+        if not free[seed]:
+            continue
+        group, limit = [seed], int(prep.cap[seed])
+        mask = prep.compat[seed] & free
+        score = prep.weight[seed].astype(np.int64)
+        while len(group) < limit:
+            candidates = np.flatnonzero(mask & (prep.cap >= limit))
+            if len(candidates) == 0:
+                candidates = np.flatnonzero(mask & (prep.cap > len(group)))
+            if len(candidates) == 0:
+                break
+            # Most points towards the circle; among equals, the member with the fewest options.
+            best = candidates[np.lexsort((degree[candidates], -score[candidates]))[0]]
+            group.append(int(best))
+            limit = min(limit, int(prep.cap[best]))
+            mask &= prep.compat[best]
+            score += prep.weight[best]
+        if len(group) >= MIN_SIZE:
+            groups.append(group)
+            free[group] = False
+    return groups
+
+
+def _repair(prep: Prepared, groups: list[list[int]]) -> list[list[int]]:
+    """Places leftovers: into a circle with room that accepts them, else in a new trio with free members
+    or members spared by circles of four or more (those stay at three or more)."""
+    n = len(prep.ids)
+    group_of = np.full(n, -1, dtype=np.int64)
+    for number, group in enumerate(groups):
+        group_of[group] = number
+    degree = prep.compat.sum(axis=1)
+    leftovers = [m for m in np.lexsort((prep.ids, degree)).tolist() if group_of[m] < 0 and m not in prep.reasons]
+    for member in leftovers:
+        if group_of[member] >= 0:
+            continue
+        near = np.flatnonzero(prep.compat[member])
+        best, best_gain = -1, -1
+        for number in sorted(set(group_of[near].tolist()) - {-1}):
+            group = groups[number]
+            if len(group) >= min(int(prep.cap[group].min()), int(prep.cap[member])):
+                continue
+            if prep.compat[member, group].all():
+                gain = int(prep.weight[member, group].sum())
+                if gain > best_gain:
+                    best, best_gain = number, gain
+        if best >= 0:
+            groups[best].append(member)
+            group_of[member] = best
+            continue
+        sizes = np.array([len(group) for group in groups] + [0], dtype=np.int64)  # index -1: free
+        spare = near[(group_of[near] < 0) | (sizes[group_of[near]] > MIN_SIZE)]
+        spare = spare[np.array([m not in prep.reasons for m in spare.tolist()], dtype=bool)] if len(spare) else spare
+        trio: tuple[int, int] | None = None
+        trio_gain: int | None = None
+        for i, a in enumerate(spare.tolist()):
+            for b in spare[i + 1 :].tolist():
+                if not prep.compat[a, b]:
+                    continue
+                ga, gb = group_of[a], group_of[b]
+                if ga >= 0 and ga == gb and sizes[ga] < MIN_SIZE + 2:
+                    continue
+                gain = int(prep.weight[member, a]) + int(prep.weight[member, b]) + int(prep.weight[a, b])
+                gain -= _loss(prep, groups, int(ga), a) + _loss(prep, groups, int(gb), b)
+                if trio_gain is None or gain > trio_gain:
+                    trio, trio_gain = (a, b), gain
+        if trio is not None:
+            for other in trio:
+                if group_of[other] >= 0:
+                    groups[group_of[other]].remove(other)
+            groups.append([member, *trio])
+            group_of[[member, *trio]] = len(groups) - 1
+    return [group for group in groups if group]
+
+
+def _loss(prep: Prepared, groups: list[list[int]], number: int, member: int) -> int:
+    """Points a circle loses when `member` leaves it (0 for a free member)."""
+    if number < 0:
+        return 0
+    return int(prep.weight[member, groups[number]].astype(np.int64).sum())
+
+
+def _components(prep: Prepared, placeable: np.ndarray) -> list[np.ndarray]:
+    """Connected components of the compatibility graph among placeable members (no circle spans two)."""
+    n = len(prep.ids)
+    label = np.full(n, -1, dtype=np.int64)
+    components: list[np.ndarray] = []
+    for start in np.flatnonzero(placeable).tolist():
+        if label[start] >= 0:
+            continue
+        label[start] = len(components)
+        frontier = np.array([start])
+        members = [frontier]
+        while len(frontier):
+            reached = prep.compat[frontier].any(axis=0) & placeable & (label < 0)
+            frontier = np.flatnonzero(reached)
+            label[frontier] = len(components)
+            members.append(frontier)
+        components.append(np.sort(np.concatenate(members)))
+    return components
+
+
+def _local_search(
+    prep: Prepared, groups: list[list[int]], place_points: int, deadline: float, seed: int
+) -> tuple[list[list[int]], int]:
+    """Large-neighbourhood search: around each anchor (unplaced placeable members first, then circles
+    in a seeded order) re-solve exactly the anchor's circle and the circles (or free places) of its
+    best compatible members, NEIGHBOURHOOD members in all; keep the result when it is better. Passes
+    until one improves nothing, or the deadline."""
+    rng = np.random.default_rng(seed)
+    n = len(prep.ids)
+    placeable = np.ones(n, dtype=bool)
+    placeable[list(prep.reasons)] = False
+    count = 0
+    improved = True
+    while improved and time.perf_counter() < deadline:
+        improved = False
+        group_of = _group_of(n, groups)
+        in_part = group_of >= 0
+        near_part = prep.compat[in_part].any(axis=0) if in_part.any() else in_part
+        free = np.flatnonzero(~in_part & near_part & placeable).tolist()
+        anchors = [*free, *(groups[number][0] for number in rng.permutation(len(groups)).tolist())]
+        for anchor in anchors:
+            if time.perf_counter() >= deadline:
+                break
+            subset, taken = _neighbourhood(prep, groups, group_of, anchor, placeable)
+            old = [groups[number] for number in taken]
+            before = _objective(prep, old, place_points)
+            limit = min(SUB_LIMIT_S, deadline - time.perf_counter())
+            solution = exact.solve(prep, subset, place_points, old, limit, seed)
+            count += 1
+            if solution.objective > before:
+                improved = True
+                groups = [group for number, group in enumerate(groups) if number not in taken] + solution.groups
+                group_of = _group_of(n, groups)
+    return groups, count
+
+
+def _group_of(n: int, groups: list[list[int]]) -> np.ndarray:
+    group_of = np.full(n, -1, dtype=np.int64)
+    for number, group in enumerate(groups):
+        group_of[group] = number
+    return group_of
+
+
+def _neighbourhood(
+    prep: Prepared, groups: list[list[int]], group_of: np.ndarray, anchor: int, placeable: np.ndarray
+) -> tuple[np.ndarray, list[int]]:
+    """The members to re-solve around `anchor` (whole circles, or free members) and the circles taken."""
+    chosen: set[int] = set()
+    taken: list[int] = []
+    near = np.flatnonzero(prep.compat[anchor] & placeable)
+    order = near[np.argsort(-prep.weight[anchor, near], kind="stable")].tolist()
+    for member in [anchor, *order]:
+        if len(chosen) >= NEIGHBOURHOOD:
+            break
+        number = int(group_of[member])
+        if number < 0:
+            chosen.add(member)
+        elif number not in taken:
+            taken.append(number)
+            chosen.update(groups[number])
+    return np.array(sorted(chosen), dtype=np.int64), sorted(taken)
+
+
+def _result(
+    prep: Prepared,
+    groups: list[list[int]],
+    place_points: int,
+    total_bound: int,
+    stats: dict[str, float],
+    started: float,
+    started_cpu: float,
+) -> CircleResult:
+    n = len(prep.ids)
+    placed = sum(len(group) for group in groups)
+    points = sum(_points(prep, group) for group in groups)
+    placed_bound = min(n - len(prep.reasons), total_bound // place_points) if place_points else 0
+    bound = max(points, total_bound - place_points * placed)
+    circles = tuple(_circle(prep, group) for group in groups)
+    in_circle = np.zeros(n, dtype=bool)
+    for group in groups:
+        in_circle[group] = True
+    left_out = tuple(
+        LeftOut(int(prep.ids[m]), prep.reasons.get(m, LeftOutReason.CIRCLES_FULL))
+        for m in np.flatnonzero(~in_circle).tolist()
+    )
+    stats["total_s"] = time.perf_counter() - started
+    stats["total_cpu_s"] = time.process_time() - started_cpu
+    return CircleResult(
+        circles=circles,
+        left_out=left_out,
+        placed=placed,
+        placed_bound=int(placed_bound),
+        points=points,
+        bound=int(bound),
+        proven_optimal=placed == placed_bound and points == bound,
+        stats=stats,
+    )
+
+
+def _circle(prep: Prepared, group: list[int]) -> Circle:
+    index = np.array(sorted(group, key=lambda m: int(prep.ids[m])))
+
+    def tags(matrix: np.ndarray, keys: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        counts = matrix[index].sum(axis=0) if len(keys) else np.zeros(0, dtype=np.int64)
+        shared = tuple(keys[k] for k in np.flatnonzero(counts == len(index)).tolist())
+        common = np.flatnonzero(counts >= 2)
+        starters = tuple(keys[k] for k in common[np.lexsort((common, -counts[common]))].tolist())
+        return shared, starters
+
+    shared_themes, starter_themes = tags(prep.themes, prep.theme_keys)
+    shared_heritages, starter_heritages = tags(prep.heritages, prep.heritage_keys)
+    return Circle(
+        members=tuple(int(prep.ids[m]) for m in index),
+        points=_points(prep, list(index)),
+        shared_themes=shared_themes,
+        shared_heritages=shared_heritages,
+        starter_themes=starter_themes,
+        starter_heritages=starter_heritages,
+    )
