@@ -456,3 +456,12 @@ async def test_turning_it_on_again_after_a_fix_posts_the_same_day(world: World) 
     assert len(calendar_messages(world)) == 1
     [post] = await posts(world)
     assert (post.status, post.day) == ("posted", date(2026, 3, 21))
+
+
+async def test_turning_on_warns_of_a_missing_permission(world: World) -> None:
+    """Turned on in a channel where Lantern can't embed links: it is on, and the answer says what to allow."""
+    deny_bot(world, world.prompts, "embed_links")
+    response = await turn_on(world, occasions="vesak", channel=world.prompts)
+    assert f"⚠️ In <#{world.prompts.id}> I still need: Embed Links." in (response.embeds[0].description or "")
+    [row] = await occasions(world)
+    assert (row.occasion, row.paused) == ("vesak", False)
