@@ -14,6 +14,7 @@ from discord.ext import commands
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cogs.prompts import anonymous
 from core import held, limits, traces
 from core.errors import NotAllowed
 from core.jobs import backoff, guild_unavailable
@@ -282,14 +283,18 @@ class PrivacyCog(commands.Cog):
             ephemeral=True,
         )
 
+    @privacy.command(name="answers", description="See your anonymous answers under prompts, and delete any of them")
+    async def answers(self, interaction: discord.Interaction) -> None:
+        await anonymous.show_own(self.bot, interaction)  # cogs/prompts/anonymous.py: found by your keyed hash
+
     @privacy.command(name="delete", description="Erase everything Lantern stores about you (asks to confirm)")
     async def delete(self, interaction: discord.Interaction) -> None:
         view = LanternView(timeout=None)
         view.add_item(ConfirmDelete(interaction.user.id))
         await interaction.response.send_message(
             "This erases your introduction and its card, your mentoring profile (active pairings end kindly), "
-            "your prompt suggestions, your votes and bookmarks. Resources you shared stay in the library "
-            "without your name; reports you sent stay for the moderators without your name or words. "
+            "your prompt suggestions and anonymous answers, your votes and bookmarks. Resources you shared stay in "
+            "the library without your name; reports you sent stay for the moderators without your name or words. "
             "This can't be undone.",
             view=view,
             ephemeral=True,

@@ -30,15 +30,14 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 
 from cogs.prompts import loved
+from cogs.prompts.answer_review import DYNAMIC_ITEMS as REVIEW_ITEMS
+from cogs.prompts.answer_review import delete_posted, review, shown
 from core.errors import CoolingDown, InvalidInput, NotAllowed
 from core.limits import Limit
-from core.modlog import format_entry
-from core.permissions import discord_said
 from core.privacy import PrivacyProvider
-from core.text import NO_MENTIONS, plural, truncate, unlink
+from core.text import NO_MENTIONS, truncate
 from core.ui import PersistentButton, PersistentForm, show_form
 from storage import prompt_answers as store
-from storage.models.prompt_answers import PromptAnswer
 from storage.models.prompts import Prompt
 
 if TYPE_CHECKING:
@@ -48,20 +47,12 @@ log = logging.getLogger(__name__)
 
 ANSWER_MIN, ANSWER_MAX = 2, 1000
 ANSWER_LIMIT = Limit("prompt_answer", 3, timedelta(days=1), "You've sent 3 anonymous answers today.")
-REVIEW_BATCH = 3  # three answers of up to 1,000 characters fit one message's 6,000 characters of embeds
-COLOUR = 0xE8A33D
-GONE = (discord.NotFound, discord.Forbidden)
 
 
 def author_key(bot: LanternBot, guild_id: int, user_id: int) -> str:
     """The keyed hash that lets a writer find their own answers (and nobody else learn whose they are)."""
     message = f"lantern-answer:v1:{guild_id}:{user_id}".encode("ascii")
     return hmac.new(bot.protection.key(), message, hashlib.sha256).hexdigest()
-
-
-def shown(text: str) -> str:
-    """Member words where Discord renders markdown: no masked link, no mention (not even a silent one)."""
-    return unlink(discord.utils.escape_mentions(text))
 
 
 def may_answer(interaction: discord.Interaction) -> None:
@@ -170,258 +161,94 @@ class AnswerForm(PersistentForm, template=r"prompts:anon-modal:(?P<prompt_id>\d{
         )
 
 
-# --------------------------------------------------------------------------- review
-
-
-def require_moderator(interaction: discord.Interaction) -> None:
-    if interaction.guild_id is None or not interaction.permissions.manage_guild:
-        raise NotAllowed("Only moderators with Manage Server can review anonymous answers.")
-
-
-async def review(bot: LanternBot, interaction: discord.Interaction) -> None:
-    """`/prompts review queue:answers`: the oldest pending answers, with no writer, and their buttons."""
-    assert interaction.guild_id is not None
-    async with bot.db.read() as session:
-        pending, total = await store.pending_answers(session, interaction.guild_id, REVIEW_BATCH)
-        prompts = {a.prompt_id: await session.get(Prompt, a.prompt_id) for a in pending if a.prompt_id is not None}
-    if not pending:
-        await interaction.response.send_message("No anonymous answers are waiting. 🎉", ephemeral=True)
-        return
-    embeds, view = [], discord.ui.View(timeout=None)
-    for row, answer in enumerate(pending):
-        embed = discord.Embed(
-            title=f"Anonymous answer #{answer.id}", description=truncate(shown(answer.text), 1300), colour=COLOUR
-        )
-        prompt = prompts.get(answer.prompt_id) if answer.prompt_id is not None else None
-        under = f"#{prompt.id}: {unlink(truncate(prompt.text, 200))}" if prompt else "a prompt since removed"
-        embed.add_field(name="Under", value=f"{under}\nin <#{answer.channel_id}>", inline=False)
-        embeds.append(embed)
-        for button in (ApproveAnswerButton(answer.id), RejectAnswerButton(answer.id)):
-            button.item.row = row
-            view.add_item(button)
-    more = f" ({total - len(pending)} more after these)" if total > len(pending) else ""
-    await interaction.response.send_message(
-        f"{plural(total, 'anonymous answer')} waiting{more}. I never show who wrote them.",
-        embeds=embeds,
-        view=view,
-        ephemeral=True,
-    )
-
-
-def answer_embed(answer: PromptAnswer) -> discord.Embed:
-    embed = discord.Embed(title="A member answered:", description=shown(answer.text), colour=COLOUR)
-    under = f"prompt #{answer.prompt_id}" if answer.prompt_id is not None else "this prompt"
-    embed.set_footer(text=f"An anonymous answer to {under}, posted after a moderator read it")
-    return embed
-
-
-async def post_answer(bot: LanternBot, guild: discord.Guild, answer: PromptAnswer) -> discord.Message:
-    """Post in the prompt's thread, or as a reply to the prompt when it has none."""
-    thread = guild.get_thread(answer.message_id)
-    if thread is None:
-        try:
-            found = await guild.fetch_channel(answer.message_id)
-            thread = found if isinstance(found, discord.Thread) else None
-        except GONE:
-            thread = None
-    if thread is not None:
-        return await thread.send(embed=answer_embed(answer), allowed_mentions=NO_MENTIONS)
-    channel = guild.get_channel(answer.channel_id)
-    if not isinstance(channel, discord.TextChannel):
-        raise NotAllowed(f"The prompt's channel <#{answer.channel_id}> is gone, so there's nowhere to post it.")
-    reference = channel.get_partial_message(answer.message_id).to_reference(fail_if_not_exists=False)
-    return await channel.send(embed=answer_embed(answer), reference=reference, allowed_mentions=NO_MENTIONS)
-
-
-async def tell_writer(bot: LanternBot, user_id: int | None, text: str) -> None:
-    """DM the writer; nobody hears whether it reached them (that would say who they are)."""
-    if user_id is None:
-        return
-    try:
-        user = bot.get_user(user_id) or await bot.fetch_user(user_id)
-        await user.send(text, allowed_mentions=NO_MENTIONS)
-    except discord.HTTPException as error:
-        log.info("could not DM the writer of an anonymous answer: %s", error)
-
-
-async def approve(interaction: discord.Interaction, answer_id: int) -> None:
-    require_moderator(interaction)
-    bot = cast("LanternBot", interaction.client)
-    guild = interaction.guild
-    assert guild is not None
-    already = f"Answer #{answer_id} was already reviewed, or its writer took it back. `/prompts review` shows the rest."
-    async with bot.db.write() as session:
-        answer = await store.move(session, guild.id, answer_id, "pending", "approved", decided_at=bot.clock())
-    if answer is None:
-        raise NotAllowed(already)
-    await interaction.response.defer(ephemeral=True, thinking=True)
-    try:
-        posted = await post_answer(bot, guild, answer)
-    except (discord.HTTPException, NotAllowed) as error:
-        async with bot.db.write() as session:  # back in the queue, as it was
-            await store.move(session, guild.id, answer_id, "approved", "pending", decided_at=None)
-        said = discord_said(error) if isinstance(error, discord.HTTPException) else str(error)
-        await interaction.followup.send(
-            f"I couldn't post answer #{answer_id}: {said}. It's still waiting; try again, or reject it.",
-            ephemeral=True,
-        )
-        return
-    async with bot.db.write() as session:  # posted: the writer's id goes, their keyed hash stays
-        kept = await store.move(
-            session,
-            guild.id,
-            answer_id,
-            "approved",
-            "approved",
-            user_id=None,
-            posted_channel_id=posted.channel.id,
-            posted_message_id=posted.id,
-        )
-    if kept is None:  # the writer erased it while it was being posted: it goes too
-        await delete_posted(posted.channel.id, posted.id, bot)
-        await interaction.followup.send(f"Answer #{answer_id}'s writer took it back meanwhile.", ephemeral=True)
-        return
-    await tell_writer(
-        bot,
-        answer.user_id,
-        f"Your anonymous answer in **{discord.utils.escape_markdown(guild.name)}** was posted: {posted.jump_url}\n"
-        "Nobody sees it's yours. `/privacy export` lists your answers; `/privacy delete` erases them.",
-    )
-    await interaction.followup.send(f"Approved answer #{answer_id}; it's posted: {posted.jump_url}", ephemeral=True)
-    await modlog_with_remove(bot, guild.id, answer_id, posted, interaction.user)
-
-
-async def reject(interaction: discord.Interaction, answer_id: int) -> None:
-    require_moderator(interaction)
-    bot = cast("LanternBot", interaction.client)
-    guild = interaction.guild
-    assert guild is not None
-    async with bot.db.write() as session:
-        found = await store.get_answer(session, guild.id, answer_id)
-        writer = found.user_id if found is not None else None
-        answer = await store.move(
-            session, guild.id, answer_id, "pending", "rejected", decided_at=bot.clock(), user_id=None
-        )
-    if answer is None:
-        raise NotAllowed(f"Answer #{answer_id} was already reviewed, or its writer took it back.")
-    await interaction.response.send_message(f"Rejected answer #{answer_id}. It won't be posted.", ephemeral=True)
-    await tell_writer(
-        bot,
-        writer,
-        f"Your anonymous answer “{truncate(shown(answer.text), 200)}” in "
-        f"**{discord.utils.escape_markdown(guild.name)}** wasn't posted this time.",
-    )
-    await bot.modlog.post(guild.id, "Anonymous answer rejected", f"Answer #{answer_id}.", actor=interaction.user)
-
-
-async def delete_posted(channel_id: int | None, message_id: int | None, bot: LanternBot) -> bool:
-    """Delete a posted answer's message; True when it is gone (or already was)."""
-    if channel_id is None or message_id is None:
-        return True
-    channel = bot.get_channel(channel_id)
-    if not isinstance(channel, discord.TextChannel | discord.Thread):
-        return True
-    try:
-        await channel.get_partial_message(message_id).delete()
-    except discord.NotFound:
-        return True
-    except discord.HTTPException as error:
-        log.warning("could not delete anonymous answer message %s: %s", message_id, error)
-        return False
-    return True
-
-
-async def remove(interaction: discord.Interaction, answer_id: int) -> None:
-    """A moderator takes down a posted answer (its words stay in the writer's `/privacy export`, marked removed)."""
-    require_moderator(interaction)
-    bot = cast("LanternBot", interaction.client)
-    assert interaction.guild_id is not None
-    async with bot.db.write() as session:
-        answer = await store.move(session, interaction.guild_id, answer_id, "approved", "removed")
-    if answer is None:
-        raise NotAllowed(f"Answer #{answer_id} isn't posted any more (removed, or erased by its writer).")
-    deleted = await delete_posted(answer.posted_channel_id, answer.posted_message_id, bot)
-    reply = (
-        f"Removed answer #{answer_id}."
-        if deleted
-        else (
-            f"Answer #{answer_id} is marked removed, but Discord wouldn't let me delete its message; please delete it."
-        )
-    )
-    await interaction.response.send_message(reply, ephemeral=True)
-    await bot.modlog.post(
-        interaction.guild_id, "Anonymous answer removed", f"Answer #{answer_id}.", actor=interaction.user
-    )
-
-
-async def modlog_with_remove(
-    bot: LanternBot, guild_id: int, answer_id: int, posted: discord.Message, actor: discord.abc.User
-) -> None:
-    """The approval's mod-log entry, with the *Remove* button. It names the moderator, never the writer."""
-    channel_id = (await bot.db.guild_config(guild_id)).modlog_channel_id
-    channel = bot.get_channel(channel_id) if channel_id is not None else None
-    if not isinstance(channel, discord.abc.Messageable):
-        return
-    view = discord.ui.View(timeout=None)
-    view.add_item(RemoveAnswerButton(answer_id))
-    embed = format_entry("Anonymous answer approved", f"Answer #{answer_id}: {posted.jump_url}", actor=actor)
-    try:
-        await channel.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
-    except discord.HTTPException as error:
-        log.warning("could not post to the mod-log of guild %s: %s", guild_id, error)
-
-
-class ApproveAnswerButton(PersistentButton, template=r"prompts:anon-ok:(?P<answer_id>\d{1,18})"):
-    def __init__(self, answer_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=f"Approve #{answer_id}",
-                style=discord.ButtonStyle.success,
-                custom_id=f"prompts:anon-ok:{answer_id}",
-            )
-        )
-        self.answer_id = answer_id
-
-    async def handle(self, interaction: discord.Interaction) -> None:
-        await approve(interaction, self.answer_id)
-
-
-class RejectAnswerButton(PersistentButton, template=r"prompts:anon-no:(?P<answer_id>\d{1,18})"):
-    def __init__(self, answer_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=f"Reject #{answer_id}",
-                style=discord.ButtonStyle.danger,
-                custom_id=f"prompts:anon-no:{answer_id}",
-            )
-        )
-        self.answer_id = answer_id
-
-    async def handle(self, interaction: discord.Interaction) -> None:
-        await reject(interaction, self.answer_id)
-
-
-class RemoveAnswerButton(PersistentButton, template=r"prompts:anon-rm:(?P<answer_id>\d{1,18})"):
-    def __init__(self, answer_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=f"Remove answer #{answer_id}",
-                style=discord.ButtonStyle.danger,
-                custom_id=f"prompts:anon-rm:{answer_id}",
-            )
-        )
-        self.answer_id = answer_id
-
-    async def handle(self, interaction: discord.Interaction) -> None:
-        await remove(interaction, self.answer_id)
-
-
 def prompt_view(prompt_id: int) -> discord.ui.View:
     """The buttons under every posted prompt: *Answer anonymously* and *This one was good*."""
     view = discord.ui.View(timeout=None)
     view.add_item(AnswerButton(prompt_id))
     view.add_item(loved.GoodButton(prompt_id))
     return view
+
+
+# --------------------------------------------------------------------------- the writer's own answers
+
+OWN_SHOWN = 5
+STATUS_WORDS = {
+    "pending": "waiting for review",
+    "approved": "posted",
+    "rejected": "not posted",
+    "removed": "removed by a moderator",
+}
+
+
+async def show_own(bot: LanternBot, interaction: discord.Interaction) -> None:
+    """`/privacy answers`: the member's own anonymous answers (newest first), each with a *Delete* button."""
+    assert interaction.guild_id is not None
+    key = author_key(bot, interaction.guild_id, interaction.user.id)
+    async with bot.db.read() as session:
+        rows = list(await store.member_answers(session, interaction.guild_id, interaction.user.id, key))
+    if not rows:
+        await interaction.response.send_message("You haven't written any anonymous answers here.", ephemeral=True)
+        return
+    newest = rows[::-1][:OWN_SHOWN]
+    lines, view = [], discord.ui.View(timeout=None)
+    for row in newest:
+        words = STATUS_WORDS.get(row.status, row.status)
+        if row.status == "approved" and row.posted_channel_id and row.posted_message_id:
+            words += f" (https://discord.com/channels/{row.guild_id}/{row.posted_channel_id}/{row.posted_message_id})"
+        lines.append(f"`#{row.id}` {words}: {truncate(shown(row.text), 150)}")
+        view.add_item(DeleteOwnAnswerButton(interaction.user.id, row.id))
+    more = (
+        f"\n…and {len(rows) - len(newest)} older ones (`/privacy export` lists them all)."
+        if len(rows) > len(newest)
+        else ""
+    )
+    await interaction.response.send_message(
+        "Your anonymous answers here. Only you can see this; *Delete* takes one down for good.\n"
+        + "\n".join(lines)
+        + more,
+        view=view,
+        ephemeral=True,
+        allowed_mentions=NO_MENTIONS,
+    )
+
+
+class DeleteOwnAnswerButton(
+    PersistentButton, template=r"prompts:anon-del:(?P<user_id>\d{1,20}):(?P<answer_id>\d{1,18})"
+):
+    """*Delete #N* under `/privacy answers`: only the writer (found again by their keyed hash) can use it."""
+
+    def __init__(self, user_id: int, answer_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=f"Delete #{answer_id}",
+                style=discord.ButtonStyle.danger,
+                custom_id=f"prompts:anon-del:{user_id}:{answer_id}",
+            )
+        )
+        self.user_id, self.answer_id = user_id, answer_id
+
+    async def handle(self, interaction: discord.Interaction) -> None:
+        bot = cast("LanternBot", interaction.client)
+        if interaction.guild_id is None or interaction.user.id != self.user_id:
+            raise NotAllowed("This button belongs to someone else's list.")
+        key = author_key(bot, interaction.guild_id, interaction.user.id)
+        async with bot.db.read() as session:
+            mine = [
+                row
+                for row in await store.member_answers(session, interaction.guild_id, interaction.user.id, key)
+                if row.id == self.answer_id
+            ]
+        if not mine:
+            raise NotAllowed(f"Answer #{self.answer_id} is already gone.")
+        [row] = mine
+        if row.status == "approved":
+            await delete_posted(row.posted_channel_id, row.posted_message_id, bot)
+        async with bot.db.write() as session:
+            await store.delete_answer(session, interaction.guild_id, self.answer_id, interaction.user.id, key)
+        await interaction.response.send_message(
+            f"Deleted answer #{self.answer_id}" + (" and its post." if row.status == "approved" else "."),
+            ephemeral=True,
+        )
 
 
 # --------------------------------------------------------------------------- privacy
@@ -469,8 +296,11 @@ def provider(bot: LanternBot) -> PrivacyProvider:
     )
 
 
-DYNAMIC_ITEMS = (AnswerButton, loved.GoodButton, ApproveAnswerButton, RejectAnswerButton, RemoveAnswerButton)
+DYNAMIC_ITEMS = (AnswerButton, loved.GoodButton, DeleteOwnAnswerButton, *REVIEW_ITEMS)
 FORMS = (AnswerForm,)
+
+
+__all__ = ["DYNAMIC_ITEMS", "FORMS", "prompt_view", "register", "review", "show_own"]
 
 
 def register(bot: LanternBot) -> None:

@@ -287,3 +287,30 @@ async def test_a_prompt_without_a_thread_gets_the_answer_as_a_reply(world: World
     posted = world.general.history()[-1]
     assert posted.embeds[0].title == "A member answered:"
     assert posted.reference is not None and posted.reference.message_id == message.id
+
+
+async def test_the_writer_sees_and_deletes_one_answer_with_privacy_answers(world: World) -> None:
+    """/privacy answers lists alice's answers (posted and waiting); *Delete* takes one down, post and row."""
+    message, prompt_id = await posted_prompt(world)
+    await answer(world, world.alice, message, prompt_id)
+    await answer(world, world.alice, message, prompt_id, "Another thought, still waiting")
+    first, second = await answers(world)
+    await world.mod.click((await review(world)).response.message, custom_id=f"prompts:anon-ok:{first.id}")
+    posted_id = world.prompts.threads[-1].history()[-1].id
+    listed = await world.alice.slash(world.general, "privacy answers")
+    assert_responded(listed, contains=f"`#{first.id}` posted", ephemeral=True)
+    assert f"`#{second.id}` waiting for review" in listed.response.content
+    result = await world.alice.click(listed.response.message, custom_id=f"prompts:anon-del:{world.alice.id}:{first.id}")
+    assert_responded(result, contains=f"Deleted answer #{first.id} and its post.", ephemeral=True)
+    assert posted_id not in [m.id for m in world.prompts.threads[-1].history()]
+    assert [a.id for a in await answers(world)] == [second.id]
+
+
+async def test_privacy_answers_lists_nothing_of_anyone_else(world: World) -> None:
+    """bob's /privacy answers says he wrote none, though alice's answer is posted."""
+    message, prompt_id = await posted_prompt(world)
+    await answer(world, world.alice, message, prompt_id)
+    [stored] = await answers(world)
+    await world.mod.click((await review(world)).response.message, custom_id=f"prompts:anon-ok:{stored.id}")
+    listed = await world.bob.slash(world.general, "privacy answers")
+    assert_responded(listed, content="You haven't written any anonymous answers here.", ephemeral=True)
