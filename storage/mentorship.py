@@ -918,6 +918,12 @@ async def set_schedule(session: AsyncSession, guild_id: int, every_days: int, fi
     await session.flush()
 
 
+async def next_round(session: AsyncSession, guild_id: int) -> datetime | None:
+    """When the guild's next scheduled round runs, or None when rounds run only when a moderator starts one."""
+    schedule = await session.get(MentorshipSchedule, guild_id, populate_existing=True)
+    return schedule.next_round_at if schedule is not None else None
+
+
 async def drop_schedule(session: AsyncSession, guild_id: int) -> bool:
     result = await session.execute(delete(MentorshipSchedule).where(MentorshipSchedule.guild_id == guild_id))
     return bool(rowcount(result))

@@ -17,6 +17,7 @@ from core.errors import NotAllowed
 from core.jobs import is_retryable
 from core.text import unlink
 from storage import mentorship as store
+from storage import mentorship_followups as followups
 from storage.models.guild import GuildSettings
 from storage.models.mentorship import (
     ACTIVE,
@@ -81,6 +82,7 @@ class Checkins:
         guild = self.bot.get_guild(pairing.guild_id)
         async with self.bot.db.read() as session:
             current = await store.get_pairing(session, pairing.id)
+            goals = (await followups.goals_of(session, [pairing.id])).get(pairing.id, [])
         if guild is None or current is None or current.status != ACTIVE:
             return DELIVERY_GONE
         other_id = pairing.mentee_id if checkin.user_id == pairing.mentor_id else pairing.mentor_id
@@ -92,6 +94,12 @@ class Checkins:
             "if it's going badly, and never what you wrote. If it isn't working, you can end it here: "
             "no fault, and they're told kindly."
         )
+        if goals:
+            listed = "\n".join(f"{index}. {unlink(goal)}" for index, goal in enumerate(goals, 1))
+            text += (
+                f"\n\nThe goals you two set:\n{listed}\nHow are they coming along? Any progress, however small, "
+                "is worth a word in your thread; **Our goals** there changes them whenever you like."
+            )
         outcome, _ = await self.flow.send_private(
             guild, checkin.user_id, text, view=checkin_view(checkin.id, pairing.id), nonce=f"checkin:{checkin.id}"
         )

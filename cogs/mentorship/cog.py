@@ -13,6 +13,8 @@ from discord.ext import commands
 
 from cogs.mentorship.checkins import Checkins
 from cogs.mentorship.flow import Flow
+from cogs.mentorship.followup import Followups
+from cogs.mentorship.goals import GOAL_FORMS, GOAL_ITEMS
 from cogs.mentorship.member import MentorGroup
 from cogs.mentorship.moderator import PairingGroup
 from cogs.mentorship.privacy import make_provider
@@ -35,7 +37,8 @@ class Mentorship(commands.Cog):
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
         self.flow = Flow(bot)
-        self.rounds = Rounds(bot, self.flow)
+        self.followups = Followups(bot, self.flow)
+        self.rounds = Rounds(bot, self.flow, self.followups)
         self.checkins = Checkins(bot, self.flow)
         self.mentor_group = MentorGroup(self)
         self.pairing_group = PairingGroup(self)
@@ -53,16 +56,20 @@ class Mentorship(commands.Cog):
         self.rounds.close()
 
     async def run_due(self, now: datetime) -> dict[str, int]:
-        """Expire unanswered proposals, tidy finished pauses, send what proposals owe (invitations, lapse
-        notices), send check-ins, run scheduled rounds.
+        """Expire unanswered proposals (pausing after two lapses in a row), tidy finished pauses, send what
+        proposals owe (invitations, lapse notices), owe reminders a day before invitations lapse, send owed
+        notes (reminders, pause notices, unmatched explanations, did-you-meet nudges), send check-ins, run
+        scheduled rounds.
 
         Every step runs even if one before it failed; the failures are raised together at the end, so the
         due-jobs runner (core/jobs.py) backs off and logs them once. Inside each step, one unit failing
         (one DM, one edit, one guild's round) never stops the others."""
         steps: dict[str, Callable[[datetime], Awaitable[int]]] = {
-            "expired": self.flow.expire,
+            "expired": self.followups.expire,  # and pauses a member whose second invitation in a row lapsed
             "resumed": self.resume_due,
             "notices": self.flow.send_owed,
+            "reminders": self.followups.owe_reminders,
+            "notes": self.followups.send_due,
             "checkins": self.checkins.send_due,
             "rounds": self.rounds.run_scheduled,
         }
@@ -149,5 +156,6 @@ class Mentorship(commands.Cog):
 async def setup(bot: LanternBot) -> None:
     cog = Mentorship(bot)
     await bot.add_cog(cog)
-    bot.add_dynamic_items(*DYNAMIC_ITEMS)
+    bot.add_dynamic_items(*DYNAMIC_ITEMS, *GOAL_ITEMS)
+    bot.forms.register(*GOAL_FORMS)
     bot.privacy.register(make_provider(cog))

@@ -15,6 +15,7 @@ import discord
 
 from cogs.care.views import pair_thread_view
 from cogs.mentorship import rules
+from cogs.mentorship.goals import GoalsButton
 from cogs.mentorship.views import proposal_view
 from core import held, permissions
 from core.channels import configured_channel
@@ -22,6 +23,7 @@ from core.errors import FeatureNotConfigured, NotAllowed
 from core.jobs import guild_unavailable, is_retryable
 from core.text import NO_MENTIONS, join_words, truncate, unlink
 from storage import mentorship as store
+from storage import mentorship_followups as followups
 from storage.guilds import enabled_themes, get_settings
 from storage.intros import intro_summary
 from storage.models.guild import DEFAULT_CHECKINS
@@ -305,6 +307,8 @@ class Flow:
             settings = await get_settings(session, proposal.guild_id)
             days = settings.checkin_days if settings else tuple(int(d) for d in DEFAULT_CHECKINS.split(","))
             outcome, pairing = await store.mentee_accepts(session, proposal_id, now, days)
+            if pairing is not None:  # "Have you two found a time?" a few days on, owed with the pairing
+                await followups.owe_nudge(session, pairing, now)
         if outcome == "full":
             await interaction.response.edit_message(
                 content=f"I'm sorry: {other_name} has no mentoring place left after all. "
@@ -351,6 +355,7 @@ class Flow:
                 f"**Why you were matched:** {proposal.reason}",
                 "**A few ways to begin**, if you'd like them:",
                 *(f"{index}. {line}" for index, line in enumerate(starters, 1)),
+                "Whenever you like, **Our goals** below lets you set one to three goals together. "
                 "I'll check in privately now and then. Either of you can end the pairing at any time with "
                 "`/mentor end`; it's no-fault and the other person is told kindly.",
             ]
@@ -363,9 +368,9 @@ class Flow:
             )
             await thread.add_user(mentor)
             await thread.add_user(mentee)
-            await thread.send(
-                text, view=pair_thread_view(), allowed_mentions=discord.AllowedMentions(users=[mentor, mentee])
-            )
+            view = pair_thread_view()
+            view.add_item(GoalsButton(pairing.id))
+            await thread.send(text, view=view, allowed_mentions=discord.AllowedMentions(users=[mentor, mentee]))
         except discord.HTTPException as error:
             log.warning("could not open the thread of pairing %s: %s", pairing.id, error)
             await self.bot.modlog.post(

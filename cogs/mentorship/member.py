@@ -17,8 +17,9 @@ from discord.ext import commands
 from cogs.mentorship import rules
 from core import held, limits, timezones
 from core.errors import InvalidInput, NotAllowed, NotFound
-from core.text import NO_MENTIONS, fit_lines, join_words, plural
+from core.text import NO_MENTIONS, fit_lines, join_words, plural, truncate, unlink
 from storage import mentorship as store
+from storage import mentorship_followups as followups
 from storage.models.mentorship import MenteeProfile, MentorProfile, MentorshipProposal
 
 if TYPE_CHECKING:
@@ -250,6 +251,7 @@ class MentorGroup(app_commands.Group, name="mentor", description="Mentor pairing
             active = await store.pairings(session, interaction.guild_id, user_id=interaction.user.id)
             places_left = await store.places_left(session, interaction.guild_id, interaction.user.id)
             held_count = await held.count(session, interaction.guild_id, interaction.user.id)
+            goals = await followups.goals_of(session, [pairing.id for pairing in active])
         if offer is None and request is None and not active:
             await interaction.response.send_message(NOT_JOINED, ephemeral=True)
             await held.show(self.bot, interaction)  # messages kept while their DMs were closed
@@ -302,6 +304,8 @@ class MentorGroup(app_commands.Group, name="mentor", description="Mentor pairing
                 lines.append(
                     f"#{pairing.id}: {role} <@{other}> since {discord.utils.format_dt(pairing.started_at, 'D')}"
                 )
+                # The pair's own goals, seen only by the two of them (this reply is ephemeral).
+                lines.extend(f"  · goal: {truncate(unlink(goal), 120)}" for goal in goals.get(pairing.id, []))
             shown = fit_lines(
                 lines, FIELD_LIMIT, lambda left: f"…and {left} more: `/mentor end` lists them as you type."
             )

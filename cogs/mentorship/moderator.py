@@ -16,8 +16,9 @@ from core import charts
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.text import NO_MENTIONS, fit_lines, plural, truncate
 from storage import mentorship as store
+from storage import mentorship_followups as followups
 from storage.guilds import enabled_themes
-from storage.models.mentorship import NOTICE_INVITE, PENDING_MENTOR, PROTECT_BLOCK
+from storage.models.mentorship import MET, NOT_WORKING, NOT_YET, NOTICE_INVITE, PENDING_MENTOR, PROTECT_BLOCK
 
 if TYPE_CHECKING:
     from bot import LanternBot
@@ -42,6 +43,12 @@ def round_lines(outcome: RoundOutcome) -> list[str]:
 
 
 STATS_WINDOW = timedelta(days=182)
+MEET_LABELS = ((MET, "we've met"), (NOT_YET, "not yet"), (NOT_WORKING, "isn't working"))
+
+
+def shown(count: int) -> str:
+    """A count, or "fewer than 5" for a group small enough to point at someone (as the chart does)."""
+    return f"fewer than {charts.MIN_GROUP}" if 0 < count < charts.MIN_GROUP else str(count)
 
 
 def ratings_line(ratings: dict[int, int]) -> str:
@@ -266,7 +273,7 @@ class PairingGroup(
         return [c for c in choices if current.strip().casefold() in c.name.casefold()][:25]
 
     @app_commands.command(
-        name="stats", description="The pairing funnel: offers, requests, proposals, pairings, ratings"
+        name="stats", description="The pairing funnel: requests, proposals, accepted, met, 30/60/90 days, rated"
     )
     async def stats(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
@@ -274,23 +281,39 @@ class PairingGroup(
         since = self.bot.clock() - STATS_WINDOW
         async with self.bot.db.read() as session:
             numbers = await store.funnel(session, interaction.guild_id)
+            after = await followups.funnel_after(session, interaction.guild_id, self.bot.clock())
             weekly = await store.weekly_counts(session, interaction.guild_id, since)
+        lasted = after["lasted"]
+        answers = after["answers"]
         text = "\n".join(
             [
                 f"Offers to mentor: {numbers['offers']}",
                 f"Requests for a mentor: {numbers['requests']}",
                 f"Proposals: {numbers['proposals']} ({numbers['pending']} waiting for an answer)",
                 f"Accepted: {numbers['accepted']}",
+                f"Met (either said *We've met*): {shown(after['met'])}",
+                "Still active at 30 / 60 / 90 days: "
+                + " / ".join(shown(lasted[days]) for days in (30, 60, 90))
+                + " (of the pairings old enough to tell)",
+                f"Rated at a check-in: {shown(after['rated'])}",
                 f"Active pairings: {numbers['active']}",
                 f"Ended pairings: {numbers['ended']}",
+                "Did you meet? answers: "
+                + " · ".join(f"{label} {shown(answers.get(key, 0))}" for key, label in MEET_LABELS),
+                f"Pairs with goals: {shown(after['pairs_with_goals'])} ({shown(after['goals'])} goals; "
+                "their words are the pair's own)",
                 f"Check-in ratings: {ratings_line(numbers['ratings'])}",
             ]
         )
-        stages = [  # from the people asking for a mentor down to pairings running now (offers are in the text)
+        stages = [  # the whole funnel, from the people asking for a mentor to pairings rated (offers are in the text)
             ("Requests", numbers["requests"]),
-            ("Proposals", numbers["proposals"]),
+            ("Proposed", numbers["proposals"]),
             ("Accepted", numbers["accepted"]),
-            ("Active now", numbers["active"]),
+            ("Met", after["met"]),
+            ("Active at 30 days", lasted[30]),
+            ("Active at 60 days", lasted[60]),
+            ("Active at 90 days", lasted[90]),
+            ("Rated", after["rated"]),
         ]
         png = await asyncio.to_thread(
             charts.funnel_chart,

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.privacy import PrivacyProvider
 from storage import mentorship as store
+from storage import mentorship_followups as followups
 from storage.database import rowcount
 from storage.models.mentorship import (
     PROTECT_BLOCK,
@@ -28,6 +29,9 @@ from storage.models.mentorship import (
     MentorProfile,
     MentorshipBlock,
     MentorshipCheckin,
+    MentorshipGoal,
+    MentorshipMeeting,
+    MentorshipNote,
     MentorshipPairing,
     MentorshipProposal,
 )
@@ -43,6 +47,9 @@ TABLES = (
     "mentorship_checkins",
     "mentorship_blocks",
     "mentorship_protections",
+    "mentorship_notes",
+    "mentorship_meetings",
+    "mentorship_goals",
 )
 
 KEPT_WHY = (
@@ -100,6 +107,15 @@ async def export(session: AsyncSession, guild_id: int, user_id: int) -> dict[str
         )
     ).all()
     kept = await store.owned_protections(session, guild_id, user_id)
+    goals = await followups.goals_of(session, [p.id for p in pairings])
+    answers = (
+        await session.scalars(
+            select(MentorshipMeeting).where(
+                MentorshipMeeting.user_id == user_id, MentorshipMeeting.pairing_id.in_([p.id for p in pairings])
+            )
+        )
+    ).all()
+    owed = await followups.notes_for(session, guild_id, user_id)
 
     def role_of(row: Any) -> str:
         return "mentor" if row.mentor_id == user_id else "mentee"
@@ -146,6 +162,14 @@ async def export(session: AsyncSession, guild_id: int, user_id: int) -> dict[str
             }
             for p in pairings
         ],
+        # A pair's goals are shared: written by either member for both, so each member's export has them.
+        "pair_goals": [{"pairing_id": pairing_id, "goals": texts} for pairing_id, texts in sorted(goals.items())],
+        "did_you_meet_answers": [
+            {"pairing_id": a.pairing_id, "answer": a.answer, "answered_at": _when(a.answered_at)} for a in answers
+        ],
+        "messages_to_you": [
+            {"kind": n.kind, "words": n.body, "delivery": n.delivery, "created_at": _when(n.created_at)} for n in owed
+        ],
         "checkin_ratings": [{"pairing_id": c.pairing_id, "day": c.day, "rating": c.rating} for c in checkins],
         "blocks_you_made": [{"user_id": b.blocked_user_id, "created_at": _when(b.created_at)} for b in blocks],
         "kept_after_the_other_member_erased_their_data": [
@@ -166,8 +190,18 @@ def make_provider(cog: Mentorship) -> PrivacyProvider:
         await store.keep_protections(session, guild_id, user_id, cog.bot.protection.pair)
         theirs = or_(MentorshipPairing.mentor_id == user_id, MentorshipPairing.mentee_id == user_id)
         pairing_ids = select(MentorshipPairing.id).where(MentorshipPairing.guild_id == guild_id, theirs)
-        removed = 0
+        proposal_ids = select(MentorshipProposal.id).where(
+            MentorshipProposal.guild_id == guild_id,
+            or_(MentorshipProposal.mentor_id == user_id, MentorshipProposal.mentee_id == user_id),
+        )
+        removed = await followups.delete_member_rows(session, guild_id, user_id)
         for statement in (
+            # A pair's goals, answers and notes go with the pairing (it is deleted for both: see PRIVACY.md).
+            delete(MentorshipGoal).where(MentorshipGoal.pairing_id.in_(pairing_ids)),
+            delete(MentorshipMeeting).where(MentorshipMeeting.pairing_id.in_(pairing_ids)),
+            delete(MentorshipNote).where(
+                or_(MentorshipNote.pairing_id.in_(pairing_ids), MentorshipNote.proposal_id.in_(proposal_ids))
+            ),
             delete(MentorshipCheckin).where(MentorshipCheckin.pairing_id.in_(pairing_ids)),
             delete(MentorshipPairing).where(MentorshipPairing.guild_id == guild_id, theirs),
             delete(MentorshipProposal).where(
@@ -195,7 +229,9 @@ def make_provider(cog: Mentorship) -> PrivacyProvider:
         name="Mentor pairing",
         summary=(
             "Your offer to mentor or request for a mentor, the invitations and pairings you were part of, "
-            "your check-in ratings and anyone you chose never to be paired with. If someone you blocked or were "
+            'your check-in ratings, your pair\'s goals and your answers to "Have you two found a time?", the '
+            "messages I owed you (reminders, pause notices, why a round found nobody) and anyone you chose "
+            "never to be paired with. If someone you blocked or were "
             "paired with erases their data, I keep only a keyed fingerprint of the pair, so you two are never "
             "proposed again."
         ),

@@ -28,6 +28,7 @@ from storage.models.mentorship import NOTICE_INVITE, MenteeProfile, MentorProfil
 if TYPE_CHECKING:
     from bot import LanternBot
     from cogs.mentorship.flow import Flow
+    from cogs.mentorship.followup import Followups
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +73,10 @@ class RoundTakenOver(Exception):
 
 
 class Rounds:
-    def __init__(self, bot: LanternBot, flow: Flow) -> None:
+    def __init__(self, bot: LanternBot, flow: Flow, followups: Followups) -> None:
         self.bot = bot
         self.flow = flow
+        self.followups = followups
         self._executor: Executor | None = None
         self._failures: dict[int, int] = {}  # guild id → scheduled rounds failed in a row (for the backoff)
 
@@ -122,21 +124,20 @@ class Rounds:
         mentees = [engine_mentee(profile) for profile in pool.mentees]
         mentors = [engine_mentor(profile, places) for profile, places in pool.mentors]
         outcome = RoundOutcome(mentors=len(mentors), mentees=len(mentees), dry_run=dry_run)
-        if not mentees or not mentors:
-            outcome.unmatched = len(mentees)
-            if claim is not None:
-                async with self.bot.db.write() as session:
-                    await store.complete_round(session, claim, now)
-            return outcome
-        result = await self.compute(mentees, mentors, at=now, exclusions=pool.exclusions, labels=labels)
-        outcome.pairs = list(result.pairs)
-        outcome.unmatched = len(result.unmatched_mentees)
+        pairs: list[matching.Pair] = []
+        if mentees and mentors:
+            result = await self.compute(mentees, mentors, at=now, exclusions=pool.exclusions, labels=labels)
+            pairs = list(result.pairs)
+        outcome.pairs = pairs
+        matched = {pair.mentee_id for pair in pairs}
+        left_out = {profile.user_id for profile in pool.mentees} - matched
+        outcome.unmatched = len(left_out)
         if dry_run:
             return outcome
         async with self.bot.db.write() as session:
             if claim is not None and not await store.complete_round(session, claim, now):
                 raise RoundTakenOver(guild.id)  # rolls back: the process that took it over creates them
-            for pair in result.pairs:
+            for pair in pairs:
                 proposal = await store.create_proposal(
                     session,
                     guild.id,
@@ -151,8 +152,18 @@ class Rounds:
                 )
                 if proposal is not None:
                     outcome.created.append(proposal)
+            taken: dict[int, int] = {}
+            for pair in pairs:
+                taken[pair.mentor_id] = taken.get(pair.mentor_id, 0) + 1
+            following = claim.following if claim is not None else await store.next_round(session, guild.id)
+            # Owed in the round's transaction: each member it left unmatched hears why, once.
+            await self.followups.owe_unmatched(
+                session, guild, pool, left_out, taken, now=now, labels=labels, next_round=following
+            )
         if outcome.created:
             await self.flow.send_owed(now, ids=[proposal.id for proposal in outcome.created])
+        if left_out:
+            await self.followups.send_due(now)
         return outcome
 
     async def run_scheduled(self, now: datetime) -> int:

@@ -234,3 +234,74 @@ class ProtectionKeyCheck(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     fingerprint: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+
+
+# Owed messages to members that belong to no single proposal step (MentorshipNote.kind).
+NOTE_REMIND = "remind"  # 24 hours before an invitation lapses: once per invitation and role, with its buttons
+NOTE_PAUSED = "paused"  # two invitations in a row lapsed: paused, and told how to come back
+NOTE_UNMATCHED = "unmatched"  # after a round: why no mentor was found, when the next round runs, one suggestion
+NOTE_NUDGE = "nudge"  # in the pair thread a few days after it opens: "Have you two found a time?"
+
+# Answers to the pair-thread nudge (MentorshipMeeting.answer).
+MET = "met"
+NOT_YET = "not_yet"
+NOT_WORKING = "not_working"
+
+
+class MentorshipNote(Base):
+    """A message Lantern owes a member (or a pair thread), sent by the due work exactly once.
+
+    `key` is unique per guild (e.g. "remind:12:mentor", "unmatched:<round>:<member>"), so owing the same
+    message twice inserts nothing. Delivery is leased like a check-in's: while `delivery` is "due",
+    `send_after` is when it may be tried (a lease while a process sends it, a backoff after a failure);
+    it settles as sent, held (DMs closed: kept for /mentor status), gone or failed. `user_id` is NULL for a
+    message to the pair thread of `pairing_id`. `body` holds the words of an unmatched explanation, which
+    are computed when the round runs.
+    """
+
+    __tablename__ = "mentorship_notes"
+    __table_args__ = (UniqueConstraint("guild_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guild_id: Mapped[Snowflake] = mapped_column(index=True)
+    user_id: Mapped[Snowflake | None]
+    kind: Mapped[str] = mapped_column(String(12))
+    key: Mapped[str] = mapped_column(String(80))
+    proposal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mentorship_proposals.id", ondelete="CASCADE"), index=True
+    )
+    pairing_id: Mapped[int | None] = mapped_column(ForeignKey("mentorship_pairings.id", ondelete="CASCADE"), index=True)
+    body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    delivery: Mapped[str] = mapped_column(String(8), default=DELIVERY_DUE)
+    send_after: Mapped[datetime | None] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class MentorshipMeeting(Base):
+    """One member's answer to "Have you two found a time?" (the latest one counts)."""
+
+    __tablename__ = "mentorship_meetings"
+    __table_args__ = (UniqueConstraint("pairing_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pairing_id: Mapped[int] = mapped_column(ForeignKey("mentorship_pairings.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[Snowflake]
+    answer: Mapped[str] = mapped_column(String(12))
+    answered_at: Mapped[datetime]
+
+
+class MentorshipGoal(Base):
+    """One of a pair's one to three goals, written together in their thread; shared by both members."""
+
+    __tablename__ = "mentorship_goals"
+    __table_args__ = (
+        UniqueConstraint("pairing_id", "position"),
+        CheckConstraint("position >= 1 AND position <= 3", name="position_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pairing_id: Mapped[int] = mapped_column(ForeignKey("mentorship_pairings.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime]

@@ -1,0 +1,361 @@
+"""Queries for what follows an invitation and a pairing: owed notes, lapse streaks, did-you-meet answers,
+goals and the longer funnel. They take a session; they never open one.
+
+Owed notes (`MentorshipNote`) follow the pattern of storage/mentorship.py: a note is owed by inserting its
+row (its `key` unique per guild, so owing it again inserts nothing: once), in the transaction that decides
+it is owed; each delivery is then leased (`lease_notes`, LEASE) and settled (sent / held / gone / failed).
+A process that dies between the lease and the message leaves a lease that runs out, and the next run takes
+it over, sending again with the same nonce (which Discord drops within minutes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.database import dialect_insert, rowcount
+from storage.mentorship import LEASE, MAX_ATTEMPTS, _backoff, _departed
+from storage.models.mentorship import (
+    CANCELLED,
+    DECLINED,
+    DELIVERY_DUE,
+    DELIVERY_FAILED,
+    EXPIRED,
+    MET,
+    NOTE_NUDGE,
+    NOTE_PAUSED,
+    NOTE_REMIND,
+    PENDING,
+    PENDING_MENTEE,
+    PENDING_MENTOR,
+    MentorProfile,
+    MentorshipCheckin,
+    MentorshipGoal,
+    MentorshipMeeting,
+    MentorshipNote,
+    MentorshipPairing,
+    MentorshipProposal,
+)
+
+Proposal = MentorshipProposal
+Pairing = MentorshipPairing
+Note = MentorshipNote
+
+NUDGE_AFTER = timedelta(days=4)  # "a few days" after the pair thread opens: "Have you two found a time?"
+REMIND_BEFORE = timedelta(hours=24)  # the reminder goes this long before an invitation lapses
+MAX_GOALS = 3
+GOAL_LENGTH = 200
+
+
+async def _update(session: AsyncSession, statement: Any) -> int:
+    return rowcount(await session.execute(statement.execution_options(synchronize_session=False)))
+
+
+# ---------------------------------------------------------------- owed notes
+
+
+async def owe_note(
+    session: AsyncSession,
+    guild_id: int,
+    key: str,
+    kind: str,
+    *,
+    now: datetime,
+    due_at: datetime | None = None,
+    user_id: int | None = None,
+    proposal_id: int | None = None,
+    pairing_id: int | None = None,
+    body: str | None = None,
+) -> bool:
+    """Owe a note, once: False when a note with this key was owed before (sent or not)."""
+    statement = (
+        dialect_insert(session, Note)
+        .values(
+            guild_id=guild_id,
+            key=key,
+            kind=kind,
+            user_id=user_id,
+            proposal_id=proposal_id,
+            pairing_id=pairing_id,
+            body=body,
+            created_at=now,
+            delivery=DELIVERY_DUE,
+            send_after=due_at or now,
+            attempts=0,
+        )
+        .on_conflict_do_nothing(index_elements=["guild_id", "key"])
+    )
+    return bool(rowcount(await session.execute(statement)))
+
+
+async def lease_notes(
+    session: AsyncSession, now: datetime, owns: Callable[[int], bool], ids: Sequence[int] | None = None
+) -> list[Note]:
+    """Take the lease on due notes (all, or `ids`): exactly one caller wins each; a lease left by a process
+    that died is taken over once it has run out. Only guilds this process `owns`."""
+    query = select(Note).where(Note.delivery == DELIVERY_DUE, Note.send_after <= now)
+    if ids is not None:
+        query = query.where(Note.id.in_(list(ids)))
+    leased = []
+    for note in (await session.scalars(query.order_by(Note.id))).all():
+        if not owns(note.guild_id):
+            continue
+        if await _update(
+            session,
+            update(Note)
+            .where(Note.id == note.id, Note.delivery == DELIVERY_DUE, Note.send_after == note.send_after)
+            .values(send_after=now + LEASE),
+        ):
+            leased.append(note)
+    return leased
+
+
+async def settle_note(session: AsyncSession, note_id: int, delivery: str) -> None:
+    await _update(
+        session,
+        update(Note)
+        .where(Note.id == note_id, Note.delivery == DELIVERY_DUE)
+        .values(delivery=delivery, send_after=None),
+    )
+
+
+async def retry_note(session: AsyncSession, note_id: int, now: datetime) -> bool:
+    """Discord failed: try again after the backoff. False when it has failed MAX_ATTEMPTS times (given up)."""
+    note = await session.get(Note, note_id, populate_existing=True)
+    if note is None or note.delivery != DELIVERY_DUE:
+        return False
+    note.attempts += 1
+    if note.attempts >= MAX_ATTEMPTS:
+        note.delivery, note.send_after = DELIVERY_FAILED, None
+        return False
+    note.send_after = now + _backoff(note.attempts)
+    return True
+
+
+async def notes_for(session: AsyncSession, guild_id: int, user_id: int) -> list[Note]:
+    return list(
+        (
+            await session.scalars(
+                select(Note).where(Note.guild_id == guild_id, Note.user_id == user_id).order_by(Note.id)
+            )
+        ).all()
+    )
+
+
+# ---------------------------------------------------------------- reminders and lapses
+
+
+def awaited_role(proposal: Proposal) -> str | None:
+    return {PENDING_MENTOR: "mentor", PENDING_MENTEE: "mentee"}.get(proposal.status)
+
+
+async def owe_reminders(session: AsyncSession, now: datetime, owns: Callable[[int], bool]) -> int:
+    """Owe one reminder per open invitation and role, 24 hours before it lapses. An invitation asked less
+    than a day before that moment (a short expiry) gets none: it was just sent."""
+    due = (
+        await session.scalars(
+            select(Proposal).where(
+                Proposal.status.in_(PENDING), Proposal.expires_at > now, Proposal.expires_at <= now + REMIND_BEFORE
+            )
+        )
+    ).all()
+    owed = 0
+    for proposal in due:
+        role = awaited_role(proposal)
+        if role is None or not owns(proposal.guild_id) or proposal.expires_at is None:
+            continue
+        asked = proposal.created_at if role == "mentor" else proposal.mentor_answered_at
+        if asked is None or proposal.expires_at - asked < 2 * REMIND_BEFORE:
+            continue
+        owed += await owe_note(
+            session,
+            proposal.guild_id,
+            f"remind:{proposal.id}:{role}:{int(asked.timestamp())}",
+            NOTE_REMIND,
+            now=now,
+            user_id=getattr(proposal, f"{role}_id"),
+            proposal_id=proposal.id,
+        )
+    return owed
+
+
+def lapsed_by(proposal: Proposal) -> int | None:
+    """Whose silence let an expired invitation lapse (the member it waited for), else None."""
+    if proposal.status != EXPIRED:
+        return None
+    return proposal.mentor_id if proposal.mentor_answered_at is None else proposal.mentee_id
+
+
+async def lapsed_twice(session: AsyncSession, guild_id: int, user_id: int) -> bool:
+    """Whether the last two invitations this member was asked (and that closed) both lapsed unanswered.
+
+    Invitations withdrawn before they closed (cancelled) don't count either way; a mentee's invitation
+    counts only once their mentor said yes (before that they were never asked). Only invitations asked after
+    the member's last pause for lapses count, so resuming starts a fresh streak."""
+    since = await session.scalar(
+        select(func.max(Note.created_at)).where(
+            Note.guild_id == guild_id, Note.user_id == user_id, Note.kind == NOTE_PAUSED
+        )
+    )
+    rows = (
+        await session.scalars(
+            select(Proposal).where(
+                Proposal.guild_id == guild_id,
+                Proposal.status.not_in((*PENDING, CANCELLED)),
+                or_(
+                    Proposal.mentor_id == user_id,
+                    and_(
+                        Proposal.mentee_id == user_id,
+                        Proposal.mentor_answered_at.is_not(None),
+                        or_(Proposal.declined_by.is_(None), Proposal.declined_by != "mentor"),
+                    ),
+                ),
+            )
+        )
+    ).all()
+    asked: list[tuple[datetime, int, bool]] = []
+    for proposal in rows:
+        when = proposal.created_at if proposal.mentor_id == user_id else proposal.mentor_answered_at
+        if when is None or (since is not None and when < since):
+            continue
+        if proposal.status == DECLINED and proposal.declined_by is None:
+            continue
+        asked.append((when, proposal.id, lapsed_by(proposal) == user_id))
+    asked.sort()
+    return len(asked) >= 2 and all(lapsed for _when, _id, lapsed in asked[-2:])
+
+
+# ---------------------------------------------------------------- did you meet
+
+
+async def answer_meeting(session: AsyncSession, pairing_id: int, user_id: int, answer: str, now: datetime) -> None:
+    """Record (or replace) the member's answer to "Have you two found a time?"."""
+    statement = dialect_insert(session, MentorshipMeeting).values(
+        pairing_id=pairing_id, user_id=user_id, answer=answer, answered_at=now
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["pairing_id", "user_id"], set_={"answer": answer, "answered_at": now}
+    )
+    await session.execute(statement)
+
+
+async def owe_nudge(session: AsyncSession, pairing: Pairing, now: datetime, after: timedelta = NUDGE_AFTER) -> bool:
+    return await owe_note(
+        session, pairing.guild_id, f"nudge:{pairing.id}", NOTE_NUDGE, now=now, due_at=now + after, pairing_id=pairing.id
+    )
+
+
+# ---------------------------------------------------------------- goals
+
+
+async def goals_of(session: AsyncSession, pairing_ids: Sequence[int]) -> dict[int, list[str]]:
+    if not pairing_ids:
+        return {}
+    found: dict[int, list[str]] = {}
+    for goal in (
+        await session.scalars(
+            select(MentorshipGoal)
+            .where(MentorshipGoal.pairing_id.in_(list(pairing_ids)))
+            .order_by(MentorshipGoal.pairing_id, MentorshipGoal.position)
+        )
+    ).all():
+        found.setdefault(goal.pairing_id, []).append(goal.text)
+    return found
+
+
+async def set_goals(session: AsyncSession, pairing_id: int, texts: Sequence[str], now: datetime) -> None:
+    """Replace the pair's goals with `texts` (one to three, already checked)."""
+    await session.execute(delete(MentorshipGoal).where(MentorshipGoal.pairing_id == pairing_id))
+    session.add_all(
+        MentorshipGoal(pairing_id=pairing_id, position=position, text=text, updated_at=now)
+        for position, text in enumerate(texts, 1)
+    )
+    await session.flush()
+
+
+# ---------------------------------------------------------------- the funnel beyond "accepted"
+
+
+async def funnel_after(session: AsyncSession, guild_id: int, now: datetime) -> dict[str, Any]:
+    """Met, still active at 30/60/90 days (of the pairings old enough to tell), rated, nudge answers, goals."""
+    pairings = (
+        await session.execute(
+            select(Pairing.id, Pairing.started_at, Pairing.ended_at).where(Pairing.guild_id == guild_id)
+        )
+    ).all()
+    ids = [row.id for row in pairings]
+    answers: dict[str, int] = {}
+    met: set[int] = set()
+    for pairing_id, answer in (
+        await session.execute(
+            select(MentorshipMeeting.pairing_id, MentorshipMeeting.answer).where(MentorshipMeeting.pairing_id.in_(ids))
+        )
+    ).all():
+        answers[answer] = answers.get(answer, 0) + 1
+        if answer == MET:
+            met.add(pairing_id)
+    lasted = {}
+    for days in (30, 60, 90):
+        span = timedelta(days=days)
+        lasted[days] = sum(
+            1
+            for row in pairings
+            if row.started_at + span <= now and (row.ended_at is None or row.ended_at - row.started_at >= span)
+        )
+    rated = await session.scalar(
+        select(func.count(func.distinct(MentorshipCheckin.pairing_id))).where(
+            MentorshipCheckin.pairing_id.in_(ids), MentorshipCheckin.rating.is_not(None)
+        )
+    )
+    with_goals = await session.scalar(
+        select(func.count(func.distinct(MentorshipGoal.pairing_id))).where(MentorshipGoal.pairing_id.in_(ids))
+    )
+    goals = await session.scalar(
+        select(func.count()).select_from(MentorshipGoal).where(MentorshipGoal.pairing_id.in_(ids))
+    )
+    return {
+        "met": len(met),
+        "lasted": lasted,
+        "rated": int(rated or 0),
+        "answers": answers,
+        "pairs_with_goals": int(with_goals or 0),
+        "goals": int(goals or 0),
+        "pairings": len(pairings),
+    }
+
+
+async def delete_member_rows(session: AsyncSession, guild_id: int, user_id: int) -> int:
+    """A member's own notes and meeting answers (pairing-bound rows go with the pairing, by cascade)."""
+    removed = rowcount(
+        await session.execute(
+            delete(Note)
+            .where(Note.guild_id == guild_id, Note.user_id == user_id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    pairing_ids = select(Pairing.id).where(Pairing.guild_id == guild_id)
+    removed += rowcount(
+        await session.execute(
+            delete(MentorshipMeeting)
+            .where(MentorshipMeeting.user_id == user_id, MentorshipMeeting.pairing_id.in_(pairing_ids))
+            .execution_options(synchronize_session=False)
+        )
+    )
+    return removed
+
+
+async def opted_in_mentors(session: AsyncSession, guild_id: int) -> list[MentorProfile]:
+    """Every mentor of the guild still in the server (paused or not): an unmatched explanation weighs them all."""
+    return list(
+        (
+            await session.scalars(
+                select(MentorProfile)
+                .where(MentorProfile.guild_id == guild_id, MentorProfile.user_id.not_in(_departed(guild_id)))
+                .order_by(MentorProfile.id)
+            )
+        ).all()
+    )
