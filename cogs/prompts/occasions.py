@@ -112,7 +112,7 @@ class OccasionPoster:
             running: dict[int, list[GuildOccasion]] = {}
             for row in rows:
                 if row.guild_id not in running:
-                    running[row.guild_id] = [o for o in await queries.guild_occasions(session, row.guild_id)]
+                    running[row.guild_id] = list(await queries.guild_occasions(session, row.guild_id))
                 settings = await get_settings(session, row.guild_id)
                 zone = guild_zone(settings.timezone if settings else None)
                 try:
@@ -134,7 +134,7 @@ class OccasionPoster:
                     family = [o.key for o in calendar.on_day(day, on) if o.family == occasion.family]
                     keys = family if occasion.key in family else [occasion.key]
                     if await queries.claim(
-                        session, row, family=occasion.family, day=day, keys=keys, due_at=row.next_at, now=now
+                        session, row, family=occasion.family, day=day, keys=keys, due_at=due, now=now
                     ):
                         claimed += 1
                 else:
@@ -151,8 +151,8 @@ class OccasionPoster:
             await self.tell_modlog(
                 row.guild_id,
                 "Cultural calendar: occasion paused",
-                f"I can't work out when `{truncate(row.occasion, 40)}` is due any more, so it is paused. "
-                f"Turn it off with `/prompts calendar occasions:{truncate(row.occasion, 40)} off:True`.",
+                f"I can't work out when `{truncate(row.occasion, 40)}` is due any more (this version of Lantern "
+                "doesn't know it), so it is paused; nothing is posted for it.",
             )
         return claimed
 

@@ -465,3 +465,29 @@ async def test_turning_on_warns_of_a_missing_permission(world: World) -> None:
     assert f"⚠️ In <#{world.prompts.id}> I still need: Embed Links." in (response.embeds[0].description or "")
     [row] = await occasions(world)
     assert (row.occasion, row.paused) == ("vesak", False)
+
+
+async def test_an_occasion_the_calendar_no_longer_knows_is_paused_not_fatal(world: World) -> None:
+    """A stored occasion key this version doesn't know pauses that occasion (and tells the mod-log); the others post."""
+    await turn_on(world, occasions="nowruz", channel=world.prompts, thread=False)
+    async with world.bot.db.write() as session:
+        session.add(
+            GuildOccasion(
+                guild_id=world.guild.id,
+                occasion="retired-festival",
+                channel_id=world.prompts.id,
+                days_before=0,
+                time="09:00",
+                thread=False,
+                paused=False,
+                next_day=date(2026, 3, 1),
+                next_at=datetime(2026, 3, 1, 9, tzinfo=UTC),
+                created_at=START,
+                updated_at=START,
+            )
+        )
+    await tick_to(world, datetime(2026, 3, 21, 9, tzinfo=UTC))
+    assert len(calendar_messages(world)) == 1
+    retired = next(row for row in await occasions(world) if row.occasion == "retired-festival")
+    assert retired.paused and retired.next_at is None
+    assert any("retired-festival" in (m.embeds[0].description or "") for m in world.modlog.history() if m.embeds)
