@@ -40,6 +40,7 @@ from storage.models.resources import TAG, THEME, Resource
 SEARCH_CANDIDATES = 200
 SEARCH_LIMIT = 25
 PG_WINDOW = 2000
+COLUMNS = tuple(Resource.__table__.columns)
 # (weight, column, typical length in characters) for the score; b = 0.75 length normalisation, k1 = 1.2.
 FIELDS = ((4.0, "search_title", 40.0), (2.0, "search_tags", 16.0), (1.0, "search_description", 250.0))
 LENGTH_B = 0.75
@@ -74,11 +75,13 @@ def ranking_sql(terms: SearchTerms, params: dict[str, Any], *, postgres: bool) -
         f"padded AS MATERIALIZED (SELECT r.id, length(r.title) AS title_length, {', '.join(padded)}, "
         f"{', '.join(norms)} FROM candidates JOIN resources AS r ON r.id = candidates.id), "
         f"weighted AS MATERIALIZED (SELECT id, title_length, {', '.join(weights)} FROM padded) "
-        f"SELECT id FROM weighted ORDER BY {' + '.join(total)} DESC, title_length, id DESC LIMIT :limit"
+        f"SELECT {', '.join(f'r.{column.name}' for column in COLUMNS)} FROM weighted "
+        "JOIN resources AS r ON r.id = weighted.id "
+        f"ORDER BY {' + '.join(total)} DESC, weighted.title_length, weighted.id DESC LIMIT :limit"
     )
 
 
-async def _ranked_ids(
+async def _ranked(
     session: AsyncSession,
     guild_id: int,
     terms: SearchTerms,
@@ -86,7 +89,7 @@ async def _ranked_ids(
     *,
     any_word: bool,
     limit: int,
-) -> list[int]:
+) -> list[Resource]:
     params: dict[str, Any] = {"guild_id": guild_id, "cap": SEARCH_CANDIDATES, "limit": limit}
     clauses = []
     for index, (kind, value) in enumerate(filters):
@@ -146,7 +149,9 @@ async def _ranked_ids(
     sql = f"WITH {', '.join(ctes)}, candidates AS (SELECT id FROM strong UNION SELECT id FROM broad), " + ranking_sql(
         terms, params, postgres=postgres
     )
-    return list((await session.execute(text(sql), params)).scalars())
+    # One round trip: the ranked rows come back whole, typed by the model's columns.
+    statement = select(Resource).from_statement(text(sql).columns(*COLUMNS))
+    return list((await session.scalars(statement, params)).all())
 
 
 async def search(
@@ -164,10 +169,7 @@ async def search(
     filters = [(THEME, theme)] if theme else []
     if tag:
         filters.append((TAG, tag))
-    ids = await _ranked_ids(session, guild_id, terms, filters, any_word=False, limit=limit)
-    if not ids and len(terms.terms) > 1:
-        ids = await _ranked_ids(session, guild_id, terms, filters, any_word=True, limit=limit)
-    if not ids:
-        return []
-    rows = {row.id: row for row in await session.scalars(select(Resource).where(Resource.id.in_(ids)))}
-    return [rows[i] for i in ids if i in rows]
+    found = await _ranked(session, guild_id, terms, filters, any_word=False, limit=limit)
+    if not found and len(terms.terms) > 1:
+        found = await _ranked(session, guild_id, terms, filters, any_word=True, limit=limit)
+    return found
