@@ -11,12 +11,13 @@ import io
 from typing import Any
 
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from cogs.resources.search import parse_query
 from storage import Database
 from storage import resources as store
 from storage.migrate import alembic_config, upgrade_to_head
+from storage.models.resources import Resource
 from tests.conftest import World
 
 LIBRARY = [
@@ -145,3 +146,14 @@ async def test_resources_stored_before_the_upgrade_are_found_after_it(db_url: st
                 assert [row.id for row in found] == [1], query
     finally:
         await database.dispose()
+
+
+async def test_a_title_edited_through_the_models_is_searched_as_edited(world: World) -> None:
+    """Changing a stored title re-indexes it: the new words are found, the old ones no longer."""
+    await import_rows(world, LIBRARY)
+    async with world.bot.db.write() as session:
+        resource = (await session.scalars(select(Resource).where(Resource.title == "Café Hapa"))).one()
+        resource.title = "家族 Café"
+    assert await search(world, "cafe") == ["家族 Café"]
+    assert "家族 Café" in await search(world, "家族")
+    assert await search(world, "hapa") == ["Hapa 家族 photo essays"]
