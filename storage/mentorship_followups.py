@@ -215,6 +215,7 @@ async def lapsed_twice(session: AsyncSession, guild_id: int, user_id: int) -> bo
                     ),
                 ),
             )
+            .execution_options(populate_existing=True)  # expire_due's objects are stale in this session
         )
     ).all()
     asked: list[tuple[datetime, int, bool]] = []

@@ -72,7 +72,7 @@ def explain(
     if not covering:
         reason, why = THEME, f"no mentor covering {themes} has offered yet"
     elif not in_window:
-        window = f"{gap} hours" if gap is not None else "any time difference"
+        window = f"{gap} hour{'' if gap == 1 else 's'}" if gap is not None else "any time difference"
         reason, why = WINDOW, f"no mentor covering {themes} is within your timezone window ({window}) yet"
     elif not fresh:
         reason, why = MET, f"you've met everyone currently available for {themes} within your timezone window"
