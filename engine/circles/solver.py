@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from engine.circles import exact
+from engine.circles.bound import circle_bound
 from engine.circles.model import (
     MIN_SIZE,
     Circle,
@@ -27,8 +28,10 @@ from engine.circles.model import (
 )
 from engine.circles.prepare import Prepared, prepare
 
-EXACT_MEMBERS = 120  # a component this small (and within EXACT_PATHS) is solved by CP-SAT as a whole
-EXACT_PATHS = 60_000  # transitivity constraints; measured: ~0.3 s of model building at this size
+EXACT_MEMBERS = 16  # a component this small is solved by the CP-SAT edge model as a whole (~0.1 s)
+EXACT_PATHS = 2_000  # and within this many transitivity constraints
+LP_MEMBERS = 200  # a component this small gets the column-generation bound (`bound.circle_bound`)
+LP_SHARE = 0.6  # of the component's share of the time limit
 NEIGHBOURHOOD = 12  # members re-solved at once: CP-SAT proves such a neighbourhood in ~20 ms
 SUB_LIMIT_S = 0.1  # time limit of one neighbourhood solve
 
@@ -51,7 +54,7 @@ def form_circles(instance: CircleInstance, time_limit_s: float = 10.0, workers: 
     placeable[list(prep.reasons)] = False
     components = _components(prep, placeable)
     total_bound = 0
-    exact_members = 0
+    solved_members = 0
     by_component: dict[int, list[list[int]]] = {}
     component_of = np.full(n, -1, dtype=np.int64)
     for number, members in enumerate(components):
@@ -59,19 +62,30 @@ def form_circles(instance: CircleInstance, time_limit_s: float = 10.0, workers: 
     for group in groups:
         by_component.setdefault(int(component_of[group[0]]), []).append(group)
     large: list[int] = []
+    lp_rounds = 0
     for number, members in enumerate(components):
         star_bound = place_points * len(members) + int(prep.star[members].sum()) // 2
         current = by_component.get(number, [])
+        share = max(0.05, (deadline - time.perf_counter()) * len(members) / max(1, n - solved_members))
+        solved_members += len(members)
         if len(members) <= EXACT_MEMBERS and exact.paths(prep, members) <= EXACT_PATHS:
-            share = max(0.05, (deadline - time.perf_counter()) * len(members) / max(1, n - exact_members))
             solution = exact.solve(prep, members, place_points, current, share, instance.seed, workers)
             if solution.objective >= _objective(prep, current, place_points):
                 by_component[number] = solution.groups
             total_bound += min(star_bound, solution.bound) if solution.bound >= 0 else star_bound
-            exact_members += len(members)
-        else:
-            large.append(number)
-            total_bound += star_bound
+            if not solution.optimal:
+                large.append(number)
+            continue
+        large.append(number)
+        if len(members) <= LP_MEMBERS:
+            lp = circle_bound(prep, members, place_points, current, time.perf_counter() + LP_SHARE * share)
+            if lp is not None:
+                star_bound = min(star_bound, lp.bound)
+                lp_rounds += lp.rounds
+                if lp.objective > _objective(prep, current, place_points):
+                    by_component[number] = lp.groups
+        total_bound += star_bound
+    stats["lp_rounds"] = lp_rounds
     stats["exact_s"] = time.perf_counter() - started - stats["prepare_s"] - stats["greedy_s"]
     rounds = 0
     for number in large:

@@ -18,6 +18,7 @@ from engine.circles import (
     LeftOutReason,
     Weights,
     form_circles,
+    solver,
 )
 from engine.circles.prepare import circular_gap
 
@@ -223,3 +224,18 @@ def test_bad_input_is_refused() -> None:
         form_circles(CircleInstance((member(1), member(1))))
     with pytest.raises(ValueError, match="max_size"):
         form_circles(CircleInstance((member(1),), max_size=7))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(max_members=9))
+def test_the_column_generation_bound_is_a_bound(instance: CircleInstance) -> None:
+    """With the exact model switched off, the linear-relaxation bound (column generation) and the local
+    search still keep every rule, and the bound is never below the brute-force optimum."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(solver, "EXACT_MEMBERS", 0)
+        result = form_circles(instance, time_limit_s=10)
+    check_rules(instance, result)
+    placed, best = brute_force(instance)
+    assert result.placed_bound >= placed
+    if result.placed == placed:
+        assert result.bound >= best
