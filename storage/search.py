@@ -16,6 +16,10 @@ A query with fewer strong matches than the cap (almost every query that names a 
 query combining two common words) is ranked over *all* its title/tag matches, so an old resource
 titled with the words is never lost behind hundreds of newer ones that only mention them.
 
+On PostgreSQL each tier first walks the newest PG_WINDOW rows (of the guild, or of the first label
+filter) and asks the GIN index for every match only when a full window holds fewer matches than a
+page; so a tier there keeps between `limit` and SEARCH_CANDIDATES of the newest matches.
+
 **Score.** A BM25F-style sum over the terms: each field a term occurs in adds its weight (title 4,
 tags 2, description 1) divided by the field's length relative to a typical length, and each term's
 sum saturates (`x / (1.2 + x)`). Ties go to the shorter title, then the newer resource. There is no
@@ -53,7 +57,7 @@ def _needle(term: Term) -> str:
 
 
 def ranking_sql(terms: SearchTerms, params: dict[str, Any], *, postgres: bool) -> str:
-    """CTEs `padded` and `weighted` over `candidates`, then the ranked ids: the same on both backends.
+    """CTEs `padded` and `weighted` over `candidates`, then the ranked rows: the same on both backends.
 
     Each row's fields are padded and their length norms computed once (MATERIALIZED, so neither
     backend evaluates them again per term); each term's weighted field sum is one column.
