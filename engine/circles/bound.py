@@ -22,6 +22,7 @@ from ortools.sat.python import cp_model
 from engine.circles.model import MIN_SIZE
 from engine.circles.prepare import Prepared
 
+GREEDY_FIRST = 3  # first partners tried per member by the greedy pricing
 MASTER_EXTRA_S = 0.2  # the integer master may run this long past the bound's deadline
 
 
@@ -65,13 +66,14 @@ def circle_bound(
             for found_circle in greedy_fresh:
                 add(found_circle)
             continue
-        priced = _exact_pricing(compat, weight, cap, place_points, duals, deadline)
-        if priced is None:
+        priced, complete = _exact_pricing(compat, weight, cap, place_points, duals, deadline)
+        if complete:
+            # Each circle is charged to its smallest member, who is in at most one: the bound adds each
+            # member's best positive reduced cost to the duals.
+            bound = int(np.floor(duals.sum() + sum(value for value, _ in priced) + 1e-6))
+            best_bound = bound if best_bound is None else min(best_bound, bound)
+        elif not priced:
             break
-        # Each circle is charged to its smallest member, who is in at most one: the bound adds each
-        # member's best positive reduced cost to the duals.
-        bound = int(np.floor(duals.sum() + sum(value for value, _ in priced) + 1e-6))
-        best_bound = bound if best_bound is None else min(best_bound, bound)
         exact_fresh = [best for _, best in priced if best and tuple(best) not in columns]
         if not exact_fresh:
             break
@@ -100,59 +102,56 @@ def _master(columns: dict[tuple[int, ...], int], m: int) -> np.ndarray:
 def _greedy_pricing(
     compat: np.ndarray, weight: np.ndarray, cap: np.ndarray, place_points: int, duals: np.ndarray
 ) -> list[list[int]]:
-    """From every member, grow the circle of best reduced cost greedily; keep those that price out."""
+    """From every member and each of its GREEDY_FIRST best partners, grow the circle of best reduced
+    cost greedily; keep those that price out."""
     found = []
     gain0 = place_points - duals
     for seed in range(len(cap)):
-        circle, limit = [seed], int(cap[seed])
-        mask = compat[seed].copy()
-        gain = gain0 + weight[seed]
-        value = gain0[seed]
-        best, best_value = None, 1e-6
-        while len(circle) < limit:
-            candidates = np.flatnonzero(mask & (cap > len(circle)))
-            if len(candidates) == 0:
-                break
-            pick = int(candidates[np.argmax(gain[candidates])])
-            circle.append(pick)
-            value += gain[pick]
-            limit = min(limit, int(cap[pick]))
-            mask &= compat[pick]
-            gain = gain + weight[pick]
-            if len(circle) >= MIN_SIZE and value > best_value:
-                best, best_value = sorted(circle), value
-        if best is not None:
-            found.append(best)
+        near = np.flatnonzero(compat[seed])
+        if len(near) < MIN_SIZE - 1:
+            continue
+        firsts = near[np.argsort(-(gain0[near] + weight[seed, near]), kind="stable")[:GREEDY_FIRST]]
+        for first in firsts.tolist():
+            circle, limit = [seed, first], min(int(cap[seed]), int(cap[first]))
+            mask = compat[seed] & compat[first]
+            gain = gain0 + weight[seed] + weight[first]
+            value = gain0[seed] + gain0[first] + weight[seed, first]
+            best, best_value = None, 1e-6
+            while len(circle) < limit:
+                candidates = np.flatnonzero(mask & (cap > len(circle)))
+                if len(candidates) == 0:
+                    break
+                pick = int(candidates[np.argmax(gain[candidates])])
+                circle.append(pick)
+                value += gain[pick]
+                limit = min(limit, int(cap[pick]))
+                mask &= compat[pick]
+                gain = gain + weight[pick]
+                if value > best_value:
+                    best, best_value = sorted(circle), value
+            if best is not None:
+                found.append(best)
     return found
 
 
 def _exact_pricing(
     compat: np.ndarray, weight: np.ndarray, cap: np.ndarray, place_points: int, duals: np.ndarray, deadline: float
-) -> list[tuple[float, list[int]]] | None:
-    """For each member a, the circle of largest reduced cost whose smallest member is a (None when
-    none is positive), by branch and bound; None when the deadline stops it (no proof)."""
+) -> tuple[list[tuple[float, list[int]]], bool]:
+    """For each member a, the circle of largest reduced cost whose smallest member is a ((~0, []) when
+    none is positive), by branch and bound, and whether every member was priced (the deadline may stop
+    the pass: then no bound, only the columns found)."""
     gain0 = place_points - duals
     result: list[tuple[float, list[int]]] = []
     for anchor in range(len(cap)):
         if time.perf_counter() > deadline:
-            return None
+            return [entry for entry in result if entry[1]], False
         cand = np.flatnonzero(compat[anchor])
         cand = cand[cand > anchor]
         best: list[tuple[float, list[int]]] = [(1e-7, [])]
-        _branch(
-            compat,
-            weight,
-            cap,
-            gain0,
-            [anchor],
-            float(gain0[anchor]),
-            cand,
-            int(cap[anchor]),
-            weight[anchor].astype(np.float64),
-            best,
-        )
+        start = weight[anchor].astype(np.float64)
+        _branch(compat, weight, cap, gain0, [anchor], float(gain0[anchor]), cand, int(cap[anchor]), start, best)
         result.append(best[0])
-    return result
+    return result, True
 
 
 def _branch(
