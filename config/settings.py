@@ -55,6 +55,20 @@ class Settings(BaseSettings):
     due_jobs_interval_seconds: int = Field(
         default=30, ge=5, le=3600, description="How often APScheduler looks for due work."
     )
+    due_requests_per_second: int = Field(
+        default=48,
+        ge=1,
+        le=50,
+        description="How many requests a second due work (prompt posts) may make. Discord allows 50 in all; a "
+        "little under it drains a backlog as fast as Discord lets it without 429s (docs/scale.md).",
+    )
+    due_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="How many due posts may be in flight at once: enough to keep the pace while each request "
+        "waits for Discord's answer (about 50-150 ms), few enough that a 429 costs little.",
+    )
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=60000)
     backup_dir: Path | None = Field(
         default=None, description="If set (SQLite only), a backup of the database is made here once a day."

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -244,10 +244,20 @@ async def get_schedule(session: AsyncSession, guild_id: int, schedule_id: int) -
     return schedule if schedule is not None and schedule.guild_id == guild_id else None
 
 
-async def due_schedules(session: AsyncSession, now: datetime) -> Sequence[PromptSchedule]:
-    """Unpaused schedules whose next run is due, in a fixed order (so competing processes lock rows alike)."""
-    query = select(PromptSchedule).where(PromptSchedule.paused.is_(False), PromptSchedule.next_run_at <= now)
-    return (await session.execute(query.order_by(PromptSchedule.next_run_at, PromptSchedule.id))).scalars().all()
+async def due_schedules(
+    session: AsyncSession, now: datetime, *, after_id: int = 0, limit: int | None = None
+) -> Sequence[PromptSchedule]:
+    """Unpaused schedules whose next run is due, in id order (so competing processes lock rows alike).
+
+    With `limit`, one batch: the first `limit` due schedules whose id is above `after_id`. A caller claims a
+    large backlog batch by batch (a short write each), so the single SQLite writer is never held for long."""
+    query = select(PromptSchedule).where(
+        PromptSchedule.paused.is_(False), PromptSchedule.next_run_at <= now, PromptSchedule.id > after_id
+    )
+    query = query.order_by(PromptSchedule.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return (await session.execute(query)).scalars().all()
 
 
 async def choose_prompt(session: AsyncSession, schedule: PromptSchedule) -> tuple[Prompt | None, int]:
@@ -361,7 +371,8 @@ async def lease_claims(
     """Lease for `owner` every unposted claim that is free and not backing off (of unpaused schedules); their ids.
 
     With `owns_guild`, only claims of guilds it accepts (this process's shards). Rows are taken in a
-    fixed order (slot, id) so two processes leasing at once never deadlock.
+    fixed order (slot, id) so two processes leasing at once never deadlock. A drain of a backlog leases
+    batch by batch instead (`lease_claim_batch`).
     """
     query = (
         select(PromptPost.id, PromptPost.lease_owner, PromptSchedule.guild_id)
@@ -385,6 +396,52 @@ async def lease_claims(
         if await _take(session, found, "claimed", previous, owner, now):
             taken.append(found)
     return taken
+
+
+async def lease_claim_batch(
+    session: AsyncSession,
+    now: datetime,
+    owner: str,
+    *,
+    limit: int,
+    after: tuple[datetime, int] | None = None,
+    owns_guild: Callable[[int], bool] | None = None,
+) -> tuple[list[int], tuple[datetime, int] | None]:
+    """One batch of a backlog: lease for `owner` the next `limit` free, due, unposted claims after `after`
+    (the (slot, id) where the previous batch stopped), in one conditional update. Returns their ids and where
+    this batch stopped (None when nothing was left), so a drain leases only what it can post within the lease
+    and never comes back in the same run to a claim that failed earlier in it.
+
+    PostgreSQL: rows another process is leasing at this moment are skipped, not waited for (no deadlock, no
+    queue); SQLite has one writer at a time anyway. The update repeats every condition, so a claim taken or
+    posted meanwhile is left alone: of any number of processes racing for a claim, exactly one wins it."""
+    query = (
+        select(PromptPost.id, PromptPost.slot, PromptSchedule.guild_id)
+        .join(PromptSchedule, PromptSchedule.id == PromptPost.schedule_id)
+        .where(PromptPost.status == "claimed", PromptSchedule.paused.is_(False), _lease_free(now), _retry_due(now))
+        .order_by(PromptPost.slot, PromptPost.id)
+        .limit(limit)
+        .with_for_update(of=PromptPost, skip_locked=True)
+    )
+    if after is not None:
+        slot, last_id = after
+        query = query.where(or_(PromptPost.slot > slot, and_(PromptPost.slot == slot, PromptPost.id > last_id)))
+    rows = (await session.execute(query)).all()
+    if not rows:
+        return [], None
+    stopped = (rows[-1].slot, rows[-1].id)
+    found = [row.id for row in rows if owns_guild is None or owns_guild(row.guild_id)]
+    if not found:
+        return [], stopped
+    result = await session.execute(
+        update(PromptPost)
+        .where(PromptPost.id.in_(found), PromptPost.status == "claimed", _lease_free(now), _retry_due(now))
+        .values(lease_until=now + LEASE, lease_owner=owner)
+        .returning(PromptPost.id)
+        .execution_options(synchronize_session=False)
+    )
+    won = set(result.scalars().all())
+    return [post_id for post_id in found if post_id in won], stopped
 
 
 async def lease_threads(

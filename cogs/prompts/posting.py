@@ -1,15 +1,17 @@
 """Posting prompts: the due-job handler, exactly once per (schedule, slot), whatever Discord does.
 
-1. In one write: for each due schedule, claim its latest due slot (a unique row; INSERT … ON CONFLICT
-   DO NOTHING) and advance `next_run_at`. After downtime only the latest missed slot is claimed, and a new
-   claim marks its schedule's older unposted claims "skipped": after any outage, of the bot or of Discord,
-   a schedule makes at most one catch-up post. A schedule whose stored cadence can't be worked out is
-   paused (the mod-log says so) rather than failing the step for everyone.
-2. In one write: lease, for this process (`bot.instance_id` in `lease_owner`, until `lease_until`), every
-   unposted claim that is free and not backing off, and every posted claim whose thread is still pending.
+1. In short writes of CLAIM_BATCH schedules: for each due schedule, claim its latest due slot (a unique row;
+   INSERT … ON CONFLICT DO NOTHING) and advance `next_run_at`. After downtime only the latest missed slot is
+   claimed, and a new claim marks its schedule's older unposted claims "skipped": after any outage, of the bot
+   or of Discord, a schedule makes at most one catch-up post. A schedule whose stored cadence can't be worked
+   out is paused (the mod-log says so) rather than failing the step for everyone.
+2. Lease, for this process (`bot.instance_id` in `lease_owner`, until `lease_until`), every posted claim
+   whose thread is still pending, then the unposted claims that are free and not backing off, batch by batch:
+   a batch is what the pace posts in half a lease, so a backlog of thousands never outlives its leases.
    A lease is taken with a conditional update on its holder and its expiry, so a claim left by a process
    that died is taken over once its lease runs out, by exactly one process, and a live lease never is.
-3. Outside any transaction, each claim on its own: renew the lease (skip the claim if another process took
+3. Outside any transaction, each claim on its own (a few in flight at once, every request at the pace of
+   DUE_REQUESTS_PER_SECOND, under Discord's 50 a second): renew the lease (skip the claim if another process took
    it over), post with the nonce `schedule:slot`, record the message id. Any error on one claim stays with
    that claim: a 5xx/429, a dropped connection or a timeout (or a bug) releases it with a backoff (the next
    run, then 1, 2, 4 … 30 minutes; `attempts`, `retry_at`, `last_error`) and the other claims still post.
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -37,12 +40,13 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import discord
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.care.lookup import add_support, prompt_support
 from cogs.prompts.anonymous import prompt_view  # Answer anonymously, This one was good
 from cogs.prompts.cadence import format_time, latest_due, next_run, parse_cadence, parse_time, retry_delay
 from core import timezones
-from core.jobs import guild_unavailable
+from core.jobs import Pace, guild_unavailable
 from core.permissions import POST_EMBED, describe, discord_said, fix, missing_for_me, refusal
 from core.text import truncate, unlink
 from storage import prompts as queries
@@ -62,6 +66,7 @@ THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this m
 # A request that hangs gives up well inside its claim's lease (storage.prompts.LEASE, 2 minutes), so no other
 # process takes the claim over while it may still land, and one hung request holds back the run at most this long.
 REQUEST_TIMEOUT = 45.0
+CLAIM_BATCH = 200  # schedules claimed per write transaction (a few milliseconds of the SQLite writer each)
 UNREADABLE = "its cadence or time can't be read"
 TRANSIENT = (discord.HTTPException, aiohttp.ClientError, OSError)  # OSError covers timeouts and resets
 
@@ -131,6 +136,11 @@ class PromptPoster:
     def __init__(self, bot: LanternBot, *, owner: str | None = None) -> None:
         self.bot = bot
         self.owner = owner or bot.instance_id  # who holds the leases this poster takes
+        rate = bot.settings.due_requests_per_second
+        self.pace = Pace(rate)  # every request of a drain waits its turn (core.jobs.Pace)
+        self.concurrency = bot.settings.due_concurrency
+        # Claims leased at once: what the pace posts in half a lease (2,880 at 48 a second).
+        self.lease_batch = max(1, int(rate * queries.LEASE.total_seconds() / 2))
 
     def serves(self, guild_id: int) -> bool:
         """Whether this process does `guild_id`'s scheduled work now: it runs the guild's shard, and Discord
@@ -138,46 +148,62 @@ class PromptPoster:
         return self.bot.owns_guild(guild_id) and not guild_unavailable(self.bot, guild_id)
 
     async def run_due(self, now: datetime) -> dict[str, int]:
-        """The due-job handler registered as "prompts"."""
+        """The due-job handler registered as "prompts": claim, then drain the backlog batch by batch.
+
+        A batch is what the pace posts in half a lease (`lease_batch`), so no claim's lease runs out while it
+        waits its turn, however long the backlog (10,000 posts take over 200 s at Discord's 50 a second); the
+        claims of later batches stay free meanwhile, for another process to share the drain. A slot that waited
+        long is still posted: only a newer slot of the same schedule supersedes it."""
         claimed = await self.claim_due(now)
-        posts, threads = await self.lease(now)
-        posted = 0
-        for post_id in posts:
-            outcome = await self.attempt(post_id)
-            posted += outcome.posted
+        async with self.bot.db.write() as session:  # threads first: one failing in this run waits for the next
+            await queries.skip_superseded(session, now)
+            threads = await queries.lease_threads(session, now, self.owner, owns_guild=self.serves)
         for post_id in threads:
             await self.attempt_thread(post_id)
+        posted = 0
+        after: tuple[datetime, int] | None = None
+        while True:
+            async with self.bot.db.write() as session:
+                posts, after = await queries.lease_claim_batch(
+                    session, self.bot.clock(), self.owner, limit=self.lease_batch, after=after, owns_guild=self.serves
+                )
+            posted += await self.drain(posts)
+            if after is None:
+                break
         return {"claimed": claimed, "posted": posted}
+
+    async def drain(self, post_ids: list[int]) -> int:
+        """Post leased claims, at most `concurrency` in flight and each request at the pace; how many posted.
+        In flight at once, because one request waits 50-150 ms for Discord: one at a time is 7-20 a second."""
+        queue = iter(post_ids)
+        posted = 0
+
+        async def worker() -> None:
+            nonlocal posted
+            for post_id in queue:
+                outcome = await self.attempt(post_id)  # awaited first: `posted += await …` would lose counts
+                posted += outcome.posted
+
+        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(post_ids)))))
+        return posted
 
     async def claim_due(self, now: datetime) -> int:
         """Step 1: claim the latest due slot of every due schedule this process owns; how many were claimed.
 
-        A schedule whose stored cadence or time can't be worked out any more is paused (and the mod-log told)
-        instead of failing the step for every other schedule."""
+        In batches of CLAIM_BATCH schedules, one short write each, so members' writes are never held up behind
+        a backlog's claims. A schedule whose stored cadence or time can't be worked out any more is paused (and
+        the mod-log told) instead of failing the step for every other schedule."""
         claimed = 0
         broken: list[PromptSchedule] = []
-        async with self.bot.db.write() as session:
-            for schedule in await queries.due_schedules(session, now):
-                if not self.serves(schedule.guild_id):
-                    continue
-                settings = await get_settings(session, schedule.guild_id)
-                zone = guild_zone(settings.timezone if settings else None)
-                try:
-                    hour, minute = parse_time(schedule.time)
-                    cadence = parse_cadence(schedule.cadence)
-                    anchor = date.fromisoformat(schedule.anchor)
-                    slot = latest_due(cadence, hour, minute, zone, schedule.next_run_at, now, anchor=anchor)
-                    following = next_run(cadence, hour, minute, zone, slot, anchor=anchor)
-                except Exception:
-                    log.exception(
-                        "prompt schedule %s (guild %s) can't be worked out; pausing it", schedule.id, schedule.guild_id
-                    )
-                    schedule.paused, schedule.paused_reason = True, UNREADABLE
-                    broken.append(schedule)
-                    continue
-                if await queries.claim_slot(session, schedule, slot, now) is not None:
-                    claimed += 1
-                schedule.next_run_at = following
+        zones: dict[int, ZoneInfo] = {}
+        after_id = 0
+        while True:
+            async with self.bot.db.write() as session:
+                batch = await queries.due_schedules(session, now, after_id=after_id, limit=CLAIM_BATCH)
+                claimed += await self.claim_batch(session, batch, now, zones, broken)
+            if len(batch) < CLAIM_BATCH:
+                break
+            after_id = batch[-1].id
         for schedule in broken:
             detail = (
                 f"I can't work out when schedule #{schedule.id} in <#{schedule.channel_id}> is due "
@@ -186,6 +212,40 @@ class PromptPoster:
                 "with `/prompts schedule`."
             )
             await self.tell_modlog(schedule.guild_id, f"Prompt schedule #{schedule.id} paused", detail)
+        return claimed
+
+    async def claim_batch(
+        self,
+        session: AsyncSession,
+        batch: Sequence[PromptSchedule],
+        now: datetime,
+        zones: dict[int, ZoneInfo],
+        broken: list[PromptSchedule],
+    ) -> int:
+        claimed = 0
+        for schedule in batch:
+            if not self.serves(schedule.guild_id):
+                continue
+            zone = zones.get(schedule.guild_id)
+            if zone is None:
+                settings = await get_settings(session, schedule.guild_id)
+                zone = zones[schedule.guild_id] = guild_zone(settings.timezone if settings else None)
+            try:
+                hour, minute = parse_time(schedule.time)
+                cadence = parse_cadence(schedule.cadence)
+                anchor = date.fromisoformat(schedule.anchor)
+                slot = latest_due(cadence, hour, minute, zone, schedule.next_run_at, now, anchor=anchor)
+                following = next_run(cadence, hour, minute, zone, slot, anchor=anchor)
+            except Exception:
+                log.exception(
+                    "prompt schedule %s (guild %s) can't be worked out; pausing it", schedule.id, schedule.guild_id
+                )
+                schedule.paused, schedule.paused_reason = True, UNREADABLE
+                broken.append(schedule)
+                continue
+            if await queries.claim_slot(session, schedule, slot, now) is not None:
+                claimed += 1
+            schedule.next_run_at = following
         return claimed
 
     async def lease(self, now: datetime) -> tuple[list[int], list[int]]:
@@ -252,6 +312,7 @@ class PromptPoster:
         if not held:
             log.info("prompt claim %s of schedule %s is no longer ours; another process posts it", post_id, schedule.id)
             return Outcome(False, "Another run is posting that slot.")
+        await self.pace.wait()
         try:
             async with asyncio.timeout(REQUEST_TIMEOUT):
                 message = await channel.send(
@@ -327,6 +388,7 @@ class PromptPoster:
         again later), failed (the mod-log was told) or gone (the prompt was deleted meanwhile)."""
         # A thread name can't carry allowed_mentions: keep member-written mention syntax inert in it.
         name = truncate(discord.utils.escape_mentions(prompt.text), 100) if prompt else "Discussion"
+        await self.pace.wait()
         try:
             async with asyncio.timeout(REQUEST_TIMEOUT):
                 thread = await channel.get_partial_message(message_id).create_thread(
