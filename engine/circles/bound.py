@@ -24,6 +24,7 @@ from engine.circles.prepare import Prepared
 
 GREEDY_FIRST = 3  # first partners tried per member by the greedy pricing
 MASTER_EXTRA_S = 0.2  # the integer master may run this long past the bound's deadline
+MASTER_LIMIT_S = 0.3  # and at most this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +58,10 @@ def circle_bound(
     best_bound: int | None = None
     rounds = 0
     duals = np.zeros(m)
+    solution: dict[tuple[int, ...], float] = {}
     while time.perf_counter() < deadline:
         rounds += 1
-        duals = _master(columns, m)
+        duals, solution = _master(columns, m)
         found = _greedy_pricing(compat, weight, cap, place_points, duals)
         greedy_fresh = [found_circle for found_circle in found if tuple(found_circle) not in columns]
         if greedy_fresh:
@@ -81,22 +83,43 @@ def circle_bound(
             add(best)
     if best_bound is None:
         return None
+    rounded = _rounded(columns, solution)
+    if sum(columns[circle] for circle in rounded) > sum(columns[circle] for circle in hint):
+        hint = rounded
     groups, objective = _integer_master(columns, m, hint, deadline + MASTER_EXTRA_S)
+    if objective < sum(columns[circle] for circle in hint):
+        groups, objective = [list(circle) for circle in hint], sum(columns[circle] for circle in hint)
     return LpBound(best_bound, [[int(idx[a]) for a in group] for group in groups], objective, rounds)
 
 
-def _master(columns: dict[tuple[int, ...], int], m: int) -> np.ndarray:
+def _master(columns: dict[tuple[int, ...], int], m: int) -> tuple[np.ndarray, dict[tuple[int, ...], float]]:
+    """The master LP's duals (clipped at 0) and its solution."""
     solver = pywraplp.Solver.CreateSolver("GLOP")
     rows = [solver.Constraint(0, 1) for _ in range(m)]
     objective = solver.Objective()
+    variables = {}
     for circle, value in columns.items():
         var = solver.NumVar(0, 1, "")
+        variables[circle] = var
         objective.SetCoefficient(var, value)
         for a in circle:
             rows[a].SetCoefficient(var, 1)
     objective.SetMaximization()
     solver.Solve()
-    return np.maximum(0.0, np.array([row.dual_value() for row in rows]))
+    duals = np.maximum(0.0, np.array([row.dual_value() for row in rows]))
+    return duals, {circle: var.solution_value() for circle, var in variables.items()}
+
+
+def _rounded(columns: dict[tuple[int, ...], int], solution: dict[tuple[int, ...], float]) -> set[tuple[int, ...]]:
+    """Circles by LP value, then points, skipping any that overlaps one already taken (the LP's
+    near-integral solution, filled up with other generated circles)."""
+    taken: set[tuple[int, ...]] = set()
+    used: set[int] = set()
+    for circle in sorted(columns, key=lambda c: (-solution.get(c, 0.0), -columns[c], c)):
+        if not used.intersection(circle):
+            taken.add(circle)
+            used.update(circle)
+    return taken
 
 
 def _greedy_pricing(
@@ -222,7 +245,7 @@ def _integer_master(
         model.add_at_most_one(var for circle, var in chosen.items() if a in circle)
     model.maximize(sum(value * chosen[circle] for circle, value in columns.items()))
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.05, min(1.0, deadline - time.perf_counter()))
+    solver.parameters.max_time_in_seconds = max(0.05, min(MASTER_LIMIT_S, deadline - time.perf_counter()))
     solver.parameters.num_workers = 1
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

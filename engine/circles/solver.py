@@ -31,7 +31,7 @@ from engine.circles.prepare import Prepared, prepare
 EXACT_MEMBERS = 16  # a component this small is solved by the CP-SAT edge model as a whole (~0.1 s)
 EXACT_PATHS = 2_000  # and within this many transitivity constraints
 LP_MEMBERS = 200  # a component this small gets the column-generation bound (`bound.circle_bound`)
-LP_SHARE = 0.6  # of the component's share of the time limit
+LP_SHARE = 0.75  # of the component's share of the time limit
 NEIGHBOURHOOD = 12  # members re-solved at once: CP-SAT proves such a neighbourhood in ~20 ms
 SUB_LIMIT_S = 0.1  # time limit of one neighbourhood solve
 
@@ -82,8 +82,9 @@ def form_circles(instance: CircleInstance, time_limit_s: float = 10.0, workers: 
             if lp is not None:
                 star_bound = min(star_bound, lp.bound)
                 lp_rounds += lp.rounds
-                if lp.objective > _objective(prep, current, place_points):
-                    by_component[number] = lp.groups
+                repaired = _repair(prep, lp.groups)
+                if _objective(prep, repaired, place_points) > _objective(prep, current, place_points):
+                    by_component[number] = repaired
         total_bound += star_bound
     stats["lp_rounds"] = lp_rounds
     stats["exact_s"] = time.perf_counter() - started - stats["prepare_s"] - stats["greedy_s"]
