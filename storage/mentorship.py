@@ -16,6 +16,8 @@ Claims of due work, and what a process that dies between the claim and the messa
   round is run by the next one after the lease, exactly once; a slow one whose lease was taken over
   rolls back instead of creating the proposals twice.
 - a pause ending (`resume_due`): one update, no message.
+- owed notes (a reminder before an invitation lapses, a pause after two lapses, an unmatched explanation,
+  the did-you-meet nudge): storage/mentorship_followups.py, owed once by a unique key, leased like a check-in.
 Not due work, so not covered here: the mentee's invitation after the mentor says yes, `/pairing create`'s
 invitation and the pair thread are sent right after their commit (a crash in between loses the message:
 the proposal lapses kindly after its days, the thread's absence is in the mod-log only if Discord refused).

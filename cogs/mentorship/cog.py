@@ -57,8 +57,8 @@ class Mentorship(commands.Cog):
 
     async def run_due(self, now: datetime) -> dict[str, int]:
         """Expire unanswered proposals (pausing after two lapses in a row), tidy finished pauses, send what
-        proposals owe (invitations, lapse notices), owe reminders a day before invitations lapse, send owed
-        notes (reminders, pause notices, unmatched explanations, did-you-meet nudges), send check-ins, run
+        proposals owe (invitations, lapse notices), send check-ins, owe reminders a day before invitations
+        lapse, send owed notes (reminders, pause notices, unmatched explanations, did-you-meet nudges), run
         scheduled rounds.
 
         Every step runs even if one before it failed; the failures are raised together at the end, so the
@@ -68,9 +68,9 @@ class Mentorship(commands.Cog):
             "expired": self.followups.expire,  # and pauses a member whose second invitation in a row lapsed
             "resumed": self.resume_due,
             "notices": self.flow.send_owed,
+            "checkins": self.checkins.send_due,
             "reminders": self.followups.owe_reminders,
             "notes": self.followups.send_due,
-            "checkins": self.checkins.send_due,
             "rounds": self.rounds.run_scheduled,
         }
         results: dict[str, int] = {}

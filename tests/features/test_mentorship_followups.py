@@ -4,7 +4,6 @@ a row, and a private explanation for members a round leaves unmatched, as member
 from __future__ import annotations
 
 from simcord import assert_responded
-from sqlalchemy import select
 
 from storage.models.mentorship import (
     DELIVERY_HELD,

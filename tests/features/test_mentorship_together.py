@@ -213,3 +213,19 @@ async def test_goals_are_in_both_exports_and_go_when_either_member_erases(world:
     assert await rows(world, MentorshipNote) == []
     async with world.bot.db.read() as session:
         assert (await session.scalars(select(MentorshipGoal))).all() == []
+
+
+async def test_hostile_goal_text_never_pings_nor_becomes_a_link(world: World) -> None:
+    """A goal with @everyone, a member mention and a masked link is kept as typed: shown in /mentor status and
+    the check-in with no ping and no link in Lantern's name."""
+    await matched(world)
+    hostile = "@everyone <@1> [Verify](https://evil.example)"
+    await set_goals(world, world.bob, {"goal1": hostile})
+    assert [g.text for g in await goals(world)] == [hostile]
+    status = await world.alice.slash(world.general, "mentor status")
+    field = next(f for f in status.response.embeds[0].fields if f.name == "Pairings")
+    assert "\\[Verify\\]" in field.value
+    await world.env.advance_time(14 * DAY + 60)
+    await world.bot.run_due_jobs()
+    checkin = last_dm(world.alice)
+    assert "\\[Verify\\]" in checkin.content and not checkin.mention_everyone
