@@ -18,7 +18,7 @@ from cogs.prompts.occasions import OccasionPoster
 from core.errors import InvalidInput, NotAllowed
 from storage import prompts as prompt_queries
 from storage.models.occasions import GuildOccasion, OccasionBank, OccasionPost
-from storage.models.prompts import Prompt, PromptBank
+from storage.models.prompts import Prompt, PromptBank, PromptPost
 from storage.prompts import LEASE
 from tests.conftest import World
 from tests.features.test_setup_checklist import clear_bot_overwrite, deny_bot
@@ -491,3 +491,27 @@ async def test_an_occasion_the_calendar_no_longer_knows_is_paused_not_fatal(worl
     retired = next(row for row in await occasions(world) if row.occasion == "retired-festival")
     assert retired.paused and retired.next_at is None
     assert any("retired-festival" in (m.embeds[0].description or "") for m in world.modlog.history() if m.embeds)
+
+
+async def test_schedules_never_post_the_calendars_prompts(world: World) -> None:
+    """A daily culture schedule (the theme most occasion prompts carry) uses only the ordinary bank."""
+    result = await world.mod.slash(
+        world.general, "prompts schedule", channel=world.prompts, cadence="daily", time="09:00", themes="culture"
+    )
+    assert_responded(result, contains="Scheduled #", ephemeral=True)
+    await world.mod.slash(world.general, "prompts list")  # the calendar's prompts are in the bank
+    for day in range(1, 9):
+        await tick_to(world, datetime(2026, 1, day, 9, tzinfo=UTC))
+    async with world.bot.db.read() as session:
+        used = (
+            (
+                await session.execute(
+                    select(Prompt.occasion)
+                    .join(PromptPost, PromptPost.prompt_id == Prompt.id)
+                    .where(PromptPost.status == "posted")
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert len(used) == 8 and set(used) == {None}
