@@ -515,3 +515,19 @@ async def test_schedules_never_post_the_calendars_prompts(world: World) -> None:
             .all()
         )
     assert len(used) == 8 and set(used) == {None}
+
+
+async def test_a_server_error_on_the_thread_is_retried_without_reposting(world: World) -> None:
+    """A 503 when opening the thread: the post stays single and the thread opens on the next run."""
+    await turn_on(world, occasions="nowruz", channel=world.prompts)
+    world.env.inject_error("POST", f"/channels/{world.prompts.id}/messages/*/threads", status=503)
+    await tick_to(world, datetime(2026, 3, 21, 9, tzinfo=UTC))
+    [post] = await posts(world)
+    assert (post.status, post.thread_state) == ("posted", "pending")
+    assert world.prompts.threads == []
+    await world.bot.run_due_jobs()
+    [message] = calendar_messages(world)
+    [thread] = world.prompts.threads
+    assert thread.id == message.id
+    [post] = await posts(world)
+    assert (post.thread_state, post.thread_id) == ("open", message.id)
