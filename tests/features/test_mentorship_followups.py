@@ -3,6 +3,8 @@ a row, and a private explanation for members a round leaves unmatched, as member
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from simcord import assert_responded
 
 from storage.models.mentorship import (
@@ -227,3 +229,48 @@ async def test_a_member_who_left_is_not_explained_to(world: World) -> None:
     await run_round(world)
     assert await notes(world, NOTE_UNMATCHED) == []
     assert len(await mentees(world)) == 1  # the profile waits for the retention
+
+
+# ---------------------------------------------------------------- owed, leased, once
+
+
+async def test_a_note_discord_fails_is_sent_after_its_backoff_exactly_once(world: World) -> None:
+    """Discord answers the unmatched note with a 500: the round still completes, the note waits a minute and
+    then goes, once."""
+    await offer(world, world.alice, themes="career")
+    await request(world, world.bob, themes="growth")
+    world.env.inject_error("POST", "/channels/*/messages", status=500)
+    await run_round(world)
+    (note,) = await notes(world, NOTE_UNMATCHED)
+    assert (note.delivery, note.attempts) == ("due", 1) and dms(world.bob) == []
+    await tick(world)
+    assert dms(world.bob) == []  # still waiting out its backoff
+    await world.env.advance_time(61)
+    await tick(world)
+    await world.env.advance_time(3600)
+    await tick(world)
+    assert len(dms(world.bob)) == 1
+    (note,) = await notes(world, NOTE_UNMATCHED)
+    assert note.delivery == DELIVERY_SENT
+
+
+async def test_two_processes_never_both_take_a_note(world: World) -> None:
+    """Two leases at the same moment: exactly one wins the note; after the lease runs out another may take it
+    over (a process that died), and a settled note is never taken again."""
+    from storage import mentorship_followups as store_notes
+
+    now = world.bot.clock()
+    async with world.bot.db.write() as session:
+        assert await store_notes.owe_note(session, world.guild.id, "test:1", NOTE_UNMATCHED, now=now, user_id=1)
+        assert not await store_notes.owe_note(session, world.guild.id, "test:1", NOTE_UNMATCHED, now=now, user_id=1)
+    async with world.bot.db.write() as session:
+        first = await store_notes.lease_notes(session, now, lambda _guild: True)
+    async with world.bot.db.write() as session:
+        second = await store_notes.lease_notes(session, now, lambda _guild: True)
+    assert len(first) == 1 and second == []
+    later = now + store_notes.LEASE + timedelta(seconds=1)
+    async with world.bot.db.write() as session:
+        taken_over = await store_notes.lease_notes(session, later, lambda _guild: True)
+        await store_notes.settle_note(session, taken_over[0].id, DELIVERY_SENT)
+    async with world.bot.db.write() as session:
+        assert await store_notes.lease_notes(session, later + store_notes.LEASE * 2, lambda _guild: True) == []

@@ -229,3 +229,15 @@ async def test_hostile_goal_text_never_pings_nor_becomes_a_link(world: World) ->
     await world.bot.run_due_jobs()
     checkin = last_dm(world.alice)
     assert "\\[Verify\\]" in checkin.content and not checkin.mention_everyone
+
+
+async def test_the_goals_form_sent_after_a_restart_is_saved(world: World) -> None:
+    """Bob opens Our goals, Lantern restarts, then he sends the form: it is saved, once."""
+    await matched(world)
+    (thread,) = world.mentorship.threads
+    welcome = thread.history(viewer=world.bob)[0]
+    shown = await world.bob.click(welcome, custom_id=button(welcome, "mentor:goals:"))
+    await world.restart()
+    done = await world.bob.submit_modal(shown, {"goal1": "Call each other every fortnight"})
+    assert_responded(done, contains="Saved your pair's goals", ephemeral=True)
+    assert [g.text for g in await goals(world)] == ["Call each other every fortnight"]
