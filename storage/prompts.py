@@ -317,7 +317,71 @@ def _retry_due(now: datetime) -> ColumnElement[bool]:
     return or_(PromptPost.retry_at.is_(None), PromptPost.retry_at <= now)
 
 
-async def skip_superseded(session: AsyncSession, now: datetime, schedule_id: int | None = None) -> int:
+async def claim_slots(session: AsyncSession, claims: Sequence[tuple[PromptSchedule, datetime]], now: datetime) -> int:
+    """Claim many (schedule, slot) at once, each as `claim_slot` would; how many were new (not claimed before).
+
+    Built for a backlog: the guilds' banks, the prompts each schedule used in its cycle, the claims and the
+    superseding are a handful of statements for the whole batch, not a handful per schedule."""
+    if not claims:
+        return 0
+    guild_ids = {schedule.guild_id for schedule, _ in claims}
+    schedule_ids = [schedule.id for schedule, _ in claims]
+    bank_rows = await session.execute(
+        select(Prompt.guild_id, Prompt.id, Prompt.theme).where(
+            Prompt.guild_id.in_(guild_ids),
+            Prompt.occasion.is_(None),  # not the calendar's
+        )
+    )
+    banks: dict[int, list[tuple[int, str]]] = {}
+    for guild_id, prompt_id, theme in bank_rows:
+        banks.setdefault(guild_id, []).append((prompt_id, theme))
+    used_rows = await session.execute(
+        select(PromptPost.schedule_id, PromptPost.prompt_id)
+        .join(PromptSchedule, PromptSchedule.id == PromptPost.schedule_id)
+        .where(
+            PromptPost.schedule_id.in_(schedule_ids),
+            PromptPost.cycle == PromptSchedule.cycle,
+            PromptPost.prompt_id.is_not(None),
+            PromptPost.status.not_in(("dropped", "skipped")),
+        )
+    )
+    used: dict[int, set[int]] = {}
+    for schedule_id, prompt_id in used_rows:
+        used.setdefault(schedule_id, set()).add(prompt_id)
+    values = []
+    for schedule, slot in claims:
+        themes = set(schedule.theme_keys)
+        all_ids = [found for found, theme in banks.get(schedule.guild_id, ()) if not themes or theme in themes]
+        prompt_id = None
+        if all_ids:
+            taken = used.get(schedule.id, set())
+            unused = [found for found in all_ids if found not in taken]
+            if not unused:  # a new cycle starts when all are used
+                schedule.cycle += 1
+                unused = all_ids
+            if schedule.cycle > 1:  # as choose_prompt: prompts people said were good come back first
+                unused = await loved_first(session, schedule.guild_id, unused)
+            prompt_id = random.choice(unused)
+        values.append(
+            {
+                "schedule_id": schedule.id,
+                "slot": slot,
+                "prompt_id": prompt_id,
+                "cycle": schedule.cycle,
+                "status": "claimed",
+                "claimed_at": now,
+            }
+        )
+    inserted = await session.execute(_insert(session, PromptPost).returning(PromptPost.schedule_id), values)
+    new = len(inserted.all())
+    if new:
+        await skip_superseded(session, now, schedule_ids=schedule_ids)
+    return new
+
+
+async def skip_superseded(
+    session: AsyncSession, now: datetime, schedule_id: int | None = None, *, schedule_ids: Sequence[int] = ()
+) -> int:
     """Mark "skipped" every unposted claim that has a newer claimed or posted slot in its schedule and that no
     process is posting right now (a conditional update); how many. A claim being posted keeps its lease: if its
     post fails it is skipped by a later sweep."""
@@ -338,6 +402,8 @@ async def skip_superseded(session: AsyncSession, now: datetime, schedule_id: int
     )
     if schedule_id is not None:
         query = query.where(PromptPost.schedule_id == schedule_id)
+    if schedule_ids:
+        query = query.where(PromptPost.schedule_id.in_(list(schedule_ids)))
     return rowcount(await session.execute(query))
 
 

@@ -222,7 +222,8 @@ class PromptPoster:
         zones: dict[int, ZoneInfo],
         broken: list[PromptSchedule],
     ) -> int:
-        claimed = 0
+        claims: list[tuple[PromptSchedule, datetime]] = []
+        following_of: dict[int, datetime] = {}
         for schedule in batch:
             if not self.serves(schedule.guild_id):
                 continue
@@ -243,9 +244,11 @@ class PromptPoster:
                 schedule.paused, schedule.paused_reason = True, UNREADABLE
                 broken.append(schedule)
                 continue
-            if await queries.claim_slot(session, schedule, slot, now) is not None:
-                claimed += 1
-            schedule.next_run_at = following
+            claims.append((schedule, slot))
+            following_of[schedule.id] = following
+        claimed = await queries.claim_slots(session, claims, now)
+        for schedule, _ in claims:
+            schedule.next_run_at = following_of[schedule.id]
         return claimed
 
     async def lease(self, now: datetime) -> tuple[list[int], list[int]]:
