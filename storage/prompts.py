@@ -333,8 +333,8 @@ async def claim_slots(session: AsyncSession, claims: Sequence[tuple[PromptSchedu
         )
     )
     banks: dict[int, list[tuple[int, str]]] = {}
-    for guild_id, prompt_id, theme in bank_rows:
-        banks.setdefault(guild_id, []).append((prompt_id, theme))
+    for guild_id, bank_id, theme in bank_rows:
+        banks.setdefault(guild_id, []).append((bank_id, theme))
     used_rows = await session.execute(
         select(PromptPost.schedule_id, PromptPost.prompt_id)
         .join(PromptSchedule, PromptSchedule.id == PromptPost.schedule_id)
@@ -346,13 +346,14 @@ async def claim_slots(session: AsyncSession, claims: Sequence[tuple[PromptSchedu
         )
     )
     used: dict[int, set[int]] = {}
-    for schedule_id, prompt_id in used_rows:
-        used.setdefault(schedule_id, set()).add(prompt_id)
+    for schedule_id, used_id in used_rows:
+        if used_id is not None:
+            used.setdefault(schedule_id, set()).add(used_id)
     values = []
     for schedule, slot in claims:
         themes = set(schedule.theme_keys)
         all_ids = [found for found, theme in banks.get(schedule.guild_id, ()) if not themes or theme in themes]
-        prompt_id = None
+        prompt_id: int | None = None
         if all_ids:
             taken = used.get(schedule.id, set())
             unused = [found for found in all_ids if found not in taken]
