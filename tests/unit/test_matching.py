@@ -38,6 +38,7 @@ TIMEZONES = [
     "Pacific/Honolulu",
     "Asia/Manila",
 ]
+DEFAULT_WEIGHTS = Weights()
 SMALL = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 ids = st.integers(1, 10)
@@ -79,7 +80,9 @@ def forbidden(exclusions: list[tuple[int, int]]) -> set[tuple[int, int]]:
     return set(exclusions) | {(b, a) for a, b in exclusions}
 
 
-def dense_optimum(mentees, mentors, exclusions, objective: Objective) -> tuple[int, int]:
+def dense_optimum(
+    mentees, mentors, exclusions, objective: Objective, weights: Weights = DEFAULT_WEIGHTS
+) -> tuple[int, int]:
     """(total score, pairs) of the exact optimum: linear_sum_assignment with one column per mentor
     slot plus one "unmatched" column per mentee."""
     if not mentees:
@@ -90,7 +93,7 @@ def dense_optimum(mentees, mentors, exclusions, objective: Objective) -> tuple[i
     cost = np.zeros((len(mentees), len(slots) + len(mentees)))
     for row, mentee in enumerate(mentees):
         for col, mentor in enumerate(slots):
-            pair = score_pair(mentee, mentor, at=AT)
+            pair = score_pair(mentee, mentor, at=AT, weights=weights)
             allowed = pair is not None and (mentor.id, mentee.id) not in blocked
             cost[row, col] = -(pair.score + bonus) if allowed else 1e9
     rows, cols = linear_sum_assignment(cost)
@@ -157,12 +160,14 @@ def random_instance(
     return mentees, mentors, exclusions
 
 
-def assert_dense_optimum(mentees, mentors, exclusions, objective: Objective, **limits: int) -> MatchResult:
+def assert_dense_optimum(
+    mentees, mentors, exclusions, objective: Objective, weights: Weights = DEFAULT_WEIGHTS, **limits: int
+) -> MatchResult:
     """match() keeps every rule and reaches the dense exact solver's total (and, for most-matched, its
     number of pairs), certified."""
-    result = match(mentees, mentors, at=AT, exclusions=exclusions, objective=objective, **limits)
-    total, pairs = dense_optimum(mentees, mentors, exclusions, objective)
-    check_rules(result, mentees, mentors, exclusions)
+    result = match(mentees, mentors, at=AT, exclusions=exclusions, objective=objective, weights=weights, **limits)
+    total, pairs = dense_optimum(mentees, mentors, exclusions, objective, weights)
+    check_rules(result, mentees, mentors, exclusions, weights)
     assert result.certified_optimal
     assert result.total_score == total
     if objective is Objective.MOST_MATCHED:
@@ -170,7 +175,7 @@ def assert_dense_optimum(mentees, mentors, exclusions, objective: Objective, **l
     return result
 
 
-def check_rules(result: MatchResult, mentees, mentors, exclusions) -> None:
+def check_rules(result: MatchResult, mentees, mentors, exclusions, weights: Weights = DEFAULT_WEIGHTS) -> None:
     by_mentee = {p.id: p for p in mentees}
     by_mentor = {p.id: p for p in mentors}
     blocked = forbidden(exclusions)
@@ -188,7 +193,7 @@ def check_rules(result: MatchResult, mentees, mentors, exclusions) -> None:
             assert pair.timezone_gap_hours <= mentee.max_timezone_gap_hours
         assert 0 <= pair.score <= 100
         assert pair.score == pair.parts.total
-        assert pair == score_pair(mentee, mentor, at=AT)
+        assert pair == score_pair(mentee, mentor, at=AT, weights=weights)
     assert result.total_score == sum(pair.score for pair in result.pairs)
     assert result.unmatched_mentees == tuple(sorted(set(by_mentee) - set(seen)))
 
@@ -478,3 +483,102 @@ def test_chunked_top_k_selects_the_k_largest_values_of_every_row() -> None:
             assert np.array_equal(best, values.max(axis=1))
             exact = np.count_nonzero(values == best[:, None], axis=1)
             assert ((ties >= 1) & (ties <= exact)).all()
+
+
+POPULATION_SHAPES = ["crowded", "clustered", "exclusions", "ties"]
+TIE_WEIGHTS = Weights(theme=80, heritage=0, language=20, timezone=0)
+
+
+def shaped_instance(
+    rng: random.Random, shape: str, mentees: int, mentors: int
+) -> tuple[list[MenteeProfile], list[MentorProfile], list[tuple[int, int]], Weights]:
+    """A small population of one of the benchmark's hard shapes (bench/matching.py), for comparisons with the
+    dense solver: crowded (most mentees want two themes and live in two timezones, capacity mostly 1, some
+    exclude mentors they would want), clustered (three timezones, narrow windows), exclusions (each mentee
+    excludes mentors they would want), ties (coarse weights, one or two themes: few distinct scores)."""
+    themes = [*THEMES, "money", "health", "family", "school"]
+    hot, zones = themes[:2], ["UTC", "Asia/Manila"]
+    crowded, clustered = shape == "crowded", shape == "clustered"
+
+    def wanted() -> frozenset[str]:
+        if crowded and rng.random() < 0.8:
+            return frozenset(rng.sample(hot, rng.randint(1, 2)))
+        return frozenset(rng.sample(themes, rng.randint(1, 2 if shape == "ties" else 3)))
+
+    def zone(share: float) -> str:
+        if (crowded or clustered) and rng.random() < share:
+            return rng.choice(zones if crowded else ["America/New_York", "Europe/London", "Asia/Kolkata"])
+        return rng.choice(TIMEZONES)
+
+    mentee_list = [
+        MenteeProfile(
+            i,
+            wanted(),
+            frozenset(rng.sample(HERITAGES, rng.randint(0, 2))),
+            frozenset(rng.sample(LANGUAGES, rng.randint(0, 2))),
+            zone(0.7),
+            rng.choice(["similar", "any"]),
+            rng.choice([2, 3, 4]) if clustered and rng.random() < 0.8 else rng.choice([None, 6, 12]),
+        )
+        for i in range(1, mentees + 1)
+    ]
+    mentor_list = [
+        MentorProfile(
+            100 + j,
+            frozenset(rng.sample(themes, rng.randint(1, 4))),
+            frozenset(rng.sample(themes, rng.randint(0, 1))),
+            frozenset(rng.sample(HERITAGES, rng.randint(0, 2))),
+            frozenset(rng.sample(LANGUAGES, rng.randint(1, 2))),
+            zone(0.4),
+            rng.choice([1, 1, 1, 1, 2, 3]) if crowded else rng.randint(0, 4),
+        )
+        for j in range(mentors)
+    ]
+    exclusions = [(rng.randint(100, 99 + mentors), rng.randint(1, mentees)) for _ in range(mentees // 4)]
+    share, per = {"crowded": (0.1, 3), "exclusions": (1.0, 3)}.get(shape, (0.0, 0))
+    for mentee in mentee_list:  # mentors they would otherwise want: a covered theme in common
+        if per and rng.random() < share:
+            wanted_by = [m.id for m in mentor_list if mentee.themes & (m.themes - m.not_covered)]
+            exclusions += [(mentor_id, mentee.id) for mentor_id in rng.sample(wanted_by, min(per, len(wanted_by)))]
+    return mentee_list, mentor_list, exclusions, TIE_WEIGHTS if shape == "ties" else Weights()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(POPULATION_SHAPES),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(list(Objective)),
+    st.sampled_from([None, 1]),
+)
+def test_hard_population_shapes_reach_the_dense_optimum(shape: str, seed: int, objective, candidates) -> None:
+    """On small populations of every hard benchmark shape (crowded, clustered timezones, heavy exclusions,
+    tie-heavy weights), the engine's certified total equals the dense exact solver's, with the default
+    candidate sets and with one candidate per side (so pricing and the warm-started repairs do the work)."""
+    rng = random.Random(seed)
+    mentees, mentors, exclusions, weights = shaped_instance(rng, shape, rng.randint(20, 120), rng.randint(5, 30))
+    limits = {} if candidates is None else {"candidates_per_mentee": 1, "candidates_per_mentor": 1}
+    assert_dense_optimum(mentees, mentors, exclusions, objective, weights, **limits)
+
+
+@pytest.mark.parametrize("shape", POPULATION_SHAPES)
+def test_cost_scaling_and_capped_pricing_reach_the_dense_optimum(shape: str, monkeypatch) -> None:
+    """With cost scaling forced on every settle (after one phase, by 8 then 2) and pricing capped hard (one
+    violating pair kept per mentee and block, one added per mentee and per mentor place), the rounds still
+    end on the dense optimum, certified: the caps only move work to later rounds (the mentees cut are
+    re-checked), and scaling only changes where the repair starts."""
+    from cogs.mentorship import matching_engine as engine
+
+    monkeypatch.setattr(engine, "QUICK_PHASES", 1)
+    monkeypatch.setattr(engine, "SCALES", (8, 2))
+    monkeypatch.setattr(engine, "ADDED_PER_MENTEE", 1)
+    monkeypatch.setattr(engine, "KEPT_PER_ROW", 2)
+    monkeypatch.setattr(engine, "ADDED_PER_SLOT", 1)
+    monkeypatch.setattr(engine, "ADDED_PER_MENTOR", 0)
+    rng = random.Random(11)
+    for _ in range(3):
+        mentees, mentors, exclusions, weights = shaped_instance(rng, shape, 150, 30)
+        for objective in Objective:
+            result = assert_dense_optimum(
+                mentees, mentors, exclusions, objective, weights, candidates_per_mentee=1, candidates_per_mentor=1
+            )
+            assert result.stats["rounds"] >= 2
