@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from simcord import assert_error, assert_responded
 from sqlalchemy import select
 
@@ -241,3 +242,16 @@ async def test_the_goals_form_sent_after_a_restart_is_saved(world: World) -> Non
     done = await world.bob.submit_modal(shown, {"goal1": "Call each other every fortnight"})
     assert_responded(done, contains="Saved your pair's goals", ephemeral=True)
     assert [g.text for g in await goals(world)] == ["Call each other every fortnight"]
+
+
+@pytest.mark.parametrize("goal", ["\x00\x01\x02\x03", "  \u200b\u200b  ", "ab ", "\n\n\n\n"])
+async def test_goal_text_that_says_nothing_is_refused_with_nothing_changed(world: World, goal: str) -> None:
+    """Control characters, spaces, zero-width spaces, two letters or only newlines in goal 1: a clear answer,
+    the pair's goals unchanged."""
+    await matched(world)
+    await set_goals(world, world.bob, {"goal1": "Practise a job interview"})
+    result = await set_goals(world, world.alice, {"goal1": goal, "goal2": "", "goal3": ""})
+    assert_responded(result, ephemeral=True)
+    assert "Goal" in result.response.content or "goal" in result.response.content
+    assert_error(world.env, InvalidInput)
+    assert [g.text for g in await goals(world)] == ["Practise a job interview"]
