@@ -231,6 +231,7 @@ TEXT_COMMANDS = [
     "prompts import",
     "prompts list",
     "prompts calendar",
+    "prompts review",
     "prompt suggest",
     "prompt random",
     "resource share",
@@ -265,7 +266,6 @@ OTHER_COMMANDS = [
     "prompts resume",
     "prompts post",
     "prompts remove",
-    "prompts review",
     "prompts stats",
     "resource saved",
     "resource remove",
@@ -273,6 +273,7 @@ OTHER_COMMANDS = [
     "resources export",
     "privacy show",
     "privacy export",
+    "privacy answers",
     "privacy delete",
 ]
 
