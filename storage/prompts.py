@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.database import dialect_insert, rowcount
+from storage.models.guild import GuildSettings
 from storage.models.prompts import Prompt, PromptBank, PromptPost, PromptSchedule, PromptSuggestion
 from storage.prompt_answers import loved_first
 
@@ -315,6 +316,12 @@ def _lease_free(now: datetime) -> ColumnElement[bool]:
 
 def _retry_due(now: datetime) -> ColumnElement[bool]:
     return or_(PromptPost.retry_at.is_(None), PromptPost.retry_at <= now)
+
+
+async def guild_timezones(session: AsyncSession, guild_ids: Iterable[int]) -> dict[int, str]:
+    """The timezone of each of these guilds that has settings (one statement for a batch of schedules)."""
+    query = select(GuildSettings.guild_id, GuildSettings.timezone).where(GuildSettings.guild_id.in_(set(guild_ids)))
+    return {guild_id: zone for guild_id, zone in await session.execute(query)}
 
 
 async def claim_slots(session: AsyncSession, claims: Sequence[tuple[PromptSchedule, datetime]], now: datetime) -> int:

@@ -50,7 +50,7 @@ from core.jobs import Pace, guild_unavailable
 from core.permissions import POST_EMBED, describe, discord_said, fix, missing_for_me, refusal
 from core.text import truncate, unlink
 from storage import prompts as queries
-from storage.guilds import enabled_themes, get_settings
+from storage.guilds import enabled_themes
 from storage.models.prompts import Prompt, PromptPost, PromptSchedule
 
 if TYPE_CHECKING:
@@ -224,13 +224,13 @@ class PromptPoster:
     ) -> int:
         claims: list[tuple[PromptSchedule, datetime]] = []
         following_of: dict[int, datetime] = {}
+        batch = [schedule for schedule in batch if self.serves(schedule.guild_id)]
+        unknown = {schedule.guild_id for schedule in batch} - zones.keys()
+        if unknown:
+            named = await queries.guild_timezones(session, unknown)
+            zones.update({guild_id: guild_zone(named.get(guild_id)) for guild_id in unknown})
         for schedule in batch:
-            if not self.serves(schedule.guild_id):
-                continue
-            zone = zones.get(schedule.guild_id)
-            if zone is None:
-                settings = await get_settings(session, schedule.guild_id)
-                zone = zones[schedule.guild_id] = guild_zone(settings.timezone if settings else None)
+            zone = zones[schedule.guild_id]
             try:
                 hour, minute = parse_time(schedule.time)
                 cadence = parse_cadence(schedule.cadence)

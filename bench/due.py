@@ -1,0 +1,436 @@
+"""Due work at scale: finding it each tick, and draining a backlog through Discord's rate limits.
+
+    python -m bench.due [--guilds 1000] [--schedules 10000] [--pairings 20000] [--proposals 5000]
+                        [--drain 10000] [--latency 0.06] [--load 20] [--postgres URL] [--sqlite-only]
+
+The world: `--guilds` guilds (SimCord), `--schedules` daily prompt schedules spread over them (one channel
+each) all due in the same minute, `--pairings` active pairings whose check-in is due today and `--proposals`
+pending proposals expiring now (database rows; their members need not be in the gateway cache to be found).
+
+1. **Finding due work**: the statements each tick runs to find what is due (prompt schedules, the first claim
+   batch of them, check-in pairings and their guilds, proposals to expire), timed 20 times with everything due
+   and 20 times with nothing due. Target: under 100 ms per tick.
+2. **Draining**: `--drain` of the prompt schedules are claimed and posted by Lantern's real due-job handler
+   (`PromptPoster.run_due`) against a fake Discord that enforces the global 50 requests a second and per-route
+   buckets with 429s (bench/ratelimited.py), under discord.py's real HTTP client and rate limiter, with
+   `--latency` seconds of round trip per request. Meanwhile members use the bot (`--load` interactions a
+   second: /about, /setup show, /prompts list), timed inside the bot as in bench/load.py. The lower bound is
+   requests ÷ 50 a second; every slot must be posted exactly once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import itertools
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import discord
+import simcord
+from simcord.env import Env
+from sqlalchemy import func, insert, select
+
+from bench.inflight import fire_without_settle
+from bench.load import Clocks, bookkeeping_off, create_postgres, instrument, lighten_simcord, machine, percentile
+from bench.ratelimited import RateLimitedDiscord
+from bot import create_bot
+from cogs.prompts import bank
+from storage import prompts as prompt_queries
+from storage.models.guild import GuildSettings
+from storage.models.mentorship import (
+    ACCEPTED,
+    ACTIVE,
+    PENDING,
+    PENDING_MENTOR,
+    MentorshipPairing,
+    MentorshipProposal,
+)
+from storage.models.prompts import PromptPost, PromptSchedule
+from tools.world import make_settings
+
+CHANNELS_PER_GUILD = 10
+REPEATS = 20
+
+
+def real_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------- the world
+
+
+async def build_guilds(env: Env, guilds: int, channels: int) -> tuple[list[Any], list[list[Any]], Any, Any]:
+    """`guilds` guilds of `channels` text channels; guild 0 has a moderator and a member who use the bot."""
+    handles, channel_lists = [], []
+    mod = member = None
+    for index in range(guilds):
+        guild = env.create_guild(f"Community {index}")
+        handles.append(guild)
+        channel_lists.append([guild.create_text_channel(f"prompts-{c}") for c in range(channels)])
+        if index == 0:
+            role = guild.create_role("Moderators", permissions=discord.Permissions(manage_guild=True))
+            mod = guild.add_member(env.create_user("mod"), roles=[role])
+            member = guild.add_member(env.create_user("member"))
+        if index % 50 == 49:
+            await env.settle(timeout=120)
+    await env.settle(timeout=120)
+    return handles, channel_lists, mod, member
+
+
+async def seed(bot: Any, guilds: list[Any], channels: list[list[Any]], args: argparse.Namespace, now: datetime) -> None:
+    """Banks, settings, schedules due at `now`, pairings with a check-in due and proposals expiring, in bulk."""
+    rows = bank.seed_rows()
+    async with bot.db.write() as session:
+        for guild in guilds:
+            await prompt_queries.ensure_bank(session, guild.id, now, rows)
+        await session.execute(
+            insert(GuildSettings),
+            [{"guild_id": g.id, "timezone": "UTC", "created_at": now, "updated_at": now} for g in guilds],
+        )
+    schedule_rows = []
+    for index in range(args.schedules):
+        guild_index = index % len(guilds)
+        channel = channels[guild_index][(index // len(guilds)) % CHANNELS_PER_GUILD]
+        schedule_rows.append(
+            {
+                "guild_id": guilds[guild_index].id,
+                "channel_id": channel.id,
+                "cadence": "daily",
+                "time": now.strftime("%H:%M"),
+                "themes": "",
+                "thread": False,
+                "anchor": now.date().isoformat(),
+                "next_run_at": now.replace(second=0, microsecond=0),
+                "cycle": 1,
+                "paused": False,
+                "created_at": now,
+            }
+        )
+    started = now - timedelta(days=14, minutes=1)
+    async with bot.db.write() as session:
+        for chunk in chunks(schedule_rows, 2000):
+            await session.execute(insert(PromptSchedule), chunk)
+        proposals = []
+        for index in range(args.pairings + args.proposals):
+            guild = guilds[index % len(guilds)].id
+            pending = index >= args.pairings
+            proposals.append(
+                {
+                    "guild_id": guild,
+                    "mentor_id": 10**15 + 2 * index,
+                    "mentee_id": 10**15 + 2 * index + 1,
+                    "status": PENDING_MENTOR if pending else ACCEPTED,
+                    "score": 50,
+                    "reason": "",
+                    "created_at": now - timedelta(days=3) if pending else started,
+                    "expires_at": now - timedelta(seconds=30) if pending else None,
+                }
+            )
+        for chunk in chunks(proposals, 2000):
+            await session.execute(insert(MentorshipProposal), chunk)
+    async with bot.db.write() as session:
+        ids = (
+            await session.execute(
+                select(MentorshipProposal.id, MentorshipProposal.guild_id, MentorshipProposal.mentor_id)
+                .where(MentorshipProposal.status == ACCEPTED)
+                .order_by(MentorshipProposal.id)
+            )
+        ).all()
+        pairings = [
+            {
+                "guild_id": guild_id,
+                "proposal_id": proposal_id,
+                "mentor_id": mentor_id,
+                "mentee_id": mentor_id + 1,
+                "status": ACTIVE,
+                "started_at": started,
+                "checkins_sent": 0,
+                "next_checkin_at": started + timedelta(days=14),
+            }
+            for proposal_id, guild_id, mentor_id in ids
+        ]
+        for chunk in chunks(pairings, 2000):
+            await session.execute(insert(MentorshipPairing), chunk)
+
+
+def chunks(rows: list[Any], size: int) -> list[list[Any]]:
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
+
+
+# --------------------------------------------------------------------------- 1. finding due work
+
+
+def finders(bot: Any) -> dict[str, Callable[[datetime], Awaitable[int]]]:
+    """The statements a tick runs to find due work, each in its own read (as the handlers do)."""
+
+    async def schedules_batch(now: datetime) -> int:
+        async with bot.db.read() as session:
+            return len(await prompt_queries.due_schedules(session, now, limit=200))
+
+    async def claims_batch(now: datetime) -> int:
+        async with bot.db.read() as session:
+            query = (
+                select(PromptPost.id)
+                .where(PromptPost.status == "claimed", prompt_queries._lease_free(now))
+                .order_by(PromptPost.slot, PromptPost.id)
+                .limit(2880)
+            )
+            return len((await session.execute(query)).all())
+
+    async def checkin_guilds(now: datetime) -> int:
+        async with bot.db.read() as session:
+            query = (
+                select(MentorshipPairing.guild_id)
+                .where(MentorshipPairing.status == ACTIVE, MentorshipPairing.next_checkin_at <= now)
+                .distinct()
+            )
+            return len((await session.scalars(query)).all())
+
+    async def checkin_pairings(now: datetime) -> int:
+        async with bot.db.read() as session:
+            query = (
+                select(MentorshipPairing)
+                .where(MentorshipPairing.status == ACTIVE, MentorshipPairing.next_checkin_at <= now)
+                .order_by(MentorshipPairing.id)
+            )
+            return len((await session.scalars(query)).all())
+
+    async def expiring(now: datetime) -> int:
+        async with bot.db.read() as session:
+            query = (
+                select(MentorshipProposal)
+                .where(MentorshipProposal.status.in_(PENDING), MentorshipProposal.expires_at <= now)
+                .order_by(MentorshipProposal.id)
+            )
+            return len((await session.scalars(query)).all())
+
+    return {
+        "prompt schedules (first batch of 200)": schedules_batch,
+        "prompt claims (first lease batch)": claims_batch,
+        "check-ins: guilds with due pairings": checkin_guilds,
+        "check-ins: due pairings (all)": checkin_pairings,
+        "proposals to expire (all)": expiring,
+    }
+
+
+async def time_finders(bot: Any, now: datetime, label: str) -> list[str]:
+    rows = []
+    total: list[float] = [0.0] * REPEATS
+    for name, find in finders(bot).items():
+        found = await find(now)
+        times = []
+        for repeat in range(REPEATS):
+            start = time.perf_counter()
+            await find(now)
+            times.append(time.perf_counter() - start)
+            total[repeat] += times[-1]
+        ms = [t * 1000 for t in times]
+        rows.append(f"| {label} | {name} | {found} | {statistics.median(ms):.1f} | {max(ms):.1f} |")
+    ms = [t * 1000 for t in total]
+    rows.append(f"| {label} | **a whole tick** | | **{statistics.median(ms):.1f}** | **{max(ms):.1f}** |")
+    return rows
+
+
+# --------------------------------------------------------------------------- 2. draining
+
+
+async def member_load(
+    env: Env, mod: Any, member: Any, channel: Any, rate: float, stop: asyncio.Event, results: list[Any]
+) -> None:
+    """Members using the bot at `rate` interactions a second while the backlog drains."""
+    plan = itertools.cycle(["about", "setup show", "prompts list"])
+    start = time.perf_counter()
+    for index in itertools.count():
+        if stop.is_set():
+            return
+        delay = start + index / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        kind = next(plan)
+        actor = member if kind == "about" else mod
+        results.append(fire_without_settle(actor, channel, kind))
+
+
+async def drain(
+    bot: Any, env: Env, channels: list[list[Any]], mod: Any, member: Any, args: argparse.Namespace, clocks: Clocks
+) -> dict[str, Any]:
+    fake = RateLimitedDiscord(env.backend, global_rate=50, latency=args.latency)
+    fake.install(bot)
+    poster = bot.get_cog("PromptsCog").poster
+    results: list[Any] = []
+    stop = asyncio.Event()
+    general = channels[0][0]
+    try:
+        with bookkeeping_off(env):
+            gc.collect()
+            gc.freeze()
+            load = asyncio.create_task(member_load(env, mod, member, general, args.load, stop, results))
+            start, cpu = time.perf_counter(), time.thread_time()
+            claimed = await poster.claim_due(bot.clock())
+            claiming = time.perf_counter() - start
+            outcome = await poster.run_due(bot.clock())
+            outcome["claimed"] = claimed
+            seconds, cpu = time.perf_counter() - start, time.thread_time() - cpu
+            stop.set()
+            await load
+            deadline = time.perf_counter() + 10
+            while time.perf_counter() < deadline and not all(  # noqa: ASYNC110
+                r._interaction.id in clocks.answered for r in results
+            ):
+                await asyncio.sleep(0.01)
+    finally:
+        gc.unfreeze()
+    latencies = [
+        (clocks.answered[r._interaction.id] - clocks.parsed[r._interaction.id]) * 1000
+        for r in results
+        if r._interaction.id in clocks.answered and r._interaction.id in clocks.parsed
+    ]
+    async with bot.db.read() as session:
+        statuses = Counter(
+            dict((await session.execute(select(PromptPost.status, func.count()).group_by(PromptPost.status))).all())
+        )
+        per_schedule = (
+            await session.execute(
+                select(PromptPost.schedule_id, func.count()).group_by(PromptPost.schedule_id).having(func.count() > 1)
+            )
+        ).all()
+    posted_messages = 0
+    repeated_channels = 0
+    for guild_channels in channels:
+        for channel in guild_channels:
+            found = [
+                m for m in channel.history() if m.embeds and (m.embeds[0].footer.text or "").startswith("Prompt #")
+            ]
+            posted_messages += len(found)
+            repeated_channels += len(found) > 1
+    requests = sum(count for route, count in fake.counts.requests.items() if not route.startswith("POST /interactions"))
+    return {
+        "outcome": outcome,
+        "seconds": seconds,
+        "claiming": claiming,
+        "cpu": cpu,
+        "requests": requests,
+        "answered": fake.counts.answered,
+        "global_429": fake.counts.global_429,
+        "route_429": fake.counts.route_429,
+        "deduplicated": fake.counts.deduplicated,
+        "statuses": dict(statuses),
+        "claims_per_schedule_over_one": len(per_schedule),
+        "messages": posted_messages,
+        "channels_with_two": repeated_channels,
+        "interactions": len(results),
+        "interactions_answered": len(latencies),
+        "p50": percentile(latencies, 0.5),
+        "p99": percentile(latencies, 0.99),
+        "max": max(latencies, default=float("nan")),
+    }
+
+
+# --------------------------------------------------------------------------- per backend
+
+
+async def bench_backend(backend: str, url: str, args: argparse.Namespace) -> tuple[list[str], dict[str, Any] | None]:
+    settings = make_settings(url).model_copy(update={"scheduler_enabled": False})
+    Env._settle_internal.__kwdefaults__["idle"] = 0.002
+    lighten_simcord()
+    clocks = Clocks()
+    undo = instrument(clocks)  # before the bot exists: its parsers are bound when it is built
+    bot = create_bot(settings, clock=real_clock)
+    rows: list[str] = []
+    drained = None
+    try:
+        async with simcord.run(bot, check_errors=False) as env:
+            began = time.perf_counter()
+            guilds, channels, mod, member = await build_guilds(env, args.guilds, CHANNELS_PER_GUILD)
+            now = real_clock()
+            await seed(bot, guilds, channels, args, now)
+            print(f"{backend}: world built and seeded in {time.perf_counter() - began:.0f} s", file=sys.stderr)
+            rows += await time_finders(bot, now + timedelta(minutes=1), f"{backend}, all due")
+            rows += await time_finders(bot, now - timedelta(hours=1), f"{backend}, nothing due")
+            if args.drain:
+                if args.drain < args.schedules:  # only the first --drain schedules are due for the drain
+                    async with bot.db.write() as session:
+                        from sqlalchemy import update
+
+                        await session.execute(
+                            update(PromptSchedule)
+                            .where(PromptSchedule.id > args.drain)
+                            .values(next_run_at=now + timedelta(days=1))
+                        )
+                drained = await drain(bot, env, channels, mod, member, args, clocks)
+    finally:
+        undo()
+        await bot.close()
+    return rows, drained
+
+
+async def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.due", description=__doc__.splitlines()[0])
+    parser.add_argument("--guilds", type=int, default=1000)
+    parser.add_argument("--schedules", type=int, default=10000)
+    parser.add_argument("--pairings", type=int, default=20000)
+    parser.add_argument("--proposals", type=int, default=5000)
+    parser.add_argument("--drain", type=int, default=10000, help="how many of the schedules to drain (0: none)")
+    parser.add_argument("--latency", type=float, default=0.06, help="network round trip per request, seconds")
+    parser.add_argument("--load", type=float, default=20, help="member interactions a second during the drain")
+    parser.add_argument("--postgres", metavar="URL")
+    parser.add_argument("--sqlite-only", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+
+    results: list[tuple[str, list[str], dict[str, Any] | None]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        rows, drained = await bench_backend("SQLite", f"sqlite+aiosqlite:///{Path(folder) / 'lantern.db'}", args)
+        results.append(("SQLite", rows, drained))
+    if args.postgres and not args.sqlite_only:
+        url, drop = await create_postgres(args.postgres)
+        try:
+            rows, drained = await bench_backend("PostgreSQL", url, args)
+            results.append(("PostgreSQL", rows, drained))
+        finally:
+            await drop()
+
+    print(f"\n{machine()}; `python -m bench.due {' '.join(argv if argv is not None else sys.argv[1:])}`\n")
+    print("Finding due work (ms; 20 runs each)\n")
+    print("| backend | statement | rows | median ms | max ms |\n|---|---|---|---|---|")
+    for _, rows, _ in results:
+        for row in rows:
+            print(row)
+    print("\nDraining prompt posts through the rate-limited fake Discord\n")
+    print(
+        "| backend | posts | requests | seconds (claiming) | lower bound s | over the bound | 429 global / route | "
+        "posted | messages | repeats | interactions | p50 ms | p99 ms | max ms | loop CPU s |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    )
+    for backend, _, d in results:
+        if d is None:
+            continue
+        bound = d["requests"] / 50
+        print(
+            f"| {backend} | {d['outcome']['posted']} | {d['requests']} | {d['seconds']:.1f} ({d['claiming']:.1f}) | "
+            f"{bound:.1f} | "
+            f"{(d['seconds'] / bound - 1) * 100:+.1f} % | {d['global_429']} / {d['route_429']} | "
+            f"{d['statuses'].get('posted', 0)} | {d['messages']} | {d['channels_with_two']} | "
+            f"{d['interactions_answered']}/{d['interactions']} | {d['p50']:.1f} | {d['p99']:.1f} | {d['max']:.1f} | "
+            f"{d['cpu']:.1f} |"
+        )
+        print(
+            f"\n{backend}: claim statuses {d['statuses']}; nonce repeats dropped {d['deduplicated']}", file=sys.stderr
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    sys.exit(asyncio.run(main()))
