@@ -314,3 +314,35 @@ async def test_privacy_answers_lists_nothing_of_anyone_else(world: World) -> Non
     await world.mod.click((await review(world)).response.message, custom_id=f"prompts:anon-ok:{stored.id}")
     listed = await world.bob.slash(world.general, "privacy answers")
     assert_responded(listed, content="You haven't written any anonymous answers here.", ephemeral=True)
+
+
+async def test_a_writer_who_left_after_review_has_the_answer_erased_with_their_data(world: World) -> None:
+    """alice leaves after her answer was posted: when her retention ends, the post and the row go, though the
+    row no longer holds her id (her keyed hash finds it)."""
+    message, prompt_id = await posted_prompt(world)
+    await answer(world, world.alice, message, prompt_id)
+    [stored] = await answers(world)
+    await world.mod.click((await review(world)).response.message, custom_id=f"prompts:anon-ok:{stored.id}")
+    thread = world.prompts.threads[-1]
+    posted_id = thread.history()[-1].id
+    world.guild.remove_member(world.alice)
+    await world.env.settle()
+    await world.env.advance_time(31 * 24 * 3600)
+    await world.bot.run_due_jobs()
+    assert posted_id not in [m.id for m in thread.history()]
+    assert await answers(world) == []
+
+
+async def test_a_forged_form_pointing_at_another_message_is_refused(world: World) -> None:
+    """A form sent back with the id of a message that isn't this prompt (here, bob's own message) stores nothing."""
+    message, prompt_id = await posted_prompt(world)
+    await world.bob.send(world.prompts, "Reply to me, anonymous friends")
+    other = world.prompts.history()[-1]
+    shown = await world.alice.click(message, custom_id=f"prompts:anon:{prompt_id}")
+    # What a modified client could send back: the form's custom id with another message's id (SimCord keeps the
+    # shown form on its private interaction record).
+    shown._interaction.modal["custom_id"] = f"prompts:anon-modal:{prompt_id}:{other.id}"
+    result = await world.alice.submit_modal(shown, {"answer": ANSWER})
+    assert_responded(result, contains="I can't find that prompt any more", ephemeral=True)
+    assert_error(world.env, NotAllowed)
+    assert await answers(world) == []
