@@ -346,3 +346,20 @@ async def test_a_forged_form_pointing_at_another_message_is_refused(world: World
     assert_responded(result, contains="I can't find that prompt any more", ephemeral=True)
     assert_error(world.env, NotAllowed)
     assert await answers(world) == []
+
+
+async def test_an_answer_discord_refuses_to_post_goes_back_to_the_queue(world: World) -> None:
+    """Discord refuses the post (no permission in the thread): the moderator is told, the answer waits again with
+    its writer's id (to tell them later), and nothing is half-done."""
+    message, prompt_id = await posted_prompt(world)
+    await answer(world, world.alice, message, prompt_id)
+    [stored] = await answers(world)
+    queue = (await review(world)).response.message
+    world.env.inject_error("POST", f"/channels/{world.prompts.threads[-1].id}/messages", status=403, code=50013)
+    result = await world.mod.click(queue, custom_id=f"prompts:anon-ok:{stored.id}")
+    assert "couldn't post answer" in result.response.content and "still waiting" in result.response.content
+    [after] = await answers(world)
+    assert (after.status, after.user_id, after.posted_message_id) == ("pending", world.alice.id, None)
+    again = await world.mod.click(queue, custom_id=f"prompts:anon-ok:{stored.id}")
+    assert "it's posted" in again.response.content
+    assert (await answers(world))[0].status == "approved"
