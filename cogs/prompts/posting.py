@@ -153,23 +153,42 @@ class PromptPoster:
         A batch is what the pace posts in half a lease (`lease_batch`), so no claim's lease runs out while it
         waits its turn, however long the backlog (10,000 posts take over 200 s at Discord's 50 a second); the
         claims of later batches stay free meanwhile, for another process to share the drain. A slot that waited
-        long is still posted: only a newer slot of the same schedule supersedes it."""
-        claimed = await self.claim_due(now)
-        async with self.bot.db.write() as session:  # threads first: one failing in this run waits for the next
-            await queries.skip_superseded(session, now)
-            threads = await queries.lease_threads(session, now, self.owner, owns_guild=self.serves)
-        for post_id in threads:
-            await self.attempt_thread(post_id)
-        posted = 0
-        after: tuple[datetime, int] | None = None
-        while True:
-            async with self.bot.db.write() as session:
-                posts, after = await queries.lease_claim_batch(
-                    session, self.bot.clock(), self.owner, limit=self.lease_batch, after=after, owns_guild=self.serves
-                )
-            posted += await self.drain(posts)
-            if after is None:
-                break
+        long is still posted: only a newer slot of the same schedule supersedes it.
+
+        Posting starts as soon as the first claims are in: claiming 10,000 schedules takes seconds, which the
+        drain would otherwise add to its 200."""
+        claiming = asyncio.create_task(self.claim_due(now), name="prompts-claim")
+        try:
+            async with self.bot.db.write() as session:  # threads first: one failing in this run waits for the next
+                await queries.skip_superseded(session, now)
+                threads = await queries.lease_threads(session, now, self.owner, owns_guild=self.serves)
+            for post_id in threads:
+                await self.attempt_thread(post_id)
+            posted = 0
+            after: tuple[datetime, int] | None = None
+            while True:
+                claims_all_in = claiming.done()  # read before the lease: a claim committed after it is seen next time
+                async with self.bot.db.write() as session:
+                    posts, stopped = await queries.lease_claim_batch(
+                        session,
+                        self.bot.clock(),
+                        self.owner,
+                        limit=self.lease_batch,
+                        after=after,
+                        owns_guild=self.serves,
+                    )
+                posted += await self.drain(posts)
+                if stopped is not None:
+                    after = stopped
+                elif claims_all_in:
+                    break
+                else:  # nothing new yet: wait for the next claims (or the end of claiming)
+                    await asyncio.wait({claiming}, timeout=0.5)
+            claimed = await claiming
+        finally:
+            if not claiming.done():
+                claiming.cancel()
+                await asyncio.gather(claiming, return_exceptions=True)
         return {"claimed": claimed, "posted": posted}
 
     async def drain(self, post_ids: list[int]) -> int:
