@@ -159,7 +159,17 @@ async def owe_reminders(session: AsyncSession, now: datetime, owns: Callable[[in
     due = (
         await session.scalars(
             select(Proposal).where(
-                Proposal.status.in_(PENDING), Proposal.expires_at > now, Proposal.expires_at <= now + REMIND_BEFORE
+                Proposal.status.in_(PENDING),
+                Proposal.expires_at > now,
+                Proposal.expires_at <= now + REMIND_BEFORE,
+                # not reminded at this stage yet (each tick would otherwise try again, inserting nothing)
+                ~select(Note.id)
+                .where(
+                    Note.proposal_id == Proposal.id,
+                    Note.kind == NOTE_REMIND,
+                    Note.created_at >= func.coalesce(Proposal.mentor_answered_at, Proposal.created_at),
+                )
+                .exists(),
             )
         )
     ).all()
@@ -203,7 +213,8 @@ async def lapsed_twice(session: AsyncSession, guild_id: int, user_id: int) -> bo
     )
     rows = (
         await session.scalars(
-            select(Proposal).where(
+            select(Proposal)
+            .where(
                 Proposal.guild_id == guild_id,
                 Proposal.status.not_in((*PENDING, CANCELLED)),
                 or_(

@@ -9,6 +9,7 @@ for `/mentor status`, like a check-in.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -97,9 +98,8 @@ class Followups:
         async with self.bot.db.write() as session:
             return await notes.owe_reminders(session, now, self.flow.reachable)
 
-    async def owe_unmatched(
+    async def explain_unmatched(
         self,
-        session: AsyncSession,
         guild: discord.Guild,
         pool: store.Pool,
         unmatched_ids: set[int],
@@ -107,35 +107,46 @@ class Followups:
         *,
         now: datetime,
         labels: dict[str, str],
-        next_round: datetime | None,
-    ) -> None:
-        """In the round's transaction: owe each member it left unmatched a private explanation.
-        `taken`: places this round's proposals took, by mentor."""
+        following: datetime | None,
+    ) -> list[tuple[int, str]]:
+        """(member, words) for each mentee the round left unmatched: why, in plain words, one suggestion and
+        when the next round runs (`following` for a scheduled round, else the schedule's, if any). Computed
+        before the round's transaction; `taken` is the places this round's proposals took, by mentor."""
         if not unmatched_ids:
-            return
+            return []
+        async with self.bot.db.read() as session:
+            everyone = await notes.opted_in_mentors(session, guild.id)
+            next_round = following if following is not None else await store.next_round(session, guild.id)
         places = {profile.user_id: left for profile, left in pool.mentors}
         mentors = [
             unmatched.Mentor(
                 engine_mentor(profile, 1),
                 available=places.get(profile.user_id, 0) - taken.get(profile.user_id, 0) > 0,
             )
-            for profile in await notes.opted_in_mentors(session, guild.id)
+            for profile in everyone
         ]
         when = discord.utils.format_dt(next_round, "F") if next_round is not None else None
+        mentees = [engine_mentee(profile) for profile in pool.mentees if profile.user_id in unmatched_ids]
+
+        def explain_all() -> list[tuple[int, str]]:
+            explainer = unmatched.Explainer(mentors, at=now, excluded=pool.exclusions, labels=labels)
+            return [
+                (mentee.id, unmatched.message(guild.name, explainer.explain(mentee), next_round, when))
+                for mentee in mentees
+            ]
+
+        if len(mentees) * max(len(mentors), 1) <= rules.INLINE_MATCH_LIMIT:
+            return explain_all()
+        return await asyncio.to_thread(explain_all)  # a large pool: numpy work off the event loop
+
+    async def owe_unmatched(
+        self, session: AsyncSession, guild_id: int, bodies: list[tuple[int, str]], now: datetime
+    ) -> None:
+        """In the round's transaction: owe each explanation, once (keyed by the round's time and the member)."""
         stamp = int(now.timestamp())
-        for profile in pool.mentees:
-            if profile.user_id not in unmatched_ids:
-                continue
-            mentee = engine_mentee(profile)
-            explanation = unmatched.explain(mentee, mentors, at=now, excluded=pool.exclusions, labels=labels)
+        for user_id, body in bodies:
             await notes.owe_note(
-                session,
-                guild.id,
-                f"unmatched:{stamp}:{profile.user_id}",
-                NOTE_UNMATCHED,
-                now=now,
-                user_id=profile.user_id,
-                body=unmatched.message(guild.name, explanation, next_round, when),
+                session, guild_id, f"unmatched:{stamp}:{user_id}", NOTE_UNMATCHED, now=now, user_id=user_id, body=body
             )
 
     # ------------------------------------------------------------ sending

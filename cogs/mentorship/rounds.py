@@ -134,6 +134,18 @@ class Rounds:
         outcome.unmatched = len(left_out)
         if dry_run:
             return outcome
+        taken: dict[int, int] = {}
+        for pair in pairs:
+            taken[pair.mentor_id] = taken.get(pair.mentor_id, 0) + 1
+        explained = await self.followups.explain_unmatched(
+            guild,
+            pool,
+            left_out,
+            taken,
+            now=now,
+            labels=labels,
+            following=claim.following if claim is not None else None,
+        )
         async with self.bot.db.write() as session:
             if claim is not None and not await store.complete_round(session, claim, now):
                 raise RoundTakenOver(guild.id)  # rolls back: the process that took it over creates them
@@ -152,14 +164,8 @@ class Rounds:
                 )
                 if proposal is not None:
                     outcome.created.append(proposal)
-            taken: dict[int, int] = {}
-            for pair in pairs:
-                taken[pair.mentor_id] = taken.get(pair.mentor_id, 0) + 1
-            following = claim.following if claim is not None else await store.next_round(session, guild.id)
             # Owed in the round's transaction: each member it left unmatched hears why, once.
-            await self.followups.owe_unmatched(
-                session, guild, pool, left_out, taken, now=now, labels=labels, next_round=following
-            )
+            await self.followups.owe_unmatched(session, guild.id, explained, now)
         if outcome.created:
             await self.flow.send_owed(now, ids=[proposal.id for proposal in outcome.created])
         if left_out:

@@ -15,11 +15,14 @@ timezone window when that is what stands in the way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
+
 from cogs.mentorship import matching
+from cogs.mentorship.matching_engine import DAY_MINUTES
 
 THEME, WINDOW, MET, FULL = "theme", "window", "met", "full"
 
@@ -37,20 +40,94 @@ class Explanation:
     suggestion: str
 
 
-def _covers(mentee: matching.MenteeProfile, mentor: matching.MentorProfile) -> bool:
-    return bool(mentee.themes & (mentor.themes - mentor.not_covered))
+WIDEN = (
+    "Allowing a wider time difference (`/mentor request` with a larger `max_timezone_gap`, or none) "
+    "would bring in mentors who cover your themes."
+)
 
 
-def _fits(mentee: matching.MenteeProfile, mentor: matching.MentorProfile, at: datetime) -> bool:
-    """Every hard rule but exclusions and places: the matcher's own `score_pair`."""
-    return matching.score_pair(mentee, mentor, at=at) is not None
-
-
-def _words(keys: Sequence[str], labels: dict[str, str]) -> str:
+def _words(keys: Iterable[str], labels: dict[str, str]) -> str:
     names = [f"*{labels.get(key, key).lower()}*" for key in sorted(keys)]
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+class Explainer:
+    """One round's mentors, as arrays, so that explaining thousands of unmatched mentees stays cheap (numpy,
+    no per-pair Python): the same rules as `matching._score` (themes covered, the circular timezone gap
+    against the mentee's window, DST-aware offsets at the round's time) and `match` (exclusions, self)."""
+
+    def __init__(
+        self, mentors: Sequence[Mentor], *, at: datetime, excluded: set[tuple[int, int]], labels: dict[str, str]
+    ) -> None:
+        self.at, self.labels = at, labels
+        self.ids = np.array([m.profile.id for m in mentors], dtype=np.int64)
+        self.available = np.array([m.available for m in mentors], dtype=bool)
+        self.offsets = np.array([matching._offset_minutes(m.profile.timezone, at) for m in mentors], dtype=np.int64)
+        covered = [m.profile.themes - m.profile.not_covered for m in mentors]
+        self.keys = sorted(set(labels).union(*covered))
+        self.column = {key: index for index, key in enumerate(self.keys)}
+        self.covers = np.zeros((len(mentors), len(self.keys)), dtype=bool)
+        for row, themes in enumerate(covered):
+            for key in themes:
+                self.covers[row, self.column[key]] = True
+        self.counting = self.covers.astype(np.float32)  # a matrix product counts fitting mentors per theme
+        self.suggestable = np.array([key in labels for key in self.keys], dtype=bool)
+        self.position = {int(user_id): row for row, user_id in enumerate(self.ids.tolist())}
+        self.excluded: dict[int, set[int]] = {}
+        for first, second in excluded:  # about the two members, in either role
+            self.excluded.setdefault(first, set()).add(second)
+            self.excluded.setdefault(second, set()).add(first)
+
+    def explain(self, mentee: matching.MenteeProfile) -> Explanation:
+        not_self = self.ids != mentee.id
+        wanted = [self.column[key] for key in mentee.themes if key in self.column]
+        covering = (self.covers[:, wanted].any(axis=1) if wanted else np.zeros(len(self.ids), bool)) & not_self
+        gap = np.abs(self.offsets - matching._offset_minutes(mentee.timezone, self.at)) % DAY_MINUTES
+        in_window = np.minimum(gap, DAY_MINUTES - gap) <= matching._window_minutes(mentee)
+        new = np.ones(len(self.ids), dtype=bool)
+        for other in self.excluded.get(mentee.id, ()):
+            row = self.position.get(other)
+            if row is not None:
+                new[row] = False
+        themes = _words(mentee.themes, self.labels)
+        hours = mentee.max_timezone_gap_hours
+        if not covering.any():
+            reason, why = THEME, f"no mentor covering {themes} has offered yet"
+        elif not (covering & in_window).any():
+            window = f"{hours} hour{'' if hours == 1 else 's'}" if hours is not None else "any time difference"
+            reason, why = WINDOW, f"no mentor covering {themes} is within your timezone window ({window}) yet"
+        elif not (covering & in_window & new).any():
+            reason, why = MET, f"you've met everyone currently available for {themes} within your timezone window"
+        else:
+            reason, why = (
+                FULL,
+                (f"every mentor covering {themes} within your timezone window has all their places taken right now"),
+            )
+        return Explanation(reason, why, self.suggest(mentee, reason, covering, in_window, new & not_self))
+
+    def suggest(
+        self, mentee: matching.MenteeProfile, reason: str, covering: np.ndarray, in_window: np.ndarray, new: np.ndarray
+    ) -> str:
+        """One way to widen their chances, never naming anyone: a wider window when that is what stands in
+        the way; else the theme (not already wanted) with the most fitting, new mentors with a place; else a
+        wider window if it would bring one in."""
+        if reason == WINDOW and mentee.max_timezone_gap_hours is not None:
+            return WIDEN
+        open_ = self.available & new
+        counts = ((open_ & in_window).astype(np.float32) @ self.counting) * self.suggestable
+        for key in mentee.themes:
+            if key in self.column:
+                counts[self.column[key]] = 0
+        if len(counts) and counts.max() > 0:
+            best = self.keys[int(np.argmax(counts))]  # the first of the largest: keys are sorted
+            return f"Adding *{self.labels[best].lower()}* to your themes (`/mentor request`) would widen your chances."
+        if mentee.max_timezone_gap_hours is not None and (open_ & covering).any():
+            return WIDEN
+        if reason == FULL:
+            return "Places free up as pairings end, so you may well be matched next time."
+        return "New mentors join over time; I'll look again for you at every round."
 
 
 def explain(
@@ -61,67 +138,8 @@ def explain(
     excluded: set[tuple[int, int]],
     labels: dict[str, str],
 ) -> Explanation:
-    others = [m for m in mentors if m.profile.id != mentee.id]
-    themes = _words(tuple(mentee.themes), labels)
-    covering = [m for m in others if _covers(mentee, m.profile)]
-    in_window = [m for m in covering if _fits(mentee, m.profile, at)]
-    fresh = [
-        m for m in in_window if (m.profile.id, mentee.id) not in excluded and (mentee.id, m.profile.id) not in excluded
-    ]
-    gap = mentee.max_timezone_gap_hours
-    if not covering:
-        reason, why = THEME, f"no mentor covering {themes} has offered yet"
-    elif not in_window:
-        window = f"{gap} hour{'' if gap == 1 else 's'}" if gap is not None else "any time difference"
-        reason, why = WINDOW, f"no mentor covering {themes} is within your timezone window ({window}) yet"
-    elif not fresh:
-        reason, why = MET, f"you've met everyone currently available for {themes} within your timezone window"
-    else:
-        reason, why = (
-            FULL,
-            (f"every mentor covering {themes} within your timezone window has all their places taken right now"),
-        )
-    return Explanation(reason, why, suggest(mentee, others, reason, at=at, excluded=excluded, labels=labels))
-
-
-def suggest(
-    mentee: matching.MenteeProfile,
-    others: Sequence[Mentor],
-    reason: str,
-    *,
-    at: datetime,
-    excluded: set[tuple[int, int]],
-    labels: dict[str, str],
-) -> str:
-    widen = (
-        "Allowing a wider time difference (`/mentor request` with a larger `max_timezone_gap`, or none) "
-        "would bring in mentors who cover your themes."
-    )
-    if reason == WINDOW and mentee.max_timezone_gap_hours is not None:
-        return widen
-
-    def open_to(mentor: Mentor, wider: matching.MenteeProfile) -> bool:
-        new = (mentor.profile.id, mentee.id) not in excluded and (mentee.id, mentor.profile.id) not in excluded
-        return mentor.available and new and _fits(wider, mentor.profile, at)
-
-    counts: dict[str, int] = {}
-    for key in labels:
-        if key in mentee.themes:
-            continue
-        wider = replace(mentee, themes=frozenset({key}))
-        found = sum(1 for mentor in others if open_to(mentor, wider))
-        if found:
-            counts[key] = found
-    if counts:
-        best = min(counts, key=lambda key: (-counts[key], key))
-        return f"Adding *{labels[best].lower()}* to your themes (`/mentor request`) would widen your chances."
-    if mentee.max_timezone_gap_hours is not None:
-        anywhere = replace(mentee, max_timezone_gap_hours=None)
-        if any(open_to(mentor, anywhere) for mentor in others):
-            return widen
-    if reason == FULL:
-        return "Places free up as pairings end, so you may well be matched next time."
-    return "New mentors join over time; I'll look again for you at every round."
+    """One mentee's explanation (builds an `Explainer`; for many mentees, build one and reuse it)."""
+    return Explainer(mentors, at=at, excluded=excluded, labels=labels).explain(mentee)
 
 
 def message(guild_name: str, explanation: Explanation, next_round: datetime | None, when: str | None) -> str:
