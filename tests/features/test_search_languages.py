@@ -157,3 +157,16 @@ async def test_a_title_edited_through_the_models_is_searched_as_edited(world: Wo
     assert await search(world, "cafe") == ["家族 Café"]
     assert "家族 Café" in await search(world, "家族")
     assert await search(world, "hapa") == ["Hapa 家族 photo essays"]
+
+
+async def test_theme_and_tag_filters_together_keep_only_resources_with_both(world: World) -> None:
+    """A theme and a tag narrow a search to the resources carrying both."""
+    data = (
+        "url,title,themes,tags\n"
+        "https://example.org/a,家族 stories one,identity,books\n"
+        "https://example.org/b,家族 stories two,identity,podcast\n"
+        "https://example.org/c,家族 stories three,career,books\n"
+    )
+    await world.mod.slash(world.general, "resources import", file=("both.csv", data.encode()))
+    result = await world.alice.slash(world.general, "resource search", query="家族", theme="identity", tag="books")
+    assert titles(result) == ["家族 stories one"]
