@@ -274,3 +274,40 @@ async def test_two_processes_never_both_take_a_note(world: World) -> None:
         await store_notes.settle_note(session, taken_over[0].id, DELIVERY_SENT)
     async with world.bot.db.write() as session:
         assert await store_notes.lease_notes(session, later + store_notes.LEASE * 2, lambda _guild: True) == []
+
+
+async def test_a_scheduled_round_explains_and_names_the_round_after_it(world: World) -> None:
+    """Weekly rounds: the round the due work runs on day 7 tells Bob why, and that the next runs on day 14."""
+    await offer(world, world.alice, themes="career")
+    await request(world, world.bob, themes="growth")
+    await world.mod.slash(world.general, "pairing auto every_days", days=7)
+    start = world.bot.clock()
+    await world.env.advance_time(7 * DAY + 60)
+    await tick(world)
+    told = last_dm(world.bob).content
+    following = int(start.timestamp() + 14 * DAY)
+    assert "*personal growth*" in told and f"<t:{following}:F>" in told
+    (note,) = await notes(world, NOTE_UNMATCHED)
+    assert note.delivery == DELIVERY_SENT
+
+
+async def test_a_mentee_who_lets_two_invitations_lapse_is_paused_too(world: World) -> None:
+    """Two mentors say yes to Bob in turn and he answers neither: paused, told how to come back; neither
+    mentor learns anything beyond the kind closing line."""
+    carol = world.add_member("carol")
+    await world.env.settle()
+    await opted_in_pair(world)
+    await offer(world, carol, languages="Tagalog")
+    await world.mod.slash(world.general, "pairing create", mentor=world.alice, mentee=world.bob)
+    await accept_as_mentor(world, world.alice)
+    await world.env.advance_time(3 * DAY + 60)
+    await tick(world)
+    await world.mod.slash(world.general, "pairing create", mentor=carol, mentee=world.bob)
+    await accept_as_mentor(world, carol)
+    await world.env.advance_time(3 * DAY + 60)
+    await tick(world)
+    (request_row,) = await mentees(world)
+    assert request_row.paused
+    assert "`/mentor resume`" in last_dm(world.bob).content
+    for mentor in (world.alice, carol):
+        assert all("paused" not in m.content for m in dms(mentor))
