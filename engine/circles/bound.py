@@ -29,15 +29,17 @@ MASTER_LIMIT_S = 0.3  # and at most this long
 
 @dataclass(frozen=True, slots=True)
 class LpBound:
-    bound: int  # on P x placed + points over the component, valid for every grouping
+    bound: int | None  # on P x placed + points over the members, valid for every grouping (None: not proven)
     groups: list[list[int]]  # the best grouping found over the generated circles (may be empty)
     objective: int  # its value
     rounds: int
 
 
 def circle_bound(
-    prep: Prepared, idx: np.ndarray, place_points: int, seeds: list[list[int]], deadline: float
+    prep: Prepared, idx: np.ndarray, place_points: int, seeds: list[list[int]], deadline: float, prove: bool = True
 ) -> LpBound | None:
+    """The bound (when `prove`; otherwise only the greedy pricing runs and no bound is returned) and the
+    best grouping found from the generated circles. None when no bound could be proven in time."""
     idx = np.sort(idx)
     m = len(idx)
     compat = prep.compat[np.ix_(idx, idx)]
@@ -68,6 +70,8 @@ def circle_bound(
             for found_circle in greedy_fresh:
                 add(found_circle)
             continue
+        if not prove:
+            break
         priced, complete = _exact_pricing(compat, weight, cap, place_points, duals, deadline)
         if complete:
             # Each circle is charged to its smallest member, who is in at most one: the bound adds each
@@ -81,7 +85,7 @@ def circle_bound(
             break
         for best in exact_fresh:
             add(best)
-    if best_bound is None:
+    if best_bound is None and prove:
         return None
     rounded = _rounded(columns, solution)
     if sum(columns[circle] for circle in rounded) > sum(columns[circle] for circle in hint):
@@ -211,7 +215,11 @@ def _branch(
         return
     order = np.argsort(-upper, kind="stable")
     for position, pick in enumerate(order.tolist()):
-        if upper[pick] <= 0:
+        # A circle whose first pick here is `pick` gains at most upper[pick] plus the positive uppers of
+        # later picks, which are no larger: once upper[pick] <= 0 that is at most value + upper[pick],
+        # for this pick and every later one. (While the circle is under three, a pick with a negative
+        # upper can still lead to the best circle, so it is not skipped for being negative alone.)
+        if upper[pick] <= 0 and value + upper[pick] <= best[0][0]:
             break
         member = int(cand[pick])
         rest = cand[order[position + 1 :]]

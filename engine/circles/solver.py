@@ -31,6 +31,8 @@ from engine.circles.prepare import Prepared, prepare
 EXACT_MEMBERS = 16  # a component this small is solved by the CP-SAT edge model as a whole (~0.1 s)
 EXACT_PATHS = 2_000  # and within this many transitivity constraints
 LP_MEMBERS = 200  # a component this small gets the column-generation bound (`bound.circle_bound`)
+CLUSTER = 100  # members re-formed at once by the column generation in a large component
+CLUSTER_SHARE = 0.8  # of the time left, for that; the local search has the rest
 LP_SHARE = 0.75  # of the component's share of the time limit
 NEIGHBOURHOOD = 12  # members re-solved at once: CP-SAT proves such a neighbourhood in ~20 ms
 SUB_LIMIT_S = 0.1  # time limit of one neighbourhood solve
@@ -79,16 +81,20 @@ def form_circles(instance: CircleInstance, time_limit_s: float = 10.0, workers: 
         large.append(number)
         if len(members) <= LP_MEMBERS:
             lp = circle_bound(prep, members, place_points, current, time.perf_counter() + LP_SHARE * share)
-            if lp is not None:
+            if lp is not None and lp.bound is not None:
                 star_bound = min(star_bound, lp.bound)
                 lp_rounds += lp.rounds
-                repaired = _repair(prep, lp.groups)
+                repaired = _repair(prep, lp.groups, members)
                 if _objective(prep, repaired, place_points) > _objective(prep, current, place_points):
                     by_component[number] = repaired
         total_bound += star_bound
     stats["lp_rounds"] = lp_rounds
     stats["exact_s"] = time.perf_counter() - started - stats["prepare_s"] - stats["greedy_s"]
     rounds = 0
+    for number in large:
+        if len(components[number]) > LP_MEMBERS:
+            by_component[number] = _cluster_search(prep, by_component.get(number, []), place_points, deadline)
+    stats["cluster_s"] = time.perf_counter() - started - stats["prepare_s"] - stats["greedy_s"] - stats["exact_s"]
     for number in large:
         improved, count = _local_search(prep, by_component.get(number, []), place_points, deadline, instance.seed)
         by_component[number] = improved
@@ -143,19 +149,26 @@ def _greedy(prep: Prepared) -> list[list[int]]:
     return groups
 
 
-def _repair(prep: Prepared, groups: list[list[int]]) -> list[list[int]]:
-    """Places leftovers: into a circle with room that accepts them, else in a new trio with free members
-    or members spared by circles of four or more (those stay at three or more)."""
+def _repair(prep: Prepared, groups: list[list[int]], pool: np.ndarray | None = None) -> list[list[int]]:
+    """Places leftovers of `pool` (default: everyone): into a circle with room that accepts them, else in
+    a new trio with free members or members spared by circles of four or more (those stay at three or
+    more). Only members of `pool` move or join."""
     n = len(prep.ids)
+    allowed = np.ones(n, dtype=bool)
+    if pool is not None:
+        allowed[:] = False
+        allowed[pool] = True
     group_of = np.full(n, -1, dtype=np.int64)
     for number, group in enumerate(groups):
         group_of[group] = number
     degree = prep.compat.sum(axis=1)
-    leftovers = [m for m in np.lexsort((prep.ids, degree)).tolist() if group_of[m] < 0 and m not in prep.reasons]
+    leftovers = [
+        m for m in np.lexsort((prep.ids, degree)).tolist() if group_of[m] < 0 and allowed[m] and m not in prep.reasons
+    ]
     for member in leftovers:
         if group_of[member] >= 0:
             continue
-        near = np.flatnonzero(prep.compat[member])
+        near = np.flatnonzero(prep.compat[member] & allowed)
         best, best_gain = -1, -1
         for number in sorted(set(group_of[near].tolist()) - {-1}):
             group = groups[number]
@@ -255,6 +268,42 @@ def _local_search(
                 groups = [group for number, group in enumerate(groups) if number not in taken] + solution.groups
                 group_of = _group_of(n, groups)
     return groups, count
+
+
+def _cluster_search(prep: Prepared, groups: list[list[int]], place_points: int, deadline: float) -> list[list[int]]:
+    """Re-forms the circles of a large component CLUSTER members at a time (consecutive circles in
+    order of UTC offset, then dominant theme): column generation with the greedy pricing only, its
+    circles rounded and repaired; kept when better. Uses at most CLUSTER_SHARE of the time left."""
+    order = sorted(
+        range(len(groups)),
+        key=lambda g: (
+            int(np.median(prep.offsets[groups[g]])),
+            int(np.argmax(prep.themes[groups[g]].sum(axis=0))) if prep.themes.shape[1] else 0,
+            int(prep.ids[min(groups[g])]),
+        ),
+    )
+    chunks: list[list[int]] = [[]]
+    for number in order:
+        if sum(len(groups[g]) for g in chunks[-1]) >= CLUSTER:
+            chunks.append([])
+        chunks[-1].append(number)
+    stop = time.perf_counter() + CLUSTER_SHARE * max(0.0, deadline - time.perf_counter())
+    result: list[list[int]] = []
+    for position, chunk in enumerate(chunks):
+        old = [groups[g] for g in chunk]
+        now = time.perf_counter()
+        if now >= stop:
+            result.extend(old)
+            continue
+        members = np.array(sorted(m for group in old for m in group), dtype=np.int64)
+        until = now + (stop - now) / (len(chunks) - position)
+        lp = circle_bound(prep, members, place_points, old, until, prove=False)
+        if lp is not None:
+            repaired = _repair(prep, lp.groups, members)
+            if _objective(prep, repaired, place_points) > _objective(prep, old, place_points):
+                old = repaired
+        result.extend(old)
+    return result
 
 
 def _group_of(n: int, groups: list[list[int]]) -> np.ndarray:

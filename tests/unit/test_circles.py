@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from itertools import combinations
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,10 +18,11 @@ from engine.circles import (
     CircleResult,
     LeftOutReason,
     Weights,
+    bound,
     form_circles,
     solver,
 )
-from engine.circles.prepare import circular_gap
+from engine.circles.prepare import circular_gap, prepare
 
 THEMES = ["career", "identity", "culture", "support"]
 HERITAGES = ["filipino", "japanese", "irish", "korean"]
@@ -239,3 +241,30 @@ def test_the_column_generation_bound_is_a_bound(instance: CircleInstance) -> Non
     assert result.placed_bound >= placed
     if result.placed == placed:
         assert result.bound >= best
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(max_members=9), st.lists(st.integers(-30, 30), min_size=9, max_size=9))
+def test_the_branch_and_bound_pricing_finds_the_best_circle_of_each_member(
+    instance: CircleInstance, shifts: list[int]
+) -> None:
+    """For any duals, the exact pricing's best reduced cost per smallest member equals exhaustive search
+    (the bound's validity rests on it)."""
+    prep = prepare(instance)
+    n = len(prep.ids)
+    weight = prep.weight.astype(np.int64)
+    duals = np.array([100 + shifts[a] for a in range(n)], dtype=np.float64)
+    priced, complete = bound._exact_pricing(prep.compat, weight, prep.cap, 100, duals, deadline=float("inf"))
+    assert complete
+    for anchor in range(n):
+        best = 0.0
+        for size in range(3, 7):
+            for rest in combinations(range(anchor + 1, n), size - 1):
+                circle = (anchor, *rest)
+                if size > min(prep.cap[list(circle)]):
+                    continue
+                if not all(prep.compat[a, b] for a, b in combinations(circle, 2)):
+                    continue
+                value = sum(100 - duals[a] for a in circle) + sum(weight[a, b] for a, b in combinations(circle, 2))
+                best = max(best, float(value))
+        assert priced[anchor][0] == pytest.approx(max(best, 1e-7), abs=1e-6)
