@@ -108,7 +108,12 @@ class LanternBot(commands.AutoShardedBot):
         self.settings = settings
         self.instance_id = uuid.uuid4().hex  # this process, as the holder of the claims it leases
         self._clock: Clock = clock or discord.utils.utcnow
-        self.db = Database(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms, clock=self.clock)
+        self.db = Database(
+            settings.database_url,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            clock=self.clock,
+            cache_size=settings.cache_size,
+        )
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.jobs = DueJobs()
         self.forms = FormRouter()

@@ -69,6 +69,14 @@ class Settings(BaseSettings):
         description="How many due posts may be in flight at once: enough to keep the pace while each request "
         "waits for Discord's answer (about 50-150 ms), few enough that a 429 costs little.",
     )
+    cache_size: int = Field(
+        default=5000,
+        ge=10,
+        le=1_000_000,
+        description="How many guilds (or channels) each of Lantern's per-process caches keeps: a guild's "
+        "configuration, a channel's /prompt random cooldown, a bank known to be seeded, a mod-log warning already "
+        "sent. The least recently used goes first, so memory stays flat however many guilds the process serves.",
+    )
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=60000)
     backup_dir: Path | None = Field(
         default=None, description="If set (SQLite only), a backup of the database is made here once a day."

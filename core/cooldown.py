@@ -5,22 +5,28 @@ Kept in memory: a restart forgets them, which errs on the side of letting member
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from core.errors import CoolingDown
+from core.lru import LRU
 
 
 @dataclass
 class Cooldown:
-    """At most `limit` uses per `per`, for each key (a channel, a member…)."""
+    """At most `limit` uses per `per`, for each key (a channel, a member…), for the `max_keys` keys used last
+    (one forgotten early errs on the side of letting members talk, like a restart)."""
 
     limit: int
     per: timedelta
     reason: str  # the first sentence of the refusal, e.g. "A prompt was posted in this channel a moment ago."
-    _uses: defaultdict[Hashable, deque[datetime]] = field(default_factory=lambda: defaultdict(deque))
+    max_keys: int = 5000
+    _uses: LRU[Hashable, deque[datetime]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._uses = LRU(self.max_keys, default=deque)
 
     def _prune(self, key: Hashable, now: datetime) -> deque[datetime]:
         uses = self._uses[key]

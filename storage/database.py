@@ -112,11 +112,18 @@ def create_engines(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False)
 class Database:
     """The bot's handle on storage: `write()` and `read()` are units of work."""
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = 5000, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout_ms: int = 5000,
+        clock: Callable[[], datetime] = _utcnow,
+        cache_size: int = guild_cache.MAX_GUILDS,
+    ) -> None:
         self.url = url
         self.busy_timeout_ms = busy_timeout_ms
         self.writer, self.reader = create_engines(url, busy_timeout_ms=busy_timeout_ms)
-        self.config_cache = GuildConfigCache(clock)
+        self.config_cache = GuildConfigCache(clock, max_guilds=cache_size)
         # The cache rides in each write session's info, where the listeners in storage.guild_cache find it.
         self._write_sessions = async_sessionmaker(
             self.writer, expire_on_commit=False, info={guild_cache.INFO_KEY: self.config_cache}

@@ -30,9 +30,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from config import default_theme_pairs
+from core.lru import LRU
 from storage.models import GuildSettings, GuildTheme
 
 MAX_AGE = timedelta(minutes=5)
+MAX_GUILDS = 5000  # the default of CACHE_SIZE: the least recently used guild's copy goes first
 INFO_KEY = "guild_config_cache"
 _DIRTY_KEY = "guild_config_dirty"
 _EVERY_GUILD = -1
@@ -71,10 +73,12 @@ async def load_guild_config(session: AsyncSession, guild_id: int) -> GuildConfig
 class GuildConfigCache:
     """Copies of `GuildConfig` by guild id; see the module's docstring for why they stay right."""
 
-    def __init__(self, clock: Callable[[], datetime], *, max_age: timedelta = MAX_AGE) -> None:
+    def __init__(
+        self, clock: Callable[[], datetime], *, max_age: timedelta = MAX_AGE, max_guilds: int = MAX_GUILDS
+    ) -> None:
         self._clock = clock
         self._max_age = max_age
-        self._copies: dict[int, tuple[datetime, GuildConfig]] = {}
+        self._copies: LRU[int, tuple[datetime, GuildConfig]] = LRU(max_guilds)
         self.generation = 0  # moves on every invalidation; a read stores its result only if it hasn't moved
 
     def get(self, guild_id: int) -> GuildConfig | None:

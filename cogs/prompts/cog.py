@@ -29,6 +29,7 @@ from cogs.prompts.views import DYNAMIC_ITEMS, FORMS, REVIEW_BATCH, PromptModal, 
 from core import charts, limits
 from core.cooldown import Cooldown
 from core.errors import InvalidInput, NotAllowed, NotFound
+from core.lru import LRUSet
 from core.privacy import PrivacyProvider
 from core.text import NO_MENTIONS, plural, truncate, unlink
 from core.ui import show_form
@@ -64,8 +65,11 @@ class PromptsCog(ScheduleCommands, CalendarCommands, commands.Cog):
         self.bot = bot
         self.poster = PromptPoster(bot)
         self.occasion_poster = OccasionPoster(bot)
-        self.seeded_banks: set[int] = set()  # guilds whose default bank is known to be seeded
-        self.random_cooldown = Cooldown(1, RANDOM_COOLDOWN, "A prompt was posted in this channel a moment ago.")
+        # Guilds whose default bank is known to be seeded (the least recently used forgotten: one more read).
+        self.seeded_banks: LRUSet[int] = LRUSet(bot.settings.cache_size)
+        self.random_cooldown = Cooldown(
+            1, RANDOM_COOLDOWN, "A prompt was posted in this channel a moment ago.", max_keys=bot.settings.cache_size
+        )
 
     async def cog_load(self) -> None:
         self.bot.jobs.register("prompts", self.poster.run_due)

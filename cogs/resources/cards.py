@@ -27,6 +27,7 @@ import discord
 
 from cogs.resources.views import resource_embed, resource_view
 from core import permissions
+from core.lru import LRU
 from core.text import NO_MENTIONS, join_words, unlink
 from storage import resources as store
 from storage.models.resources import Resource
@@ -167,7 +168,7 @@ class CardPoster:
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
         # (guild, channel, problem) → when the mod-log was last told that cards can't be posted there
-        self.reported: dict[tuple[int, int, str], datetime] = {}
+        self.reported: LRU[tuple[int, int, str], datetime] = LRU(bot.settings.cache_size)
 
     async def publish(
         self, guild: discord.Guild, resource: Resource, channel: discord.TextChannel, outcome: str
