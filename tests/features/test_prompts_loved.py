@@ -11,7 +11,7 @@ from storage.models.prompt_answers import PromptVote
 from storage.models.prompts import PromptPost
 from tests.conftest import World
 from tests.features.test_prompts_anonymous import posted_prompt
-from tests.features.test_prompts_schedule import make_schedule, prompt_messages
+from tests.features.test_prompts_schedule import DAY, HOUR, make_schedule, prompt_messages, tick
 
 
 async def votes(world: World) -> list[PromptVote]:
@@ -91,3 +91,19 @@ async def test_votes_are_in_the_export_and_erased_with_the_member(world: World) 
     assert [v["prompt"] for v in exported["this_one_was_good"]] == [prompt_id]
     await erase(world.bot, world.guild.id, world.alice.id)
     assert [v.user_id for v in await votes(world)] == [world.bob.id]
+
+
+async def test_scheduled_runs_bring_a_loved_prompt_back_first_too(world: World) -> None:
+    """The same through the due jobs (claims in bulk): day 6, the first of the second cycle, posts the loved one."""
+    await make_schedule(world, themes="career")
+    await tick(world, 9 * HOUR + 60)  # day 1, 09:00
+    for _ in range(4):
+        await tick(world, DAY)
+    first_cycle = prompt_messages(world)
+    assert len(first_cycle) == 5
+    loved = first_cycle[3]
+    loved_id = int(loved.embeds[0].footer.text.split("#")[1].split(" ")[0])
+    await world.bob.click(loved, custom_id=f"prompts:good:{loved_id}")
+    await tick(world, DAY)
+    newest = prompt_messages(world)[-1]
+    assert newest.embeds[0].footer.text.startswith(f"Prompt #{loved_id} ")
