@@ -74,6 +74,13 @@ class Snapshot:
             if self.checksums[name] != other.checksums[name]
         ]
 
+    def without(self, *tables: str) -> Snapshot:
+        """The snapshot leaving out `tables`."""
+        return Snapshot(
+            {n: c for n, c in self.counts.items() if n not in tables},
+            {n: c for n, c in self.checksums.items() if n not in tables},
+        )
+
 
 async def db_snapshot(bot: Any) -> Snapshot:
     """Row counts and a checksum of every row of every table Lantern's models describe."""

@@ -476,7 +476,11 @@ async def test_modal_refuses_bad_text_kindly(world: World, which: str, data: st.
     await world.env.settle()
     before = await db_snapshot(world.bot)
     _, verdict = await invoke(world, lambda: actor.submit_modal(shown, values))
-    judge(verdict, before, await db_snapshot(world.bot), list(values.values()), f"the {which} form")
+    # A refused intro keeps the member's own answers for a day, as its refusal promises (tests/features/
+    # test_intros_races.py proves the form reopens with them); nothing else may change.
+    kept = ("intro_drafts",) if which == "intro write" else ()
+    after = (await db_snapshot(world.bot)).without(*kept)
+    judge(verdict, before.without(*kept), after, list(values.values()), f"the {which} form")
 
 
 async def clear_suggestions(world: World) -> None:

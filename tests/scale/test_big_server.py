@@ -17,6 +17,7 @@ from simcord import assert_responded
 
 from cogs.intros.tags import LANGUAGE, normalise_tags
 from cogs.prompts import bank
+from cogs.prompts.calendar_prompts import seed_rows
 from cogs.resources import library
 from cogs.resources.urls import MAX_URL_LENGTH
 from config import default_theme_pairs
@@ -370,15 +371,19 @@ async def test_prompt_list_of_a_thousand_long_prompts_pages_through_them(world: 
     assert_responded(result, embed_title="Prompts", ephemeral=True)
     assert_within_discord_limits(result)
     embed = result.response.embeds[0]
-    assert embed.footer.text == "Page 1 of 100 · 1000 prompts"
+    total = 1000 + len(seed_rows())  # the cultural calendar's occasion prompts are in the bank too
+    pages = math.ceil(total / 10)
+    assert embed.footer.text == f"Page 1 of {pages} · {total} prompts"
     assert len(embed.description.splitlines()) == 10
     assert all(line.endswith("…") for line in embed.description.splitlines())
     await world.mod.click(result.response, label="Next")
     turned = result.response.message
     assert_within_discord_limits(turned)
-    assert turned.embeds[0].footer.text == "Page 2 of 100 · 1000 prompts"
+    assert turned.embeds[0].footer.text == f"Page 2 of {pages} · {total} prompts"
 
     themed = await world.mod.slash(world.general, "prompts list", theme=THEME_KEYS[0])
     assert_within_discord_limits(themed)
-    pages = math.ceil(len(range(0, 1000, len(THEME_KEYS))) / 10)  # every len(THEME_KEYS)-th prompt has it
+    # every len(THEME_KEYS)-th prompt has it, and so do some of the occasions' prompts
+    themed_total = len(range(0, 1000, len(THEME_KEYS))) + sum(1 for row in seed_rows() if row[1] == THEME_KEYS[0])
+    pages = math.ceil(themed_total / 10)
     assert themed.response.embeds[0].footer.text.startswith(f"Page 1 of {pages} · ")
