@@ -269,13 +269,22 @@ def build_tables(pop: Population) -> Tables | None:
     shared = _shared(pop.languages[:, first], side.languages)
     parts.append((group, _fractions(pop.language_table, pop.language_stride, shared, pop.language_count[first])))
 
+    # Heritage: one group per distinct heritage set of the "similar" mentees, so a population where heritages
+    # are spread evenly has thousands (5.7k at 50k x 10k uniform: 57M cells, over TABLE_CELLS, and everything
+    # fell back to bitsets: 75 s instead of ~5). Its points (0..weight, no NEG mark) fit in int8 when the weight
+    # does, which halves the table; it is built by blocks of groups so no int16 copy of it exists.
     similar = pop.similar
     first, group = _groups(similar, *(pop.heritages * similar), pop.heritage_count * similar)
-    if first.size * m > TABLE_CELLS:
+    narrow = max(int(pop.heritage_table.max(initial=0)), pop.heritage_any) <= np.iinfo(np.int8).max
+    if first.size * m > (2 * TABLE_CELLS if narrow else TABLE_CELLS):
         return None
-    shared = _shared(pop.heritages[:, first], side.heritages)
-    table = _fractions(pop.heritage_table, pop.heritage_stride, shared, pop.heritage_count[first])
-    table[~similar[first]] = pop.heritage_any
+    table = np.empty((first.size, m), dtype=np.int8 if narrow else np.int16)
+    for block in row_blocks(np.arange(first.size), m, 16 * SCAN_CELLS):
+        these = first[block]
+        shared = _shared(pop.heritages[:, these], side.heritages)
+        points = _fractions(pop.heritage_table, pop.heritage_stride, shared, pop.heritage_count[these])
+        points[~similar[these]] = pop.heritage_any
+        table[block] = points
     parts.append((group, table))
     pairs = []
     for a, b in ((1, 2), (0, 3)):
@@ -363,7 +372,8 @@ def exclusions_by_column(pop: Population) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _scaled(table: np.ndarray, shift: int) -> np.ndarray:
-    """A table slice with its points (not its NEG marks) multiplied by 2**shift."""
+    """A table slice as int16 with its points (not its NEG marks) multiplied by 2**shift."""
+    table = table.astype(np.int16, copy=False)
     return table if shift == 0 else np.where(table < 0, table, table << shift)
 
 
