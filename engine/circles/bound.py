@@ -23,8 +23,7 @@ from engine.circles.model import MIN_SIZE
 from engine.circles.prepare import Prepared
 
 GREEDY_FIRST = 3  # first partners tried per member by the greedy pricing
-MASTER_EXTRA_S = 0.2  # the integer master may run this long past the bound's deadline
-MASTER_LIMIT_S = 0.3  # and at most this long
+MASTER_EXTRA_S = 0.2  # the integer master (CP-SAT over the columns) may run until this long past the bound's deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,7 +252,7 @@ def _integer_master(
         model.add_at_most_one(var for circle, var in chosen.items() if a in circle)
     model.maximize(sum(value * chosen[circle] for circle, value in columns.items()))
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.05, min(MASTER_LIMIT_S, deadline - time.perf_counter()))
+    solver.parameters.max_time_in_seconds = max(0.05, deadline - time.perf_counter())
     solver.parameters.num_workers = 1
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
