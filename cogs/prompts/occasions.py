@@ -26,7 +26,9 @@ from zoneinfo import ZoneInfo
 
 import discord
 
+from cogs.care.lookup import add_support, prompt_support
 from cogs.prompts import calendar, calendar_prompts, occasion_times
+from cogs.prompts.anonymous import prompt_view
 from cogs.prompts.cadence import parse_time, retry_delay
 from cogs.prompts.posting import (
     COLOUR,
@@ -184,6 +186,10 @@ class OccasionPoster:
             return False
         zone = await self.zone(post.guild_id)
         embed = occasion_embed(post, prompt, occasion_times.local_today(self.bot.clock(), zone))
+        if prompt is not None:  # a hard theme carries the support line, as scheduled prompts do
+            embed = add_support(embed, await prompt_support(self.bot, post.guild_id, prompt.theme))
+        # Answer anonymously and This one was good, as under every posted prompt (none without a prompt).
+        buttons = prompt_view(prompt.id) if prompt is not None else discord.utils.MISSING
         async with self.bot.db.write() as session:
             held = await queries.renew_lease(session, post_id, self.owner, self.bot.clock())
         if not held:
@@ -191,7 +197,10 @@ class OccasionPoster:
         try:
             async with asyncio.timeout(REQUEST_TIMEOUT):
                 message = await channel.send(
-                    embed=embed, nonce=f"occasion:{post.id}", allowed_mentions=discord.AllowedMentions.none()
+                    embed=embed,
+                    view=buttons,
+                    nonce=f"occasion:{post.id}",
+                    allowed_mentions=discord.AllowedMentions.none(),
                 )
         except discord.NotFound:
             await self.pause(post, f"its channel <#{post.channel_id}> is gone", None)

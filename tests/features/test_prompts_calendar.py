@@ -531,3 +531,21 @@ async def test_a_server_error_on_the_thread_is_retried_without_reposting(world: 
     assert thread.id == message.id
     [post] = await posts(world)
     assert (post.thread_state, post.thread_id) == ("open", message.id)
+
+
+async def test_an_occasion_post_carries_the_prompt_buttons(world: World) -> None:
+    """Under an occasion's post, as under every prompt: *Answer anonymously* and *This one was good*; a vote
+    on it counts once."""
+    await in_seoul(world)
+    await go_to(world, datetime(2027, 1, 20, tzinfo=UTC))
+    await turn_on(world, occasions="Seollal (Korean New Year)", channel=world.prompts, thread=False)
+    await tick_to(world, datetime(2027, 2, 7, 0, 0, tzinfo=UTC))
+    [message] = calendar_messages(world)
+    ids = [child.custom_id for row in message.components for child in row.children]
+    [prompt_id] = {int(i.rsplit(":", 1)[1]) for i in ids if i.startswith("prompts:good:")}
+    assert f"prompts:anon:{prompt_id}" in ids
+    voted = await world.alice.click(message, custom_id=f"prompts:good:{prompt_id}")
+    assert_responded(voted, contains="prompts people love come back sooner", ephemeral=True)
+    async with world.bot.db.read() as session:
+        prompt = await session.get(Prompt, prompt_id)
+    assert prompt is not None and prompt.occasion == "seollal"
