@@ -277,10 +277,17 @@ async def drain(
             gc.freeze()
             load = asyncio.create_task(member_load(env, mod, member, general, args.load, stop, results))
             start, cpu = time.perf_counter(), time.thread_time()
-            claimed = await poster.claim_due(bot.clock())
-            claiming = time.perf_counter() - start
+            original_claim = poster.claim_due
+            claiming = 0.0
+
+            async def timed_claim(now: datetime) -> int:  # claiming runs alongside the drain's first batches
+                nonlocal claiming
+                claimed = await original_claim(now)
+                claiming = time.perf_counter() - start
+                return claimed
+
+            poster.claim_due = timed_claim
             outcome = await poster.run_due(bot.clock())
-            outcome["claimed"] = claimed
             seconds, cpu = time.perf_counter() - start, time.thread_time() - cpu
             stop.set()
             await load
@@ -409,7 +416,8 @@ async def main(argv: list[str] | None = None) -> int:
             print(row)
     print("\nDraining prompt posts through the rate-limited fake Discord\n")
     print(
-        "| backend | posts | requests | seconds (claiming) | lower bound s | over the bound | 429 global / route | "
+        "| backend | posts | requests | seconds (claims all in at) | lower bound s | over the bound | "
+        "429 global / route | "
         "posted | messages | repeats | interactions | p50 ms | p99 ms | max ms | loop CPU s |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     )

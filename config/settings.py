@@ -63,7 +63,7 @@ class Settings(BaseSettings):
         "little under it drains a backlog as fast as Discord lets it without 429s (docs/scale.md).",
     )
     due_concurrency: int = Field(
-        default=8,
+        default=16,
         ge=1,
         le=64,
         description="How many due posts may be in flight at once: enough to keep the pace while each request "

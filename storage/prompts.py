@@ -559,13 +559,21 @@ async def waiting_claims(session: AsyncSession, schedule_ids: Sequence[int]) -> 
     return {post.schedule_id: post for post in (await session.execute(query)).scalars().all()}
 
 
+# The claim, its schedule and its prompt in one statement (built once: a drain reads it for every post).
+_CLAIM_DETAILS = (
+    select(PromptPost, PromptSchedule, Prompt)
+    .join(PromptSchedule, PromptSchedule.id == PromptPost.schedule_id)
+    .outerjoin(Prompt, Prompt.id == PromptPost.prompt_id)
+    .where(PromptPost.id == bindparam("post_id"))
+)
+
+
 async def claim_details(session: AsyncSession, post_id: int) -> tuple[PromptPost, PromptSchedule, Prompt | None] | None:
     """The claim, its schedule and its prompt; None if the schedule was removed meanwhile (with its claims)."""
-    post = await session.get(PromptPost, post_id)
-    schedule = await session.get(PromptSchedule, post.schedule_id) if post is not None else None
-    if post is None or schedule is None:
+    row = (await session.execute(_CLAIM_DETAILS, {"post_id": post_id})).first()
+    if row is None:
         return None
-    prompt = await session.get(Prompt, post.prompt_id) if post.prompt_id is not None else None
+    post, schedule, prompt = row
     return post, schedule, prompt
 
 

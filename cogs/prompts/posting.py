@@ -50,7 +50,6 @@ from core.jobs import Pace, guild_unavailable
 from core.permissions import POST_EMBED, describe, discord_said, fix, missing_for_me, refusal
 from core.text import truncate, unlink
 from storage import prompts as queries
-from storage.guilds import enabled_themes
 from storage.models.prompts import Prompt, PromptPost, PromptSchedule
 
 if TYPE_CHECKING:
@@ -103,8 +102,8 @@ def prompt_embed(prompt: Prompt, theme_label: str) -> discord.Embed:
 
 
 async def theme_labels(bot: LanternBot, guild_id: int) -> dict[str, str]:
-    async with bot.db.read() as session:
-        return dict(await enabled_themes(session, guild_id))
+    """The guild's enabled themes, key → label, from the per-process copy (storage/guild_cache.py)."""
+    return (await bot.db.guild_config(guild_id)).theme_labels
 
 
 def describe_error(error: BaseException) -> str:
