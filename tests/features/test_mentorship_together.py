@@ -255,3 +255,14 @@ async def test_goal_text_that_says_nothing_is_refused_with_nothing_changed(world
     assert "Goal" in result.response.content or "goal" in result.response.content
     assert_error(world.env, InvalidInput)
     assert [g.text for g in await goals(world)] == ["Practise a job interview"]
+
+
+async def test_a_later_answer_replaces_the_earlier_one(world: World) -> None:
+    """Bob says Not yet, then, days later, We've met: one answer of his is kept, the latest, and the pairing
+    counts as met."""
+    _thread, nudge = await nudged(world)
+    await world.bob.click(nudge, custom_id=button(nudge, ":notyet"))
+    await world.env.advance_time(2 * DAY)
+    await world.bob.click(nudge, custom_id=button(nudge, ":met"))
+    (answer,) = await answers(world)
+    assert (answer.user_id, answer.answer) == (world.bob.id, MET)
