@@ -6,6 +6,7 @@ Each feature keeps its tables in a module of its own here and re-exports them be
 from storage.base import Base
 from storage.models import (  # noqa: F401  (register tables)
     care,
+    circles,
     intros,
     limits,
     mentorship,
