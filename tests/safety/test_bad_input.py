@@ -17,7 +17,9 @@ For each example:
 * a refused input leaves every table exactly as it was (row counts and a checksum of every row).
 
 Each example acts as a member (or moderator) who joined just for it, so per-member limits and
-cooldowns of one example don't decide the next. `LANTERN_BAD_INPUT_EXAMPLES` sets the examples per
+cooldowns of one example don't decide the next (3 anonymous answers a day, for one). The exception is the
+goals form, which only the pair may send: Alice, the mentor of the world's one pairing, sends it each time (it has
+no limit; a later submission replaces the goals). `LANTERN_BAD_INPUT_EXAMPLES` sets the examples per
 command (10 by default).
 """
 
@@ -39,9 +41,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from simcord import InteractionResult, MemberActor, SetupError
 
+from cogs.care.views import ReportForm, SupportForm
+from cogs.intros.views import IntroModal
+from cogs.mentorship.goals import GoalsForm
+from cogs.prompts.anonymous import AnswerForm
+from cogs.prompts.views import PromptModal, RejectReasonModal
 from core.errors import LanternError
 from core.tree import APOLOGY, unwrap
+from core.ui import PersistentForm
 from tests.conftest import World
+from tests.features.test_mentorship_support import matched
+from tests.features.test_prompts_anonymous import posted_prompt
+from tests.features.test_prompts_schedule import prompt_messages
 from tests.safety.support import Snapshot, db_snapshot
 
 EXAMPLES = int(os.environ.get("LANTERN_BAD_INPUT_EXAMPLES", "10"))
@@ -109,6 +120,10 @@ PLAUSIBLE = {
     "location": ["Manchester"],
     "story": ["I grew up between Cebu and Cork."],
     "reason": ["We have a similar one already."],
+    "answer": ["My grandmother's kitchen smelled of star anise and toast."],
+    "goal1": ["Practise for a job interview"],
+    "goal2": ["Read one book together", ""],
+    "goal3": ["Meet once a month", ""],
 }
 TEXT_ALPHABET = st.characters(blacklist_categories=("Cs",))
 FILENAMES = ["list.txt", "bank.csv", "library.json", "library.csv", "notes.pdf", "NO_EXTENSION", "../../etc/passwd.txt"]
@@ -443,6 +458,47 @@ async def open_suggestion_review(world: World) -> tuple[MemberActor, Interaction
     return moderator, await moderator.click(review.response, custom_id=button)
 
 
+# Every form the bot's FormRouter answers, by how it is opened; checked against the router by
+# test_every_form_is_listed. The prompt form serves both /prompts add and /prompt suggest.
+FORMS: dict[str, type[PersistentForm]] = {
+    "intro write": IntroModal,
+    "prompt suggest": PromptModal,
+    "prompts add": PromptModal,
+    "reject with reason": RejectReasonModal,
+    "setup support": SupportForm,
+    "report": ReportForm,
+    "answer anonymously": AnswerForm,
+    "pair goals": GoalsForm,
+}
+
+
+def registered_forms(world: World) -> set[type[PersistentForm]]:
+    """The form classes the running bot's FormRouter answers (it has no public listing, hence `_forms`)."""
+    return set(world.bot.forms._forms.values())
+
+
+def button_id(message: Any, prefix: str) -> str:
+    return next(c.custom_id for row in message.components for c in row.children if c.custom_id.startswith(prefix))
+
+
+async def open_answer_form(world: World) -> tuple[MemberActor, InteractionResult]:
+    """A fresh member (3 anonymous answers a day each) presses *Answer anonymously* under the world's one
+    posted prompt, which the first example posts and the others reuse."""
+    posted = prompt_messages(world)
+    message = posted[-1] if posted else (await posted_prompt(world))[0]
+    member = fresh_actor(world, False)
+    return member, await member.click(message, custom_id=button_id(message, "prompts:anon:"))
+
+
+async def open_goals_form(world: World) -> tuple[MemberActor, InteractionResult]:
+    """Alice presses *Our goals* in the world's one pair thread (Alice and Bob, matched by the first example)."""
+    if not world.mentorship.threads:
+        await matched(world)
+    (thread,) = world.mentorship.threads
+    welcome = thread.history(viewer=world.alice)[0]
+    return world.alice, await world.alice.click(welcome, custom_id=button_id(welcome, "mentor:goals:"))
+
+
 async def open_modal(world: World, which: str) -> tuple[MemberActor, InteractionResult]:
     if which == "reject with reason":
         # Decide every earlier suggestion first, so the queue shows this example's one.
@@ -452,6 +508,10 @@ async def open_modal(world: World, which: str) -> tuple[MemberActor, Interaction
         message = await world.bob.send(world.general, f"a message for {member.name}")
         asked = await member.context_menu(world.general, "Report to moderators", message)
         return member, await member.select(asked.response, ["other"])
+    if which == "answer anonymously":
+        return await open_answer_form(world)
+    if which == "pair goals":
+        return await open_goals_form(world)
     command, moderator = {
         "intro write": ("intro write", False),
         "prompt suggest": ("prompt suggest", False),
@@ -462,9 +522,13 @@ async def open_modal(world: World, which: str) -> tuple[MemberActor, Interaction
     return actor, await actor.slash(world.general, command)
 
 
-@pytest.mark.parametrize(
-    "which", ["intro write", "prompt suggest", "prompts add", "reject with reason", "setup support", "report"]
-)
+async def test_every_form_is_listed(world: World) -> None:
+    """FORMS covers exactly the forms the running bot's FormRouter answers, so a new form is tried with
+    hostile text by test_modal_refuses_bad_text_kindly before it ships."""
+    assert registered_forms(world) == set(FORMS.values())
+
+
+@pytest.mark.parametrize("which", list(FORMS))
 @SETTINGS
 @given(data=st.data())
 async def test_modal_refuses_bad_text_kindly(world: World, which: str, data: st.DataObject) -> None:
@@ -472,6 +536,9 @@ async def test_modal_refuses_bad_text_kindly(world: World, which: str, data: st.
     if which == "reject with reason":
         await clear_suggestions(world)
     actor, shown = await open_modal(world, which)
+    assert shown.modal is not None, f"{which}: no form was opened"
+    found = world.bot.forms.find(shown.modal["custom_id"])
+    assert found is not None and found[0] is FORMS[which], f"{which}: opened {shown.modal['custom_id']!r}"
     values = draw_fields(shown, data)
     await world.env.settle()
     before = await db_snapshot(world.bot)
