@@ -3,16 +3,32 @@
 MEASURED.md: `asyncio.to_thread` stalled the event loop 149 ms at 10k mentees and 2.5 s at 50k (the
 matcher holds the GIL); a `ProcessPoolExecutor(max_workers=1)` kept stalls at 3-4 ms. The composition
 root (bot.py) owns the executor (`matching_executor()`) and shuts it down on close; tests may pass None.
+
+The pool pickles what it sends and receives on the parent's side, in one call each: at 50k x 10k that was
+0.21 s for the profiles and 0.35 s for the 30k pairs coming back, and the event loop stalled 327 ms
+(`bench/matching.py --stall`). So long lists go across as slices pickled (and the pairs unpickled) on the
+event loop a slice at a time, yielding between slices: each slice costs a few milliseconds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
+import pickle
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
 from cogs.mentorship.matching import MatchResult, match
+
+SLICE = 500  # items pickled or unpickled at once on the event loop (about 2-5 ms at 50k x 10k)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Sliced:
+    """A long list sent as pickled slices."""
+
+    blobs: tuple[bytes, ...]
 
 
 def matching_executor() -> ProcessPoolExecutor:
@@ -25,4 +41,42 @@ async def match_off_loop(executor: Executor | None, *args: Any, **kwargs: Any) -
     if executor is None:
         return match(*args, **kwargs)
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(executor, functools.partial(match, *args, **kwargs))
+    packed_args = [await _pack(value) for value in args]
+    packed_kwargs = {key: await _pack(value) for key, value in kwargs.items()}
+    head, blobs = await loop.run_in_executor(executor, functools.partial(_run, packed_args, packed_kwargs))
+    pairs: list[Any] = []
+    for blob in blobs:
+        pairs.extend(pickle.loads(blob))
+        await asyncio.sleep(0)
+    result: MatchResult = pickle.loads(head)
+    return dataclasses.replace(result, pairs=tuple(pairs))
+
+
+async def _pack(value: Any) -> Any:
+    """A long list, tuple or set as pickled slices (yielding to the loop between them); anything else as is."""
+    if not isinstance(value, list | tuple | set | frozenset) or len(value) <= SLICE:
+        return value
+    items = list(value)
+    blobs = []
+    for start in range(0, len(items), SLICE):
+        blobs.append(pickle.dumps(items[start : start + SLICE], protocol=pickle.HIGHEST_PROTOCOL))
+        await asyncio.sleep(0)
+    return _Sliced(tuple(blobs))
+
+
+def _unpack(value: Any) -> Any:
+    if not isinstance(value, _Sliced):
+        return value
+    return [item for blob in value.blobs for item in pickle.loads(blob)]
+
+
+def _run(args: list[Any], kwargs: dict[str, Any]) -> tuple[bytes, list[bytes]]:
+    """In the worker: the round, returned as the result without its pairs and the pairs in pickled slices."""
+    result = match(*(_unpack(value) for value in args), **{key: _unpack(value) for key, value in kwargs.items()})
+    pairs = result.pairs
+    head = pickle.dumps(dataclasses.replace(result, pairs=()), protocol=pickle.HIGHEST_PROTOCOL)
+    blobs = [
+        pickle.dumps(pairs[start : start + SLICE], protocol=pickle.HIGHEST_PROTOCOL)
+        for start in range(0, len(pairs), SLICE)
+    ]
+    return head, blobs
