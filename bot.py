@@ -56,6 +56,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.guild_config",
     "cogs.intros.cog",
     "cogs.mentorship.cog",
+    "cogs.circles.cog",
     "cogs.prompts.cog",
     "cogs.resources.cog",
     "cogs.care.cog",

@@ -163,9 +163,10 @@ async def _kept(
     if kind is not None:
         query = query.where(model.kind == kind)
     by_owner: dict[int, set[str]] = {}
-    for owner, key in (await session.execute(query)).all():
+    rows: Sequence[Any] = (await session.execute(query)).all()
+    for owner, key in rows:
         if owner in members:
-            by_owner.setdefault(owner, set()).add(key)
+            by_owner.setdefault(int(owner), set()).add(str(key))
     pairs = set()
     for owner, keys in by_owner.items():
         for other in members:
@@ -381,7 +382,7 @@ async def mine(session: AsyncSession, guild_id: int, user_id: int) -> list[tuple
         .where(CircleInvite.guild_id == guild_id, CircleInvite.user_id == user_id)
         .order_by(Circle.id.desc())
     )
-    return [(invite, circle) for invite, circle in rows.tuples().all()]
+    return [(invite, circle) for invite, circle in rows.all()]
 
 
 @dataclass(frozen=True)
