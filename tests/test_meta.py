@@ -10,7 +10,7 @@ from discord import app_commands
 
 from bot import EXTENSIONS, LanternBot
 
-MEMBER_GROUPS = {"intro", "mentor", "prompt", "resource", "privacy"}
+MEMBER_GROUPS = {"intro", "mentor", "circle", "prompt", "resource", "privacy"}
 MEMBER_COMMANDS = {"about", "View intro", "support", "Report to moderators"}
 
 
