@@ -1,0 +1,151 @@
+"""Peer circles under pressure: blocks and past circles hold (even after an erasure), invitees vanish or
+have their DMs closed, due work runs twice, /privacy covers it all, and stats hide small groups."""
+
+from __future__ import annotations
+
+import json
+
+from simcord import MemberActor, assert_responded
+
+from storage.models.circles import FORMED, LEFT, NO, PROPOSED, Circle, CircleInvite, CircleProfile, CircleProtection
+from tests.conftest import World
+from tests.features.test_circles import click, form, four_in_pool, join, rows
+from tests.features.test_mentorship_support import dms
+
+
+async def erase(world: World, member: MemberActor) -> None:
+    result = await member.slash(world.general, "privacy delete")
+    await member.click(result.response, custom_id=f"privacy:delete:{member.id}")
+
+
+async def circle_sets(world: World) -> list[set[int]]:
+    by_circle: dict[int, set[int]] = {}
+    for invite in await rows(world, CircleInvite):
+        by_circle.setdefault(invite.circle_id, set()).add(invite.user_id)
+    return list(by_circle.values())
+
+
+async def five_in_pool(world: World) -> list[MemberActor]:
+    actors = await four_in_pool(world)
+    eve = world.add_member("eve")
+    await world.env.settle()
+    await join(world, eve)
+    return [*actors, eve]
+
+
+async def test_a_blocked_member_is_never_placed_with_the_blocker_even_after_erasing_and_rejoining(
+    world: World,
+) -> None:
+    """Alice blocks Bob (/mentor block). Bob erases all his data and joins circles again: Lantern still never
+    puts the two in one circle, because the block belongs to Alice."""
+    alice, bob, *_ = await five_in_pool(world)
+    await alice.slash(world.general, "mentor block", member=bob)
+    await erase(world, bob)
+    assert bob.id not in {p.user_id for p in await rows(world, CircleProfile)}
+    await join(world, bob)
+    dry = await form(world, dry_run=True)
+    assert "placed" in dry.response.embeds[0].description
+    await form(world)
+    sets = await circle_sets(world)
+    assert sets, "a circle was proposed"
+    assert all(not {alice.id, bob.id} <= members for members in sets)
+
+
+async def test_past_circle_mates_are_never_grouped_again_even_after_one_erases(world: World) -> None:
+    """A circle of four formed and ended; everyone joins again; no two of them are proposed together, also
+    after one of them erased their data (a protection kept for the others)."""
+    actors = await four_in_pool(world)
+    await form(world)
+    for actor in actors:
+        await click(actor, "yes")
+    for actor in actors[1:]:
+        await actor.slash(world.general, "circle leave")
+    (circle,) = await rows(world, Circle)
+    assert circle.status == "ended"
+    await erase(world, actors[0])
+    assert {p.owner_id for p in await rows(world, CircleProtection)} == {a.id for a in actors[1:]}
+    for actor in actors:
+        await join(world, actor)
+    await form(world)
+    assert len(await rows(world, Circle)) == 1  # nobody can be grouped with anyone: no new circle
+
+
+async def test_an_invitee_who_leaves_the_server_counts_as_a_no_and_the_rest_still_form(world: World) -> None:
+    """Dan leaves the server before answering: his invitation closes as a no (never announced); the other
+    three say yes and their circle forms without him."""
+    alice, bob, cat, dan = await four_in_pool(world)
+    await form(world)
+    world.guild.remove_member(dan)
+    await world.env.settle()
+    statuses = {i.user_id: i.status for i in await rows(world, CircleInvite)}
+    assert statuses[dan.id] == NO
+    for actor in (alice, bob, cat):
+        await click(actor, "yes")
+    (circle,) = await rows(world, Circle)
+    assert circle.status == FORMED
+    (thread,) = world.mentorship.threads
+    assert dan.mention not in thread.history(viewer=alice)[0].content
+
+
+async def test_a_member_who_leaves_the_server_leaves_their_circle_no_fault(world: World) -> None:
+    alice, bob, cat, dan = await four_in_pool(world)
+    await form(world)
+    for actor in (alice, bob, cat, dan):
+        await click(actor, "yes")
+    world.guild.remove_member(dan)
+    await world.env.settle()
+    (thread,) = world.mentorship.threads
+    assert thread.history(viewer=alice)[-1].content.startswith("A member has left the circle")
+    assert {i.user_id: i.status for i in await rows(world, CircleInvite)}[dan.id] == LEFT
+    assert (await rows(world, Circle))[0].status == FORMED
+
+
+async def test_closed_dms_hold_the_invitation_for_circle_status(world: World) -> None:
+    """Alice's DMs are closed: her invitation is held, never posted where others read it, and /circle status
+    shows it to her alone with working buttons."""
+    alice, *_ = await four_in_pool(world)
+    world.env.inject_error("POST", "/users/@me/channels", status=403, code=50007)
+    await form(world)
+    assert dms(alice) == []
+    result = await alice.slash(world.general, "circle status")
+    assert "the buttons are below" in result.response.embeds[0].fields[-1].value
+    (held,) = result.followups
+    assert "peer circle of 4 members" in held.content
+    join_id = held.components[0]["components"][0]["custom_id"]
+    assert join_id.endswith(":yes")
+    await alice.click(held, custom_id=join_id)
+    invites = {i.user_id: i.status for i in await rows(world, CircleInvite)}
+    assert invites[alice.id] == "yes"
+
+
+async def test_due_work_twice_sends_each_invitation_once(world: World) -> None:
+    actors = await four_in_pool(world)
+    await form(world)
+    await world.bot.run_due_jobs()
+    await world.bot.run_due_jobs()
+    assert all(len(dms(actor)) == 1 for actor in actors)
+    assert {i.delivery for i in await rows(world, CircleInvite)} == {"sent"}
+
+
+async def test_privacy_export_shows_only_my_answer_and_delete_removes_me(world: World) -> None:
+    alice, bob, _cat, dan = await four_in_pool(world)
+    await form(world)
+    await click(dan, "no")
+    await click(alice, "yes")
+    result = await alice.slash(world.general, "privacy export")
+    data = json.loads(await result.response.attachments[0].read())
+    circles = json.dumps(data["features"]["Peer circles"])
+    assert '"your_answer": "yes"' in circles and '"no"' not in circles
+    assert str(dan.id) not in circles and str(bob.id) not in circles
+    await erase(world, alice)
+    assert alice.id not in {i.user_id for i in await rows(world, CircleInvite)}
+    assert alice.id not in {p.user_id for p in await rows(world, CircleProfile)}
+    assert (await rows(world, Circle))[0].status == PROPOSED
+
+
+async def test_stats_hide_small_counts(world: World) -> None:
+    await four_in_pool(world)
+    result = await world.mod.slash(world.general, "circles stats")
+    assert_responded(result, ephemeral=True)
+    text = result.response.embeds[0].description
+    assert "**Opted in:** fewer than 5" in text and "**Circles formed:** 0" in text
