@@ -105,7 +105,7 @@ def _busy(guild_id: int) -> Any:
             CircleInvite.guild_id == guild_id,
             or_(
                 and_(Circle.status == PROPOSED, CircleInvite.status.in_((INVITED, YES))),
-                and_(Circle.status == FORMED, CircleInvite.status == YES),
+                and_(Circle.status == FORMED, CircleInvite.status.in_((INVITED, YES))),
             ),
         )
     )
@@ -282,8 +282,9 @@ async def retry_invite(session: AsyncSession, invite_id: int, now: datetime, fai
 
 
 async def answer(session: AsyncSession, invite_id: int, yes: bool, now: datetime) -> bool:
-    """Record the member's answer while the circle is open; False if answered or closed meanwhile."""
-    still_open = select(Circle.id).where(Circle.status == PROPOSED, Circle.expires_at > now)
+    """Record the member's answer while the invitation is open (the circle proposed, or already formed by
+    the others' yeses, and not lapsed); False if answered or closed meanwhile."""
+    still_open = select(Circle.id).where(Circle.status.in_((PROPOSED, FORMED)), Circle.expires_at > now)
     return bool(
         await _update(
             session,
@@ -304,14 +305,20 @@ def forms(yes: int, invited: int) -> bool:
 
 
 async def decide(session: AsyncSession, circle_id: int, now: datetime, *, final: bool = False) -> str | None:
-    """Decide a proposed circle once everyone answered (or, `final`, once it lapsed): formed or unformed,
-    owing its thread or its kind closing message. The new status, or None if not (yet) decided here."""
+    """Decide a proposed circle as soon as its outcome is certain (or, `final`, once it lapsed): formed when
+    enough said yes (those who haven't answered may still join until it lapses), unformed when enough can no
+    longer say yes. Either owes what follows (its thread, or its kind closing message). The new status, or
+    None if not (yet) decided here."""
     invites = await invites_of(session, circle_id)
-    open_ = [invite for invite in invites if invite.status == INVITED]
-    if open_ and not final:
-        return None
+    total = len(invites)
     yes = sum(invite.status == YES for invite in invites)
-    status, notice = (FORMED, NOTICE_OPEN) if forms(yes, len(invites)) else (UNFORMED, NOTICE_CLOSED)
+    waiting = sum(invite.status == INVITED for invite in invites)
+    if forms(yes, total):
+        status, notice = FORMED, NOTICE_OPEN
+    elif final or not forms(yes + waiting, total):
+        status, notice = UNFORMED, NOTICE_CLOSED
+    else:
+        return None
     if not await _update(
         session,
         update(Circle)
@@ -319,19 +326,39 @@ async def decide(session: AsyncSession, circle_id: int, now: datetime, *, final:
         .values(status=status, decided_at=now, notice=notice, notice_due_at=now, notice_attempts=0),
     ):
         return None
-    await _update(
-        session,
-        update(CircleInvite)
-        .where(CircleInvite.circle_id == circle_id, CircleInvite.status == INVITED)
-        .values(status=LAPSED),
-    )
+    if status == UNFORMED:  # nothing left to answer
+        await _update(
+            session,
+            update(CircleInvite)
+            .where(CircleInvite.circle_id == circle_id, CircleInvite.status == INVITED)
+            .values(status=LAPSED),
+        )
     return status
 
 
-async def lapse_due(session: AsyncSession, now: datetime) -> list[int]:
-    """Decide every proposed circle whose invitations lapsed."""
+async def lapse_due(session: AsyncSession, now: datetime) -> tuple[list[int], list[CircleInvite]]:
+    """Decide every proposed circle whose invitations lapsed; close the unanswered invitations of formed
+    circles that lapsed. Returns the circles decided and the invitations closed (to edit their buttons)."""
     due = (await session.scalars(select(Circle.id).where(Circle.status == PROPOSED, Circle.expires_at <= now))).all()
-    return [circle_id for circle_id in due if await decide(session, circle_id, now, final=True)]
+    decided = [circle_id for circle_id in due if await decide(session, circle_id, now, final=True)]
+    late = (
+        await session.scalars(
+            select(CircleInvite)
+            .join(Circle, Circle.id == CircleInvite.circle_id)
+            .where(Circle.status.in_((FORMED, ENDED)), Circle.expires_at <= now, CircleInvite.status == INVITED)
+        )
+    ).all()
+    closed = [
+        invite
+        for invite in late
+        if await _update(
+            session,
+            update(CircleInvite)
+            .where(CircleInvite.id == invite.id, CircleInvite.status == INVITED)
+            .values(status=LAPSED),
+        )
+    ]
+    return decided, closed
 
 
 async def lease_notices(
@@ -405,14 +432,13 @@ async def withdraw(session: AsyncSession, guild_id: int, user_id: int, now: date
             ):
                 left.append(circle)
         elif (
-            circle.status == PROPOSED
-            and invite.status in (INVITED, YES)
-            and await _update(
-                session,
-                update(CircleInvite)
-                .where(CircleInvite.id == invite.id, CircleInvite.status.in_((INVITED, YES)))
-                .values(status=NO, answered_at=now),
-            )
+            (circle.status == PROPOSED and invite.status in (INVITED, YES))
+            or (circle.status == FORMED and invite.status == INVITED)
+        ) and await _update(
+            session,
+            update(CircleInvite)
+            .where(CircleInvite.id == invite.id, CircleInvite.status.in_((INVITED, YES)))
+            .values(status=NO, answered_at=now),
         ):
             declined.append(invite)
             touched.add(circle.id)

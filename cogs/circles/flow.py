@@ -29,6 +29,7 @@ from storage.models.circles import (
     DELIVERY_GONE,
     DELIVERY_HELD,
     DELIVERY_SENT,
+    FORMED,
     LAPSED,
     NOTICE_OPEN,
     PROPOSED,
@@ -47,12 +48,12 @@ FEATURE = "Peer circles"
 EXPIRY = timedelta(days=3)
 THREAD_NEEDS = ("view_channel", "create_private_threads", "send_messages_in_threads")
 SAID_YES = (
-    "Thank you for saying yes! If at least three people say yes, I'll open a private thread for the circle "
-    "and add you to it. Until then there's nothing you need to do."
+    "Thank you for saying yes! If at least three people (and most of those invited) say yes, I'll open a "
+    "private thread for the circle and add you to it. Until then there's nothing you need to do."
 )
 SAID_NO = "No problem at all: nobody is told, and you stay in the pool for future circles."
 NOT_OPEN = "This invitation is no longer open. Thank you! Nothing is needed from you."
-LAPSED_TEXT = "This invitation has lapsed. No problem at all: nobody is told, and you stay in the pool."
+LAPSED_TEXT = "This invitation has closed. No problem at all: nobody is told, and you stay in the pool."
 UNFORMED_TEXT = (
     "The circle you said yes to didn't come together this time: that's nobody's fault, and I never say "
     "who answered what. You stay in the pool for the next round. Thank you for saying yes!"
@@ -177,12 +178,17 @@ class CircleFlow:
         await interaction.response.edit_message(content=text, view=None)
         if decided:
             await self.send_notices(now, [invite.circle_id])
+        elif answered and yes:
+            await self.join_late(invite)
 
     # ------------------------------------------------------------ decisions
 
     async def lapse(self, now: datetime) -> int:
         async with self.bot.db.write() as session:
-            return len(await store.lapse_due(session, now))
+            decided, closed = await store.lapse_due(session, now)
+        for invite in closed:  # a formed circle's unanswered invitations close; nobody is told
+            await self.mentor_flow.edit_old(invite.channel_id, invite.message_id, LAPSED_TEXT)
+        return len(decided) + len(closed)
 
     async def send_notices(self, now: datetime, ids: list[int] | None = None) -> int:
         """Open the threads of formed circles; tell the yes-sayers of unformed ones kindly (leased)."""
@@ -275,6 +281,30 @@ class CircleFlow:
                 invite.channel_id, invite.message_id, f"Your circle has formed: <#{thread.id}>. Welcome!"
             )
         return thread.id
+
+    async def join_late(self, invite: CircleInvite) -> None:
+        """A yes after the circle formed: into its thread, if it has one (else the thread, once opened, has them)."""
+        async with self.bot.db.read() as session:
+            circle = await store.get_circle(session, invite.circle_id)
+        guild = self.bot.get_guild(invite.guild_id)
+        if circle is None or circle.status != FORMED or circle.thread_id is None or guild is None:
+            return
+        thread = guild.get_thread(circle.thread_id)
+        member = guild.get_member(invite.user_id)
+        if thread is None or member is None:
+            return
+        try:
+            await thread.add_user(member)
+            await thread.send(
+                f"Welcome, {member.mention}: you've joined the circle.",
+                allowed_mentions=discord.AllowedMentions(users=[member], everyone=False, roles=False),
+            )
+        except discord.HTTPException as error:
+            log.info("could not add a member to the thread of circle %s: %s", circle.id, error)
+            return
+        await self.mentor_flow.edit_old(
+            invite.channel_id, invite.message_id, f"You've joined your circle: <#{thread.id}>."
+        )
 
     # ------------------------------------------------------------ leaving
 

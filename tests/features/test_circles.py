@@ -134,7 +134,7 @@ async def test_a_circle_without_enough_yes_lapses_kindly_without_naming_anyone(w
         text = dms(actor)[0].content
         assert "didn't come together" in text and "nobody's fault" in text
         assert cat.name not in text and dan.name not in text
-    assert "lapsed" in dms(cat)[0].content
+    assert "has closed" in dms(cat)[0].content
     assert {i.status for i in await rows(world, CircleInvite) if i.user_id in (cat.id, dan.id)} == {"lapsed"}
 
 
@@ -170,3 +170,45 @@ async def test_status_shows_invitation_and_circle(world: World) -> None:
     result = await alice.slash(world.general, "circle status")
     fields = {f.name: f.value for f in result.response.embeds[0].fields}
     assert "waiting for your answer" in fields["Invitations"]
+
+
+async def test_a_circle_forms_as_soon_as_enough_say_yes_and_a_late_yes_joins_it(world: World) -> None:
+    """Three of four say yes: the circle forms at once; Dan's later yes adds him to the thread."""
+    alice, bob, cat, dan = await four_in_pool(world)
+    await form(world)
+    for actor in (alice, bob, cat):
+        await click(actor, "yes")
+    (circle,) = await rows(world, Circle)
+    assert circle.status == FORMED
+    (thread,) = world.mentorship.threads
+    members = {m.id for m in await world.bot.get_channel(thread.id).fetch_members()}
+    assert dan.id not in members
+    await click(dan, "yes")
+    members = {m.id for m in await world.bot.get_channel(thread.id).fetch_members()}
+    assert dan.id in members
+    assert "joined your circle" in last_dm(dan).content
+
+
+async def test_a_circle_that_can_no_longer_form_closes_at_once_and_names_nobody(world: World) -> None:
+    """Two of four say no: three yeses are impossible, so the one yes-sayer is told kindly right away."""
+    alice, bob, cat, dan = await four_in_pool(world)
+    await form(world)
+    await click(alice, "yes")
+    await click(bob, "no")
+    await click(cat, "no")
+    (circle,) = await rows(world, Circle)
+    assert circle.status == UNFORMED
+    text = last_dm(alice).content
+    assert "didn't come together" in text and bob.name not in text and cat.name not in text
+    assert "has closed" in last_dm(dan).content
+    assert world.mentorship.threads == []
+
+
+async def test_a_member_who_never_opted_in_is_never_invited(world: World) -> None:
+    """Alice, Bob, Cat and Dan opted in; the moderator and Eve didn't: neither hears anything."""
+    await four_in_pool(world)
+    eve = world.add_member("eve")
+    await world.env.settle()
+    await form(world)
+    assert dms(eve) == [] and dms(world.mod) == []
+    assert eve.id not in {i.user_id for i in await rows(world, CircleInvite)}
