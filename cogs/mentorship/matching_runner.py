@@ -15,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import os
 import pickle
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
 from cogs.mentorship.matching import MatchResult, match
 
+WORKER_NICENESS = 10
 SLICE = 500  # items pickled or unpickled at once on the event loop (about 2-5 ms at 50k x 10k)
 
 
@@ -32,8 +34,14 @@ class _Sliced:
 
 
 def matching_executor() -> ProcessPoolExecutor:
-    """The one-worker process pool rounds run in."""
-    return ProcessPoolExecutor(max_workers=1)
+    """The one-worker process pool rounds run in, at a lower scheduling priority than the bot: on a busy
+    machine the event loop's process should get the CPU first (a round is a batch job)."""
+    return ProcessPoolExecutor(max_workers=1, initializer=_lower_priority)
+
+
+def _lower_priority() -> None:
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)
 
 
 async def match_off_loop(executor: Executor | None, *args: Any, **kwargs: Any) -> MatchResult:

@@ -582,3 +582,19 @@ def test_cost_scaling_and_capped_pricing_reach_the_dense_optimum(shape: str, mon
                 mentees, mentors, exclusions, objective, weights, candidates_per_mentee=1, candidates_per_mentor=1
             )
             assert result.stats["rounds"] >= 2
+
+
+async def test_long_lists_cross_to_the_pool_in_slices(monkeypatch) -> None:
+    """Profiles and exclusions longer than a slice are pickled a slice at a time (here 2 items, so the event
+    loop is never held by one long pickle call) and the pool's result is the same as inline, exclusions given
+    as a set included."""
+    from cogs.mentorship import matching_runner
+
+    monkeypatch.setattr(matching_runner, "SLICE", 2)
+    mentees, mentors, exclusions = random_instance(random.Random(8), SMALL_SHAPE)
+    inline = match(mentees, mentors, at=AT, exclusions=exclusions)
+    with matching_runner.matching_executor() as pool:
+        pooled = await match_off_loop(pool, mentees, mentors, at=AT, exclusions=set(exclusions))
+    assert pooled.pairs == inline.pairs and len(pooled.pairs) > 2
+    assert (pooled.total_score, pooled.unmatched_mentees) == (inline.total_score, inline.unmatched_mentees)
+    assert pooled.certified_optimal
