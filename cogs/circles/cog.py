@@ -12,6 +12,7 @@ import discord
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cogs.circles.checkins import CHECKIN_ITEMS, CircleCheckins
 from cogs.circles.flow import CircleFlow
 from cogs.circles.member import CircleGroup
 from cogs.circles.moderator import CirclesGroup
@@ -35,6 +36,7 @@ class Circles(commands.Cog):
         self.bot = bot
         self.flow = CircleFlow(bot)
         self.rounds = Rounds(bot, self.flow)
+        self.checkins = CircleCheckins(bot, self.flow)
         self.circle_group = CircleGroup(self)
         self.circles_group = CirclesGroup(self)
 
@@ -50,12 +52,14 @@ class Circles(commands.Cog):
         self.rounds.close()
 
     async def run_due(self, now: datetime) -> dict[str, int]:
-        """Send owed invitations, decide circles whose invitations lapsed, send what decided circles owe.
+        """Send owed invitations, decide circles whose invitations lapsed, send what decided circles owe, send
+        check-ins.
         Every step runs even if one before it failed; the failures are raised together at the end."""
         steps: dict[str, Callable[[datetime], Awaitable[int]]] = {
             "invites": self.flow.send_invites,
             "lapsed": self.flow.lapse,
             "notices": self.flow.send_notices,
+            "checkins": self.checkins.send_due,
         }
         results: dict[str, int] = {}
         failures: list[Exception] = []
@@ -93,7 +97,7 @@ def make_provider(cog: Circles) -> PrivacyProvider:
             "that a member left). If someone you shared a circle with erases their data, I keep only a keyed "
             "fingerprint of the pair, so you two are never grouped again."
         ),
-        tables=("circle_profiles", "circles", "circle_invites", "circle_protections"),
+        tables=("circle_profiles", "circles", "circle_invites", "circle_checkins", "circle_protections"),
         export=store.export_member,
         delete=delete_member,
         cleanup=cleanup,
@@ -103,5 +107,5 @@ def make_provider(cog: Circles) -> PrivacyProvider:
 async def setup(bot: LanternBot) -> None:
     cog = Circles(bot)
     await bot.add_cog(cog)
-    bot.add_dynamic_items(*DYNAMIC_ITEMS)
+    bot.add_dynamic_items(*DYNAMIC_ITEMS, *CHECKIN_ITEMS)
     bot.privacy.register(make_provider(cog))

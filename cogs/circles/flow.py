@@ -211,6 +211,10 @@ class CircleFlow:
                     continue
             async with self.bot.db.write() as session:
                 await store.settle_notice(session, circle.id, thread_id)
+                if thread_id is not None:  # check-ins count from the day the circle formed
+                    days = await store.checkin_days(session, circle.guild_id)
+                    first = (circle.decided_at or now) + timedelta(days=days[0]) if days else None
+                    await store.start_checkins(session, circle.id, first)
             done += 1
         return done
 

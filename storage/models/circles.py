@@ -89,6 +89,8 @@ class Circle(Base):
     notice: Mapped[str | None] = mapped_column(String(8))
     notice_due_at: Mapped[datetime | None] = mapped_column(index=True)
     notice_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    checkins_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_checkin_at: Mapped[datetime | None] = mapped_column(index=True)  # claimed by moving it on
 
 
 class CircleInvite(Base):
@@ -124,3 +126,25 @@ class CircleProtection(Base):
     pair_key: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime]
+
+
+class CircleCheckin(Base):
+    """One member's check-in ("How is your circle going?") on one day of a formed circle, and their rating.
+    Its DM is leased like an invitation's (`delivery`, `send_after`, `attempts`)."""
+
+    __tablename__ = "circle_checkins"
+    __table_args__ = (
+        UniqueConstraint("circle_id", "user_id", "day"),
+        CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="rating_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    circle_id: Mapped[int] = mapped_column(ForeignKey("circles.id", ondelete="CASCADE"), index=True)
+    guild_id: Mapped[Snowflake] = mapped_column(index=True)
+    user_id: Mapped[Snowflake]
+    day: Mapped[int] = mapped_column(Integer)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    answered_at: Mapped[datetime | None]
+    delivery: Mapped[str] = mapped_column(String(8), default=DELIVERY_DUE)
+    send_after: Mapped[datetime | None] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -17,6 +17,7 @@ from storage.models.circles import (
     UNFORMED,
     YES,
     Circle,
+    CircleCheckin,
     CircleInvite,
     CircleProfile,
 )
@@ -212,3 +213,25 @@ async def test_a_member_who_never_opted_in_is_never_invited(world: World) -> Non
     await form(world)
     assert dms(eve) == [] and dms(world.mod) == []
     assert eve.id not in {i.user_id for i in await rows(world, CircleInvite)}
+
+
+async def test_checkins_ask_each_member_privately_and_a_low_rating_names_nobody(world: World) -> None:
+    """Day 14 after the circle formed: each member gets a private 1-5 check-in, once even if the due work runs
+    twice; a 2 tells the mod-log which circle may need care, never who rated it."""
+    actors = await four_in_pool(world)
+    await form(world)
+    for actor in actors:
+        await click(actor, "yes")
+    before = [len(dms(actor)) for actor in actors]
+    await world.env.advance_time(14 * DAY + 60)
+    await world.bot.run_due_jobs()
+    await world.bot.run_due_jobs()
+    assert [len(dms(actor)) for actor in actors] == [n + 1 for n in before]
+    assert "How is it going" in last_dm(actors[0]).content
+    await click(actors[0], "2")
+    entry = world.modlog.last_message
+    text = entry.embeds[0].description if entry.embeds else entry.content
+    assert "Circle #1 got a rating of 2/5" in text
+    assert all(actor.mention not in text and str(actor.id) not in text for actor in actors)
+    ratings = {c.user_id: c.rating for c in await rows(world, CircleCheckin)}
+    assert ratings[actors[0].id] == 2 and len(ratings) == 4

@@ -63,11 +63,14 @@ def upgrade() -> None:
         sa.Column("notice", sa.String(length=8), nullable=True),
         sa.Column("notice_due_at", WHEN, nullable=True),
         sa.Column("notice_attempts", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("checkins_sent", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("next_checkin_at", WHEN, nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_circles")),
     )
     with op.batch_alter_table("circles", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_circles_guild_id"), ["guild_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_circles_notice_due_at"), ["notice_due_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_circles_next_checkin_at"), ["next_checkin_at"], unique=False)
         batch_op.create_index("ix_circles_status_expires_at", ["status", "expires_at"], unique=False)
     op.create_table(
         "circle_invites",
@@ -93,6 +96,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_circle_invites_guild_id"), ["guild_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_circle_invites_send_after"), ["send_after"], unique=False)
     op.create_table(
+        "circle_checkins",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("circle_id", ID, nullable=False),
+        sa.Column("guild_id", ID, nullable=False),
+        sa.Column("user_id", ID, nullable=False),
+        sa.Column("day", sa.Integer(), nullable=False),
+        sa.Column("rating", sa.Integer(), nullable=True),
+        sa.Column("answered_at", WHEN, nullable=True),
+        sa.Column("delivery", sa.String(length=8), nullable=False),
+        sa.Column("send_after", WHEN, nullable=True),
+        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
+        sa.CheckConstraint(
+            "rating IS NULL OR (rating >= 1 AND rating <= 5)", name=op.f("ck_circle_checkins_rating_range")
+        ),
+        sa.ForeignKeyConstraint(
+            ["circle_id"], ["circles.id"], name=op.f("fk_circle_checkins_circle_id_circles"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_circle_checkins")),
+        sa.UniqueConstraint("circle_id", "user_id", "day", name=op.f("uq_circle_checkins_circle_id_user_id_day")),
+    )
+    with op.batch_alter_table("circle_checkins", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_circle_checkins_circle_id"), ["circle_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_circle_checkins_guild_id"), ["guild_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_circle_checkins_send_after"), ["send_after"], unique=False)
+    op.create_table(
         "circle_protections",
         sa.Column("id", ID, nullable=False),
         sa.Column("guild_id", ID, nullable=False),
@@ -115,6 +143,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("circle_protections")
+    op.drop_table("circle_checkins")
     op.drop_table("circle_invites")
     op.drop_table("circles")
     op.drop_table("circle_profiles")
