@@ -42,6 +42,7 @@ from storage.models.circles import (
     CircleInvite,
     CircleProfile,
     CircleProtection,
+    CircleSchedule,
 )
 from storage.models.guild import DEFAULT_CHECKINS
 from storage.models.mentorship import PROTECT_BLOCK, MentorshipBlock, MentorshipProtection
@@ -399,6 +400,67 @@ async def retry_notice(session: AsyncSession, circle_id: int, now: datetime) -> 
         return False
     circle.notice_due_at = now + _backoff(circle.notice_attempts)
     return True
+
+
+# ---------------------------------------------------------------- scheduled rounds
+
+ROUND_LEASE = timedelta(minutes=15)
+
+
+async def set_schedule(
+    session: AsyncSession, guild_id: int, every_days: int, first_at: datetime, now: datetime
+) -> None:
+    schedule = await session.get(CircleSchedule, guild_id)
+    if schedule is None:
+        session.add(CircleSchedule(guild_id=guild_id, every_days=every_days, next_round_at=first_at, updated_at=now))
+    else:
+        schedule.every_days, schedule.next_round_at, schedule.lease_until = every_days, first_at, None
+        schedule.updated_at = now
+    await session.flush()
+
+
+async def drop_schedule(session: AsyncSession, guild_id: int) -> bool:
+    return bool(await _update(session, delete(CircleSchedule).where(CircleSchedule.guild_id == guild_id)))
+
+
+async def get_schedule(session: AsyncSession, guild_id: int) -> CircleSchedule | None:
+    return await session.get(CircleSchedule, guild_id, populate_existing=True)
+
+
+async def claim_due_rounds(session: AsyncSession, now: datetime, owns: Callable[[int], bool]) -> list[CircleSchedule]:
+    """Lease every due round (one winner each); a dead process's lease runs out and the round is taken over."""
+    due = (
+        await session.scalars(
+            select(CircleSchedule).where(
+                CircleSchedule.next_round_at <= now,
+                or_(CircleSchedule.lease_until.is_(None), CircleSchedule.lease_until <= now),
+            )
+        )
+    ).all()
+    claimed = []
+    for schedule in due:
+        if owns(schedule.guild_id) and await _update(
+            session,
+            update(CircleSchedule)
+            .where(
+                CircleSchedule.guild_id == schedule.guild_id,
+                CircleSchedule.next_round_at == schedule.next_round_at,
+                or_(CircleSchedule.lease_until.is_(None), CircleSchedule.lease_until <= now),
+            )
+            .values(lease_until=now + ROUND_LEASE),
+        ):
+            claimed.append(schedule)
+    return claimed
+
+
+async def complete_round(session: AsyncSession, guild_id: int, scheduled: datetime, following: datetime) -> None:
+    """The round ran: the next one is at `following` (a schedule changed meanwhile is left as it is)."""
+    await _update(
+        session,
+        update(CircleSchedule)
+        .where(CircleSchedule.guild_id == guild_id, CircleSchedule.next_round_at == scheduled)
+        .values(next_round_at=following, lease_until=None),
+    )
 
 
 # ---------------------------------------------------------------- check-ins

@@ -16,7 +16,7 @@ from cogs.circles.checkins import CHECKIN_ITEMS, CircleCheckins
 from cogs.circles.flow import CircleFlow
 from cogs.circles.member import CircleGroup
 from cogs.circles.moderator import CirclesGroup
-from cogs.circles.rounds import Rounds
+from cogs.circles.rounds import Rounds, run_scheduled
 from cogs.circles.views import DYNAMIC_ITEMS
 from core.privacy import PrivacyProvider
 from storage import circles as store
@@ -60,6 +60,7 @@ class Circles(commands.Cog):
             "lapsed": self.flow.lapse,
             "notices": self.flow.send_notices,
             "checkins": self.checkins.send_due,
+            "rounds": self.run_rounds,
         }
         results: dict[str, int] = {}
         failures: list[Exception] = []
@@ -72,6 +73,9 @@ class Circles(commands.Cog):
         if failures:
             raise ExceptionGroup("circles due work failed", failures)
         return results
+
+    async def run_rounds(self, now: datetime) -> int:
+        return await run_scheduled(self.rounds, now)
 
     @commands.Cog.listener()
     async def on_member_departed(self, guild_id: int, user_id: int) -> None:

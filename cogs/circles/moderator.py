@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import discord
@@ -11,6 +12,7 @@ from cogs.circles.rounds import left_out_counts
 from cogs.intros.tags import tag_label
 from cogs.mentorship import rules
 from core import charts
+from core.errors import NotAllowed
 from core.text import NO_MENTIONS, fit_lines, join_words, plural
 from engine.circles import REASON_TEXT
 from storage import circles as store
@@ -35,6 +37,8 @@ class CirclesGroup(
     guild_only=True,
     default_permissions=discord.Permissions(manage_guild=True),
 ):
+    auto = app_commands.Group(name="auto", description="Recurring circle rounds")
+
     def __init__(self, cog: Circles) -> None:
         super().__init__()
         self.cog = cog
@@ -95,3 +99,28 @@ class CirclesGroup(
         embed = discord.Embed(title="Peer circles", description="\n".join(lines), colour=0x6FB07F)
         embed.set_footer(text=f"Counts under {charts.MIN_GROUP} are not shown, so that nobody can be singled out.")
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @auto.command(name="every_days", description="Form peer circles automatically every few days")
+    @app_commands.describe(days="Days between rounds (1-90); the first runs that many days from now")
+    async def auto_every(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 90]) -> None:
+        assert interaction.guild_id is not None
+        now = self.bot.clock()
+        first = now + timedelta(days=days)
+        async with self.bot.db.write() as session:
+            await store.set_schedule(session, interaction.guild_id, days, first, now)
+        when = discord.utils.format_dt(first, "f")
+        text = f"Peer circles will be formed every {plural(days, 'day')}; the next on {when}."
+        await interaction.response.send_message(text, ephemeral=True)
+        await self.bot.modlog.post(interaction.guild_id, "Automatic circle rounds on", text, actor=interaction.user)
+
+    @auto.command(name="off", description="Stop forming peer circles automatically")
+    async def auto_off(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        async with self.bot.db.write() as session:
+            dropped = await store.drop_schedule(session, interaction.guild_id)
+        if not dropped:
+            raise NotAllowed("Automatic circle rounds are already off. `/circles auto every_days` turns them on.")
+        await interaction.response.send_message("Automatic circle rounds are off.", ephemeral=True)
+        await self.bot.modlog.post(
+            interaction.guild_id, "Automatic circle rounds off", "No more scheduled rounds.", actor=interaction.user
+        )

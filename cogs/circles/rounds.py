@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import multiprocessing
 from collections import Counter
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -26,6 +27,8 @@ from storage import circles as store
 
 if TYPE_CHECKING:
     from bot import LanternBot
+
+log = logging.getLogger(__name__)
 
 INLINE_LIMIT = 200  # members solved in a thread; more go to the worker process
 TIME_LIMIT_S = 8.0  # the solver's wall-clock budget, so that /circles form answers within Discord's 15 minutes
@@ -110,6 +113,36 @@ class Rounds:
             created = await store.create_circles(session, guild.id, proposed, now, EXPIRY)
         await self.flow.send_invites(now, created)
         return Outcome(result, len(instance.members), created)
+
+
+async def run_scheduled(rounds: Rounds, now: datetime) -> int:
+    """Run every due scheduled round (leased: one process runs each); a failing guild never stops the others:
+    its lease runs out and the round is tried again. Returns the rounds run."""
+    bot = rounds.bot
+    async with bot.db.write() as session:
+        claimed = [
+            (s.guild_id, s.every_days, s.next_round_at)
+            for s in await store.claim_due_rounds(session, now, rounds.flow.reachable)
+        ]
+    done = 0
+    for guild_id, every_days, scheduled in claimed:
+        guild = bot.get_guild(guild_id)
+        try:
+            if guild is not None:
+                outcome = await rounds.run(guild, dry_run=False)
+                await bot.modlog.post(
+                    guild_id,
+                    "Peer circles (scheduled)",
+                    f"{len(outcome.created)} circles proposed from {outcome.pool} members in the pool; each member is "
+                    "invited privately.",
+                )
+        except Exception:
+            log.exception("the scheduled circle round of guild %s failed; it is tried again after its lease", guild_id)
+            continue
+        async with bot.db.write() as session:
+            await store.complete_round(session, guild_id, scheduled, rules.next_round_at(scheduled, every_days, now))
+        done += 1
+    return done
 
 
 def left_out_counts(result: CircleResult) -> Counter[LeftOutReason]:

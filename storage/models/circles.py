@@ -148,3 +148,16 @@ class CircleCheckin(Base):
     delivery: Mapped[str] = mapped_column(String(8), default=DELIVERY_DUE)
     send_after: Mapped[datetime | None] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class CircleSchedule(Base):
+    """A guild's recurring circle rounds (`/circles auto`). The due work leases a round (`lease_until`) and
+    moves `next_round_at` on once it ran."""
+
+    __tablename__ = "circle_schedules"
+
+    guild_id: Mapped[Snowflake] = mapped_column(primary_key=True, autoincrement=False)
+    every_days: Mapped[int] = mapped_column(Integer)
+    next_round_at: Mapped[datetime] = mapped_column(index=True)
+    lease_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime]

@@ -149,3 +149,17 @@ async def test_stats_hide_small_counts(world: World) -> None:
     assert_responded(result, ephemeral=True)
     text = result.response.embeds[0].description
     assert "**Opted in:** fewer than 5" in text and "**Circles formed:** 0" in text
+
+
+async def test_scheduled_rounds_form_circles_once_per_period(world: World) -> None:
+    """/circles auto every_days:7: a week later the due work forms circles once (twice running changes
+    nothing), and /circles auto off stops it."""
+    actors = await four_in_pool(world)
+    result = await world.mod.slash(world.general, "circles auto every_days", days=7)
+    assert_responded(result, contains="every 7 days", ephemeral=True)
+    await world.env.advance_time(7 * 24 * 3600 + 60)
+    await world.bot.run_due_jobs()
+    await world.bot.run_due_jobs()
+    assert len(await rows(world, Circle)) == 1
+    assert all(len(dms(actor)) == 1 for actor in actors)
+    assert_responded(await world.mod.slash(world.general, "circles auto off"), contains="off", ephemeral=True)

@@ -274,6 +274,8 @@ OTHER_COMMANDS = [
     "circle leave",
     "circles form",
     "circles stats",
+    "circles auto every_days",
+    "circles auto off",
     "pairing auto every_days",
     "pairing auto off",
     "pairing run",

@@ -5,7 +5,8 @@ Revises: 0600
 
 `circle_profiles` is a member's opt-in; `circles` a proposed circle and what became of it (its owed
 thread or closing message leased like an owed proposal notice); `circle_invites` one member's
-invitation, private answer and membership, its DM leased like a check-in's; `circle_protections`
+invitation, private answer and membership, its DM leased like a check-in's; `circle_schedules` holds
+recurring rounds (leased while one runs); `circle_protections`
 keeps "these two were in a circle" for the other members after one of them erases their data.
 """
 
@@ -121,6 +122,17 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_circle_checkins_guild_id"), ["guild_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_circle_checkins_send_after"), ["send_after"], unique=False)
     op.create_table(
+        "circle_schedules",
+        sa.Column("guild_id", ID, autoincrement=False, nullable=False),
+        sa.Column("every_days", sa.Integer(), nullable=False),
+        sa.Column("next_round_at", WHEN, nullable=False),
+        sa.Column("lease_until", WHEN, nullable=True),
+        sa.Column("updated_at", WHEN, nullable=False),
+        sa.PrimaryKeyConstraint("guild_id", name=op.f("pk_circle_schedules")),
+    )
+    with op.batch_alter_table("circle_schedules", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_circle_schedules_next_round_at"), ["next_round_at"], unique=False)
+    op.create_table(
         "circle_protections",
         sa.Column("id", ID, nullable=False),
         sa.Column("guild_id", ID, nullable=False),
@@ -143,6 +155,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("circle_protections")
+    op.drop_table("circle_schedules")
     op.drop_table("circle_checkins")
     op.drop_table("circle_invites")
     op.drop_table("circles")
