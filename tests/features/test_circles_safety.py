@@ -163,3 +163,36 @@ async def test_scheduled_rounds_form_circles_once_per_period(world: World) -> No
     assert len(await rows(world, Circle)) == 1
     assert all(len(dms(actor)) == 1 for actor in actors)
     assert_responded(await world.mod.slash(world.general, "circles auto off"), contains="off", ephemeral=True)
+
+
+async def test_erasing_my_data_takes_me_out_of_my_circle_as_a_member_who_left(world: World) -> None:
+    """Dan erases his data: he leaves the thread, the others read only that a member left, and no row about
+    him remains in any circle table."""
+    alice, bob, cat, dan = await four_in_pool(world)
+    await form(world)
+    for actor in (alice, bob, cat, dan):
+        await click(actor, "yes")
+    await erase(world, dan)
+    (thread,) = world.mentorship.threads
+    assert thread.history(viewer=alice)[-1].content.startswith("A member has left the circle")
+    assert dan.id not in {m.id for m in await world.bot.get_channel(thread.id).fetch_members()}
+    assert dan.id not in {i.user_id for i in await rows(world, CircleInvite)}
+    assert dan.id not in {p.user_id for p in await rows(world, CircleProfile)}
+    assert {p.owner_id for p in await rows(world, CircleProtection)} == {alice.id, bob.id, cat.id}
+
+
+async def test_a_failed_invitation_is_sent_again_later_exactly_once(world: World) -> None:
+    """Discord fails once when Lantern opens Alice's DM: her invitation stays owed and the due work sends it
+    after the backoff, once."""
+    alice, *others = await four_in_pool(world)
+    world.env.inject_error("POST", "/users/@me/channels", status=500)
+    await form(world)
+    owed = [i for i in await rows(world, CircleInvite) if i.delivery == "due"]
+    assert len(owed) == 1 and owed[0].attempts == 1
+    failed_for = owed[0].user_id
+    await world.env.advance_time(120)
+    await world.bot.run_due_jobs()
+    await world.bot.run_due_jobs()
+    assert {i.delivery for i in await rows(world, CircleInvite)} == {"sent"}
+    assert all(len(dms(actor)) == 1 for actor in [alice, *others])
+    assert failed_for in {a.id for a in [alice, *others]}
