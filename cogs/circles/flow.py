@@ -229,13 +229,8 @@ class CircleFlow:
         if guild is None:
             return None
         if circle.notice != NOTICE_OPEN:
-            for invite in yes:  # where their invitation is; a DM if it was held (no message of ours to edit)
-                if invite.message_id is not None:
-                    await self.mentor_flow.edit_old(invite.channel_id, invite.message_id, UNFORMED_TEXT)
-                else:
-                    await self.mentor_flow.send_private(
-                        guild, invite.user_id, UNFORMED_TEXT, nonce=f"circle-x:{invite.id}"
-                    )
+            for invite in yes:  # a new DM (an edit would go unnoticed); the same words whatever happened
+                await self.mentor_flow.send_private(guild, invite.user_id, UNFORMED_TEXT, nonce=f"circle-x:{invite.id}")
             return None
         return await self.open_thread(guild, circle, yes)
 
@@ -250,6 +245,12 @@ class CircleFlow:
             )
             return None
         starters = rules.pick_starters(rules.split_keys(circle.starter_themes), (), seed=circle.id)
+        heritages = [tag_label(tag) for tag in rules.split_keys(circle.starter_heritages)]
+        if heritages:
+            starters.append(
+                f"Several of you listed {join_words(heritages[:3])} among your heritages: what's a food, a word or "
+                "a custom from it that you'd love the others to know?"
+            )
         shared = await self.describe(guild.id, circle)
         text = "\n".join(
             [

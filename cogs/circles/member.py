@@ -103,7 +103,11 @@ class CircleGroup(app_commands.Group, name="circle", description="Peer circles o
             profile = await store.get_profile(session, interaction.guild_id, interaction.user.id)
             mine = await store.mine(session, interaction.guild_id, interaction.user.id)
             held_count = await held.count(session, interaction.guild_id, interaction.user.id)
-        open_invites = [(i, c) for i, c in mine if c.status == PROPOSED and i.status in (INVITED, YES)]
+        open_invites = [
+            (i, c)
+            for i, c in mine
+            if (c.status == PROPOSED and i.status in (INVITED, YES)) or (c.status == FORMED and i.status == INVITED)
+        ]
         active = [(i, c) for i, c in mine if c.status == FORMED and i.status == YES]
         if profile is None and not open_invites and not active:
             await interaction.response.send_message(NOT_JOINED, ephemeral=True)
