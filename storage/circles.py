@@ -288,6 +288,12 @@ async def retry_invite(session: AsyncSession, invite_id: int, now: datetime, fai
 async def answer(session: AsyncSession, invite_id: int, yes: bool, now: datetime) -> bool:
     """Record the member's answer while the invitation is open (the circle proposed, or already formed by
     the others' yeses, and not lapsed); False if answered or closed meanwhile."""
+    # Answers to one circle take turns (PostgreSQL row lock; SQLite writes one at a time anyway), so the
+    # decision after each answer sees every answer before it: two last yeses at once still form the circle.
+    circle_id = await session.scalar(select(CircleInvite.circle_id).where(CircleInvite.id == invite_id))
+    if circle_id is None:
+        return False
+    await session.execute(select(Circle.id).where(Circle.id == circle_id).with_for_update())
     still_open = select(Circle.id).where(Circle.status.in_((PROPOSED, FORMED)), Circle.expires_at > now)
     return bool(
         await _update(

@@ -196,3 +196,30 @@ async def test_a_failed_invitation_is_sent_again_later_exactly_once(world: World
     assert {i.delivery for i in await rows(world, CircleInvite)} == {"sent"}
     assert all(len(dms(actor)) == 1 for actor in [alice, *others])
     assert failed_for in {a.id for a in [alice, *others]}
+
+
+async def test_a_block_either_way_keeps_two_members_apart(world: World) -> None:
+    """Bob blocks Alice (she isn't told): no circle holds both."""
+    alice, bob, *_ = await five_in_pool(world)
+    await bob.slash(world.general, "mentor block", member=alice)
+    await form(world)
+    sets = await circle_sets(world)
+    assert sets and all(not {alice.id, bob.id} <= members for members in sets)
+
+
+async def test_a_member_outside_everyones_window_is_not_invited(world: World) -> None:
+    """Three in Manila want at most 2 hours apart; Dan in New York is left out and hears nothing."""
+    alice, bob, cat, dan = await four_in_pool(world)
+    for actor in (alice, bob, cat):
+        await join(world, actor, window=2)
+    await join(world, dan, timezone="America/New_York", window=2)
+    await form(world)
+    (members,) = await circle_sets(world)
+    assert members == {alice.id, bob.id, cat.id}
+    assert dms(dan) == []
+
+
+async def test_members_never_see_the_moderator_commands(world: World) -> None:
+    visible = world.alice.available_commands(world.general)
+    assert "circle join" in visible and not any(name.startswith("circles ") for name in visible)
+    assert "circles form" in world.mod.available_commands(world.general)
