@@ -348,7 +348,10 @@ async def drain(
 
 
 async def bench_backend(backend: str, url: str, args: argparse.Namespace) -> tuple[list[str], dict[str, Any] | None]:
-    settings = make_settings(url).model_copy(update={"scheduler_enabled": False})
+    update: dict[str, Any] = {"scheduler_enabled": False}
+    if args.concurrency:
+        update["due_concurrency"] = args.concurrency
+    settings = make_settings(url).model_copy(update=update)
     Env._settle_internal.__kwdefaults__["idle"] = 0.002
     lighten_simcord()
     clocks = Clocks()
@@ -393,13 +396,16 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load", type=float, default=20, help="member interactions a second during the drain")
     parser.add_argument("--postgres", metavar="URL")
     parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--postgres-only", action="store_true")
+    parser.add_argument("--concurrency", type=int, help="DUE_CONCURRENCY for the run (default: the setting's)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
 
     results: list[tuple[str, list[str], dict[str, Any] | None]] = []
-    with tempfile.TemporaryDirectory() as folder:
-        rows, drained = await bench_backend("SQLite", f"sqlite+aiosqlite:///{Path(folder) / 'lantern.db'}", args)
-        results.append(("SQLite", rows, drained))
+    if not (args.postgres and args.postgres_only):
+        with tempfile.TemporaryDirectory() as folder:
+            rows, drained = await bench_backend("SQLite", f"sqlite+aiosqlite:///{Path(folder) / 'lantern.db'}", args)
+            results.append(("SQLite", rows, drained))
     if args.postgres and not args.sqlite_only:
         url, drop = await create_postgres(args.postgres)
         try:
