@@ -4,8 +4,10 @@ have their DMs closed, due work runs twice, /privacy covers it all, and stats hi
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from simcord import MemberActor, assert_responded
+from sqlalchemy import select
 
 from storage.models.circles import FORMED, LEFT, NO, PROPOSED, Circle, CircleInvite, CircleProfile, CircleProtection
 from tests.conftest import World
@@ -223,3 +225,23 @@ async def test_members_never_see_the_moderator_commands(world: World) -> None:
     visible = world.alice.available_commands(world.general)
     assert "circle join" in visible and not any(name.startswith("circles ") for name in visible)
     assert "circles form" in world.mod.available_commands(world.general)
+
+
+async def test_an_invitation_leased_by_a_process_that_died_is_sent_once_after_the_lease(world: World) -> None:
+    """A process leased Cat's invitation and died before sending it: a new process leaves it alone until the
+    lease runs out, then sends it, once."""
+    world.env.inject_error("POST", "/users/@me/channels", status=500, times=4)
+    alice, bob, cat, dan = await four_in_pool(world)
+    await form(world)
+    async with world.bot.db.write() as session:
+        for invite in (await session.scalars(select(CircleInvite))).all():
+            invite.attempts = 0
+            invite.send_after = world.bot.clock() + timedelta(minutes=2)  # the dead process's lease
+    await world.restart()
+    await world.bot.run_due_jobs()
+    assert all(dms(actor) == [] for actor in (alice, bob, cat, dan))
+    await world.env.advance_time(121)
+    await world.bot.run_due_jobs()
+    await world.bot.run_due_jobs()
+    assert all(len(dms(actor)) == 1 for actor in (alice, bob, cat, dan))
+    assert {i.delivery for i in await rows(world, CircleInvite)} == {"sent"}
