@@ -7,7 +7,12 @@ Nothing is lost or doubled, as in storage/mentorship.py:
 - answers are conditional updates on `status = invited` while the circle is still proposed; the decision
   is one conditional update of the circle (`proposed` → formed / unformed) that also owes what follows
   (`notice`: open the thread, or tell the yes-sayers kindly), leased and settled the same way.
+- a check-in: `claim_due_checkins` moves the circle on (one winner) and owes each member a DM row, leased
+  and settled like an invitation.
+- a scheduled round: leased (`claim_due_rounds`, ROUND_LEASE) and moved on by `complete_round` after it ran;
+  a dead process's round is run again after the lease, and members already invited are not in its pool.
 Blocks are read from mentor pairing's confidential blocks (both ways), and its kept block protections.
+Answers and the decision after each are not lost when two arrive at once: answers to one circle take turns.
 """
 
 from __future__ import annotations
