@@ -294,7 +294,7 @@ class CircleFlow:
         guild = self.bot.get_guild(invite.guild_id)
         if circle is None or circle.status != FORMED or circle.thread_id is None or guild is None:
             return
-        thread = guild.get_thread(circle.thread_id)
+        thread = await self.thread(circle.thread_id)
         member = guild.get_member(invite.user_id)
         if thread is None or member is None:
             return
@@ -310,6 +310,16 @@ class CircleFlow:
         await self.mentor_flow.edit_old(
             invite.channel_id, invite.message_id, f"You've joined your circle: <#{thread.id}>."
         )
+
+    async def thread(self, thread_id: int) -> discord.Thread | None:
+        """A circle's thread, from the cache or (archived threads aren't cached) from Discord."""
+        found = self.bot.get_channel(thread_id)
+        if found is None:
+            try:
+                found = await self.bot.fetch_channel(thread_id)
+            except discord.HTTPException:
+                return None
+        return found if isinstance(found, discord.Thread) else None
 
     # ------------------------------------------------------------ leaving
 
@@ -334,8 +344,8 @@ class CircleFlow:
     async def tell_left(self, circle: Circle, user_id: int, *, ended: bool) -> None:
         if circle.thread_id is None:
             return
-        thread = self.bot.get_channel(circle.thread_id)
-        if not isinstance(thread, discord.Thread):
+        thread = await self.thread(circle.thread_id)
+        if thread is None:
             return
         try:
             await thread.remove_user(discord.Object(user_id))
