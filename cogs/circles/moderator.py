@@ -61,8 +61,11 @@ class CirclesGroup(
             shared = rules.theme_labels(circle.starter_themes, themes) + [
                 tag_label(tag) for tag in circle.starter_heritages
             ]
+            # Who is invited is shown on a dry run only: after a real run, who joined the thread must not
+            # tell a moderator who said no.
+            who = f": {' '.join(f'<@{m}>' for m in circle.members)}" if dry_run else ""
             lines.append(
-                f"{number}. {len(circle.members)} members: {' '.join(f'<@{m}>' for m in circle.members)}"
+                f"{number}. {len(circle.members)} members{who}"
                 + (f" · sharing {join_words(shared)}" if shared else "")
                 + f" · {circle.points} points"
             )

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-INLINE_LIMIT = 200  # members solved in a thread; more go to the worker process
+INLINE_LIMIT = 30  # members solved in a thread (milliseconds); more go to the worker process
 TIME_LIMIT_S = 8.0  # the solver's wall-clock budget, so that /circles form answers within Discord's 15 minutes
 
 

@@ -235,3 +235,13 @@ async def test_checkins_ask_each_member_privately_and_a_low_rating_names_nobody(
     assert all(actor.mention not in text and str(actor.id) not in text for actor in actors)
     ratings = {c.user_id: c.rating for c in await rows(world, CircleCheckin)}
     assert ratings[actors[0].id] == 2 and len(ratings) == 4
+
+
+async def test_a_real_run_tells_the_moderator_sizes_but_not_who_was_invited(world: World) -> None:
+    """After a real run the moderator sees how many circles of what size, never who, so that the thread's
+    members can't tell them who said no."""
+    actors = await four_in_pool(world)
+    result = await form(world)
+    text = result.response.embeds[0].description
+    assert "1 circle proposed" in text and "4 members" in text
+    assert all(f"<@{actor.id}>" not in text for actor in actors)
