@@ -1,13 +1,17 @@
-"""Benchmark of the matching engine on generated populations (seeded).
+"""Benchmark of the matching engine on generated populations (seeded), of several shapes.
 
-    python bench/matching.py                  # 1k x 200, 10k x 2k, 50k x 10k
-    python bench/matching.py --sizes 1k,10k   # the quick ones
+    python bench/matching.py                                   # skewed shape: 1k x 200, 10k x 2k, 50k x 10k
+    python bench/matching.py --sizes 1k,10k,50k --shapes all   # every shape (SHAPES below)
+    python bench/matching.py --sizes 1k,10k --shapes all --baselines   # + greedy and the dense exact solver
+    python bench/matching.py --sizes 50k --shapes skewed --stall       # + the event loop's longest stall
 
-Each size and method runs in a fresh child process so that its peak memory (VmHWM) is its own. Prints,
-per size, the engine's time split (candidate building, solve, certification), then one table with the
-same figures side by side (wall and CPU time, peak memory, total score, pairs) for the engine, a
-greedy-by-best-score baseline and a dense exact solver (scipy `linear_sum_assignment` over mentor
-slots; skipped at 50k, where the dense matrix alone would be 50,000 x 30,081 float64 = 12 GB).
+Each shape, size and method runs in a fresh child process so that its peak memory (VmHWM) is its own (it
+includes the generated profiles). Prints, per shape and size, the engine's time split (candidate building,
+solve, certification), then one table (wall and CPU time, peak memory, rounds, total score, pairs). The
+dense exact solver (scipy `linear_sum_assignment` over mentor slots) is skipped at 50k, where the dense
+matrix alone would be 50,000 x 30,081 float64 = 12 GB; so is greedy (sorting all 250M eligible pairs).
+`--stall` runs the round again through `match_off_loop` (a one-worker process pool, as the bot does) while
+a probe coroutine sleeps 5 ms in a loop, and reports the largest gap beyond the nap.
 """
 
 from __future__ import annotations
