@@ -644,8 +644,9 @@ def settle(net: Network, limit: int = 0) -> int:
             return phase
         demand = np.flatnonzero(net.excess < 0)
         reduced = net.reduced_costs()
-        forward = np.flatnonzero((reduced == 0) & (net.flows < net.caps))
-        backward = np.flatnonzero((reduced == 0) & (net.flows > 0))
+        zero = reduced == 0
+        forward = np.flatnonzero(zero & (net.flows < net.caps))
+        backward = np.flatnonzero(zero & (net.flows > 0))
         top, bottom = nodes, nodes + 1
         solver = max_flow.SimpleMaxFlow()
         arcs = solver.add_arcs_with_capacity(
@@ -675,12 +676,12 @@ def settle(net: Network, limit: int = 0) -> int:
         side = np.zeros(nodes + 2, dtype=bool)
         side[np.asarray(solver.get_source_side_min_cut(), dtype=np.int64)] = True
         side = side[:nodes]
-        leaving = np.concatenate(
-            [
-                reduced[(net.flows < net.caps) & side[net.tails] & ~side[net.heads]],
-                -reduced[(net.flows > 0) & side[net.heads] & ~side[net.tails]],
-            ]
-        )
+        tail_side, head_side = side[net.tails], side[net.heads]
+        crossing = tail_side != head_side  # arcs with exactly one end on the source side
+        arcs = np.flatnonzero(crossing)
+        out = tail_side[arcs]  # leaving forward (tail inside) or backward (head inside)
+        flows, caps, costs = net.flows[arcs], net.caps[arcs], reduced[arcs]
+        leaving = np.concatenate([costs[out & (flows < caps)], -costs[~out & (flows > 0)]])
         if leaving.size == 0:
             raise RuntimeError("min-cost flow is infeasible")  # cannot happen: the empty matching is feasible
         net.potential[side] -= int(leaving.min())
