@@ -771,4 +771,15 @@ async def funnel(session: AsyncSession, guild_id: int) -> dict[str, int]:
         "circles proposed": await count(circles),
         "circles formed": await count(circles.where(Circle.status.in_((FORMED, ENDED)))),
         "circles active": await count(circles.where(Circle.status == FORMED)),
+        "members who left a circle": await count(invites.where(CircleInvite.status == LEFT)),
+        "check-in answers": await count(
+            select(func.count())
+            .select_from(CircleCheckin)
+            .where(CircleCheckin.guild_id == guild_id, CircleCheckin.rating.is_not(None))
+        ),
+        "check-ins rated 2 or less": await count(
+            select(func.count())
+            .select_from(CircleCheckin)
+            .where(CircleCheckin.guild_id == guild_id, CircleCheckin.rating <= 2)
+        ),
     }

@@ -98,7 +98,7 @@ class CirclesGroup(
         assert interaction.guild_id is not None
         async with self.bot.db.read() as session:
             counts = await store.funnel(session, interaction.guild_id)
-        lines = [f"**{name.capitalize()}:** {shown(count)}" for name, count in counts.items()]
+        lines = [f"**{name[:1].upper() + name[1:]}:** {shown(count)}" for name, count in counts.items()]
         embed = discord.Embed(title="Peer circles", description="\n".join(lines), colour=0x6FB07F)
         embed.set_footer(text=f"Counts under {charts.MIN_GROUP} are not shown, so that nobody can be singled out.")
         await interaction.response.send_message(embed=embed, ephemeral=True)

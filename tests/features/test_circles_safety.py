@@ -245,3 +245,13 @@ async def test_an_invitation_leased_by_a_process_that_died_is_sent_once_after_th
     await world.bot.run_due_jobs()
     assert all(len(dms(actor)) == 1 for actor in (alice, bob, cat, dan))
     assert {i.delivery for i in await rows(world, CircleInvite)} == {"sent"}
+
+
+async def test_stats_show_counts_of_five_or_more(world: World) -> None:
+    """Five opted in and invited: those counts are shown; answers so far (fewer than 5) are not."""
+    actors = await five_in_pool(world)
+    await form(world)
+    await click(actors[0], "yes")
+    text = (await world.mod.slash(world.general, "circles stats")).response.embeds[0].description
+    assert "**Opted in:** 5" in text and "**Invited:** 5" in text
+    assert "**Accepted:** fewer than 5" in text
