@@ -480,6 +480,8 @@ async def lease_claim_batch(
     limit: int,
     after: tuple[datetime, int] | None = None,
     owns_guild: Callable[[int], bool] | None = None,
+    claimed_since: datetime | None = None,
+    claimed_before: datetime | None = None,
 ) -> tuple[list[int], tuple[datetime, int] | None]:
     """One batch of a backlog: lease for `owner` the next `limit` free, due, unposted claims after `after`
     (the (slot, id) where the previous batch stopped), in one conditional update. Returns their ids and where
@@ -488,7 +490,9 @@ async def lease_claim_batch(
 
     PostgreSQL: rows another process is leasing at this moment are skipped, not waited for (no deadlock, no
     queue); SQLite has one writer at a time anyway. The update repeats every condition, so a claim taken or
-    posted meanwhile is left alone: of any number of processes racing for a claim, exactly one wins it."""
+    posted meanwhile is left alone: of any number of processes racing for a claim, exactly one wins it.
+    `claimed_since` / `claimed_before` take only the claims made from / before a moment (a run's own claims
+    while it is still claiming, the older ones once it is done)."""
     query = (
         select(PromptPost.id, PromptPost.slot, PromptSchedule.guild_id)
         .join(PromptSchedule, PromptSchedule.id == PromptPost.schedule_id)
@@ -500,6 +504,10 @@ async def lease_claim_batch(
     if after is not None:
         slot, last_id = after
         query = query.where(or_(PromptPost.slot > slot, and_(PromptPost.slot == slot, PromptPost.id > last_id)))
+    if claimed_since is not None:
+        query = query.where(PromptPost.claimed_at >= claimed_since)
+    if claimed_before is not None:
+        query = query.where(PromptPost.claimed_at < claimed_before)
     rows = (await session.execute(query)).all()
     if not rows:
         return [], None

@@ -164,31 +164,50 @@ class PromptPoster:
             for post_id in threads:
                 await self.attempt_thread(post_id)
             posted = 0
-            after: tuple[datetime, int] | None = None
-            while True:
-                claims_all_in = claiming.done()  # read before the lease: a claim committed after it is seen next time
-                async with self.bot.db.write() as session:
-                    posts, stopped = await queries.lease_claim_batch(
-                        session,
-                        self.bot.clock(),
-                        self.owner,
-                        limit=self.lease_batch,
-                        after=after,
-                        owns_guild=self.serves,
-                    )
-                posted += await self.drain(posts)
-                if stopped is not None:
-                    after = stopped
-                elif claims_all_in:
-                    break
-                else:  # nothing new yet: wait for the next claims (or the end of claiming)
-                    await asyncio.wait({claiming}, timeout=0.5)
+            # First this run's own claims, while claiming goes on: they are the newest slots, which nothing in this
+            # run can supersede. Older claims (left by earlier runs) only once claiming is done, because a new
+            # claim may supersede them (at most one catch-up post).
+            posted += await self.drain_claims(claimed_since=now, claiming=claiming)
+            posted += await self.drain_claims(claimed_before=now)
             claimed = await claiming
         finally:
             if not claiming.done():
                 claiming.cancel()
                 await asyncio.gather(claiming, return_exceptions=True)
         return {"claimed": claimed, "posted": posted}
+
+    async def drain_claims(
+        self,
+        *,
+        claimed_since: datetime | None = None,
+        claimed_before: datetime | None = None,
+        claiming: asyncio.Task[int] | None = None,
+    ) -> int:
+        """Lease and post claims batch by batch (see `run_due`); with `claiming`, until it is done and every
+        claim it made has been seen. How many were posted."""
+        posted = 0
+        after: tuple[datetime, int] | None = None
+        while True:
+            claims_all_in = claiming is None or claiming.done()  # read before the lease: later claims seen next time
+            async with self.bot.db.write() as session:
+                posts, stopped = await queries.lease_claim_batch(
+                    session,
+                    self.bot.clock(),
+                    self.owner,
+                    limit=self.lease_batch,
+                    after=after,
+                    owns_guild=self.serves,
+                    claimed_since=claimed_since,
+                    claimed_before=claimed_before,
+                )
+            posted += await self.drain(posts)
+            if stopped is not None:
+                after = stopped
+            elif claims_all_in:
+                return posted
+            else:  # nothing new yet: wait for the next claims (or the end of claiming)
+                assert claiming is not None
+                await asyncio.wait({claiming}, timeout=0.5)
 
     async def drain(self, post_ids: list[int]) -> int:
         """Post leased claims, at most `concurrency` in flight and each request at the pace; how many posted.
