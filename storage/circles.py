@@ -45,6 +45,7 @@ from storage.models.circles import (
     Circle,
     CircleCheckin,
     CircleInvite,
+    CircleLeftOut,
     CircleProfile,
     CircleProtection,
     CircleSchedule,
@@ -338,7 +339,14 @@ async def decide(session: AsyncSession, circle_id: int, now: datetime, *, final:
         session,
         update(Circle)
         .where(Circle.id == circle_id, Circle.status == PROPOSED)
-        .values(status=status, decided_at=now, notice=notice, notice_due_at=now, notice_attempts=0),
+        .values(
+            status=status,
+            decided_at=now,
+            formed_at=now if status == FORMED else None,
+            notice=notice,
+            notice_due_at=now,
+            notice_attempts=0,
+        ),
     ):
         return None
     if status == UNFORMED:  # nothing left to answer
@@ -610,7 +618,7 @@ async def withdraw(session: AsyncSession, guild_id: int, user_id: int, now: date
                 session,
                 update(CircleInvite)
                 .where(CircleInvite.id == invite.id, CircleInvite.status == YES)
-                .values(status=LEFT),
+                .values(status=LEFT, left_at=now),
             ):
                 left.append(circle)
         elif (
@@ -649,6 +657,60 @@ async def end_if_small(session: AsyncSession, circle_id: int, now: datetime) -> 
             update(Circle).where(Circle.id == circle_id, Circle.status == FORMED).values(status=ENDED, decided_at=now),
         )
     )
+
+
+# ---------------------------------------------------------------- members a round left out
+
+
+async def owe_left_out(session: AsyncSession, guild_id: int, reasons: Sequence[tuple[int, str]], now: datetime) -> int:
+    """Owe each member a real round left out one private message saying why (in the round's transaction)."""
+    session.add_all(
+        CircleLeftOut(guild_id=guild_id, user_id=user_id, reason=reason, created_at=now, send_after=now)
+        for user_id, reason in reasons
+    )
+    await session.flush()
+    return len(reasons)
+
+
+async def get_left_out(session: AsyncSession, left_out_id: int) -> CircleLeftOut | None:
+    return await session.get(CircleLeftOut, left_out_id)
+
+
+async def lease_left_outs(session: AsyncSession, now: datetime, owns: Callable[[int], bool]) -> list[CircleLeftOut]:
+    """Take the lease on owed left-out messages: exactly one caller wins each; a dead process's runs out."""
+    query = select(CircleLeftOut).where(CircleLeftOut.delivery == DELIVERY_DUE, CircleLeftOut.send_after <= now)
+    leased = []
+    for item in (await session.scalars(query.order_by(CircleLeftOut.id))).all():
+        if owns(item.guild_id) and await _update(
+            session,
+            update(CircleLeftOut)
+            .where(CircleLeftOut.id == item.id, CircleLeftOut.send_after == item.send_after)
+            .values(send_after=now + LEASE),
+        ):
+            leased.append(item)
+    return leased
+
+
+async def settle_left_out(session: AsyncSession, left_out_id: int, delivery: str) -> None:
+    await _update(
+        session,
+        update(CircleLeftOut)
+        .where(CircleLeftOut.id == left_out_id, CircleLeftOut.delivery == DELIVERY_DUE)
+        .values(delivery=delivery, send_after=None),
+    )
+
+
+async def retry_left_out(session: AsyncSession, left_out_id: int, now: datetime, failed: str) -> bool:
+    """Discord failed: try again after the backoff. False once it failed MAX_ATTEMPTS times (given up)."""
+    item = await get_left_out(session, left_out_id)
+    if item is None or item.delivery != DELIVERY_DUE:
+        return False
+    item.attempts += 1
+    if item.attempts >= MAX_ATTEMPTS:
+        item.delivery, item.send_after = failed, None
+        return False
+    item.send_after = now + _backoff(item.attempts)
+    return True
 
 
 # ---------------------------------------------------------------- privacy
@@ -735,6 +797,16 @@ async def export_member(session: AsyncSession, guild_id: int, user_id: int) -> d
             ).all()
         ],
         "circle_protections_kept_for_you": int(kept or 0),
+        "circle_rounds_that_left_you_out": [
+            {"at": item.created_at.isoformat(), "reason": item.reason, "message": item.delivery}
+            for item in (
+                await session.scalars(
+                    select(CircleLeftOut)
+                    .where(CircleLeftOut.guild_id == guild_id, CircleLeftOut.user_id == user_id)
+                    .order_by(CircleLeftOut.id)
+                )
+            ).all()
+        ],
     }
 
 
@@ -750,10 +822,68 @@ async def delete_member(session: AsyncSession, guild_id: int, user_id: int) -> i
         session,
         delete(CircleProtection).where(CircleProtection.guild_id == guild_id, CircleProtection.owner_id == user_id),
     )
+    removed += await _update(
+        session, delete(CircleLeftOut).where(CircleLeftOut.guild_id == guild_id, CircleLeftOut.user_id == user_id)
+    )
     return removed
 
 
 # ---------------------------------------------------------------- the funnel
+
+
+LASTED_DAYS = (30, 60, 90)
+
+
+async def funnel_stages(session: AsyncSession, guild_id: int, now: datetime) -> list[tuple[str, int]]:
+    """The chart's funnel, one place (member and circle) per invitation after "opted in": invited, said yes,
+    in a circle that formed, still in it 30 / 60 / 90 days after it formed (of the circles old enough to
+    tell), and rated it at a check-in."""
+    opted = int(
+        await session.scalar(select(func.count()).select_from(CircleProfile).where(CircleProfile.guild_id == guild_id))
+        or 0
+    )
+    rows = (
+        await session.execute(
+            select(CircleInvite.status, CircleInvite.left_at, Circle.status, Circle.formed_at, Circle.decided_at)
+            .join(Circle, Circle.id == CircleInvite.circle_id)
+            .where(CircleInvite.guild_id == guild_id)
+        )
+    ).all()
+    invited = len(rows)
+    accepted = sum(answer in (YES, LEFT) for answer, *_ in rows)
+    # (formed at, left at, ended at) of each place in a circle that formed
+    formed = [
+        (formed_at, left_at, None if status == FORMED else decided_at)
+        for answer, left_at, status, formed_at, decided_at in rows
+        if answer in (YES, LEFT) and formed_at is not None
+    ]
+
+    def lasted(days: int) -> int:
+        span = timedelta(days=days)
+        return sum(
+            at + span <= now
+            and (left_at is None or left_at >= at + span)
+            and (ended_at is None or ended_at >= at + span)
+            for at, left_at, ended_at in formed
+        )
+
+    rated_places = len(
+        (
+            await session.execute(
+                select(CircleCheckin.circle_id, CircleCheckin.user_id)
+                .where(CircleCheckin.guild_id == guild_id, CircleCheckin.rating.is_not(None))
+                .distinct()
+            )
+        ).all()
+    )
+    return [
+        ("Opted in", opted),
+        ("Invited", invited),
+        ("Said yes", accepted),
+        ("Formed", len(formed)),
+        *((f"Active at {days} days", lasted(days)) for days in LASTED_DAYS),
+        ("Rated", rated_places),
+    ]
 
 
 async def funnel(session: AsyncSession, guild_id: int) -> dict[str, int]:

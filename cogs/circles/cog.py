@@ -52,13 +52,14 @@ class Circles(commands.Cog):
         self.rounds.close()
 
     async def run_due(self, now: datetime) -> dict[str, int]:
-        """Send owed invitations, decide circles whose invitations lapsed, send what decided circles owe, send
-        check-ins.
+        """Send owed invitations, decide circles whose invitations lapsed, send what decided circles owe, tell
+        members a round left out why, send check-ins.
         Every step runs even if one before it failed; the failures are raised together at the end."""
         steps: dict[str, Callable[[datetime], Awaitable[int]]] = {
             "invites": self.flow.send_invites,
             "lapsed": self.flow.lapse,
             "notices": self.flow.send_notices,
+            "left out": self.flow.send_left_outs,
             "checkins": self.checkins.send_due,
             "rounds": self.run_rounds,
         }

@@ -22,6 +22,7 @@ from core.channels import configured_channel
 from core.errors import FeatureNotConfigured, NotAllowed
 from core.jobs import guild_unavailable, is_retryable
 from core.text import join_words
+from engine.circles import REASON_TEXT, LeftOutReason
 from storage import circles as store
 from storage.guilds import enabled_themes
 from storage.models.circles import (
@@ -36,6 +37,8 @@ from storage.models.circles import (
     YES,
     Circle,
     CircleInvite,
+    CircleLeftOut,
+    CircleSchedule,
 )
 
 if TYPE_CHECKING:
@@ -60,6 +63,46 @@ UNFORMED_TEXT = (
 )
 MEMBER_LEFT = "A member has left the circle. That's nobody's fault: lives and needs change. The circle carries on."
 CIRCLE_ENDED = "Fewer than two members remain, so this circle has ended. Thank you all for the time you gave. 🌱"
+
+
+WIDEST_WINDOW = 12  # hours: the largest timezone window `/circle join` takes
+WINDOW_REASONS = (LeftOutReason.NO_ONE_IN_WINDOW, LeftOutReason.TOO_FEW_TO_GROUP, LeftOutReason.NO_THREE_TOGETHER)
+
+
+def left_out_text(
+    guild_name: str,
+    reason: LeftOutReason,
+    window_hours: int | None,
+    themes: str,
+    schedule: CircleSchedule | None,
+    now: datetime,
+) -> str:
+    """What a member a round left out is told: the solver's own reason (it never names or hints at anyone),
+    when the next round runs if rounds are scheduled, and one thing they could change."""
+    lines = [
+        f"I formed peer circles in **{guild_name}** just now, and this round I couldn't place you in one.",
+        REASON_TEXT[reason],
+    ]
+    if schedule is not None:
+        following = schedule.next_round_at
+        if following <= now:  # the round that just ran is still this schedule's current one
+            following = rules.next_round_at(following, schedule.every_days, now)
+        lines.append(f"The next round runs {discord.utils.format_dt(following, 'f')}; you stay in the pool for it.")
+    else:
+        lines.append("You stay in the pool for the next round.")
+    if reason in WINDOW_REASONS and window_hours is not None and window_hours < WIDEST_WINDOW:
+        lines.append(
+            f"One thing that may help: a wider timezone window (yours is {window_hours} hours). "
+            "`/circle join` with a larger `window` changes it."
+        )
+    else:
+        count = len(rules.split_keys(themes))
+        lines.append(
+            f"One thing that may help: adding a theme (you have {count}), so more circles can share one with you. "
+            "`/circle join` with more `themes` changes it."
+        )
+    lines.append("Nobody else is told about this message.")
+    return "\n".join(lines)
 
 
 class CircleFlow:
@@ -162,6 +205,50 @@ class CircleFlow:
             error,
             "tried again later" if again else "given up",
         )
+
+    # ------------------------------------------------------------ members a round left out
+
+    async def send_left_outs(self, now: datetime) -> int:
+        """Tell each member a real round left out why, once (leased like an invitation). Returns how many settled."""
+        async with self.bot.db.write() as session:
+            leased = await store.lease_left_outs(session, now, self.reachable)
+        done = 0
+        for item in leased:
+            try:
+                delivery = await self.send_left_out(item, now)
+            except Exception as error:
+                if isinstance(error, discord.HTTPException) and not is_retryable(error):
+                    async with self.bot.db.write() as session:
+                        await store.settle_left_out(session, item.id, DELIVERY_FAILED)
+                    log.info("left-out message %s can't be delivered (%s); settled", item.id, error)
+                    continue
+                async with self.bot.db.write() as session:
+                    again = await store.retry_left_out(session, item.id, now, DELIVERY_FAILED)
+                log.warning(
+                    "left-out message %s failed (%s); %s", item.id, error, "tried again later" if again else "given up"
+                )
+                continue
+            async with self.bot.db.write() as session:
+                await store.settle_left_out(session, item.id, delivery)
+            done += 1
+        return done
+
+    async def send_left_out(self, item: CircleLeftOut, now: datetime) -> str:
+        guild = self.bot.get_guild(item.guild_id)
+        if guild is None:
+            return DELIVERY_GONE
+        async with self.bot.db.read() as session:
+            schedule = await store.get_schedule(session, item.guild_id)
+            profile = await store.get_profile(session, item.guild_id, item.user_id)
+        if profile is None:  # left the pool since: nothing to explain
+            return DELIVERY_GONE
+        text = left_out_text(
+            guild.name, LeftOutReason(item.reason), profile.window_hours, profile.themes, schedule, now
+        )
+        delivery, _message = await self.mentor_flow.send_private(
+            guild, item.user_id, text, nonce=f"circleout:{item.id}"
+        )
+        return {"sent": DELIVERY_SENT, "held": DELIVERY_HELD}.get(delivery, DELIVERY_GONE)
 
     # ------------------------------------------------------------ answers
 

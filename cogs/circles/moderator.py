@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from cogs.circles.cog import Circles
 
 DESCRIPTION_LIMIT = 4096
+CHART_FILE = "circles-funnel.png"
 
 
 def shown(count: int) -> str:
@@ -93,15 +96,33 @@ class CirclesGroup(
             interaction.guild.id, "Peer circles (dry run)" if dry_run else "Peer circles", head, actor=interaction.user
         )
 
-    @app_commands.command(name="stats", description="The peer-circle funnel; small groups are hidden")
+    @app_commands.command(
+        name="stats", description="The peer-circle funnel (opted in to rated), as a chart; small groups are hidden"
+    )
     async def stats(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.bot.db.read() as session:
             counts = await store.funnel(session, interaction.guild_id)
+            stages = await store.funnel_stages(session, interaction.guild_id, self.bot.clock())
         lines = [f"**{name[:1].upper() + name[1:]}:** {shown(count)}" for name, count in counts.items()]
-        embed = discord.Embed(title="Peer circles", description="\n".join(lines), colour=0x6FB07F)
+        lines.append(
+            "**Still in their circle at 30 / 60 / 90 days:** "
+            + " / ".join(shown(count) for name, count in stages if name.startswith("Active"))
+            + " (of the circles old enough to tell)"
+        )
+        png = await asyncio.to_thread(
+            charts.funnel_chart,
+            stages,
+            title="Peer circles",
+            subtitle="members opted in, then one place per invitation: said yes, formed, still in it, rated",
+        )
+        embed = discord.Embed(title="Peer circles funnel", description="\n".join(lines), colour=0x6FB07F)
+        embed.set_image(url=f"attachment://{CHART_FILE}")
         embed.set_footer(text=f"Counts under {charts.MIN_GROUP} are not shown, so that nobody can be singled out.")
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await interaction.followup.send(
+            embed=embed, file=discord.File(io.BytesIO(png), filename=CHART_FILE), ephemeral=True
+        )
 
     @auto.command(name="every_days", description="Form peer circles automatically every few days")
     @app_commands.describe(days="Days between rounds (1-90); the first runs that many days from now")

@@ -94,7 +94,7 @@ class Rounds:
         now = self.bot.clock()
         instance = await self.instance(guild, now)
         result = await self.solve(instance)
-        if dry_run or not result.circles:
+        if dry_run or not (result.circles or result.left_out):
             return Outcome(result, len(instance.members), [])
         proposed = [
             store.Proposed(
@@ -110,8 +110,16 @@ class Rounds:
             fresh = await store.round_pool(session, guild.id, self.bot.protection.pair)
             still = {profile.user_id for profile in fresh.profiles}
             proposed = [item for item in proposed if set(item.members) <= still]
-            created = await store.create_circles(session, guild.id, proposed, now, EXPIRY)
-        await self.flow.send_invites(now, created)
+            created = await store.create_circles(session, guild.id, proposed, now, EXPIRY) if proposed else []
+            # Each member left out (and still in the pool) is owed one private message saying why.
+            await store.owe_left_out(
+                session,
+                guild.id,
+                [(item.member_id, item.reason.value) for item in result.left_out if item.member_id in still],
+                now,
+            )
+        if created:
+            await self.flow.send_invites(now, created)
         return Outcome(result, len(instance.members), created)
 
 

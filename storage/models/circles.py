@@ -90,6 +90,7 @@ class Circle(Base):
     notice_due_at: Mapped[datetime | None] = mapped_column(index=True)
     notice_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     checkins_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    formed_at: Mapped[datetime | None]  # when it formed (decided_at is moved on when it ends); for the funnel
     next_checkin_at: Mapped[datetime | None] = mapped_column(index=True)  # claimed by moving it on
 
 
@@ -105,6 +106,7 @@ class CircleInvite(Base):
     user_id: Mapped[Snowflake]
     status: Mapped[str] = mapped_column(String(8), default=INVITED)
     answered_at: Mapped[datetime | None]
+    left_at: Mapped[datetime | None]  # when a member who said yes left the formed circle (the funnel's 30/60/90)
     channel_id: Mapped[Snowflake | None]  # where the invitation's buttons were sent
     message_id: Mapped[Snowflake | None]
     delivery: Mapped[str] = mapped_column(String(8), default=DELIVERY_DUE)
@@ -161,3 +163,19 @@ class CircleSchedule(Base):
     next_round_at: Mapped[datetime] = mapped_column(index=True)
     lease_until: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+
+
+class CircleLeftOut(Base):
+    """A member a real round left out, and the private message that owes them: why (the solver's reason,
+    `LeftOutReason`), never naming anyone. Its DM is leased like an invitation's; held when DMs are closed."""
+
+    __tablename__ = "circle_left_outs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guild_id: Mapped[Snowflake] = mapped_column(index=True)
+    user_id: Mapped[Snowflake]
+    reason: Mapped[str] = mapped_column(String(24))
+    created_at: Mapped[datetime]
+    delivery: Mapped[str] = mapped_column(String(8), default=DELIVERY_DUE)
+    send_after: Mapped[datetime | None] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
