@@ -21,7 +21,7 @@ from core import permissions
 from core.channels import configured_channel
 from core.errors import FeatureNotConfigured, NotAllowed
 from core.jobs import guild_unavailable, is_retryable
-from core.text import join_words
+from core.text import join_words, plural
 from engine.circles import REASON_TEXT, LeftOutReason
 from storage import circles as store
 from storage.guilds import enabled_themes
@@ -92,13 +92,14 @@ def left_out_text(
         lines.append("You stay in the pool for the next round.")
     if reason in WINDOW_REASONS and window_hours is not None and window_hours < WIDEST_WINDOW:
         lines.append(
-            f"One thing that may help: a wider timezone window (yours is {window_hours} hours). "
+            f"One thing that may help: a wider timezone window (yours is {plural(window_hours, 'hour')}). "
             "`/circle join` with a larger `window` changes it."
         )
     else:
         count = len(rules.split_keys(themes))
         lines.append(
-            f"One thing that may help: adding a theme (you have {count}), so more circles can share one with you. "
+            f"One thing that may help: adding a theme (you have {plural(count, 'theme')}), so more circles can "
+            "share one with you. "
             "`/circle join` with more `themes` changes it."
         )
     lines.append("Nobody else is told about this message.")

@@ -82,6 +82,8 @@ class CirclesGroup(
                 f"{plural(len(outcome.created), 'circle')} proposed ({placed}; {quality}). Each member is invited "
                 "privately; a circle forms when at least three, and a majority, say yes within 3 days."
             )
+            if result.left_out:
+                head += " Members left out are told privately why, without naming anyone."
         reasons = left_out_counts(result)
         left = [f"{shown(count)} · {REASON_TEXT[reason]}" for reason, count in sorted(reasons.items())]
         top = head + ("\n**Left out:**\n" + "\n".join(left) if left else "") + "\n\n"

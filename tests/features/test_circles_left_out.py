@@ -43,7 +43,7 @@ async def test_a_left_out_member_is_told_why_once_without_names(world: World) ->
     await world.bot.run_due_jobs()
     (message,) = dms(eve)
     assert NO_ONE_NEAR in message.content
-    assert "wider timezone window (yours is 1 hours)" in message.content
+    assert "wider timezone window (yours is 1 hour)" in message.content
     assert "You stay in the pool for the next round." in message.content
     for actor in actors:
         assert actor.name not in message.content and str(actor.id) not in message.content
@@ -52,6 +52,26 @@ async def test_a_left_out_member_is_told_why_once_without_names(world: World) ->
     (row,) = await rows(world, CircleLeftOut)
     assert (row.user_id, row.reason, row.delivery) == (eve.id, LeftOutReason.NO_ONE_IN_WINDOW.value, "sent")
     assert eve.id not in {i.user_id for i in await rows(world, CircleInvite)}
+
+
+async def test_a_left_out_message_leased_by_a_process_that_died_is_sent_once_after_the_lease(world: World) -> None:
+    """A process leased Eve's message and died before sending it: a restarted bot leaves it alone until the
+    lease runs out, then sends it, once."""
+    _actors, eve = await with_one_far_away(world)
+    result = await form(world)
+    assert "Members left out are told privately why" in result.response.embeds[0].description
+    async with world.bot.db.write() as session:
+        (row,) = (await session.scalars(select(CircleLeftOut))).all()
+        row.send_after = world.bot.clock() + timedelta(minutes=2)  # the dead process's lease
+    await world.restart()
+    await world.bot.run_due_jobs()
+    assert dms(eve) == []
+    await world.env.advance_time(121)
+    await world.bot.run_due_jobs()
+    await world.env.advance_time(121)
+    await world.bot.run_due_jobs()
+    assert len(dms(eve)) == 1 and NO_ONE_NEAR in dms(eve)[0].content
+    assert [r.delivery for r in await rows(world, CircleLeftOut)] == ["sent"]
 
 
 async def test_a_dry_run_tells_nobody_they_were_left_out(world: World) -> None:
@@ -156,3 +176,22 @@ async def test_stats_count_members_still_in_a_formed_circle_at_30_60_90_days(wor
                 invite.left_at = now - timedelta(days=55)
     text = (await world.mod.slash(world.general, "circles stats")).response.embeds[0].description
     assert "**Still in their circle at 30 / 60 / 90 days:** 5 / fewer than 5 / fewer than 5" in text
+
+
+async def test_a_member_with_any_window_is_offered_another_theme(world: World) -> None:
+    """Eve accepts any time difference but the others in Manila accept two hours: she is told nobody is within
+    her window this round and, since hers can't widen, offered adding a theme; nothing says why the others
+    can't meet her."""
+    cat, dan = world.add_member("cat"), world.add_member("dan")
+    eve = world.add_member("eve")
+    await world.env.settle()
+    for actor in (world.alice, world.bob, cat, dan):
+        await join(world, actor, window=2)
+    await join(world, eve, timezone="Europe/London")
+    await form(world)
+    await world.bot.run_due_jobs()
+    (message,) = dms(eve)
+    assert NO_ONE_NEAR in message.content
+    assert "adding a theme (you have 2 themes)" in message.content and "window (yours" not in message.content
+    (row,) = await rows(world, CircleLeftOut)
+    assert (row.user_id, row.delivery) == (eve.id, "sent")
