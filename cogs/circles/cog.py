@@ -102,7 +102,14 @@ def make_provider(cog: Circles) -> PrivacyProvider:
             "that a member left). If someone you shared a circle with erases their data, I keep only a keyed "
             "fingerprint of the pair, so you two are never grouped again."
         ),
-        tables=("circle_profiles", "circles", "circle_invites", "circle_checkins", "circle_protections"),
+        tables=(
+            "circle_profiles",
+            "circles",
+            "circle_invites",
+            "circle_checkins",
+            "circle_protections",
+            "circle_left_outs",
+        ),
         export=store.export_member,
         delete=delete_member,
         cleanup=cleanup,
