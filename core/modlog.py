@@ -40,13 +40,14 @@ class ModLog:
         *,
         actor: discord.abc.User | None = None,
         about: Iterable[int] = (),
+        view: discord.ui.View | None = None,
     ) -> bool:
         """Post to the guild's mod-log channel if one is set. Never raises: the mod-log must not
         break the action it reports. Returns whether it was posted.
 
         `about`: members the entry is about beyond those it mentions (`<@id>`, found in `detail` by itself),
         such as the member whose words it quotes; the entry is recorded for each, so that their erasure can
-        edit it (core/traces.py)."""
+        edit it (core/traces.py). `view`: buttons under the entry (persistent ones, such as *Remove*)."""
         channel_id = (await self.bot.db.guild_config(guild_id)).modlog_channel_id
         if channel_id is None:
             return False
@@ -56,7 +57,9 @@ class ModLog:
             return False
         try:
             message = await channel.send(
-                embed=format_entry(title, detail, actor=actor), allowed_mentions=discord.AllowedMentions.none()
+                embed=format_entry(title, detail, actor=actor),
+                view=view or discord.utils.MISSING,
+                allowed_mentions=discord.AllowedMentions.none(),
             )
         # A 4xx/5xx, a dropped connection or a hung request: the entry is lost, the action it reports is not.
         except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as error:

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, cast
 import discord
 
 from core.errors import NotAllowed
-from core.modlog import format_entry
 from core.permissions import discord_said
 from core.text import NO_MENTIONS, plural, truncate, unlink
 from core.ui import PersistentButton
@@ -222,17 +221,10 @@ async def modlog_with_remove(
     bot: LanternBot, guild_id: int, answer_id: int, posted: discord.Message, actor: discord.abc.User
 ) -> None:
     """The approval's mod-log entry, with the *Remove* button. It names the moderator, never the writer."""
-    channel_id = (await bot.db.guild_config(guild_id)).modlog_channel_id
-    channel = bot.get_channel(channel_id) if channel_id is not None else None
-    if not isinstance(channel, discord.abc.Messageable):
-        return
     view = discord.ui.View(timeout=None)
     view.add_item(RemoveAnswerButton(answer_id))
-    embed = format_entry("Anonymous answer approved", f"Answer #{answer_id}: {posted.jump_url}", actor=actor)
-    try:
-        await channel.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
-    except discord.HTTPException as error:
-        log.warning("could not post to the mod-log of guild %s: %s", guild_id, error)
+    detail = f"Answer #{answer_id}: {posted.jump_url}"
+    await bot.modlog.post(guild_id, "Anonymous answer approved", detail, actor=actor, view=view)
 
 
 class ApproveAnswerButton(PersistentButton, template=r"prompts:anon-ok:(?P<answer_id>\d{1,18})"):
