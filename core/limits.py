@@ -47,6 +47,7 @@ MENTOR_REQUEST = Limit("mentor_request", 10, HOUR, "You've updated your mentor r
 PROMPT_SUGGEST = Limit("prompt_suggest", 5, DAY, "You've suggested 5 prompts today: thank you!")
 PRIVACY_EXPORT = Limit("privacy_export", 3, DAY, "I've sent you 3 copies of your data today.")
 RESOURCE_SHARE = Limit("resource_share", 5, timedelta(minutes=10), "You've shared 5 links in the last few minutes.")
+CIRCLE_JOIN = Limit("circle_join", 10, HOUR, "You've updated your peer-circle preferences 10 times in the last hour.")
 REPORT = Limit("report", 5, HOUR, "You've sent 5 reports to the moderators in the last hour; they have them all.")
 
 LIMITS = (
@@ -57,6 +58,7 @@ LIMITS = (
     PROMPT_SUGGEST,
     PRIVACY_EXPORT,
     RESOURCE_SHARE,
+    CIRCLE_JOIN,
     REPORT,
 )
 MAX_PENDING_RESOURCES = 10  # a member's submissions waiting for review at once

@@ -13,7 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.mentorship import rules
-from core import held, timezones
+from core import held, limits, timezones
 from core.errors import NotAllowed
 from core.text import NO_MENTIONS, join_words, plural
 from storage import circles as store
@@ -73,12 +73,15 @@ class CircleGroup(app_commands.Group, name="circle", description="Peer circles o
         wanted = rules.parse_themes(themes, guild_themes)
         zone = timezones.parse(timezone)
         words = (heritages or "").strip()
+        await limits.check(self.bot, limits.CIRCLE_JOIN, interaction.guild_id, interaction.user.id)
         async with self.bot.db.write() as session:
+            now = self.bot.clock()
+            await limits.record(session, limits.CIRCLE_JOIN, interaction.guild_id, interaction.user.id, now)
             created = await store.save_profile(
                 session,
                 interaction.guild_id,
                 interaction.user.id,
-                self.bot.clock(),
+                now,
                 themes=rules.join_keys(wanted),
                 heritages=words,
                 size=size,

@@ -77,6 +77,10 @@ async def resource_share(world: World, actor: MemberActor, n: int) -> Interactio
     return await actor.slash(world.general, "resource share", url=f"https://example.org/read/{n}", title=f"Reading {n}")
 
 
+async def circle_join(world: World, actor: MemberActor, n: int) -> InteractionResult:
+    return await actor.slash(world.general, "circle join", themes="career", timezone="Asia/Manila", size=3 + n % 4)
+
+
 @dataclass(frozen=True)
 class Case:
     limit: limits.Limit
@@ -91,6 +95,7 @@ CASES = {
     "prompt suggest": Case(limits.PROMPT_SUGGEST, prompt_suggest),
     "privacy export": Case(limits.PRIVACY_EXPORT, privacy_export),
     "resource share": Case(limits.RESOURCE_SHARE, resource_share),
+    "circle join": Case(limits.CIRCLE_JOIN, circle_join),
 }
 
 
