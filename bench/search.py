@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cogs.resources.search import index_text, parse_query
+from core.search_text import index_text, parse_query
 from storage import Database
 from storage import resources as store
 from storage.migrate import upgrade_to_head

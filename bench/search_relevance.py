@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.search import BIG_GUILD, COMMON, MEDIUM, THEMES, queries, words
-from cogs.resources.search import index_text, parse_query
+from core.search_text import index_text, parse_query
 from storage import Database
 from storage import resources as store
 from storage.migrate import upgrade_to_head

@@ -1,8 +1,8 @@
 """Full-text search of a guild's library. Takes a session; never opens one.
 
 `search` is the one function /resource search (through storage.resources) and bench/ call. Both
-backends index the `search_*` columns (cogs.resources.search.index_text: folded accents, plurals,
-CJK character pairs) and match the terms of cogs.resources.search.parse_query, so they agree on
+backends index the `search_*` columns (core.search_text.index_text: folded accents, plurals,
+CJK character pairs) and match the terms of core.search_text.parse_query, so they agree on
 what matches; the score below is one SQL expression, so they agree on the order too.
 
 **Candidates, in two tiers.** Ranking every match of a common word costs a pass over its whole
@@ -38,7 +38,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cogs.resources.search import SearchTerms, Term
+from core.search_text import SearchTerms, Term
 from storage.models.resources import TAG, THEME, Resource
 
 SEARCH_CANDIDATES = 200

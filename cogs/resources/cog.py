@@ -12,7 +12,6 @@ from discord.ext import commands
 
 from cogs.intros.tags import normalise_tag
 from cogs.resources import cards, library
-from cogs.resources.search import parse_query
 from cogs.resources.urls import MAX_URL_LENGTH
 from cogs.resources.views import (
     PAGE_SIZE,
@@ -31,6 +30,7 @@ from core import limits
 from core.channels import configured_channel
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.privacy import PrivacyProvider
+from core.search_text import parse_query
 from core.text import NO_MENTIONS, truncate
 from storage import resources as store
 from storage.guilds import get_settings

@@ -3,7 +3,7 @@
 The full-text index is not a model: on SQLite it is the FTS5 table `resources_fts` kept in step
 by triggers, on PostgreSQL the table `resources_search` of stored tsvectors kept by a trigger; both
 are created by raw SQL in migration 0804 and listed in the unmanaged sets below. They index the
-`search_*` columns, which hold title, tags and description as `cogs.resources.search.index_text`
+`search_*` columns, which hold title, tags and description as `core.search_text.index_text`
 folds them (accents, plurals, CJK character pairs), computed in Python on insert and whenever the
 ORM changes those fields.
 """
@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cogs.resources.search import index_text
+from core.search_text import index_text
 from storage.base import UNMANAGED_INDEXES, UNMANAGED_TABLES, Base
 from storage.types import Snowflake
 
@@ -71,7 +71,7 @@ class Resource(Base):
     saved_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime]
     approved_at: Mapped[datetime | None]
-    # What the full-text index holds (cogs.resources.search.index_text of title, tags, description).
+    # What the full-text index holds (core.search_text.index_text of title, tags, description).
     search_title: Mapped[str] = mapped_column(Text, default=_indexed("title"), server_default="")
     search_tags: Mapped[str] = mapped_column(Text, default=_indexed("tags"), server_default="")
     search_description: Mapped[str] = mapped_column(Text, default=_indexed("description"), server_default="")

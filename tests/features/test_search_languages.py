@@ -13,7 +13,7 @@ from typing import Any
 from alembic import command
 from sqlalchemy import select, text
 
-from cogs.resources.search import parse_query
+from core.search_text import parse_query
 from storage import Database
 from storage import resources as store
 from storage.migrate import alembic_config, upgrade_to_head

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cogs.resources.search import MAX_TERMS, SearchTerms, Term, fold, index_text, parse_query, singular, tokens
+from core.search_text import MAX_TERMS, SearchTerms, Term, fold, index_text, parse_query, singular, tokens
 
 
 def matches(term: Term, stored: list[str]) -> bool:

@@ -4,7 +4,7 @@ Revision ID: 0804
 Revises: 0600
 
 `resources` gains `search_title`, `search_tags` and `search_description`: the fields as
-`cogs.resources.search.index_text` folds them (case, width, accents, English plurals, Chinese,
+`core.search_text.index_text` folds them (case, width, accents, English plurals, Chinese,
 Japanese and Korean runs as overlapping character pairs). They are filled here from every existing
 row, in Python, so that both backends index exactly what the query side produces.
 
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from cogs.resources.search import index_text
+from core.search_text import index_text
 
 revision: str = "0804"
 down_revision: str | Sequence[str] | None = "0600"
