@@ -79,6 +79,18 @@ async def get_answer(session: AsyncSession, guild_id: int, answer_id: int) -> Pr
     return answer if answer is not None and answer.guild_id == guild_id else None
 
 
+async def posted_as(session: AsyncSession, guild_id: int, message_ids: Sequence[int]) -> list[int]:
+    """The posted answers (status approved) shown by any of these messages."""
+    found = await session.scalars(
+        select(PromptAnswer.id).where(
+            PromptAnswer.posted_message_id.in_(message_ids),
+            PromptAnswer.guild_id == guild_id,
+            PromptAnswer.status == "approved",
+        )
+    )
+    return list(found.all())
+
+
 async def move(
     session: AsyncSession, guild_id: int, answer_id: int, before: str, after: str, **values: Any
 ) -> PromptAnswer | None:

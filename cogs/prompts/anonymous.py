@@ -254,6 +254,22 @@ class DeleteOwnAnswerButton(
 # --------------------------------------------------------------------------- privacy
 
 
+async def messages_deleted(bot: LanternBot, guild_id: int | None, message_ids: list[int]) -> None:
+    """A posted answer whose message was deleted in Discord (by a moderator, not with *Remove*) is marked
+    removed, so its writer's `/privacy answers` doesn't link to a message that is gone. Every message deleted
+    in a server passes here: one indexed read, and a write only when an answer was posted as one of them."""
+    if guild_id is None or not message_ids:
+        return
+    async with bot.db.read() as session:
+        found = await store.posted_as(session, guild_id, message_ids)
+    if not found:
+        return
+    async with bot.db.write() as session:
+        for answer_id in found:
+            await store.move(session, guild_id, answer_id, "approved", "removed")
+    log.info("posted answers %s of guild %s were deleted in Discord; marked removed", found, guild_id)
+
+
 def provider(bot: LanternBot) -> PrivacyProvider:
     """The writer's own answers, found by their id (pending) or their keyed hash (reviewed)."""
 

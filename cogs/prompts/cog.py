@@ -79,6 +79,14 @@ class PromptsCog(ScheduleCommands, CalendarCommands, commands.Cog):
         self.bot.jobs.unregister("prompts")
         self.bot.jobs.unregister("occasions")
 
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        await anonymous.messages_deleted(self.bot, payload.guild_id, [payload.message_id])
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        await anonymous.messages_deleted(self.bot, payload.guild_id, list(payload.message_ids))
+
     async def bank_ready(self, guild_id: int) -> None:
         """Seed the guild's default bank the first time; afterwards a read (then a memory) check, so that
         browsing the bank never queues behind SQLite's single writer."""

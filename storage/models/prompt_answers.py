@@ -29,6 +29,7 @@ class PromptAnswer(Base):
     __table_args__ = (
         Index("ix_prompt_answers_author", "guild_id", "author_key"),
         Index("ix_prompt_answers_status", "guild_id", "status"),
+        Index("ix_prompt_answers_posted", "posted_message_id"),  # a deleted message finds its answer
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -363,3 +363,27 @@ async def test_an_answer_discord_refuses_to_post_goes_back_to_the_queue(world: W
     again = await world.mod.click(queue, custom_id=f"prompts:anon-ok:{stored.id}")
     assert "it's posted" in again.response.content
     assert (await answers(world))[0].status == "approved"
+
+
+async def test_a_posted_answer_a_moderator_deletes_in_discord_is_marked_removed(world: World) -> None:
+    """A moderator deletes the "A member answered:" message by hand instead of using *Remove*: the writer's
+    /privacy answers says removed (no link to a message that is gone); deleting other messages changes nothing."""
+    message, prompt_id = await posted_prompt(world)
+    await answer(world, world.alice, message, prompt_id)
+    await answer(world, world.alice, message, prompt_id, "A second one, approved and left alone.")
+    first, second = await answers(world)
+    for stored in (first, second):
+        await world.mod.click((await review(world)).response.message, custom_id=f"prompts:anon-ok:{stored.id}")
+    thread = world.prompts.threads[-1]
+    posted_first, posted_second = thread.history()[-2:]
+    chatter = await world.bob.send(world.general, "unrelated message")
+    await world.bob.delete(chatter)
+    assert [a.status for a in await answers(world)] == ["approved", "approved"]
+
+    cleaners = world.guild.create_role("Cleaners", permissions=discord.Permissions(manage_messages=True))
+    await world.add_member("janitor", roles=[cleaners]).delete(posted_first)
+    assert [a.status for a in await answers(world)] == ["removed", "approved"]
+    listed = await world.alice.slash(world.general, "privacy answers")
+    assert f"`#{first.id}` removed by a moderator" in listed.response.content
+    assert str(posted_first.id) not in listed.response.content
+    assert str(posted_second.id) in listed.response.content
