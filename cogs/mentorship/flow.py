@@ -1,37 +1,36 @@
-"""The consent flow, in Discord: proposals to the mentor then the mentee, the pair thread, endings.
+"""The consent flow, in Discord: proposals to the mentor then the mentee, their answers, owed notices.
+
+`Flow` is what the mentorship cog talks to members through. This file holds the proposals: the invitation
+(sent at once, or as an owed notice that retries), Accept and Decline, the lapse of an unanswered invitation
+and the notices proposals owe. The rest of it lives beside it: reaching members privately (a DM, or held for
+`/mentor status`) in delivery.py, and the pair thread and endings in pairings.py.
 
 Database work happens in short units of work; Discord is only called after they close.
-Private messages go by DM; when a member's DMs are closed, to a private thread in the mentorship
-channel that only they (and Lantern) are in.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 
-from cogs.care.views import pair_thread_view
 from cogs.mentorship import rules
-from cogs.mentorship.goals import GoalsButton
+from cogs.mentorship.pairings import Pairings
 from cogs.mentorship.views import proposal_view
-from core import held, permissions
-from core.channels import configured_channel
-from core.errors import FeatureNotConfigured, NotAllowed
-from core.jobs import guild_unavailable, is_retryable
-from core.text import NO_MENTIONS, join_words, truncate, unlink
+from core.errors import NotAllowed
+from core.jobs import is_retryable
+from core.text import join_words, truncate, unlink
 from storage import mentorship as store
-from storage import mentorship_followups as followups
 from storage.guilds import enabled_themes, get_settings
 from storage.intros import intro_summary
+from storage.mentorship import followups
 from storage.models.guild import DEFAULT_CHECKINS
 from storage.models.mentorship import (
     NOTICE_INVITE,
     PENDING_MENTEE,
     PENDING_MENTOR,
-    MentorshipPairing,
     MentorshipProposal,
 )
 
@@ -39,15 +38,6 @@ if TYPE_CHECKING:
     from bot import LanternBot
 
 log = logging.getLogger(__name__)
-
-FEATURE = "Mentor pairing"
-# A pair thread: a private thread, its two members added, a first message in it.
-THREAD_NEEDS = ("view_channel", "create_private_threads", "send_messages_in_threads")
-KIND_ENDING = (
-    "That's nobody's fault: lives and needs change, and ending is always fine. "
-    "Thank you for the time you gave each other."
-)
-
 
 MENTOR_CLOSED = (
     "Thank you for saying yes to {name}. The invitation has closed without a pairing this time: that's "
@@ -59,129 +49,13 @@ NO_PLACE = (
 )
 
 
-class Flow:
-    """Everything that talks to members about proposals and pairings."""
+class Flow(Pairings):
+    """Everything that talks to members about proposals and pairings: the proposals here, the pair thread and
+    endings from `Pairings`, reaching members from `Delivery`."""
 
     def __init__(self, bot: LanternBot) -> None:
         self.bot = bot
         self.expiry = timedelta(days=bot.settings.proposal_expiry_days)
-
-    # ------------------------------------------------------------ delivery
-
-    async def member(self, guild: discord.Guild, user_id: int) -> discord.Member | None:
-        member = guild.get_member(user_id)
-        if member is not None:
-            return member
-        try:
-            return await guild.fetch_member(user_id)
-        except discord.HTTPException:
-            return None
-
-    async def user(self, user_id: int) -> discord.User | None:
-        """Someone who may no longer be in the server (their public name only)."""
-        user = self.bot.get_user(user_id)
-        if user is not None:
-            return user
-        try:
-            return await self.bot.fetch_user(user_id)
-        except discord.HTTPException:
-            return None
-
-    async def mentorship_channel(self, guild: discord.Guild) -> discord.TextChannel | None:
-        async with self.bot.db.read() as session:
-            try:
-                return await configured_channel(
-                    session, guild, "mentorship_channel_id", feature=FEATURE, option="mentorship"
-                )
-            except FeatureNotConfigured:
-                return None
-
-    def reachable(self, guild_id: int) -> bool:
-        """Whether this process may do a guild's due work now: it runs the guild's shard, and Discord
-        hasn't got the guild in an outage (its members and channels would look gone)."""
-        return self.bot.owns_guild(guild_id) and not guild_unavailable(self.bot, guild_id)
-
-    async def deliver(
-        self, guild: discord.Guild, user_id: int, content: str, *, view: discord.ui.View | None = None
-    ) -> discord.Message | None:
-        """Send privately: a DM; when DMs are closed (or Discord fails), held for `/mentor status`
-        (core/held.py), and None."""
-        try:
-            _, message = await self.send_private(guild, user_id, content, view=view)
-        except discord.HTTPException as error:
-            log.info("DM to %s in guild %s failed (%s); holding it for /mentor status", user_id, guild.id, error)
-            member = await self.member(guild, user_id)
-            if member is not None:
-                await self.hold(guild, member, content, view)
-            return None
-        return message
-
-    async def send_private(
-        self,
-        guild: discord.Guild,
-        user_id: int,
-        content: str,
-        *,
-        view: discord.ui.View | None = None,
-        nonce: str | None = None,
-    ) -> tuple[str, discord.Message | None]:
-        """A DM, for due work that retries: ("sent", message); ("held", None) when Discord refuses it (DMs
-        closed: held for `/mentor status`, and that is final); ("gone", None) when the member left. A failure
-        worth another try (5xx, 429, a dropped connection) is raised (core.jobs.is_retryable)."""
-        member = guild.get_member(user_id)
-        if member is None:
-            try:
-                member = await guild.fetch_member(user_id)
-            except (discord.NotFound, discord.Forbidden):
-                return "gone", None
-        # A nonce makes Discord drop the same DM sent again within minutes (a takeover after a crash).
-        extra: dict[str, Any] = {"nonce": nonce} if nonce is not None else {}
-        try:
-            if view is not None:
-                return "sent", await member.send(content, view=view, allowed_mentions=NO_MENTIONS, **extra)
-            return "sent", await member.send(content, allowed_mentions=NO_MENTIONS, **extra)
-        except discord.HTTPException as error:
-            if is_retryable(error):
-                raise
-            log.info("DM to %s in guild %s refused (%s); holding it for /mentor status", user_id, guild.id, error)
-        await self.hold(guild, member, content, view)
-        return "held", None
-
-    async def hold(
-        self, guild: discord.Guild, member: discord.Member, content: str, view: discord.ui.View | None
-    ) -> None:
-        # Never a thread or a channel message (moderators could read it): held until the member reads it.
-        channel = await self.mentorship_channel(guild)
-        if not await held.hold(self.bot, member, content, view, channel):
-            await self.bot.modlog.post(
-                guild.id,
-                "Mentor pairing: couldn't reach a member",
-                f"{member.mention}'s DMs are closed and no mentorship channel is set (`/setup channels mentorship:`), "
-                "so I can't let them know I have a message for them. It waits for them in `/mentor status`.",
-            )
-
-    async def edit_old(self, channel_id: int | None, message_id: int | None, content: str) -> None:
-        """Replace an old proposal message's buttons with a line of text (best effort)."""
-        if channel_id is None or message_id is None:
-            return
-        message = self.bot.get_partial_messageable(channel_id).get_partial_message(message_id)
-        try:
-            await message.edit(content=content, view=None)
-        except discord.HTTPException:
-            log.info("could not edit old proposal message %s", message_id)
-
-    async def edit_owed(self, channel_id: int | None, message_id: int | None, content: str) -> None:
-        """Replace an old proposal message's buttons, for due work that retries: a message Discord says is
-        gone (4xx) is left alone; a failure worth another try is raised."""
-        if channel_id is None or message_id is None:
-            return
-        message = self.bot.get_partial_messageable(channel_id).get_partial_message(message_id)
-        try:
-            await message.edit(content=content, view=None)
-        except discord.HTTPException as error:
-            if is_retryable(error):
-                raise
-            log.info("old proposal message %s can't be edited (%s); leaving it", message_id, error)
 
     async def close_for_mentor(self, proposal: MentorshipProposal, name: str) -> None:
         """The mentor said yes and it came to nothing (declined, lapsed, no place): close their message kindly,
@@ -325,122 +199,6 @@ class Flow:
         )
         if guild is not None:
             await self.open_pair_thread(guild, pairing, proposal)
-
-    async def open_pair_thread(
-        self, guild: discord.Guild, pairing: MentorshipPairing, proposal: MentorshipProposal
-    ) -> discord.Thread | None:
-        mentor = await self.member(guild, pairing.mentor_id)
-        mentee = await self.member(guild, pairing.mentee_id)
-        channel = await self.mentorship_channel(guild)
-        if channel is None or mentor is None or mentee is None:
-            why = (
-                "no mentorship channel is set (`/setup channels mentorship:`)"
-                if channel is None
-                else "I couldn't find one of them in the server (they may have left)"
-            )
-            await self.bot.modlog.post(
-                guild.id,
-                "Mentor pairing: no thread opened",
-                f"Pairing #{pairing.id} was accepted, but I couldn't open its thread: {why}.",
-            )
-            return None
-        async with self.bot.db.read() as session:
-            request = await store.get_mentee(session, guild.id, pairing.mentee_id)
-        shared = rules.split_keys(proposal.shared_themes)
-        fallback = rules.split_keys(request.themes) if request else ()
-        starters = rules.pick_starters(shared, fallback, seed=pairing.id)
-        text = "\n".join(
-            [
-                f"Welcome, {mentor.mention} (mentor) and {mentee.mention}! This thread is just for you two.",
-                f"**Why you were matched:** {proposal.reason}",
-                "**A few ways to begin**, if you'd like them:",
-                *(f"{index}. {line}" for index, line in enumerate(starters, 1)),
-                "Whenever you like, **Our goals** below lets you set one to three goals together. "
-                "I'll check in privately now and then. Either of you can end the pairing at any time with "
-                "`/mentor end`; it's no-fault and the other person is told kindly.",
-            ]
-        )
-        try:
-            thread = await channel.create_thread(
-                name=truncate(f"{mentor.display_name} & {mentee.display_name}", 100),
-                type=discord.ChannelType.private_thread,
-                invitable=False,
-            )
-            await thread.add_user(mentor)
-            await thread.add_user(mentee)
-            view = pair_thread_view()
-            view.add_item(GoalsButton(pairing.id))
-            await thread.send(text, view=view, allowed_mentions=discord.AllowedMentions(users=[mentor, mentee]))
-        except discord.HTTPException as error:
-            log.warning("could not open the thread of pairing %s: %s", pairing.id, error)
-            await self.bot.modlog.post(
-                guild.id,
-                "Mentor pairing: no thread opened",
-                f"Pairing #{pairing.id} was accepted, but I couldn't open its thread: "
-                f"{permissions.refusal(channel, error, *THREAD_NEEDS)}.",
-            )
-            return None
-        async with self.bot.db.write() as session:
-            await store.set_thread(session, pairing.id, thread.id)
-        return thread
-
-    # ------------------------------------------------------------ endings
-
-    async def end(
-        self, pairing_id: int, *, ended_by: str, feedback: str | None = None, tell: tuple[int, ...] | None = None
-    ) -> MentorshipPairing | None:
-        """End a pairing (no-fault) and tell the other member(s) kindly; None if it had already ended.
-
-        `ended_by` is 'mentor', 'mentee', 'moderator', 'left' (the programme), 'departed' (the server) or
-        'privacy'. `tell` overrides who hears."""
-        async with self.bot.db.write() as session:
-            pairing = await store.end_pairing(
-                session, pairing_id, ended_by=ended_by, now=self.bot.clock(), feedback=feedback
-            )
-        if pairing is None:
-            return None
-        await self.tell_ended(pairing, ended_by=ended_by, tell=tell)
-        return pairing
-
-    async def tell_ended(
-        self, pairing: MentorshipPairing, *, ended_by: str, tell: tuple[int, ...] | None = None
-    ) -> None:
-        guild = self.bot.get_guild(pairing.guild_id)
-        if guild is None:
-            return
-        if tell is None:
-            if ended_by == "mentor":
-                tell = (pairing.mentee_id,)
-            elif ended_by == "mentee":
-                tell = (pairing.mentor_id,)
-            else:
-                tell = (pairing.mentor_id, pairing.mentee_id)
-        for user_id in tell:
-            other_id = pairing.mentee_id if user_id == pairing.mentor_id else pairing.mentor_id
-            other = await self.member(guild, other_id) or await self.user(other_id)
-            name = unlink(other.display_name) if other else "your partner"
-            role = "mentee" if user_id == pairing.mentee_id else "mentor"
-            after = (
-                "If you'd like another mentor, your request stays open for the next round."
-                if role == "mentee"
-                else "Your place is free again for someone new."
-            )
-            # A member who left is no longer in the member list anyone can see; that is all that is said.
-            why = ", as they're no longer in the server" if ended_by == "departed" else ""
-            await self.deliver(
-                guild,
-                user_id,
-                f"Your mentoring pairing with **{name}** in **{guild.name}** has come to an end{why}. "
-                f"{KIND_ENDING} {after}",
-            )
-        if pairing.thread_id:
-            thread = guild.get_thread(pairing.thread_id)
-            if thread is not None:
-                try:
-                    await thread.send("This pairing has ended. Thank you both. 🌱")
-                    await thread.edit(archived=True, locked=True)
-                except discord.HTTPException:
-                    log.info("could not close the thread of pairing %s", pairing.id)
 
     async def expire(self, now: datetime) -> int:
         """Expire unanswered proposals; each owes its lapse notice, which `send_owed` delivers."""

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Literal, cast
 import discord
 
 from cogs.intros.tags import normalise_tags
-from cogs.mentorship import matching, rules
-from cogs.mentorship.flow import FEATURE
+from cogs.mentorship import rules
+from cogs.mentorship.delivery import FEATURE
 from cogs.mentorship.matching_runner import match_off_loop
 from core.errors import FeatureNotConfigured
 from core.jobs import backoff
+from engine import matching
 from storage import mentorship as store
 from storage.guilds import enabled_themes
 from storage.models.mentorship import NOTICE_INVITE, MenteeProfile, MentorProfile, MentorshipProposal
