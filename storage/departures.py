@@ -20,8 +20,21 @@ from storage.models import Base, Departure
 from storage.models.guild import GuildSettings
 
 # Columns naming the member a row belongs to (their data, not someone else's protection against them).
+# A report names the reported member and the moderator who handled it: erasure removes both (storage/care.py),
+# so a member who left while Lantern was down is found by them too.
 OWNER_COLUMNS = frozenset(
-    {"user_id", "member_id", "mentor_id", "mentee_id", "submitter_id", "suggested_by_id", "author_id", "owner_id"}
+    {
+        "user_id",
+        "member_id",
+        "mentor_id",
+        "mentee_id",
+        "submitter_id",
+        "suggested_by_id",
+        "author_id",
+        "owner_id",
+        "reported_user_id",
+        "handled_by_id",
+    }
 )
 
 

@@ -18,6 +18,7 @@ from storage import care as store
 from storage.models.care import CareReport
 from storage.models.limits import RateLimitUse
 from tests.conftest import World
+from tests.features.test_departures import restart_after
 
 MENU = "Report to moderators"
 
@@ -377,6 +378,24 @@ async def test_a_report_survives_the_reported_member_leaving_and_can_be_handled(
     await world.mod.click(world.modlog.history()[-1], label="Mark handled")
     [stored] = await reports(world)
     assert stored.reported_user_id == world.bob.id and stored.handled_by_id == world.mod.id
+
+
+async def test_a_reported_member_who_leaves_while_lantern_is_down_is_unnamed_after_the_retention(
+    care_world: World,
+) -> None:
+    """Bob, reported, leaves during a restart: Lantern notices at start (the report is all it holds about him),
+    keeps the report for 30 days, then takes his id out of it; Alice's report itself stays."""
+    world = care_world
+    message = await world.bob.send(world.general, "rude")
+    await report(world, world.alice, message, "harass", "Third time.")
+    await restart_after(world, lambda: world.guild.remove_member(world.bob))
+    await world.env.advance_time(29 * 24 * 3600)
+    await world.bot.run_due_jobs()
+    assert (await reports(world))[0].reported_user_id == world.bob.id
+    await world.env.advance_time(2 * 24 * 3600)
+    await world.bot.run_due_jobs()
+    [stored] = await reports(world)
+    assert (stored.user_id, stored.reported_user_id, stored.details) == (world.alice.id, None, "Third time.")
 
 
 async def test_a_report_made_before_the_mod_log_existed_is_delivered_once_it_does(bare_world: World) -> None:
