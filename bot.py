@@ -1,4 +1,4 @@
-"""Lantern: the composition root and the command line (`lantern`, or `python bot.py`).
+"""Lantern: the composition root and the command line (`lantern`, or `python bot.py`; its words: core/cli.py).
 
 lantern [run]                 run the bot
 lantern sync [--guild ID]     register the slash commands with Discord once
@@ -6,12 +6,12 @@ lantern migrate               apply database migrations and exit
 lantern backup [PATH]         a consistent copy of the live SQLite database (PostgreSQL: the pg_dump line)
 lantern restore PATH          put a backup in place (refused while Lantern runs)
 lantern doctor [--offline]    check settings, token, database, disk, backups and Discord, one line each
-lantern demo                  try Lantern without a token, in a simulated server in your browser (tools/demo.py)
+lantern demo                  try Lantern without a token, in a simulated server in your browser (hands over to
+                              `python -m tools.demo`: the product never imports tools/)
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import functools
@@ -19,11 +19,9 @@ import gc
 import logging
 import signal
 import sys
-import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -32,9 +30,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
 
 from config import Settings
-from core import operations
+from core import cli, operations
 from core.jobs import DueJobs, gateway_ready
-from core.logcontext import ContextFilter
 from core.modlog import ModLog
 from core.privacy import PrivacyRegistry
 from core.protection import ProtectionKey, ProtectionKeyError, default_key_file
@@ -331,23 +328,6 @@ def create_bot(settings: Settings, *, clock: Clock | None = None) -> LanternBot:
     return LanternBot(settings, clock=clock)
 
 
-LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(context)s]: %(message)s"
-
-
-def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler()
-    handler.addFilter(ContextFilter())
-    handler.setFormatter(logging.Formatter(LOG_FORMAT, datefmt="%Y-%m-%dT%H:%M:%S"))
-    logging.basicConfig(level=level, handlers=[handler])
-    logging.Formatter.converter = time.gmtime
-    logging.getLogger("discord.http").setLevel(logging.WARNING)
-
-
-def _fail(message: str, code: int = 2) -> int:
-    print(f"lantern: {message}", file=sys.stderr)
-    return code
-
-
 MISSING_TOKEN = "no Discord token: copy .env.example to .env and set DISCORD_TOKEN (or export DISCORD_TOKEN)."
 REJECTED_TOKEN = "Discord rejected the token in DISCORD_TOKEN: reset it in the developer portal and update .env."
 
@@ -381,7 +361,7 @@ async def _sync(settings: Settings, token: str, guild_id: int | None) -> int:
             line = describe_refusal(error.status, error.code, reason, error_tree(error), bot.command_payload(guild_id))
             if error.code == MISSING_ACCESS and guild_id is not None:
                 line += f". Is Lantern in server {guild_id}, invited with the applications.commands scope?"
-            return _fail(line, 1)
+            return cli.fail(line, 1)
     where = f"guild {guild_id}" if guild_id else "every server (global; Discord may take up to an hour)"
     print(f"Synced {len(synced)} commands to {where}.")
     return 0
@@ -393,7 +373,7 @@ async def _migrate(settings: Settings) -> int:
     try:
         await upgrade_to_head(database)
     except DatabaseNewerThanCode as error:
-        return _fail(str(error))
+        return cli.fail(str(error))
     finally:
         await database.dispose()
     print(f"Database is up to date ({database.kind}).")
@@ -401,40 +381,18 @@ async def _migrate(settings: Settings) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="lantern", description="Lantern, a community bot.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("run", help="run the bot (the default)")
-    sync = sub.add_parser("sync", help="register the slash commands with Discord once")
-    sync.add_argument("--guild", type=int, default=None, help="sync to one server only (instant)")
-    sub.add_parser("migrate", help="apply database migrations and exit")
-    backup = sub.add_parser("backup", help="copy the live database (SQLite) or print the pg_dump line")
-    backup.add_argument("path", nargs="?", type=Path, help="a file, or a folder (default: BACKUP_DIR or ./backups)")
-    restore = sub.add_parser("restore", help="replace the database with a backup (refused while Lantern runs)")
-    restore.add_argument("path", type=Path, help="the backup file")
-    doctor = sub.add_parser("doctor", help="check settings, token, database, disk, backups and Discord")
-    doctor.add_argument("--offline", action="store_true", help="skip the checks that ask Discord")
-    demo = sub.add_parser("demo", help="try Lantern without a token: a simulated server in your browser")
-    demo.add_argument("--host", default="127.0.0.1", help="address to serve on (SimCord serves loopback only)")
-    demo.add_argument("--port", type=int, default=None, help="port to serve on (default: a free one)")
-    demo.add_argument("--seconds", type=float, default=None, help="stop by itself after this many seconds")
-    demo.add_argument(
-        "--channel", choices=("lantern", "introductions", "general", "mod-log"), default="lantern", help="channel shown"
-    )
-    args = parser.parse_args(argv)
-
-    if args.command == "demo":  # needs the dev requirements (SimCord); no token, no .env
-        from tools.demo import run as run_demo
-
-        configure_logging("WARNING")
-        return run_demo(args.host, args.port, args.seconds, args.channel)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["demo"]:  # needs the dev requirements (SimCord); no token, no .env
+        cli.hand_over_to_demo(arguments[1:])
+    args = cli.build_parser().parse_args(arguments)
 
     try:
         settings = Settings()
     except Exception as error:  # pydantic's ValidationError, summarised in one line
-        return _fail(f"the settings in .env or the environment are invalid: {error}".splitlines()[0])
+        return cli.fail(f"the settings in .env or the environment are invalid: {error}".splitlines()[0])
     # `sync` is a one-shot command: its answer is its one line; the log says only what went wrong.
     quiet = args.command == "sync" and logging.getLevelName(settings.log_level) < logging.WARNING
-    configure_logging("WARNING" if quiet else settings.log_level)
+    cli.configure_logging("WARNING" if quiet else settings.log_level)
 
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
@@ -447,22 +405,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     token = settings.token_value()
     if token is None:
-        return _fail(MISSING_TOKEN)
+        return cli.fail(MISSING_TOKEN)
     try:
         if args.command == "sync":
             guild_id = args.guild if args.guild is not None else settings.dev_guild_id
             return asyncio.run(_sync(settings, token, guild_id))
         asyncio.run(_run(settings, token))
     except discord.LoginFailure:
-        return _fail(REJECTED_TOKEN)
+        return cli.fail(REJECTED_TOKEN)
     except DatabaseNewerThanCode as error:
-        return _fail(str(error))
+        return cli.fail(str(error))
     except ProtectionKeyError as error:
-        return _fail(str(error))
+        return cli.fail(str(error))
     except discord.PrivilegedIntentsRequired:
-        return _fail("Discord refused the Server Members intent: enable it under Bot → Privileged Gateway Intents.")
+        return cli.fail("Discord refused the Server Members intent: enable it under Bot → Privileged Gateway Intents.")
     except (OSError, aiohttp.ClientError, discord.GatewayNotFound) as error:
-        return _fail(f"I couldn't reach Discord ({error.__class__.__name__}); check the network.", 1)
+        return cli.fail(f"I couldn't reach Discord ({error.__class__.__name__}); check the network.", 1)
     except KeyboardInterrupt:
         return 0
     return 0

@@ -1,4 +1,4 @@
-"""Try Lantern without a token: `python bot.py demo`.
+"""Try Lantern without a token: `./lantern demo` (`python -m tools.demo`; `lantern demo` hands over to it).
 
 Starts the real bot against a simulated server (SimCord), seeds a few members, their intros, a prompt
 with replies and a mentor offer and request, then serves SimCord's local preview on 127.0.0.1 and prints
@@ -34,6 +34,7 @@ from typing import Any
 import simcord
 
 from bot import create_bot
+from core.cli import configure_logging
 from tools import avatars, seed
 from tools.world import World, build_world, make_settings
 
@@ -152,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.demo", description="Try Lantern without a token.")
     add_arguments(parser)
     args = parser.parse_args(argv)
+    configure_logging("WARNING")
     return run(args.host, args.port, args.seconds, args.channel)
 
 
