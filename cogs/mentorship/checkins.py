@@ -17,7 +17,7 @@ from core.errors import NotAllowed
 from core.jobs import is_retryable
 from core.text import unlink
 from storage import mentorship as store
-from storage import mentorship_followups as followups
+from storage.mentorship import followups
 from storage.models.guild import GuildSettings
 from storage.models.mentorship import (
     ACTIVE,

@@ -2,7 +2,7 @@
 two lapses in a row, the explanation for members a round left unmatched, and the did-you-meet nudge in a
 pair thread.
 
-Each message is an owed note (storage/mentorship_followups.py): owed in the transaction that decides it
+Each message is an owed note (storage/mentorship/followups.py): owed in the transaction that decides it
 (once, by its key), then leased, sent and settled by the due work; a member with closed DMs has it held
 for `/mentor status`, like a check-in.
 """
@@ -23,7 +23,7 @@ from cogs.mentorship.views import proposal_view
 from core.jobs import is_retryable
 from core.text import unlink
 from storage import mentorship as store
-from storage import mentorship_followups as notes
+from storage.mentorship import followups as notes
 from storage.models.mentorship import (
     ACTIVE,
     DELIVERY_GONE,

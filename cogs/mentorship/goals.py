@@ -18,7 +18,7 @@ from core.errors import InvalidInput, NotAllowed
 from core.text import NO_MENTIONS, unlink
 from core.ui import LanternView, PersistentButton, PersistentForm, show_form
 from storage import mentorship as store
-from storage import mentorship_followups as notes
+from storage.mentorship import followups as notes
 from storage.models.mentorship import ACTIVE, MET, NOT_WORKING, NOT_YET, MentorshipPairing
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from core import held, limits, timezones
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.text import NO_MENTIONS, fit_lines, join_words, plural, truncate, unlink
 from storage import mentorship as store
-from storage import mentorship_followups as followups
+from storage.mentorship import followups
 from storage.models.mentorship import MenteeProfile, MentorProfile, MentorshipProposal
 
 if TYPE_CHECKING:

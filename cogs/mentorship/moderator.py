@@ -16,8 +16,8 @@ from core import charts
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.text import NO_MENTIONS, fit_lines, plural, truncate
 from storage import mentorship as store
-from storage import mentorship_followups as followups
 from storage.guilds import enabled_themes
+from storage.mentorship import followups
 from storage.models.mentorship import MET, NOT_WORKING, NOT_YET, NOTICE_INVITE, PENDING_MENTOR, PROTECT_BLOCK
 
 if TYPE_CHECKING:

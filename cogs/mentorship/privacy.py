@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.privacy import PrivacyProvider
 from storage import mentorship as store
-from storage import mentorship_followups as followups
 from storage.database import rowcount
+from storage.mentorship import followups
 from storage.models.mentorship import (
     PROTECT_BLOCK,
     PROTECT_HISTORY,

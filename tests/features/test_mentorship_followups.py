@@ -257,7 +257,7 @@ async def test_a_note_discord_fails_is_sent_after_its_backoff_exactly_once(world
 async def test_two_processes_never_both_take_a_note(world: World) -> None:
     """Two leases at the same moment: exactly one wins the note; after the lease runs out another may take it
     over (a process that died), and a settled note is never taken again."""
-    from storage import mentorship_followups as store_notes
+    from storage.mentorship import followups as store_notes
 
     now = world.bot.clock()
     async with world.bot.db.write() as session:

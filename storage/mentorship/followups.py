@@ -1,11 +1,12 @@
 """Queries for what follows an invitation and a pairing: owed notes, lapse streaks, did-you-meet answers,
 goals and the longer funnel. They take a session; they never open one.
 
-Owed notes (`MentorshipNote`) follow the pattern of storage/mentorship.py: a note is owed by inserting its
-row (its `key` unique per guild, so owing it again inserts nothing: once), in the transaction that decides
-it is owed; each delivery is then leased (`lease_notes`, LEASE) and settled (sent / held / gone / failed).
-A process that dies between the lease and the message leaves a lease that runs out, and the next run takes
-it over, sending again with the same nonce (which Discord drops within minutes).
+Owed notes (`MentorshipNote`) follow the pattern of the package's due work (storage/mentorship/__init__.py):
+a note is owed by inserting its row (its `key` unique per guild, so owing it again inserts nothing: once), in
+the transaction that decides it is owed; each delivery is then leased (`lease_notes`, LEASE) and settled
+(sent / held / gone / failed). A process that dies between the lease and the message leaves a lease that
+runs out, and the next run takes it over, sending again with the same nonce (which Discord drops within
+minutes).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import dialect_insert, rowcount
-from storage.mentorship import LEASE, MAX_ATTEMPTS, _backoff, _departed
+from storage.mentorship._common import LEASE, MAX_ATTEMPTS, _backoff, _departed, _update
 from storage.models.mentorship import (
     CANCELLED,
     DECLINED,
@@ -49,10 +50,6 @@ NUDGE_AFTER = timedelta(days=4)  # "a few days" after the pair thread opens: "Ha
 REMIND_BEFORE = timedelta(hours=24)  # the reminder goes this long before an invitation lapses
 MAX_GOALS = 3
 GOAL_LENGTH = 200
-
-
-async def _update(session: AsyncSession, statement: Any) -> int:
-    return rowcount(await session.execute(statement.execution_options(synchronize_session=False)))
 
 
 # ---------------------------------------------------------------- owed notes

@@ -1,0 +1,57 @@
+"""A proposal's owed message (its invitation, its lapse notice): leased, then settled or retried after a
+backoff (LEASE, MAX_ATTEMPTS), so a process that dies before sending it leaves it to the next run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.mentorship._common import LEASE, MAX_ATTEMPTS, Proposal, _backoff, _update
+
+
+async def lease_notices(
+    session: AsyncSession, now: datetime, owns: Callable[[int], bool], ids: Sequence[int] | None = None
+) -> list[Proposal]:
+    """Take the lease on owed proposal messages (all due ones, or `ids`): exactly one caller wins each, and
+    a lease left by a process that died is taken over once it has run out."""
+    query = select(Proposal).where(Proposal.notice.is_not(None), Proposal.notice_due_at <= now)
+    if ids is not None:
+        query = query.where(Proposal.id.in_(list(ids)))
+    leased = []
+    for proposal in (await session.scalars(query.order_by(Proposal.id))).all():
+        if not owns(proposal.guild_id):
+            continue
+        if await _update(
+            session,
+            update(Proposal)
+            .where(Proposal.id == proposal.id, Proposal.notice_due_at == proposal.notice_due_at)
+            .values(notice_due_at=now + LEASE),
+        ):
+            leased.append(proposal)
+    return leased
+
+
+async def settle_notice(session: AsyncSession, proposal_id: int, notice: str) -> None:
+    """The owed message went (or can never go: the message is gone): nothing is owed any more."""
+    await _update(
+        session,
+        update(Proposal)
+        .where(Proposal.id == proposal_id, Proposal.notice == notice)
+        .values(notice=None, notice_due_at=None, notice_attempts=0),
+    )
+
+
+async def retry_notice(session: AsyncSession, proposal_id: int, notice: str, now: datetime) -> bool:
+    """Discord failed: try again after the backoff. False when it has failed MAX_ATTEMPTS times (given up)."""
+    proposal = await session.get(Proposal, proposal_id, populate_existing=True)
+    if proposal is None or proposal.notice != notice:
+        return False
+    attempts = proposal.notice_attempts + 1
+    if attempts >= MAX_ATTEMPTS:
+        proposal.notice, proposal.notice_due_at, proposal.notice_attempts = None, None, attempts
+        return False
+    proposal.notice_due_at, proposal.notice_attempts = now + _backoff(attempts), attempts
+    return True

@@ -1,0 +1,184 @@
+"""Pairings (a mentor and a mentee who both said yes) and their check-ins: claimed when due, each DM leased
+and settled like an owed message, rated once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.mentorship._common import LEASE, MAX_ATTEMPTS, Pairing, _backoff, _update
+from storage.models.mentorship import (
+    ACTIVE,
+    DELIVERY_DUE,
+    DELIVERY_FAILED,
+    DELIVERY_SENT,
+    ENDED,
+    MentorProfile,
+    MentorshipCheckin,
+)
+
+
+async def get_pairing(session: AsyncSession, pairing_id: int) -> Pairing | None:
+    return await session.scalar(
+        select(Pairing).where(Pairing.id == pairing_id).execution_options(populate_existing=True)
+    )
+
+
+async def set_thread(session: AsyncSession, pairing_id: int, thread_id: int) -> None:
+    await _update(session, update(Pairing).where(Pairing.id == pairing_id).values(thread_id=thread_id))
+
+
+async def pairings(
+    session: AsyncSession, guild_id: int, *, user_id: int | None = None, status: str | None = ACTIVE
+) -> list[Pairing]:
+    statement = select(Pairing).where(Pairing.guild_id == guild_id).order_by(Pairing.id)
+    if status is not None:
+        statement = statement.where(Pairing.status == status)
+    if user_id is not None:
+        statement = statement.where(or_(Pairing.mentor_id == user_id, Pairing.mentee_id == user_id))
+    return list((await session.scalars(statement)).all())
+
+
+async def end_pairing(
+    session: AsyncSession, pairing_id: int, *, ended_by: str, now: datetime, feedback: str | None = None
+) -> Pairing | None:
+    """active → ended, freeing the mentor's place; None if it had already ended."""
+    ended = await _update(
+        session,
+        update(Pairing)
+        .where(Pairing.id == pairing_id, Pairing.status == ACTIVE)
+        .values(status=ENDED, ended_at=now, ended_by=ended_by, feedback=feedback, next_checkin_at=None),
+    )
+    if not ended:
+        return None
+    pairing = await get_pairing(session, pairing_id)
+    assert pairing is not None
+    await _update(
+        session,
+        update(MentorProfile)
+        .where(
+            MentorProfile.guild_id == pairing.guild_id,
+            MentorProfile.user_id == pairing.mentor_id,
+            MentorProfile.active_count > 0,
+        )
+        .values(active_count=MentorProfile.active_count - 1),
+    )
+    return pairing
+
+
+async def claim_due_checkins(
+    session: AsyncSession, now: datetime, days_of: dict[int, tuple[int, ...]]
+) -> list[tuple[Pairing, int, list[MentorshipCheckin]]]:
+    """Claim each active pairing's due check-in (one per call, no bursts): (pairing, day, rows).
+    Only pairings of the guilds in `days_of` (those this process looks after) are claimed."""
+    due = (
+        await session.scalars(
+            select(Pairing).where(Pairing.status == ACTIVE, Pairing.next_checkin_at <= now).order_by(Pairing.id)
+        )
+    ).all()
+    claimed = []
+    for pairing in due:
+        if pairing.guild_id not in days_of:  # a guild another process (shard) looks after
+            continue
+        days = days_of[pairing.guild_id]
+        sent = pairing.checkins_sent
+        # Skip days that are already past (a bot that was down sends only the latest one).
+        while sent + 1 < len(days) and pairing.started_at + timedelta(days=days[sent + 1]) <= now:
+            sent += 1
+        following = pairing.started_at + timedelta(days=days[sent + 1]) if sent + 1 < len(days) else None
+        won = await _update(
+            session,
+            update(Pairing)
+            .where(Pairing.id == pairing.id, Pairing.checkins_sent == pairing.checkins_sent)
+            .values(checkins_sent=sent + 1, next_checkin_at=following),
+        )
+        if not won or sent >= len(days):
+            continue
+        rows = [
+            MentorshipCheckin(
+                pairing_id=pairing.id, user_id=user, day=days[sent], sent_at=now, delivery=DELIVERY_DUE, send_after=now
+            )
+            for user in (pairing.mentor_id, pairing.mentee_id)
+        ]
+        session.add_all(rows)
+        await session.flush()
+        claimed.append((pairing, days[sent], rows))
+    return claimed
+
+
+async def lease_checkins(
+    session: AsyncSession, now: datetime, owns: Callable[[int], bool]
+) -> list[tuple[MentorshipCheckin, Pairing]]:
+    """Take the lease on check-in DMs that are due (new, or waiting out a backoff, or left by a process that
+    died): exactly one caller wins each. Only guilds this process `owns` (its shards, and not in an outage)."""
+    due = (
+        await session.execute(
+            select(MentorshipCheckin, Pairing)
+            .join(Pairing, Pairing.id == MentorshipCheckin.pairing_id)
+            .where(MentorshipCheckin.delivery == DELIVERY_DUE, MentorshipCheckin.send_after <= now)
+            .order_by(MentorshipCheckin.id)
+        )
+    ).all()
+    leased = []
+    for checkin, pairing in due:
+        if not owns(pairing.guild_id):
+            continue
+        if await _update(
+            session,
+            update(MentorshipCheckin)
+            .where(
+                MentorshipCheckin.id == checkin.id,
+                MentorshipCheckin.delivery == DELIVERY_DUE,
+                MentorshipCheckin.send_after == checkin.send_after,
+            )
+            .values(send_after=now + LEASE),
+        ):
+            leased.append((checkin, pairing))
+    return leased
+
+
+async def settle_checkin(session: AsyncSession, checkin_id: int, delivery: str, now: datetime) -> None:
+    """Where the check-in's DM ended up (sent, held, gone, failed); a sent one records when it went."""
+    values: dict[str, Any] = {"delivery": delivery, "send_after": None}
+    if delivery == DELIVERY_SENT:
+        values["sent_at"] = now
+    await _update(
+        session,
+        update(MentorshipCheckin)
+        .where(MentorshipCheckin.id == checkin_id, MentorshipCheckin.delivery == DELIVERY_DUE)
+        .values(**values),
+    )
+
+
+async def retry_checkin(session: AsyncSession, checkin_id: int, now: datetime) -> bool:
+    """Discord failed: try again after the backoff. False when it has failed MAX_ATTEMPTS times (given up)."""
+    checkin = await session.get(MentorshipCheckin, checkin_id, populate_existing=True)
+    if checkin is None or checkin.delivery != DELIVERY_DUE:
+        return False
+    checkin.attempts += 1
+    if checkin.attempts >= MAX_ATTEMPTS:
+        checkin.delivery, checkin.send_after = DELIVERY_FAILED, None
+        return False
+    checkin.send_after = now + _backoff(checkin.attempts)
+    return True
+
+
+async def rate_checkin(
+    session: AsyncSession, checkin_id: int, user_id: int, rating: int, now: datetime
+) -> MentorshipCheckin | None:
+    """Record a rating once; None if it was already given or isn't this member's."""
+    rated = await _update(
+        session,
+        update(MentorshipCheckin)
+        .where(
+            MentorshipCheckin.id == checkin_id, MentorshipCheckin.user_id == user_id, MentorshipCheckin.rating.is_(None)
+        )
+        .values(rating=rating, answered_at=now),
+    )
+    if not rated:
+        return None
+    return await session.get(MentorshipCheckin, checkin_id)
