@@ -32,18 +32,18 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cogs.mentorship import matching_engine as engine  # noqa: E402
-from cogs.mentorship.matching import (  # noqa: E402
+from cogs.mentorship.matching_runner import match_off_loop, matching_executor  # noqa: E402
+from config.content import default_themes  # noqa: E402
+from engine.matching import (  # noqa: E402
     MenteeProfile,
     MentorProfile,
     Objective,
     Weights,
-    _encode,
-    _offset_minutes,
+    block_scoring,
     match,
+    offset_minutes,
 )
-from cogs.mentorship.matching_runner import match_off_loop, matching_executor  # noqa: E402
-from config.content import default_themes  # noqa: E402
+from engine.matching.population import encode  # noqa: E402
 
 SIZES = {"1k": (1_000, 200), "10k": (10_000, 2_000), "50k": (50_000, 10_000)}
 AT = datetime(2026, 3, 20, 18, 0, tzinfo=UTC)  # between the US and EU DST changes
@@ -247,8 +247,8 @@ def population(
 def _encoded(mentees: list, mentors: list, exclusions: list[tuple[int, int]], weights: Weights):
     mentees = sorted(mentees, key=lambda p: p.id)
     mentors = sorted((p for p in mentors if p.capacity > 0), key=lambda p: p.id)
-    offsets = {name: _offset_minutes(name, AT) for name in {p.timezone for p in (*mentees, *mentors)}}
-    return _encode(mentees, mentors, offsets, exclusions, weights)
+    offsets = {name: offset_minutes(name, AT) for name in {p.timezone for p in (*mentees, *mentors)}}
+    return encode(mentees, mentors, offsets, exclusions, weights)
 
 
 def greedy(mentees: list, mentors: list, exclusions: list[tuple[int, int]], weights: Weights) -> tuple[int, int]:
@@ -259,11 +259,11 @@ def greedy(mentees: list, mentors: list, exclusions: list[tuple[int, int]], weig
     bucket), then one pass from the best bucket down, vectorised per bucket (a mentee's first pair
     in the bucket, then each mentor's first `left` of those)."""
     pop = _encoded(mentees, mentors, exclusions, weights)
-    tables = engine.build_tables(pop)
+    tables = block_scoring.build_tables(pop)
     n, m = pop.n, pop.m
     buckets: list[list[np.ndarray]] = [[] for _ in range(101)]
-    for rows in engine.row_blocks(np.arange(n), m, engine.SCAN_CELLS):
-        score = engine.block_scores(pop, tables, rows).ravel()
+    for rows in block_scoring.row_blocks(np.arange(n), m, block_scoring.SCAN_CELLS):
+        score = block_scoring.block_scores(pop, tables, rows).ravel()
         keys = np.flatnonzero(score >= 0)
         block_scores = score[keys]
         order = np.argsort(block_scores, kind="stable")
@@ -305,15 +305,15 @@ def dense(mentees: list, mentors: list, exclusions: list[tuple[int, int]], weigh
     from scipy.optimize import linear_sum_assignment
 
     pop = _encoded(mentees, mentors, exclusions, weights)
-    tables = engine.build_tables(pop)
+    tables = block_scoring.build_tables(pop)
     slot_mentor = np.repeat(np.arange(pop.m), pop.capacity)
     cost = np.zeros((pop.n, slot_mentor.size))
-    for rows in engine.row_blocks(np.arange(pop.n), pop.m):
-        score = engine.block_scores(pop, tables, rows)[:, slot_mentor]
+    for rows in block_scoring.row_blocks(np.arange(pop.n), pop.m):
+        score = block_scoring.block_scores(pop, tables, rows)[:, slot_mentor]
         cost[rows] = -np.maximum(score, 0)
     eligible = np.zeros(cost.shape, dtype=bool)
-    for rows in engine.row_blocks(np.arange(pop.n), pop.m):
-        eligible[rows] = engine.block_scores(pop, tables, rows)[:, slot_mentor] >= 0
+    for rows in block_scoring.row_blocks(np.arange(pop.n), pop.m):
+        eligible[rows] = block_scoring.block_scores(pop, tables, rows)[:, slot_mentor] >= 0
     rows, cols = linear_sum_assignment(cost)
     keep = eligible[rows, cols]
     return int(-cost[rows[keep], cols[keep]].sum()), int(keep.sum())

@@ -1,2 +1,2 @@
-"""Pure optimisation engines (no discord, no database). `engine.circles` forms peer circles; the
-mentor pair matcher (now `cogs/mentorship/matching*.py`) is meant to move beside it (issue 22)."""
+"""Pure optimisation engines (no discord, no database): `engine.matching` pairs mentees with mentors
+(the certified optimal assignment of a round), `engine.circles` forms peer circles."""

@@ -20,7 +20,7 @@ import pickle
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
-from cogs.mentorship.matching import MatchResult, match
+from engine.matching import MatchResult, match
 
 WORKER_NICENESS = 10
 SLICE = 500  # items pickled or unpickled at once on the event loop (about 2-5 ms at 50k x 10k)

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from cogs.mentorship import matching, rules
+from cogs.mentorship import rules
 from cogs.mentorship.rounds import RoundOutcome, engine_mentee, engine_mentor
 from core import charts
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.text import NO_MENTIONS, fit_lines, plural, truncate
+from engine import matching
 from storage import mentorship as store
 from storage.guilds import enabled_themes
 from storage.mentorship import followups

@@ -1,6 +1,6 @@
 """Why a round found no mentor for someone, in plain words. Pure: no discord, no database.
 
-The reason is computed from the matcher's own hard rules (cogs/mentorship/matching.py), applied in order to
+The reason is computed from the matcher's own hard rules (engine/matching/scoring.py), applied in order to
 every mentor who has opted in, and the first rule that leaves nobody is the one told:
 1. theme: no mentor covers any theme the member wants;
 2. window: some do, but none within the member's timezone window;
@@ -21,8 +21,8 @@ from datetime import datetime
 
 import numpy as np
 
-from cogs.mentorship import matching
-from cogs.mentorship.matching_engine import DAY_MINUTES
+from engine import matching
+from engine.matching import DAY_MINUTES
 
 THEME, WINDOW, MET, FULL = "theme", "window", "met", "full"
 
@@ -55,7 +55,7 @@ def _words(keys: Iterable[str], labels: dict[str, str]) -> str:
 
 class Explainer:
     """One round's mentors, as arrays, so that explaining thousands of unmatched mentees stays cheap (numpy,
-    no per-pair Python): the same rules as `matching._score` (themes covered, the circular timezone gap
+    no per-pair Python): the same rules as `engine.matching`'s `scored_pair` (themes covered, the circular timezone gap
     against the mentee's window, DST-aware offsets at the round's time) and `match` (exclusions, self)."""
 
     def __init__(
@@ -64,7 +64,7 @@ class Explainer:
         self.at, self.labels = at, labels
         self.ids = np.array([m.profile.id for m in mentors], dtype=np.int64)
         self.available = np.array([m.available for m in mentors], dtype=bool)
-        self.offsets = np.array([matching._offset_minutes(m.profile.timezone, at) for m in mentors], dtype=np.int64)
+        self.offsets = np.array([matching.offset_minutes(m.profile.timezone, at) for m in mentors], dtype=np.int64)
         covered = [m.profile.themes - m.profile.not_covered for m in mentors]
         self.keys = sorted(set(labels).union(*covered))
         self.column = {key: index for index, key in enumerate(self.keys)}
@@ -84,8 +84,8 @@ class Explainer:
         not_self = self.ids != mentee.id
         wanted = [self.column[key] for key in mentee.themes if key in self.column]
         covering = (self.covers[:, wanted].any(axis=1) if wanted else np.zeros(len(self.ids), bool)) & not_self
-        gap = np.abs(self.offsets - matching._offset_minutes(mentee.timezone, self.at)) % DAY_MINUTES
-        in_window = np.minimum(gap, DAY_MINUTES - gap) <= matching._window_minutes(mentee)
+        gap = np.abs(self.offsets - matching.offset_minutes(mentee.timezone, self.at)) % DAY_MINUTES
+        in_window = np.minimum(gap, DAY_MINUTES - gap) <= matching.window_minutes(mentee)
         new = np.ones(len(self.ids), dtype=bool)
         for other in self.excluded.get(mentee.id, ()):
             row = self.position.get(other)

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
-from cogs.mentorship.matching import (
+from cogs.mentorship.matching_runner import match_off_loop
+from engine.matching import (
     MatchResult,
     MenteeProfile,
     MentorProfile,
@@ -22,7 +23,6 @@ from cogs.mentorship.matching import (
     match,
     score_pair,
 )
-from cogs.mentorship.matching_runner import match_off_loop
 
 AT = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
 THEMES = ["career", "identity", "culture", "support"]
@@ -426,10 +426,12 @@ def test_certificate_duals_are_feasible_for_every_eligible_pair(objective: Objec
     """The duals the engine certifies with meet u_i + v_j >= w_ij for every eligible pair (checked here
     densely with score_pair, exclusions applied) and their objective equals the assignment's weight; the
     pricing is forced through the theme-group path, and later rounds only re-price what went down."""
-    from cogs.mentorship import matching_engine as engine
-    from cogs.mentorship.matching import _encode, _offset_minutes
+    from engine.matching import certify
+    from engine.matching import solve as engine
+    from engine.matching.population import encode as _encode
+    from engine.matching.scoring import offset_minutes as _offset_minutes
 
-    monkeypatch.setattr(engine, "GROUPED_CELLS", 0)
+    monkeypatch.setattr(certify, "GROUPED_CELLS", 0)
     mentees, mentors, exclusions = random_instance(random.Random(6), MID_SHAPE)
     mentees = sorted(mentees, key=lambda p: p.id)
     open_mentors = sorted((p for p in mentors if p.capacity > 0), key=lambda p: p.id)
@@ -454,7 +456,7 @@ def test_certificate_duals_are_feasible_for_every_eligible_pair(objective: Objec
 def test_bitset_scoring_path_gives_the_same_optimum(monkeypatch) -> None:
     """Without group tables (a population whose tables would be too large), scoring goes pair by pair
     with bitsets, and pricing re-scores changed mentor columns that way too: same certified optimum."""
-    from cogs.mentorship import matching_engine as engine
+    from engine.matching import block_scoring as engine
 
     monkeypatch.setattr(engine, "TABLE_CELLS", 0)
     mentees, mentors, exclusions = random_instance(random.Random(7), MID_SHAPE)
@@ -469,7 +471,7 @@ def test_chunked_top_k_selects_the_k_largest_values_of_every_row() -> None:
     """The group pre-selection keeps a valid top k: the same multiset of values as a full sort, along rows
     and along columns, ragged widths and heavy ties included; the line maximum is exact and its tie count a
     lower bound."""
-    from cogs.mentorship.matching_engine import _top
+    from engine.matching.candidates import _top
 
     rng = np.random.default_rng(5)
     for width, k in [(10, 3), (1000, 25), (2003, 5), (4097, 40), (300, 300), (50, 60)]:
@@ -566,14 +568,14 @@ def test_cost_scaling_and_capped_pricing_reach_the_dense_optimum(shape: str, mon
     violating pair kept per mentee and block, one added per mentee and per mentor place), the rounds still
     end on the dense optimum, certified: the caps only move work to later rounds (the mentees cut are
     re-checked), and scaling only changes where the repair starts."""
-    from cogs.mentorship import matching_engine as engine
+    from engine.matching import certify, flow
 
-    monkeypatch.setattr(engine, "QUICK_PHASES", 1)
-    monkeypatch.setattr(engine, "SCALES", (8, 2))
-    monkeypatch.setattr(engine, "ADDED_PER_MENTEE", 1)
-    monkeypatch.setattr(engine, "KEPT_PER_ROW", 2)
-    monkeypatch.setattr(engine, "ADDED_PER_SLOT", 1)
-    monkeypatch.setattr(engine, "ADDED_PER_MENTOR", 0)
+    monkeypatch.setattr(flow, "QUICK_PHASES", 1)
+    monkeypatch.setattr(flow, "SCALES", (8, 2))
+    monkeypatch.setattr(certify, "ADDED_PER_MENTEE", 1)
+    monkeypatch.setattr(certify, "KEPT_PER_ROW", 2)
+    monkeypatch.setattr(certify, "ADDED_PER_SLOT", 1)
+    monkeypatch.setattr(certify, "ADDED_PER_MENTOR", 0)
     rng = random.Random(11)
     for _ in range(3):
         mentees, mentors, exclusions, weights = shaped_instance(rng, shape, 150, 30)

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cogs.mentorship.matching import _offset_minutes
 from cogs.prompts.cadence import Cadence, next_run
 from core import timezones
 from core.errors import AmbiguousTimezone, UnknownTimezone
+from engine.matching.scoring import offset_minutes as _offset_minutes
 
 WINTER = datetime(2026, 1, 15, 12, tzinfo=UTC)
 SUMMER = datetime(2026, 7, 15, 12, tzinfo=UTC)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from cogs.mentorship import matching, unmatched
+from cogs.mentorship import unmatched
+from engine import matching
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
 LABELS = {"career": "Career guidance", "identity": "Identity", "growth": "Personal growth"}

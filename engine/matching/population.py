@@ -1,0 +1,184 @@
+"""The profiles as the integer arrays the vectorised engine works on (`Population`): tag sets as bit
+words, counts, offsets and windows, the point lookup tables and the forbidden pairs. Only tags present
+on both sides get a bit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.matching.model import MenteeProfile, MentorProfile, Weights
+from engine.matching.scoring import DAY_MINUTES, HALF_DAY_MINUTES, fraction_points, wants_similar, window_minutes
+
+
+def bitsets(sets: list[frozenset[str]], vocab: dict[str, int]) -> np.ndarray:
+    """Rows of tag sets as bit words, shape (words, rows); tags outside `vocab` are dropped. One word of
+    the smallest unsigned type that holds the vocabulary (less memory traffic), else 64-bit words."""
+    known: dict[frozenset[str], int] = {}  # profiles repeat the same few hundred sets: encode each once
+    for tags in sets:
+        if tags not in known:
+            known[tags] = sum(1 << vocab[tag] for tag in tags if tag in vocab)
+    values = [known[tags] for tags in sets]
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if len(vocab) <= 8 * np.dtype(dtype).itemsize:
+            return np.array(values, dtype=dtype).reshape(1, -1)
+    words = (len(vocab) + 63) // 64
+    out = np.zeros((words, len(sets)), dtype=np.uint64)
+    mask = (1 << 64) - 1
+    for word in range(words):
+        out[word] = np.array([(value >> (64 * word)) & mask for value in values], dtype=np.uint64)
+    return out
+
+
+def fraction_table(weight: int, largest: int) -> tuple[np.ndarray, int]:
+    """Flat lookup of fraction_points(weight, shared, total), indexed total * stride + shared."""
+    stride = largest + 1
+    table = np.array(
+        [fraction_points(weight, shared, total) for total in range(stride) for shared in range(stride)],
+        dtype=np.int16,
+    )
+    return table, stride
+
+
+@dataclass(slots=True)
+class Side:
+    """One side's columns for block scoring (mentors, or a gathered subset of them)."""
+
+    themes: np.ndarray  # (words, m) uint64: offered and covered
+    heritages: np.ndarray
+    languages: np.ndarray
+    offsets: np.ndarray  # (m,) int16 minutes
+    position: np.ndarray | None = None  # mentor index -> column here (-1 absent); None: identity
+
+    @property
+    def size(self) -> int:
+        return int(self.offsets.shape[0])
+
+    def gather(self, columns: np.ndarray) -> Side:
+        position = np.full(self.size, -1, dtype=np.int64)
+        position[columns] = np.arange(columns.size)
+        return Side(
+            self.themes[:, columns],
+            self.heritages[:, columns],
+            self.languages[:, columns],
+            self.offsets[columns],
+            position,
+        )
+
+
+@dataclass(slots=True)
+class Population:
+    """Everything block scoring needs, as arrays. Mentees are rows, mentors columns (both sorted by id)."""
+
+    themes: np.ndarray  # (words, n) uint64: wanted
+    theme_count: np.ndarray  # (n,) int32
+    heritages: np.ndarray
+    heritage_count: np.ndarray
+    similar: np.ndarray  # (n,) bool: prefers similar heritage and listed at least one
+    languages: np.ndarray
+    language_count: np.ndarray
+    offsets: np.ndarray  # (n,) int16 minutes
+    window: np.ndarray  # (n,) int16 minutes (DAY_MINUTES when any gap is fine)
+    mentors: Side
+    capacity: np.ndarray  # (m,) int64, all > 0
+    excluded_ptr: np.ndarray  # CSR by mentee row: forbidden mentor columns (exclusions and self)
+    excluded_cols: np.ndarray
+    theme_table: np.ndarray
+    theme_stride: int
+    heritage_table: np.ndarray
+    heritage_stride: int
+    language_table: np.ndarray
+    language_stride: int
+    timezone_table: np.ndarray  # (721,) int16
+    heritage_any: int  # points when the mentee's preference is "any"
+    excluded_keys: np.ndarray  # sorted row * m + col of the forbidden pairs
+
+    @property
+    def n(self) -> int:
+        return int(self.offsets.shape[0])
+
+    @property
+    def m(self) -> int:
+        return self.mentors.size
+
+
+def _distinct_keys(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (np.unique without its first-call import of numpy.ma)."""
+    keys = np.sort(keys)
+    return keys[np.r_[True, keys[1:] != keys[:-1]]] if keys.size else keys
+
+
+def encode(
+    mentees: list[MenteeProfile],
+    mentors: list[MentorProfile],
+    offsets: dict[str, int],
+    exclusions: Iterable[tuple[int, int]],
+    weights: Weights,
+) -> Population:
+    """The arrays the vectorised engine scores with. Only tags present on both sides get a bit."""
+    covered = [mentor.themes - mentor.not_covered for mentor in mentors]
+
+    def vocab(left: Iterable[frozenset[str]], right: Iterable[frozenset[str]]) -> dict[str, int]:
+        common = set().union(*left) & set().union(*right)
+        return {tag: bit for bit, tag in enumerate(sorted(common))}
+
+    theme_vocab = vocab((p.themes for p in mentees), covered)
+    heritage_vocab = vocab((p.heritages for p in mentees if wants_similar(p)), (p.heritages for p in mentors))
+    language_vocab = vocab((p.languages for p in mentees), (p.languages for p in mentors))
+
+    # Forbidden (row, col) pairs, vectorised (a set of tuples took ~2 s and ~150 MB for 1M exclusions): an
+    # exclusion is about the two members, whichever role each takes; nobody mentors themself.
+    mentee_ids = np.array([profile.id for profile in mentees], dtype=np.int64)  # sorted
+    mentor_ids = np.array([profile.id for profile in mentors], dtype=np.int64)
+    given = np.array(exclusions if isinstance(exclusions, list) else list(exclusions), dtype=np.int64).reshape(-1, 2)
+    first = np.concatenate([given[:, 1], given[:, 0], mentor_ids])  # mentee side of each candidate pair
+    second = np.concatenate([given[:, 0], given[:, 1], mentor_ids])  # mentor side
+    rows = np.minimum(np.searchsorted(mentee_ids, first), max(len(mentees) - 1, 0))
+    cols = np.minimum(np.searchsorted(mentor_ids, second), max(len(mentors) - 1, 0))
+    known = (mentee_ids[rows] == first) & (mentor_ids[cols] == second)
+    keys = _distinct_keys(rows[known] * len(mentors) + cols[known])
+    pairs = np.stack([keys // len(mentors), keys % len(mentors)], axis=1)
+    excluded_ptr = np.concatenate([[0], np.cumsum(np.bincount(pairs[:, 0], minlength=len(mentees)))])
+
+    def counts(sets: Iterable[frozenset[str]]) -> np.ndarray:
+        return np.array([len(tags) for tags in sets], dtype=np.int32)
+
+    theme_count = counts(p.themes for p in mentees)
+    heritage_count = counts(p.heritages for p in mentees)
+    language_count = counts(p.languages for p in mentees)
+    theme_table, theme_stride = fraction_table(weights.theme, int(theme_count.max()))
+    heritage_table, heritage_stride = fraction_table(weights.heritage, int(heritage_count.max()))
+    language_table, language_stride = fraction_table(weights.language, int(language_count.max()))
+    closeness = HALF_DAY_MINUTES - np.arange(HALF_DAY_MINUTES + 1, dtype=np.int64)  # timezone_points
+    timezone_table = ((2 * weights.timezone * closeness + HALF_DAY_MINUTES) // DAY_MINUTES).astype(np.int16)
+    return Population(
+        themes=bitsets([p.themes for p in mentees], theme_vocab),
+        theme_count=theme_count,
+        heritages=bitsets([p.heritages for p in mentees], heritage_vocab),
+        heritage_count=heritage_count,
+        similar=np.array([wants_similar(p) for p in mentees], dtype=bool),
+        languages=bitsets([p.languages for p in mentees], language_vocab),
+        language_count=language_count,
+        offsets=np.array([offsets[p.timezone] for p in mentees], dtype=np.int16),
+        window=np.array([window_minutes(p) for p in mentees], dtype=np.int16),
+        mentors=Side(
+            themes=bitsets(covered, theme_vocab),
+            heritages=bitsets([p.heritages for p in mentors], heritage_vocab),
+            languages=bitsets([p.languages for p in mentors], language_vocab),
+            offsets=np.array([offsets[p.timezone] for p in mentors], dtype=np.int16),
+        ),
+        capacity=np.array([p.capacity for p in mentors], dtype=np.int64),
+        excluded_ptr=excluded_ptr.astype(np.int64),
+        excluded_cols=pairs[:, 1].copy(),
+        theme_table=theme_table,
+        theme_stride=theme_stride,
+        heritage_table=heritage_table,
+        heritage_stride=heritage_stride,
+        language_table=language_table,
+        language_stride=language_stride,
+        timezone_table=timezone_table,
+        heritage_any=weights.heritage,
+        excluded_keys=pairs[:, 0] * len(mentors) + pairs[:, 1],
+    )
