@@ -24,7 +24,9 @@ from discord import app_commands
 from cogs.prompts import calendar, occasion_times
 from cogs.prompts.cadence import format_time, parse_time
 from cogs.prompts.calendar import Occasion, UnknownOccasion
-from cogs.prompts.posting import COLOUR, THREAD_NEEDS, guild_zone
+from cogs.prompts.post_threads import THREAD_NEEDS
+from cogs.prompts.prompt_post import COLOUR
+from cogs.prompts.slots import guild_zone
 from core.errors import InvalidInput, NotAllowed
 from core.permissions import POST_EMBED, missing_for_me
 from core.text import join_words, truncate

@@ -22,7 +22,8 @@ from cogs.care.lookup import add_support, prompt_support
 from cogs.prompts import anonymous, bank, calendar_prompts, loved, stats
 from cogs.prompts.calendar_commands import CALENDAR_COMMANDS, CalendarCommands
 from cogs.prompts.occasions import OccasionPoster
-from cogs.prompts.posting import PromptPoster, prompt_embed, theme_labels
+from cogs.prompts.posting import PromptPoster
+from cogs.prompts.prompt_post import prompt_embed, theme_labels
 from cogs.prompts.schedules import COMMANDS, ScheduleCommands
 from cogs.prompts.stats import PostedThread
 from cogs.prompts.views import DYNAMIC_ITEMS, FORMS, REVIEW_BATCH, PromptModal, list_message, review_view

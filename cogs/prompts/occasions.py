@@ -30,16 +30,10 @@ from cogs.care.lookup import add_support, prompt_support
 from cogs.prompts import calendar, calendar_prompts, occasion_times
 from cogs.prompts.anonymous import prompt_view
 from cogs.prompts.cadence import parse_time, retry_delay
-from cogs.prompts.posting import (
-    COLOUR,
-    REQUEST_TIMEOUT,
-    THREAD_EXISTS,
-    THREAD_NEEDS,
-    TRANSIENT,
-    describe_error,
-    guild_zone,
-)
-from cogs.prompts.posting import when as retry_when
+from cogs.prompts.post_threads import THREAD_EXISTS, THREAD_NEEDS
+from cogs.prompts.prompt_post import COLOUR, REQUEST_TIMEOUT, TRANSIENT, describe_error
+from cogs.prompts.prompt_post import when as retry_when
+from cogs.prompts.slots import guild_zone
 from core.jobs import guild_unavailable
 from core.permissions import POST_EMBED, describe, discord_said, fix, missing_for_me
 from core.text import join_words, truncate, unlink

@@ -4,7 +4,7 @@
    INSERT … ON CONFLICT DO NOTHING) and advance `next_run_at`. After downtime only the latest missed slot is
    claimed, and a new claim marks its schedule's older unposted claims "skipped": after any outage, of the bot
    or of Discord, a schedule makes at most one catch-up post. A schedule whose stored cadence can't be worked
-   out is paused (the mod-log says so) rather than failing the step for everyone.
+   out is paused (the mod-log says so) rather than failing the step for everyone. (slots.py)
 2. Lease, for this process (`bot.instance_id` in `lease_owner`, until `lease_until`), every posted claim
    whose thread is still pending, then the unposted claims that are free and not backing off, batch by batch:
    a batch is what the pace posts in half a lease, so a backlog of thousands never outlives its leases.
@@ -22,7 +22,7 @@
 4. The thread belongs to the posted message: it is opened after the post and, if that fails for a
    transient reason, retried on later runs with the same backoff, never by posting again. The mod-log hears
    only of a permission really missing (named, with the channel) or of retries running out (with what
-   Discord answered).
+   Discord answered). (post_threads.py)
 
 Only schedules of guilds this process owns (`bot.owns_guild`) are claimed, leased or posted, so
 processes running other shards leave them alone (and never pause them for a channel they can't see).
@@ -32,106 +32,39 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
-import aiohttp
 import discord
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.care.lookup import add_support, prompt_support
 from cogs.prompts.anonymous import prompt_view  # Answer anonymously, This one was good
-from cogs.prompts.cadence import format_time, latest_due, next_run, parse_cadence, parse_time, retry_delay
-from core import timezones
+from cogs.prompts.cadence import retry_delay
+from cogs.prompts.post_threads import PostThreads
+from cogs.prompts.prompt_post import (
+    REQUEST_TIMEOUT,
+    TRANSIENT,
+    Outcome,
+    describe_error,
+    prompt_embed,
+    theme_labels,
+    when,
+)
+from cogs.prompts.slots import SlotClaims
 from core.jobs import Pace, guild_unavailable
-from core.permissions import POST_EMBED, describe, discord_said, fix, missing_for_me, refusal
-from core.text import truncate, unlink
+from core.permissions import POST_EMBED, refusal
 from storage import prompts as queries
-from storage.models.prompts import Prompt, PromptPost, PromptSchedule
+from storage.models.prompts import PromptPost, PromptSchedule
 
 if TYPE_CHECKING:
     from bot import LanternBot
 
 log = logging.getLogger(__name__)
 
-COLOUR = 0xE8A33D
-THREAD_TRIES = 6  # the next run, then 1, 2, 4 and 8 minutes later: about a quarter of an hour
-# What starting a thread on a message needs from Lantern in the channel.
-THREAD_NEEDS = ("view_channel", "read_message_history", "create_public_threads")
-THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
-# A request that hangs gives up well inside its claim's lease (storage.prompts.LEASE, 2 minutes), so no other
-# process takes the claim over while it may still land, and one hung request holds back the run at most this long.
-REQUEST_TIMEOUT = 45.0
-CLAIM_BATCH = 200  # schedules claimed per write transaction (a few milliseconds of the SQLite writer each)
-UNREADABLE = "its cadence or time can't be read"
-TRANSIENT = (discord.HTTPException, aiohttp.ClientError, OSError)  # OSError covers timeouts and resets
 
+class PromptPoster(SlotClaims, PostThreads):
+    """The due-job driver: claims (slots.py), leases and posts, and the threads after (post_threads.py)."""
 
-def guild_zone(name: str | None) -> ZoneInfo:
-    try:
-        return timezones.zone(name or "UTC")  # an IANA name or a fixed offset like UTC+05:30
-    except ValueError:
-        return ZoneInfo("UTC")
-
-
-def schedule_next_run(schedule: PromptSchedule, zone: ZoneInfo, after: datetime) -> datetime:
-    hour, minute = parse_time(schedule.time)
-    return next_run(
-        parse_cadence(schedule.cadence), hour, minute, zone, after, anchor=date.fromisoformat(schedule.anchor)
-    )
-
-
-def describe_schedule(schedule: PromptSchedule, zone_name: str, labels: dict[str, str] | None = None) -> str:
-    hour, minute = parse_time(schedule.time)
-    when = f"{parse_cadence(schedule.cadence).describe()} at {format_time(hour, minute)} ({zone_name})"
-    names = [(labels or {}).get(key, key) for key in schedule.theme_keys]
-    themes = ", ".join(names) if names else "all themes"
-    thread = "with a thread" if schedule.thread else "no thread"
-    return f"#{schedule.id} · <#{schedule.channel_id}> · {when} · {themes} · {thread}"
-
-
-def prompt_embed(prompt: Prompt, theme_label: str) -> discord.Embed:
-    embed = discord.Embed(title=truncate(theme_label, 256), description=unlink(prompt.text), colour=COLOUR)
-    if prompt.suggested_by_id is not None:
-        embed.add_field(name="Suggested by", value=f"<@{prompt.suggested_by_id}>")
-    embed.set_footer(text=f"Prompt #{prompt.id} · answer at whatever depth feels right")
-    return embed
-
-
-async def theme_labels(bot: LanternBot, guild_id: int) -> dict[str, str]:
-    """The guild's enabled themes, key → label, from the per-process copy (storage/guild_cache.py)."""
-    return (await bot.db.guild_config(guild_id)).theme_labels
-
-
-def describe_error(error: BaseException) -> str:
-    """What went wrong with a request to Discord, briefly, for `last_error`, the log and the mod-log."""
-    if isinstance(error, discord.HTTPException):
-        return discord_said(error)
-    if isinstance(error, TimeoutError):
-        return "Discord didn't answer in time"
-    if isinstance(error, aiohttp.ClientError | OSError):
-        return truncate(f"the connection to Discord dropped ({error or type(error).__name__})", 300)
-    return f"an unexpected error ({type(error).__name__})"
-
-
-def when(delay_seconds: float) -> str:
-    if delay_seconds <= 0:
-        return "on the next run"
-    minutes = round(delay_seconds / 60)
-    return f"in {minutes} minute{'s' if minutes != 1 else ''}"
-
-
-@dataclass
-class Outcome:
-    posted: bool
-    detail: str
-    message: discord.Message | None = None
-
-
-class PromptPoster:
     def __init__(self, bot: LanternBot, *, owner: str | None = None) -> None:
         self.bot = bot
         self.owner = owner or bot.instance_id  # who holds the leases this poster takes
@@ -223,70 +156,6 @@ class PromptPoster:
 
         await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(post_ids)))))
         return posted
-
-    async def claim_due(self, now: datetime) -> int:
-        """Step 1: claim the latest due slot of every due schedule this process owns; how many were claimed.
-
-        In batches of CLAIM_BATCH schedules, one short write each, so members' writes are never held up behind
-        a backlog's claims. A schedule whose stored cadence or time can't be worked out any more is paused (and
-        the mod-log told) instead of failing the step for every other schedule."""
-        claimed = 0
-        broken: list[PromptSchedule] = []
-        zones: dict[int, ZoneInfo] = {}
-        after_id = 0
-        while True:
-            async with self.bot.db.write() as session:
-                batch = await queries.due_schedules(session, now, after_id=after_id, limit=CLAIM_BATCH)
-                claimed += await self.claim_batch(session, batch, now, zones, broken)
-            if len(batch) < CLAIM_BATCH:
-                break
-            after_id = batch[-1].id
-        for schedule in broken:
-            detail = (
-                f"I can't work out when schedule #{schedule.id} in <#{schedule.channel_id}> is due "
-                f"(`{truncate(schedule.cadence, 40)}` at `{truncate(schedule.time, 10)}`), so it is paused. "
-                f"Remove it with `/prompts unschedule schedule:{schedule.id}` and make it again "
-                "with `/prompts schedule`."
-            )
-            await self.tell_modlog(schedule.guild_id, f"Prompt schedule #{schedule.id} paused", detail)
-        return claimed
-
-    async def claim_batch(
-        self,
-        session: AsyncSession,
-        batch: Sequence[PromptSchedule],
-        now: datetime,
-        zones: dict[int, ZoneInfo],
-        broken: list[PromptSchedule],
-    ) -> int:
-        claims: list[tuple[PromptSchedule, datetime]] = []
-        following_of: dict[int, datetime] = {}
-        batch = [schedule for schedule in batch if self.serves(schedule.guild_id)]
-        unknown = {schedule.guild_id for schedule in batch} - zones.keys()
-        if unknown:
-            named = await queries.guild_timezones(session, unknown)
-            zones.update({guild_id: guild_zone(named.get(guild_id)) for guild_id in unknown})
-        for schedule in batch:
-            zone = zones[schedule.guild_id]
-            try:
-                hour, minute = parse_time(schedule.time)
-                cadence = parse_cadence(schedule.cadence)
-                anchor = date.fromisoformat(schedule.anchor)
-                slot = latest_due(cadence, hour, minute, zone, schedule.next_run_at, now, anchor=anchor)
-                following = next_run(cadence, hour, minute, zone, slot, anchor=anchor)
-            except Exception:
-                log.exception(
-                    "prompt schedule %s (guild %s) can't be worked out; pausing it", schedule.id, schedule.guild_id
-                )
-                schedule.paused, schedule.paused_reason = True, UNREADABLE
-                broken.append(schedule)
-                continue
-            claims.append((schedule, slot))
-            following_of[schedule.id] = following
-        claimed = await queries.claim_slots(session, claims, now)
-        for schedule, _ in claims:
-            schedule.next_run_at = following_of[schedule.id]
-        return claimed
 
     async def lease(self, now: datetime) -> tuple[list[int], list[int]]:
         """Step 2: skip superseded claims, then lease the unposted claims and the pending threads due now."""
@@ -400,104 +269,6 @@ class PromptPoster:
         if isinstance(error, discord.HTTPException):
             return Outcome(False, f"{said}. {again}")
         return Outcome(False, f"I couldn't reach Discord ({said}). {again}")
-
-    async def retry_thread(self, post_id: int) -> None:
-        async with self.bot.db.read() as session:
-            details = await queries.claim_details(session, post_id)
-        if details is None:
-            return
-        post, schedule, prompt = details
-        if post.status != "posted" or post.thread_state != "pending" or post.message_id is None:
-            return
-        channel = self.bot.get_channel(schedule.channel_id)
-        if not isinstance(channel, discord.TextChannel):
-            async with self.bot.db.write() as session:
-                await queries.record_thread(session, post_id, self.owner, "gone", error="the channel is gone")
-            return
-        await self.open_thread(post, schedule, prompt, channel, post.message_id)
-
-    async def open_thread(
-        self,
-        post: PromptPost,
-        schedule: PromptSchedule,
-        prompt: Prompt | None,
-        channel: discord.TextChannel,
-        message_id: int,
-    ) -> str:
-        """Open the discussion thread on the posted prompt and record what became of it: open, pending (tried
-        again later), failed (the mod-log was told) or gone (the prompt was deleted meanwhile)."""
-        # A thread name can't carry allowed_mentions: keep member-written mention syntax inert in it.
-        name = truncate(discord.utils.escape_mentions(prompt.text), 100) if prompt else "Discussion"
-        await self.pace.wait()
-        try:
-            async with asyncio.timeout(REQUEST_TIMEOUT):
-                thread = await channel.get_partial_message(message_id).create_thread(
-                    name=name, auto_archive_duration=1440
-                )
-        except discord.NotFound:  # a moderator deleted the prompt (or the channel) meanwhile: nothing to open
-            await self.record_thread(post.id, "gone", error="the prompt's message is gone")
-            return "gone"
-        except Exception as error:
-            if isinstance(error, discord.HTTPException) and error.code == THREAD_EXISTS:
-                await self.record_thread(post.id, "open", thread_id=message_id)  # opened by an earlier, lost answer
-                return "open"
-            return await self.thread_failed(post, schedule, channel, error)
-        await self.record_thread(post.id, "open", thread_id=thread.id)
-        return "open"
-
-    async def record_thread(
-        self,
-        post_id: int,
-        state: str,
-        *,
-        thread_id: int | None = None,
-        attempts: int | None = None,
-        retry_at: datetime | None = None,
-        error: str | None = None,
-    ) -> None:
-        async with self.bot.db.write() as session:
-            await queries.record_thread(
-                session,
-                post_id,
-                self.owner,
-                state,
-                thread_id=thread_id,
-                attempts=attempts,
-                retry_at=retry_at,
-                error=error,
-            )
-
-    async def thread_failed(
-        self, post: PromptPost, schedule: PromptSchedule, channel: discord.TextChannel, error: Exception
-    ) -> str:
-        """A thread that didn't open: tell the mod-log at once of a permission `permissions_for` shows missing;
-        otherwise wait and try again, and tell the mod-log what Discord answered once every try has failed."""
-        attempts = (post.attempts if post.thread_state == "pending" else 0) + 1
-        said = describe_error(error)
-        context = (post.id, schedule.id, schedule.guild_id, attempts, said)
-        lacking = missing_for_me(channel, *THREAD_NEEDS) if isinstance(error, discord.Forbidden) else []
-        if lacking:
-            log.info("no thread for prompt claim %s of schedule %s (guild %s), try %d: %s", *context)
-            reason = f"{describe(channel, lacking)}. To fix it: {fix(channel, lacking)}"
-        elif attempts >= THREAD_TRIES:
-            log.warning("no thread for prompt claim %s of schedule %s (guild %s) after try %d: %s; giving up", *context)
-            reason = f"I tried {attempts} times; {said}"
-        else:
-            delay = retry_delay(attempts)
-            transient = isinstance(error, TRANSIENT)
-            (log.warning if transient else log.error)(
-                "no thread yet for prompt claim %s of schedule %s (guild %s), try %d: %s; retrying %s",
-                *context,
-                when(delay.total_seconds()),
-                exc_info=None if transient else error,
-            )
-            retry_at = self.bot.clock() + delay
-            await self.record_thread(post.id, "pending", attempts=attempts, retry_at=retry_at, error=said)
-            return "pending"
-        await self.record_thread(post.id, "failed", attempts=attempts, error=said)
-        detail = f"I posted the prompt in {channel.mention} but couldn't open its discussion thread: {reason}."
-        await self.tell_modlog(schedule.guild_id, f"Prompt schedule #{schedule.id}: no thread", detail)
-        return "failed"
 
     async def tell_modlog(self, guild_id: int, title: str, detail: str) -> None:
         """The mod-log entry, never failing the claim it reports (not even on a dropped connection)."""

@@ -14,7 +14,7 @@ from discord import app_commands
 
 from cogs.prompts import bank
 from cogs.prompts.cadence import EXAMPLES, default_anchor, format_time, parse_cadence, parse_time
-from cogs.prompts.posting import describe_schedule, guild_zone, schedule_next_run
+from cogs.prompts.slots import describe_schedule, guild_zone, schedule_next_run
 from core.errors import NotAllowed, NotFound
 from core.text import join_words, truncate
 from storage import prompts as queries

@@ -67,7 +67,7 @@ async def test_approved_prompt_is_posted_with_suggested_by(world: World) -> None
     await world.mod.click(await review(world), custom_id=f"prompts:approve:{stored.id}")
     async with world.bot.db.read() as session:
         prompt = (await session.execute(select(Prompt).where(Prompt.text == TEXT))).scalar_one()
-    from cogs.prompts.posting import prompt_embed
+    from cogs.prompts.prompt_post import prompt_embed
 
     embed = prompt_embed(prompt, "Cultural knowledge sharing")
     assert embed.fields[0].name == "Suggested by" and embed.fields[0].value == world.alice.mention

@@ -1,0 +1,129 @@
+"""When a prompt schedule is due, and step 1 of posting (posting.py): claiming its latest due slot.
+
+After downtime only the latest missed slot is claimed (at most one catch-up post per schedule); a schedule
+whose stored cadence can't be worked out any more is paused and the mod-log told. `SlotClaims` is that part
+of `PromptPoster`; the functions here also give the schedule commands a schedule's next run and description.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cogs.prompts.cadence import format_time, latest_due, next_run, parse_cadence, parse_time
+from core import timezones
+from core.text import truncate
+from storage import prompts as queries
+from storage.models.prompts import PromptSchedule
+
+if TYPE_CHECKING:
+    from bot import LanternBot
+
+log = logging.getLogger(__name__)
+
+CLAIM_BATCH = 200  # schedules claimed per write transaction (a few milliseconds of the SQLite writer each)
+UNREADABLE = "its cadence or time can't be read"
+
+
+def guild_zone(name: str | None) -> ZoneInfo:
+    try:
+        return timezones.zone(name or "UTC")  # an IANA name or a fixed offset like UTC+05:30
+    except ValueError:
+        return ZoneInfo("UTC")
+
+
+def schedule_next_run(schedule: PromptSchedule, zone: ZoneInfo, after: datetime) -> datetime:
+    hour, minute = parse_time(schedule.time)
+    return next_run(
+        parse_cadence(schedule.cadence), hour, minute, zone, after, anchor=date.fromisoformat(schedule.anchor)
+    )
+
+
+def describe_schedule(schedule: PromptSchedule, zone_name: str, labels: dict[str, str] | None = None) -> str:
+    hour, minute = parse_time(schedule.time)
+    when = f"{parse_cadence(schedule.cadence).describe()} at {format_time(hour, minute)} ({zone_name})"
+    names = [(labels or {}).get(key, key) for key in schedule.theme_keys]
+    themes = ", ".join(names) if names else "all themes"
+    thread = "with a thread" if schedule.thread else "no thread"
+    return f"#{schedule.id} · <#{schedule.channel_id}> · {when} · {themes} · {thread}"
+
+
+class SlotClaims:
+    """Claiming due slots: the part of `PromptPoster` (posting.py) that decides what is due."""
+
+    bot: LanternBot
+
+    def serves(self, guild_id: int) -> bool:  # pragma: no cover - PromptPoster's
+        raise NotImplementedError
+
+    async def tell_modlog(self, guild_id: int, title: str, detail: str) -> None:  # pragma: no cover - PromptPoster's
+        raise NotImplementedError
+
+    async def claim_due(self, now: datetime) -> int:
+        """Step 1: claim the latest due slot of every due schedule this process owns; how many were claimed.
+
+        In batches of CLAIM_BATCH schedules, one short write each, so members' writes are never held up behind
+        a backlog's claims. A schedule whose stored cadence or time can't be worked out any more is paused (and
+        the mod-log told) instead of failing the step for every other schedule."""
+        claimed = 0
+        broken: list[PromptSchedule] = []
+        zones: dict[int, ZoneInfo] = {}
+        after_id = 0
+        while True:
+            async with self.bot.db.write() as session:
+                batch = await queries.due_schedules(session, now, after_id=after_id, limit=CLAIM_BATCH)
+                claimed += await self.claim_batch(session, batch, now, zones, broken)
+            if len(batch) < CLAIM_BATCH:
+                break
+            after_id = batch[-1].id
+        for schedule in broken:
+            detail = (
+                f"I can't work out when schedule #{schedule.id} in <#{schedule.channel_id}> is due "
+                f"(`{truncate(schedule.cadence, 40)}` at `{truncate(schedule.time, 10)}`), so it is paused. "
+                f"Remove it with `/prompts unschedule schedule:{schedule.id}` and make it again "
+                "with `/prompts schedule`."
+            )
+            await self.tell_modlog(schedule.guild_id, f"Prompt schedule #{schedule.id} paused", detail)
+        return claimed
+
+    async def claim_batch(
+        self,
+        session: AsyncSession,
+        batch: Sequence[PromptSchedule],
+        now: datetime,
+        zones: dict[int, ZoneInfo],
+        broken: list[PromptSchedule],
+    ) -> int:
+        claims: list[tuple[PromptSchedule, datetime]] = []
+        following_of: dict[int, datetime] = {}
+        batch = [schedule for schedule in batch if self.serves(schedule.guild_id)]
+        unknown = {schedule.guild_id for schedule in batch} - zones.keys()
+        if unknown:
+            named = await queries.guild_timezones(session, unknown)
+            zones.update({guild_id: guild_zone(named.get(guild_id)) for guild_id in unknown})
+        for schedule in batch:
+            zone = zones[schedule.guild_id]
+            try:
+                hour, minute = parse_time(schedule.time)
+                cadence = parse_cadence(schedule.cadence)
+                anchor = date.fromisoformat(schedule.anchor)
+                slot = latest_due(cadence, hour, minute, zone, schedule.next_run_at, now, anchor=anchor)
+                following = next_run(cadence, hour, minute, zone, slot, anchor=anchor)
+            except Exception:
+                log.exception(
+                    "prompt schedule %s (guild %s) can't be worked out; pausing it", schedule.id, schedule.guild_id
+                )
+                schedule.paused, schedule.paused_reason = True, UNREADABLE
+                broken.append(schedule)
+                continue
+            claims.append((schedule, slot))
+            following_of[schedule.id] = following
+        claimed = await queries.claim_slots(session, claims, now)
+        for schedule, _ in claims:
+            schedule.next_run_at = following_of[schedule.id]
+        return claimed
