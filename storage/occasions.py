@@ -1,5 +1,5 @@
 """Queries of the cultural calendar: its prompts in a guild's bank, the occasions a guild follows, and occasion
-posts claimed and leased exactly once (as storage/prompts.py does for schedule slots). They take a session;
+posts claimed and leased exactly once (as storage/prompts/ does for schedule slots). They take a session;
 they never open one."""
 
 from __future__ import annotations

@@ -1,0 +1,125 @@
+"""Check-ins of formed circles: when they fall due, claiming them (one winner), leasing and settling each
+member's DM, and their ratings. They take a session; they never open one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.circles._common import LEASE, MAX_ATTEMPTS, _backoff, _update
+from storage.circles.members import remaining
+from storage.database import dialect_insert, rowcount
+from storage.guilds import get_settings
+from storage.models.circles import (
+    DELIVERY_DUE,
+    FORMED,
+    Circle,
+    CircleCheckin,
+)
+from storage.models.guild import DEFAULT_CHECKINS
+
+
+async def start_checkins(session: AsyncSession, circle_id: int, at: datetime | None) -> None:
+    """When the circle's first check-in falls due (None: check-ins are off in this server)."""
+    await _update(session, update(Circle).where(Circle.id == circle_id).values(next_checkin_at=at, checkins_sent=0))
+
+
+async def checkin_days(session: AsyncSession, guild_id: int) -> tuple[int, ...]:
+    """The server's check-in days (`/setup options pairing_checkins`, shared with mentor pairing)."""
+    settings = await get_settings(session, guild_id)
+    return settings.checkin_days if settings is not None else tuple(int(d) for d in DEFAULT_CHECKINS.split(","))
+
+
+async def claim_due_checkins(session: AsyncSession, now: datetime, owns: Callable[[int], bool]) -> int:
+    """Claim every due check-in of formed circles: move the circle on (one winner) and owe each member a DM."""
+    due = (
+        await session.scalars(
+            select(Circle).where(Circle.status == FORMED, Circle.next_checkin_at <= now).order_by(Circle.id)
+        )
+    ).all()
+    owed = 0
+    for circle in due:
+        if not owns(circle.guild_id):
+            continue
+        days = list(await checkin_days(session, circle.guild_id))
+        sent = circle.checkins_sent
+        start = circle.decided_at or circle.created_at
+        following = start + timedelta(days=days[sent + 1]) if sent + 1 < len(days) else None
+        if not await _update(
+            session,
+            update(Circle)
+            .where(Circle.id == circle.id, Circle.next_checkin_at == circle.next_checkin_at)
+            .values(checkins_sent=sent + 1, next_checkin_at=following),
+        ):
+            continue
+        if sent >= len(days):
+            continue
+        members = await remaining(session, circle.id)
+        if members:
+            rows = [
+                dict(
+                    circle_id=circle.id,
+                    guild_id=circle.guild_id,
+                    user_id=user,
+                    day=days[sent],
+                    delivery=DELIVERY_DUE,
+                    send_after=now,
+                    attempts=0,
+                )
+                for user in sorted(members)
+            ]
+            statement = dialect_insert(session, CircleCheckin).values(rows).on_conflict_do_nothing()
+            owed += rowcount(await session.execute(statement))
+    return owed
+
+
+async def lease_checkins(session: AsyncSession, now: datetime, owns: Callable[[int], bool]) -> list[CircleCheckin]:
+    query = select(CircleCheckin).where(CircleCheckin.delivery == DELIVERY_DUE, CircleCheckin.send_after <= now)
+    leased = []
+    for checkin in (await session.scalars(query.order_by(CircleCheckin.id))).all():
+        if owns(checkin.guild_id) and await _update(
+            session,
+            update(CircleCheckin)
+            .where(CircleCheckin.id == checkin.id, CircleCheckin.send_after == checkin.send_after)
+            .values(send_after=now + LEASE),
+        ):
+            leased.append(checkin)
+    return leased
+
+
+async def settle_checkin(session: AsyncSession, checkin_id: int, delivery: str) -> None:
+    await _update(
+        session,
+        update(CircleCheckin)
+        .where(CircleCheckin.id == checkin_id, CircleCheckin.delivery == DELIVERY_DUE)
+        .values(delivery=delivery, send_after=None),
+    )
+
+
+async def retry_checkin(session: AsyncSession, checkin_id: int, now: datetime, failed: str) -> bool:
+    checkin = await session.get(CircleCheckin, checkin_id, populate_existing=True)
+    if checkin is None or checkin.delivery != DELIVERY_DUE:
+        return False
+    checkin.attempts += 1
+    if checkin.attempts >= MAX_ATTEMPTS:
+        checkin.delivery, checkin.send_after = failed, None
+        return False
+    checkin.send_after = now + _backoff(checkin.attempts)
+    return True
+
+
+async def rate_checkin(
+    session: AsyncSession, checkin_id: int, user_id: int, rating: int, now: datetime
+) -> CircleCheckin | None:
+    """Record a rating once; None if it isn't this member's or was already given."""
+    if not await _update(
+        session,
+        update(CircleCheckin)
+        .where(CircleCheckin.id == checkin_id, CircleCheckin.user_id == user_id, CircleCheckin.rating.is_(None))
+        .values(rating=rating, answered_at=now),
+    ):
+        return None
+    return await session.get(CircleCheckin, checkin_id, populate_existing=True)

@@ -1,0 +1,147 @@
+"""The guild's prompt bank: seeding it with the defaults, adding, finding, paging, searching and removing
+prompts, and a random one. They take a session; they never open one."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.database import dialect_insert
+from storage.models.prompts import Prompt, PromptBank
+
+
+def _insert(session: AsyncSession, model: type[Any]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING, for this session's dialect."""
+    return dialect_insert(session, model).on_conflict_do_nothing()
+
+
+async def bank_seeded(session: AsyncSession, guild_id: int) -> bool:
+    return await session.get(PromptBank, guild_id) is not None
+
+
+async def ensure_bank(
+    session: AsyncSession, guild_id: int, now: datetime, defaults: Iterable[tuple[str, str, str]]
+) -> bool:
+    """Seed the guild's bank with `defaults` (theme, text, key) the first time it is used. True if it seeded now."""
+    claimed = await session.execute(
+        _insert(session, PromptBank).values(guild_id=guild_id, seeded_at=now).returning(PromptBank.guild_id)
+    )
+    if claimed.first() is None:
+        return False
+    rows = [
+        {
+            "guild_id": guild_id,
+            "theme": theme,
+            "text": text,
+            "text_key": key,
+            "source": "default",
+            "suggested_by_id": None,
+            "created_at": now,
+        }
+        for theme, text, key in defaults
+    ]
+    await session.execute(_insert(session, Prompt), rows)
+    return True
+
+
+async def add_prompt(
+    session: AsyncSession,
+    guild_id: int,
+    text: str,
+    theme: str,
+    *,
+    key: str,
+    source: str,
+    now: datetime,
+    suggested_by_id: int | None = None,
+) -> int | None:
+    """Insert a prompt; its id, or None when the bank already has the same prompt."""
+    result = await session.execute(
+        _insert(session, Prompt)
+        .values(
+            guild_id=guild_id,
+            theme=theme,
+            text=text,
+            text_key=key,
+            source=source,
+            suggested_by_id=suggested_by_id,
+            created_at=now,
+        )
+        .returning(Prompt.id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def find_duplicate(session: AsyncSession, guild_id: int, key: str) -> Prompt | None:
+    return (
+        await session.execute(select(Prompt).where(Prompt.guild_id == guild_id, Prompt.text_key == key))
+    ).scalar_one_or_none()
+
+
+def _bank(guild_id: int, theme: str | None) -> Select[Prompt]:
+    query = select(Prompt).where(Prompt.guild_id == guild_id)
+    return query.where(Prompt.theme == theme) if theme else query
+
+
+# A page of the bank with the bank's size alongside (one statement; built once, as `/prompts list` is hot).
+_PAGE = (
+    select(Prompt, func.count().over())
+    .where(Prompt.guild_id == bindparam("guild_id"))
+    .order_by(Prompt.id)
+    .offset(bindparam("offset"))
+    .limit(bindparam("limit"))
+)
+_PAGE_OF_THEME = _PAGE.where(Prompt.theme == bindparam("theme"))
+
+
+async def count_prompts(session: AsyncSession, guild_id: int, theme: str | None = None) -> int:
+    query = select(func.count()).select_from(_bank(guild_id, theme).subquery())
+    return int((await session.execute(query)).scalar_one())
+
+
+async def prompt_page(
+    session: AsyncSession, guild_id: int, theme: str | None, *, offset: int, limit: int
+) -> tuple[list[Prompt], int]:
+    """The bank's prompts from `offset` in id order (at most `limit`), and how many the bank holds."""
+    params: dict[str, object] = {"guild_id": guild_id, "offset": offset, "limit": limit}
+    if theme:
+        params["theme"] = theme
+    rows = (await session.execute(_PAGE_OF_THEME if theme else _PAGE, params)).all()
+    if rows:
+        return [prompt for prompt, _ in rows], int(rows[0][1])
+    return [], await count_prompts(session, guild_id, theme) if offset else 0
+
+
+async def search_prompts(session: AsyncSession, guild_id: int, typed: str, limit: int = 25) -> Sequence[Prompt]:
+    """Prompts whose id is `typed` (with or without #) or whose text contains it, for autocomplete."""
+    query = _bank(guild_id, None)
+    typed = typed.strip().lstrip("#")
+    if typed.isdigit():
+        query = query.where(or_(Prompt.id == int(typed), Prompt.text.contains(typed)))
+    elif typed:
+        query = query.where(Prompt.text.icontains(typed))
+    return (await session.execute(query.order_by(Prompt.id).limit(limit))).scalars().all()
+
+
+async def get_prompt(session: AsyncSession, guild_id: int, prompt_id: int) -> Prompt | None:
+    prompt = await session.get(Prompt, prompt_id)
+    return prompt if prompt is not None and prompt.guild_id == guild_id else None
+
+
+async def delete_prompt(session: AsyncSession, prompt: Prompt) -> None:
+    await session.delete(prompt)
+    await session.flush()
+
+
+async def random_prompt(session: AsyncSession, guild_id: int, themes: Iterable[str] = ()) -> Prompt | None:
+    query = select(Prompt.id).where(Prompt.guild_id == guild_id, Prompt.occasion.is_(None))  # not the calendar's
+    themes = tuple(themes)
+    if themes:
+        query = query.where(Prompt.theme.in_(themes))
+    ids = (await session.execute(query)).scalars().all()
+    return await session.get(Prompt, random.choice(ids)) if ids else None

@@ -1,0 +1,262 @@
+"""Posting a claimed slot: leasing claims (one process wins each; a dead one's lease runs out), the claim's
+details, and recording what became of the post and its thread. They take a session; they never open one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.database import rowcount
+from storage.models.prompts import Prompt, PromptPost, PromptSchedule
+
+LEASE = timedelta(minutes=2)
+
+
+def _lease_free(now: datetime) -> ColumnElement[bool]:
+    """No process holds the claim: never leased, released, or its lease ran out (its holder died or stalled)."""
+    return or_(PromptPost.lease_until.is_(None), PromptPost.lease_until < now)
+
+
+def _retry_due(now: datetime) -> ColumnElement[bool]:
+    return or_(PromptPost.retry_at.is_(None), PromptPost.retry_at <= now)
+
+
+async def _take(
+    session: AsyncSession, post_id: int, status: str, previous: str | None, owner: str, now: datetime
+) -> bool:
+    """Lease one claim for `owner`: a conditional update on its status, its previous holder and an expired
+    (or absent) lease, so that of any number of processes racing for it exactly one wins."""
+    conditions = [PromptPost.id == post_id, PromptPost.status == status, _lease_free(now)]
+    conditions.append(PromptPost.lease_owner.is_not_distinct_from(previous))
+    if status == "posted":
+        conditions.append(PromptPost.thread_state == "pending")
+    result = await session.execute(
+        update(PromptPost)
+        .where(*conditions)
+        .values(lease_until=now + LEASE, lease_owner=owner)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result) == 1
+
+
+async def lease_claims(
+    session: AsyncSession,
+    now: datetime,
+    owner: str,
+    schedule_id: int | None = None,
+    *,
+    post_id: int | None = None,
+    owns_guild: Callable[[int], bool] | None = None,
+) -> list[int]:
+    """Lease for `owner` every unposted claim that is free and not backing off (of unpaused schedules); their ids.
+
+    With `owns_guild`, only claims of guilds it accepts (this process's shards). Rows are taken in a
+    fixed order (slot, id) so two processes leasing at once never deadlock. A drain of a backlog leases
+    batch by batch instead (`lease_claim_batch`).
+    """
+    query = (
+        select(PromptPost.id, PromptPost.lease_owner, PromptSchedule.guild_id)
+        .join(PromptSchedule, PromptSchedule.id == PromptPost.schedule_id)
+        .where(
+            PromptPost.status == "claimed",
+            PromptSchedule.paused.is_(False),
+            _lease_free(now),
+            _retry_due(now),
+        )
+        .order_by(PromptPost.slot, PromptPost.id)
+    )
+    if schedule_id is not None:
+        query = query.where(PromptPost.schedule_id == schedule_id)
+    if post_id is not None:
+        query = query.where(PromptPost.id == post_id)
+    taken = []
+    for found, previous, guild_id in (await session.execute(query)).all():
+        if owns_guild is not None and not owns_guild(guild_id):
+            continue
+        if await _take(session, found, "claimed", previous, owner, now):
+            taken.append(found)
+    return taken
+
+
+async def lease_claim_batch(
+    session: AsyncSession,
+    now: datetime,
+    owner: str,
+    *,
+    limit: int,
+    after: tuple[datetime, int] | None = None,
+    owns_guild: Callable[[int], bool] | None = None,
+    claimed_since: datetime | None = None,
+    claimed_before: datetime | None = None,
+) -> tuple[list[int], tuple[datetime, int] | None]:
+    """One batch of a backlog: lease for `owner` the next `limit` free, due, unposted claims after `after`
+    (the (slot, id) where the previous batch stopped), in one conditional update. Returns their ids and where
+    this batch stopped (None when nothing was left), so a drain leases only what it can post within the lease
+    and never comes back in the same run to a claim that failed earlier in it.
+
+    PostgreSQL: rows another process is leasing at this moment are skipped, not waited for (no deadlock, no
+    queue); SQLite has one writer at a time anyway. The update repeats every condition, so a claim taken or
+    posted meanwhile is left alone: of any number of processes racing for a claim, exactly one wins it.
+    `claimed_since` / `claimed_before` take only the claims made from / before a moment (a run's own claims
+    while it is still claiming, the older ones once it is done)."""
+    query = (
+        select(PromptPost.id, PromptPost.slot, PromptSchedule.guild_id)
+        .join(PromptSchedule, PromptSchedule.id == PromptPost.schedule_id)
+        .where(PromptPost.status == "claimed", PromptSchedule.paused.is_(False), _lease_free(now), _retry_due(now))
+        .order_by(PromptPost.slot, PromptPost.id)
+        .limit(limit)
+        .with_for_update(of=PromptPost, skip_locked=True)
+    )
+    if after is not None:
+        slot, last_id = after
+        query = query.where(or_(PromptPost.slot > slot, and_(PromptPost.slot == slot, PromptPost.id > last_id)))
+    if claimed_since is not None:
+        query = query.where(PromptPost.claimed_at >= claimed_since)
+    if claimed_before is not None:
+        query = query.where(PromptPost.claimed_at < claimed_before)
+    rows = (await session.execute(query)).all()
+    if not rows:
+        return [], None
+    stopped = (rows[-1].slot, rows[-1].id)
+    found = [row.id for row in rows if owns_guild is None or owns_guild(row.guild_id)]
+    if not found:
+        return [], stopped
+    result = await session.execute(
+        update(PromptPost)
+        .where(PromptPost.id.in_(found), PromptPost.status == "claimed", _lease_free(now), _retry_due(now))
+        .values(lease_until=now + LEASE, lease_owner=owner)
+        .returning(PromptPost.id)
+        .execution_options(synchronize_session=False)
+    )
+    won = set(result.scalars().all())
+    return [post_id for post_id in found if post_id in won], stopped
+
+
+async def lease_threads(
+    session: AsyncSession, now: datetime, owner: str, *, owns_guild: Callable[[int], bool] | None = None
+) -> list[int]:
+    """Lease for `owner` every posted claim whose thread is still to be opened and is due for another try."""
+    query = (
+        select(PromptPost.id, PromptPost.lease_owner, PromptSchedule.guild_id)
+        .join(PromptSchedule, PromptSchedule.id == PromptPost.schedule_id)
+        .where(PromptPost.status == "posted", PromptPost.thread_state == "pending", _lease_free(now), _retry_due(now))
+        .order_by(PromptPost.slot, PromptPost.id)
+    )
+    taken = []
+    for found, previous, guild_id in (await session.execute(query)).all():
+        if owns_guild is not None and not owns_guild(guild_id):
+            continue
+        if await _take(session, found, "posted", previous, owner, now):
+            taken.append(found)
+    return taken
+
+
+async def renew_lease(session: AsyncSession, post_id: int, owner: str, now: datetime) -> bool:
+    """Extend `owner`'s lease on an unposted claim just before posting it; False if it no longer holds the claim
+    (its lease ran out and another process took it over, or the claim was skipped or dropped)."""
+    result = await session.execute(
+        update(PromptPost)
+        .where(PromptPost.id == post_id, PromptPost.status == "claimed", PromptPost.lease_owner == owner)
+        .values(lease_until=now + LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result) == 1
+
+
+async def waiting_claims(session: AsyncSession, schedule_ids: Sequence[int]) -> dict[int, PromptPost]:
+    """For each schedule, its unposted claim that failed at least once (the newest), to show why it waits."""
+    query = (
+        select(PromptPost)
+        .where(PromptPost.schedule_id.in_(schedule_ids), PromptPost.status == "claimed", PromptPost.attempts > 0)
+        .order_by(PromptPost.slot)
+    )
+    return {post.schedule_id: post for post in (await session.execute(query)).scalars().all()}
+
+
+# The claim, its schedule and its prompt in one statement (built once: a drain reads it for every post).
+_CLAIM_DETAILS = (
+    select(PromptPost, PromptSchedule, Prompt)
+    .join(PromptSchedule, PromptSchedule.id == PromptPost.schedule_id)
+    .outerjoin(Prompt, Prompt.id == PromptPost.prompt_id)
+    .where(PromptPost.id == bindparam("post_id"))
+)
+
+
+async def claim_details(session: AsyncSession, post_id: int) -> tuple[PromptPost, PromptSchedule, Prompt | None] | None:
+    """The claim, its schedule and its prompt; None if the schedule was removed meanwhile (with its claims)."""
+    row = (await session.execute(_CLAIM_DETAILS, {"post_id": post_id})).first()
+    if row is None:
+        return None
+    post, schedule, prompt = row
+    return post, schedule, prompt
+
+
+async def mark_posted(
+    session: AsyncSession, post_id: int, owner: str, message_id: int, now: datetime, *, thread: bool
+) -> None:
+    """Record the posted message. With `thread`, the thread is pending and `owner` keeps the lease to open it."""
+    await session.execute(
+        update(PromptPost)
+        .where(PromptPost.id == post_id)
+        .values(
+            status="posted",
+            message_id=message_id,
+            posted_at=now,
+            attempts=0,
+            retry_at=None,
+            last_error=None,
+            thread_state="pending" if thread else None,
+            lease_until=now + LEASE if thread else None,
+            lease_owner=owner if thread else None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def release_claim(
+    session: AsyncSession, post_id: int, owner: str, *, attempts: int, retry_at: datetime, error: str
+) -> bool:
+    """Leave a claim unposted and free, to be tried again from `retry_at`; False if `owner` no longer held it."""
+    result = await session.execute(
+        update(PromptPost)
+        .where(PromptPost.id == post_id, PromptPost.status == "claimed", PromptPost.lease_owner == owner)
+        .values(lease_until=None, lease_owner=None, attempts=attempts, retry_at=retry_at, last_error=error[:300])
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result) == 1
+
+
+async def record_thread(
+    session: AsyncSession,
+    post_id: int,
+    owner: str,
+    state: str,
+    *,
+    thread_id: int | None = None,
+    attempts: int | None = None,
+    retry_at: datetime | None = None,
+    error: str | None = None,
+) -> bool:
+    """Record what became of a posted claim's thread (open, pending with a retry time, failed, gone) and free it;
+    False if `owner` no longer held it."""
+    values: dict[str, object] = {
+        "thread_state": state,
+        "retry_at": retry_at,
+        "last_error": error[:300] if error else None,
+        "lease_until": None,
+        "lease_owner": None,
+    }
+    if thread_id is not None:
+        values["thread_id"] = thread_id
+    if attempts is not None:
+        values["attempts"] = attempts
+    result = await session.execute(
+        update(PromptPost)
+        .where(PromptPost.id == post_id, PromptPost.status == "posted", PromptPost.lease_owner == owner)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result) == 1
