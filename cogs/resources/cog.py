@@ -1,4 +1,8 @@
-"""/resource (members): share, search, browse, saved, remove; and the library's shared actions."""
+"""/resource (members): share, search, browse, saved, remove; and the library's shared actions.
+
+The result lists the searches show (and their page and Link buttons) are in results.py; the moderators'
+`/resources` group is in moderation.py, the buttons and forms in views.py.
+"""
 
 from __future__ import annotations
 
@@ -12,19 +16,16 @@ from discord.ext import commands
 
 from cogs.intros.tags import normalise_tag
 from cogs.resources import cards, library
+from cogs.resources.results import ResultLists
 from cogs.resources.urls import MAX_URL_LENGTH
 from cogs.resources.views import (
-    PAGE_SIZE,
     LinkButton,
     Listing,
     PageButton,
     ReviewButton,
     VoteButton,
-    query_from,
     resource_embed,
     resource_view,
-    results_message,
-    search_title,
 )
 from core import limits
 from core.channels import configured_channel
@@ -34,7 +35,7 @@ from core.search_text import parse_query
 from core.text import NO_MENTIONS, truncate
 from storage import resources as store
 from storage.guilds import get_settings
-from storage.models.resources import APPROVED, HELPED, PENDING, Resource
+from storage.models.resources import HELPED, PENDING, Resource
 
 if TYPE_CHECKING:
     from bot import LanternBot
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FEATURE = "The resource library"
-MESSAGE_LIMIT = 2000  # Discord's limit for a message's text; a stored link is at most MAX_URL_LENGTH (2000)
 
 
 UNSAVED_LOG = "Nothing was added to the library; the member was asked to share it again once it's fixed."
@@ -81,7 +81,7 @@ def themes_list_choices(known: Sequence[tuple[str, str]], current: str) -> list[
     return choices
 
 
-class Resources(commands.Cog):
+class Resources(ResultLists, commands.Cog):
     """The shared library of articles, books, organisations and communities."""
 
     resource = app_commands.Group(name="resource", description="The shared resource library", guild_only=True)
@@ -274,108 +274,6 @@ class Resources(commands.Cog):
     @resource.command(name="saved", description="The resources you saved")
     async def saved(self, interaction: discord.Interaction) -> None:
         await self.show_results(interaction, Listing("saved"), 0)
-
-    async def turn_page(self, interaction: discord.Interaction, listing: Listing, page: int) -> None:
-        """Previous/Next on a result list (a PageButton): everything needed is in the button and the message."""
-        metadata = interaction.message.interaction_metadata if interaction.message else None
-        if metadata is not None and metadata.user.id != interaction.user.id:
-            raise NotAllowed("These results belong to the member who asked for them. Run the command yourself.")
-        query = None
-        if listing.mode == "search":
-            # The query is read back from the results embed the bot wrote; it is only ever re-run as the same
-            # search, scoped to this guild.
-            query = query_from(interaction.message)
-            if query is None or not parse_query(query):
-                raise NotAllowed("I can't turn the page of these results. Run `/resource search` again.")
-        await self.show_results(interaction, listing, page, query=query, edit=True)
-
-    async def show_results(
-        self,
-        interaction: discord.Interaction,
-        listing: Listing,
-        page: int,
-        *,
-        query: str | None = None,
-        edit: bool = False,
-    ) -> None:
-        """Send (or, from a page button, edit in place) one page of a result list, ephemerally."""
-        guild_id = interaction.guild_id or 0
-        rows, has_next, page = await self.result_page(guild_id, interaction.user.id, listing, page, query)
-        if not rows:
-            empty = self.empty_text(listing, query)
-            if edit:
-                await interaction.response.edit_message(content=empty, embed=None, view=None)
-            else:
-                await interaction.response.send_message(empty, ephemeral=True, allowed_mentions=NO_MENTIONS)
-            return
-        labels = await self.theme_labels(guild_id)
-        embed, view = results_message(self.results_title(listing, labels, query), rows, labels, listing, page, has_next)
-        if edit:
-            await interaction.response.edit_message(embed=embed, view=view)
-        elif view is None:
-            await interaction.response.send_message(embed=embed, ephemeral=True)
-        else:
-            await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
-
-    async def result_page(
-        self, guild_id: int, user_id: int, listing: Listing, page: int, query: str | None
-    ) -> tuple[list[Resource], bool, int]:
-        """The rows on `page`, whether another page follows, and the page shown (the list may have shrunk)."""
-        if listing.mode == "search":
-            async with self.bot.db.read() as session:
-                found = await store.search(
-                    session, guild_id, parse_query(query or ""), theme=listing.theme, tag=listing.tag
-                )
-            page = min(page, max(len(found) - 1, 0) // PAGE_SIZE)
-            start = page * PAGE_SIZE
-            return found[start : start + PAGE_SIZE], len(found) > start + PAGE_SIZE, page
-        async with self.bot.db.read() as session:
-            if listing.mode == "saved":
-                rows = await store.saved_by(session, guild_id, user_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE + 1)
-            else:
-                rows = await store.browse(
-                    session,
-                    guild_id,
-                    theme=listing.theme,
-                    tag=listing.tag,
-                    most_helpful=listing.sort == "most helpful",
-                    offset=page * PAGE_SIZE,
-                    limit=PAGE_SIZE + 1,
-                )
-        if not rows and page > 0:  # emptied since the list was shown: start again from the first page
-            return await self.result_page(guild_id, user_id, listing, 0, query)
-        return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE, page
-
-    async def send_link(self, interaction: discord.Interaction, resource_id: int) -> None:
-        """The Link button under a result list: the whole link of a resource, privately."""
-        async with self.bot.db.read() as session:
-            resource = await store.get_resource(session, interaction.guild_id or 0, resource_id)
-        if resource is None or resource.status != APPROVED:
-            raise NotAllowed("That resource isn't in the library any more.")
-        text = f"“{discord.utils.escape_markdown(resource.title)}”: {resource.url}"
-        await interaction.response.send_message(
-            text if len(text) <= MESSAGE_LIMIT else resource.url, ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
-
-    @staticmethod
-    def results_title(listing: Listing, labels: dict[str, str], query: str | None) -> str:
-        if listing.mode == "search":
-            return search_title(query or "")
-        if listing.mode == "saved":
-            return "Your saved resources"
-        theme = f" · {labels.get(listing.theme, listing.theme)}" if listing.theme else ""
-        return f"The library{theme} · {listing.sort}"
-
-    @staticmethod
-    def empty_text(listing: Listing, query: str | None) -> str:
-        if listing.mode == "search":
-            return (
-                f"I found nothing for `{discord.utils.escape_markdown(query or '')}`. Try other words, "
-                "or `/resource browse theme:` to see what the library has on a theme."
-            )
-        if listing.mode == "saved":
-            return "You haven't saved anything yet. Press **Save** on a resource to keep it here."
-        return "Nothing here yet. Share something helpful with `/resource share`."
 
     @search.autocomplete("theme")
     @browse.autocomplete("theme")
