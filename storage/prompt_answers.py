@@ -166,7 +166,7 @@ async def votes_by_prompt(session: AsyncSession, guild_id: int, since: datetime 
 
 async def loved_first(session: AsyncSession, guild_id: int, prompt_ids: Sequence[int]) -> list[int]:
     """Of `prompt_ids`, those with the most "This one was good" votes (all of them when none has any): a
-    schedule whose bank is exhausted brings these back first (storage/prompts.py choose_prompt)."""
+    schedule whose bank is exhausted brings these back first (storage/prompts/slots.py choose_prompt)."""
     if not prompt_ids:
         return []
     query = (
