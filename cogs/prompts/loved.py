@@ -6,7 +6,7 @@
   replies per post (replies are each prompt thread's `message_count`, read from Discord when a moderator asks:
   the measure Lantern can get without the Message Content intent; see cogs/prompts/stats.py).
 - A schedule whose bank is exhausted (its second cycle and later) picks the unused prompts with the most votes
-  first (storage/prompts.py `choose_prompt`), so good prompts come back sooner; no prompt repeats within a
+  first (storage/prompts/slots.py `choose_prompt`), so good prompts come back sooner; no prompt repeats within a
   cycle all the same. Replies don't feed the schedule: they live on Discord, and counting them at every post
   would cost a request per thread.
 """
