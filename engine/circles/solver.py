@@ -13,11 +13,13 @@ solved exactly and the "best circle-mates" bound (`prepare._star`) for the other
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import numpy as np
 
 from engine.circles import exact
 from engine.circles.bound import circle_bound
+from engine.circles.columns import solve_enumerated
 from engine.circles.model import (
     MIN_SIZE,
     Circle,
@@ -65,6 +67,7 @@ def form_circles(instance: CircleInstance, time_limit_s: float = 10.0, workers: 
         by_component.setdefault(int(component_of[group[0]]), []).append(group)
     large: list[int] = []
     lp_rounds = 0
+    circles_enumerated = 0
     for number, members in enumerate(components):
         star_bound = place_points * len(members) + int(prep.star[members].sum()) // 2
         current = by_component.get(number, [])
@@ -78,6 +81,25 @@ def form_circles(instance: CircleInstance, time_limit_s: float = 10.0, workers: 
             if not solution.optimal:
                 large.append(number)
             continue
+        if len(members) <= LP_MEMBERS:
+            enumerated = solve_enumerated(
+                prep,
+                members,
+                place_points,
+                current,
+                partial(_repair, prep, pool=members),
+                time.perf_counter() + share,
+                instance.seed,
+            )
+            if enumerated is not None:
+                circles_enumerated += enumerated.circles
+                lp_rounds += enumerated.rounds
+                if enumerated.objective > _objective(prep, current, place_points):
+                    by_component[number] = enumerated.groups
+                total_bound += min(star_bound, enumerated.bound)
+                if not enumerated.optimal:
+                    large.append(number)
+                continue
         large.append(number)
         if len(members) <= LP_MEMBERS:
             lp = circle_bound(prep, members, place_points, current, time.perf_counter() + LP_SHARE * share)
@@ -89,6 +111,7 @@ def form_circles(instance: CircleInstance, time_limit_s: float = 10.0, workers: 
                     by_component[number] = repaired
         total_bound += star_bound
     stats["lp_rounds"] = lp_rounds
+    stats["circles_enumerated"] = circles_enumerated
     stats["exact_s"] = time.perf_counter() - started - stats["prepare_s"] - stats["greedy_s"]
     rounds = 0
     for number in large:

@@ -19,6 +19,7 @@ from engine.circles import (
     LeftOutReason,
     Weights,
     bound,
+    columns,
     form_circles,
     solver,
 )
@@ -268,3 +269,88 @@ def test_the_branch_and_bound_pricing_finds_the_best_circle_of_each_member(
                 value = sum(100 - duals[a] for a in circle) + sum(weight[a, b] for a, b in combinations(circle, 2))
                 best = max(best, float(value))
         assert priced[anchor][0] == pytest.approx(max(best, 1e-7), abs=1e-6)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(max_members=9))
+def test_the_enumeration_lists_every_feasible_circle_once(instance: CircleInstance) -> None:
+    """The enumerated circles are exactly the cliques of 3..6 whose size every member accepts."""
+    prep = prepare(instance)
+    n = len(prep.ids)
+    rows = columns.enumerate_circles(prep.compat, prep.cap, deadline=float("inf"))
+    assert rows is not None
+    found = sorted(tuple(row[row < n].tolist()) for row in rows)
+    expected = sorted(
+        circle
+        for size in range(3, 7)
+        for circle in combinations(range(n), size)
+        if size <= min(prep.cap[list(circle)]) and all(prep.compat[a, b] for a, b in combinations(circle, 2))
+    )
+    assert found == expected
+    assert all(list(circle) == sorted(circle) for circle in found)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(max_members=10))
+def test_the_enumerated_bound_is_a_bound_and_a_proven_optimum_is_the_optimum(instance: CircleInstance) -> None:
+    """With the exact edge model switched off, the set-partitioning path (every feasible circle, the LP
+    bound, reduced-cost fixing) keeps every rule; its bound is never below the brute-force optimum, and
+    when it says optimal it is."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(solver, "EXACT_MEMBERS", 0)
+        result = form_circles(instance, time_limit_s=10)
+    check_rules(instance, result)
+    placed, best = brute_force(instance)
+    assert result.placed_bound >= placed
+    if result.placed == placed:
+        assert result.bound >= best
+    if result.proven_optimal:
+        assert (result.placed, result.points) == (placed, best)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(max_members=10), st.integers(0, 3))
+def test_reduced_cost_fixing_keeps_the_bound_valid_from_any_start(instance: CircleInstance, greedy: int) -> None:
+    """From a poor start (no circles, or only the greedy's first few), the enumerated path's bound still
+    holds against brute force, its grouping is made of feasible circles with nobody twice, and a proven
+    optimum equals brute force."""
+    prep = prepare(instance)
+    n = len(prep.ids)
+    place_points = int(prep.star.sum()) // 2 + 1
+    members = np.array([m for m in range(n) if m not in prep.reasons], dtype=np.int64)
+    start = solver._greedy(prep)[:greedy]
+    outcome = columns.solve_enumerated(
+        prep, members, place_points, start, lambda groups: groups, deadline=float("inf"), seed=0
+    )
+    placed, best = brute_force(instance)
+    if outcome is None:  # no feasible circle at all
+        assert placed == 0
+        return
+    assert outcome.bound >= place_points * placed + best
+    used = [m for group in outcome.groups for m in group]
+    assert len(used) == len(set(used))
+    for group in outcome.groups:
+        assert 3 <= len(group) <= min(prep.cap[group])
+        assert all(prep.compat[a, b] for a, b in combinations(group, 2))
+    assert outcome.objective == sum(
+        place_points * len(group) + int(prep.weight[np.ix_(group, group)].astype(np.int64).sum()) // 2
+        for group in outcome.groups
+    )
+    if outcome.optimal:
+        assert outcome.objective == place_points * placed + best
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(max_members=9))
+def test_without_enumeration_the_column_generation_still_bounds(instance: CircleInstance) -> None:
+    """When a component has too many circles to enumerate, the column generation (with its branch and
+    bound pricing) takes over, and its bound still holds."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(solver, "EXACT_MEMBERS", 0)
+        patch.setattr(columns, "ENUMERATE_LIMIT", 0)
+        result = form_circles(instance, time_limit_s=10)
+    check_rules(instance, result)
+    placed, best = brute_force(instance)
+    assert result.placed_bound >= placed
+    if result.placed == placed:
+        assert result.bound >= best
