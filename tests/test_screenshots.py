@@ -18,6 +18,10 @@ OPTIONAL_SHOTS = (
     "resource-card.png",
     "resource-search.png",
     "prompt-stats.png",
+    "prompt-anonymous.png",
+    "circle-invite.png",
+    "circle-thread.png",
+    "calendar-occasion.png",
 )
 
 pytestmark = pytest.mark.skipif(

@@ -23,14 +23,33 @@ from pathlib import Path
 from typing import Any
 
 import simcord
+from sqlalchemy import func, select
 
 from bot import create_bot
+from storage.models.occasions import GuildOccasion
 from tools import avatars, seed
 from tools.world import World, build_world, make_settings
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "img"
 CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/lib/chromium-browser/chromium-browser")
 WIDTH = 900
+
+ANONYMOUS_ANSWER = (
+    "I never learned to cook anything from my mum's side, and I've felt too embarrassed to ask her now. "
+    "Reading this thread, I think I'll ask her for her adobo this weekend."
+)
+# username → /circle join options: four members who'd like a small group about identity and culture.
+CIRCLE_JOINS: dict[str, dict[str, str]] = {
+    "leilani": {"themes": "identity, culture", "timezone": "Pacific/Honolulu", "heritages": "Chinese, Native Hawaiian"},
+    "mika.tr": {"themes": "identity, culture", "timezone": "America/Vancouver", "heritages": "Japanese, Filipino"},
+    "sofia.nga": {"themes": "identity, culture", "timezone": "America/Chicago", "heritages": "Vietnamese, Mexican"},
+    "hana.pj": {"themes": "culture, identity", "timezone": "America/Los_Angeles", "heritages": "Korean, Danish"},
+}
+CIRCLE_HELLO = (
+    "leilani",
+    "Aloha, everyone! For number 3: my popo's saying, “eat first, argue later”. Works in every family.",
+)
+OCCASIONS = "lunar-new-year, tet, seollal"  # one post: all three fall on 17 February 2026
 
 
 def find_chromium() -> str | None:
@@ -206,6 +225,89 @@ async def prompt_stats(world: World, community: seed.Community, out: Path) -> li
     ]
 
 
+def _labels(message: Any) -> list[str]:
+    """The button labels on a message (an interaction response's components are plain dicts)."""
+    rows = [row if isinstance(row, dict) else row.to_dict() for row in message.components]
+    return [str(child.get("label", "")) for row in rows for child in row.get("components", [])]
+
+
+def _dish_prompt(world: World) -> Any:
+    """The prompt the `prompts` journey posted (seed.PROMPT_TEXT), or None."""
+    shown = (m for m in world.prompts.history() if m.embeds and seed.PROMPT_TEXT in str(m.embeds[0].description))
+    return next(shown, None)
+
+
+async def anonymous_answer(world: World, community: seed.Community, out: Path) -> list[Shot]:
+    """Hana answers the dish prompt anonymously; a moderator approves it from the review queue."""
+    prompt = _dish_prompt(world)
+    if prompt is None:  # run on its own (--only): post the prompt first
+        await seed.post_prompt_with_replies(community)
+        prompt = _dish_prompt(world)
+    assert prompt is not None
+    thread = next(t for t in world.prompts.threads if t.id == prompt.id)
+    hana = community["hana.pj"]
+    form = await hana.click(prompt, label="Answer anonymously")
+    await hana.submit_modal(form, {"answer": ANONYMOUS_ANSWER})
+    queue = await world.mod.slash(world.general, "prompts review", queue="answers")
+    assert queue.response is not None
+    approve = next((label for label in _labels(queue.response) if label.startswith("Approve #")), None)
+    if approve is None:
+        raise RuntimeError("the anonymous answer is not in the review queue")
+    await world.mod.click(queue.response, label=approve)
+    await _capture(world, thread, community["mika.tr"], out / "prompt-anonymous.png", mode="viewport", height=640)
+    return [
+        Shot("prompt-anonymous.png", "An anonymous answer in a prompt's thread, posted once a moderator approved it.")
+    ]
+
+
+async def circle(world: World, community: seed.Community, out: Path) -> list[Shot]:
+    """Four members join peer circles, a moderator forms them, each says yes by DM: the circle's thread opens."""
+    for name, options in CIRCLE_JOINS.items():
+        await community[name].slash(world.general, "circle join", **options)
+    await world.mod.slash(world.general, "circles form")
+    members = [community[name] for name in CIRCLE_JOINS]
+    invitations = [member.user.dm_channel.history()[-1] if member.user.dm_channel else None for member in members]
+    if any(dm is None or "Join" not in _labels(dm) for dm in invitations):
+        raise RuntimeError("forming circles sent no invitation with a Join button")
+    await _capture(world, members[0].user.dm_channel, members[0].user, out / "circle-invite.png", target=invitations[0])
+    for member, invitation in zip(members, invitations, strict=True):
+        await member.user.click(invitation, label="Join")
+    thread = world.mentorship.threads[-1] if world.mentorship.threads else None
+    if thread is None or not (thread.name or "").startswith("Circle"):
+        raise RuntimeError("the circle formed no thread in #mentorship")
+    name, hello = CIRCLE_HELLO
+    await community[name].send(thread, hello)
+    await _capture(world, thread, community[name], out / "circle-thread.png", mode="viewport", height=520)
+    return [
+        Shot("circle-invite.png", "A peer-circle invitation by DM: Join or No thanks, and nobody is told who said no."),
+        Shot(
+            "circle-thread.png", "Once three say yes: the circle's private thread, with starters from what they share."
+        ),
+    ]
+
+
+async def calendar_occasion(world: World, community: seed.Community, out: Path) -> list[Shot]:
+    """A moderator turns on the lunar new years; on the day, Lantern posts one occasion prompt with a thread."""
+    await world.mod.slash(world.general, "prompts calendar", occasions=OCCASIONS, channel=world.prompts)
+    async with world.bot.db.read() as session:
+        due = await session.scalar(
+            select(func.min(GuildOccasion.next_at)).where(GuildOccasion.guild_id == world.guild.id)
+        )
+    if due is None:
+        raise RuntimeError("turning on the calendar scheduled no occasion")
+    await world.env.advance_time(max(0.0, (due - world.bot.clock()).total_seconds()))
+    await world.bot.run_due_jobs()
+    post = next((m for m in reversed(world.prompts.history()) if m.embeds and "Tết" in str(m.embeds[0].title)), None)
+    if post is None:
+        raise RuntimeError("the occasion's day came and nothing was posted")
+    await _capture(world, world.prompts, community["sofia.nga"], out / "calendar-occasion.png", target=post)
+    return [
+        Shot(
+            "calendar-occasion.png", "The cultural calendar: on Lunar New Year, Tết and Seollal, a prompt for the day."
+        )
+    ]
+
+
 JOURNEYS: tuple[tuple[str, Journey], ...] = (
     ("intros", intros),
     ("welcome", welcome),
@@ -214,6 +316,9 @@ JOURNEYS: tuple[tuple[str, Journey], ...] = (
     ("mentorship", mentorship),
     ("resources", resources),
     ("prompt stats", prompt_stats),
+    ("anonymous answer", anonymous_answer),
+    ("peer circle", circle),
+    ("calendar", calendar_occasion),  # last: it moves the clock weeks ahead
 )
 
 
