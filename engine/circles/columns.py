@@ -30,8 +30,8 @@ from engine.circles.prepare import Prepared
 ENUMERATE_LIMIT = 400_000  # feasible circles at most (beyond this the component takes the older path)
 PRICE_PER_ROUND = 300  # circles of best reduced cost added to the master per round (plus each member's best)
 FIXED_LIMIT = 5_000  # circles at most in an integer model (beyond, building it costs more than it brings)
-WARM_SHARE = 0.0025  # a first integer model over the circles within this share of the bound's points
-WARM_TIME_SHARE = 0.5  # of the time left, at most, for that model
+WARM_SHARE = 0.002  # the first integer model: circles within this share of the bound's points of reduced cost
+WIDEN_TIME_SHARE = 0.5  # of the time left, at most, for each integer model but the last
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,30 +51,31 @@ def enumerate_circles(compat: np.ndarray, cap: np.ndarray, deadline: float) -> n
     m = len(cap)
     later = [sum(1 << b for b in np.flatnonzero(compat[a]).tolist() if b > a) for a in range(m)]
     caps = cap.tolist()
+    pads = [(m,) * (MAX_SIZE - size) for size in range(MAX_SIZE + 1)]
     found: list[tuple[int, ...]] = []
 
     def grow(circle: tuple[int, ...], candidates: int, limit: int) -> bool:
-        if len(circle) >= MIN_SIZE:
-            found.append(circle)
-        if len(circle) >= limit:
-            return True
+        """Adds every circle that extends `circle` (already listed if it is one) by members of
+        `candidates` (all adjacent to it and larger than its members) within the size `limit`."""
+        size = len(circle) + 1
         while candidates:
             low = candidates & -candidates
             member = low.bit_length() - 1
             candidates ^= low
-            if caps[member] <= len(circle):
+            if caps[member] < size:
                 continue
-            if not grow((*circle, member), candidates & later[member], min(limit, caps[member])):
+            bigger = (*circle, member)
+            if size >= MIN_SIZE:
+                found.append(bigger + pads[size])
+            further = candidates & later[member]
+            if further and size < min(limit, caps[member]) and not grow(bigger, further, min(limit, caps[member])):
                 return False
         return len(found) <= ENUMERATE_LIMIT
 
     for anchor in range(m):
         if time.perf_counter() > deadline or not grow((anchor,), later[anchor], caps[anchor]):
             return None
-    rows = np.full((len(found), MAX_SIZE), m, dtype=np.int32)
-    for row, circle in enumerate(found):
-        rows[row, : len(circle)] = circle
-    return rows
+    return np.array(found, dtype=np.int64).reshape(-1, MAX_SIZE)
 
 
 def solve_enumerated(
@@ -123,30 +124,29 @@ def solve_enumerated(
         best, best_value = rounded, int(values[rounded].sum())
     reduced = values - np.append(duals, 0.0)[rows].sum(axis=1)
     optimal = False
-    # A first, narrow model finds a good grouping quickly; the second, over every circle that a better
-    # grouping could use, proves it optimal (or improves it) when those circles are few enough.
-    warm = max(1.0, WARM_SHARE * (bound % place_points))
-    for stage in (0, 1):
-        window = bound - best_value if stage else min(warm, bound - best_value)
-        keep = np.flatnonzero(reduced >= -window - 1e-6)
-        full = window >= bound - best_value and len(keep) <= FIXED_LIMIT
-        if stage and not full:
-            break
-        keep = keep[np.argsort(-reduced[keep], kind="stable")[:FIXED_LIMIT]]
+    # Integer models over the circles within a window of reduced cost, narrow first (solved in a few
+    # milliseconds), then wider while each is solved, until the window holds every circle a better
+    # grouping could use: then CP-SAT's bound over them bounds every grouping.
+    window = max(1.0, WARM_SHARE * (bound % place_points))
+    while time.perf_counter() < deadline:
+        full = window >= bound - best_value
+        keep = np.flatnonzero(reduced >= -min(window, bound - best_value) - 1e-6)
+        if len(keep) > FIXED_LIMIT:
+            if window > max(1.0, WARM_SHARE * (bound % place_points)):
+                break
+            keep, full = keep[np.argsort(-reduced[keep], kind="stable")[:FIXED_LIMIT]], False
         now = time.perf_counter()
-        wide = np.count_nonzero(reduced >= best_value - bound - 1e-6)
-        until = deadline if full or wide > FIXED_LIMIT else now + WARM_TIME_SHARE * max(0.0, deadline - now)
+        until = deadline if full else now + WIDEN_TIME_SHARE * (deadline - now)
         chosen, value, proven = _integer(rows, values, m, keep, best, until, seed)
         if value > best_value:
             best, best_value = chosen, value
         if full:
-            # Every grouping better than the incumbent is made of `keep`'s circles: CP-SAT's bound over
-            # them (or the incumbent, when none is better) bounds every grouping.
             bound = min(bound, max(best_value, proven))
             optimal = bound == best_value
             break
-        if time.perf_counter() >= deadline:
+        if proven > value:  # not solved in its time: a wider model would fare no better
             break
+        window *= 2
     return Enumerated(int(bound), members(best), best_value, optimal, len(rows), rounds)
 
 
