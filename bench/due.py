@@ -46,6 +46,7 @@ from bench.load import Clocks, bookkeeping_off, create_postgres, instrument, lig
 from bench.ratelimited import RateLimitedDiscord
 from bot import create_bot
 from cogs.prompts import bank
+from storage import mentorship as mentorship_queries
 from storage import prompts as prompt_queries
 from storage.models.guild import GuildSettings
 from storage.models.mentorship import (
@@ -197,12 +198,21 @@ def finders(bot: Any) -> dict[str, Callable[[datetime], Awaitable[int]]]:
             )
             return len((await session.scalars(query)).all())
 
+    guild_ids: list[int] = []  # the guilds with due pairings (the row above finds them): read once
+
     async def checkin_pairings(now: datetime) -> int:
         async with bot.db.read() as session:
+            if not guild_ids:
+                guild_ids.extend((await session.scalars(select(MentorshipPairing.guild_id).distinct())).all())
             query = (
                 select(MentorshipPairing)
-                .where(MentorshipPairing.status == ACTIVE, MentorshipPairing.next_checkin_at <= now)
+                .where(
+                    MentorshipPairing.status == ACTIVE,
+                    MentorshipPairing.next_checkin_at <= now,
+                    MentorshipPairing.guild_id.in_(guild_ids),
+                )
                 .order_by(MentorshipPairing.id)
+                .limit(mentorship_queries.CLAIM_BATCH)
             )
             return len((await session.scalars(query)).all())
 
@@ -212,6 +222,7 @@ def finders(bot: Any) -> dict[str, Callable[[datetime], Awaitable[int]]]:
                 select(MentorshipProposal)
                 .where(MentorshipProposal.status.in_(PENDING), MentorshipProposal.expires_at <= now)
                 .order_by(MentorshipProposal.id)
+                .limit(mentorship_queries.EXPIRE_BATCH)
             )
             return len((await session.scalars(query)).all())
 
@@ -219,8 +230,8 @@ def finders(bot: Any) -> dict[str, Callable[[datetime], Awaitable[int]]]:
         "prompt schedules (first batch of 200)": schedules_batch,
         "prompt claims (first lease batch)": claims_batch,
         "check-ins: guilds with due pairings": checkin_guilds,
-        "check-ins: due pairings (all)": checkin_pairings,
-        "proposals to expire (all)": expiring,
+        "check-ins: due pairings (first batch of 500)": checkin_pairings,
+        "proposals to expire (first batch of 500)": expiring,
     }
 
 

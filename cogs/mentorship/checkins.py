@@ -49,7 +49,7 @@ class Checkins:
         taken over when its lease runs out). One failing never holds back the others: a failure worth
         another try (5xx, 429, a dropped connection) waits its backoff, DMs closed hold it for /mentor
         status (settled, never retried), a member or pairing that is gone settles it."""
-        async with self.bot.db.write() as session:
+        async with self.bot.db.read() as session:
             guild_ids = (
                 await session.scalars(
                     select(MentorshipPairing.guild_id)
@@ -63,20 +63,26 @@ class Checkins:
                     continue
                 settings = await session.get(GuildSettings, guild_id)
                 days_of[guild_id] = settings.checkin_days if settings else (14, 45)
-            await store.claim_due_checkins(session, now, days_of)
-        async with self.bot.db.write() as session:
-            leased = await store.lease_checkins(session, now, self.flow.reachable)
-        sent = 0
-        for checkin, pairing in leased:
-            try:
-                delivery = await self.send_one(checkin, pairing)
-            except Exception as error:
-                await self.failed(checkin, now, error)
-                continue
+        while days_of:  # a backlog in batches, each its own short transaction
             async with self.bot.db.write() as session:
-                await store.settle_checkin(session, checkin.id, delivery, self.bot.clock())
-            sent += delivery == DELIVERY_SENT
-        return sent
+                claimed = await store.claim_due_checkins(session, now, days_of, store.CLAIM_BATCH)
+            if len(claimed) < store.CLAIM_BATCH:
+                break
+        sent = 0
+        while True:  # leased a batch at a time, so each batch goes out well within its lease
+            async with self.bot.db.write() as session:
+                leased = await store.lease_checkins(session, self.bot.clock(), self.flow.reachable, store.LEASE_BATCH)
+            for checkin, pairing in leased:
+                try:
+                    delivery = await self.send_one(checkin, pairing)
+                except Exception as error:
+                    await self.failed(checkin, now, error)
+                    continue
+                async with self.bot.db.write() as session:
+                    await store.settle_checkin(session, checkin.id, delivery, self.bot.clock())
+                sent += delivery == DELIVERY_SENT
+            if len(leased) < store.LEASE_BATCH:
+                return sent
 
     async def send_one(self, checkin: MentorshipCheckin, pairing: MentorshipPairing) -> str:
         guild = self.bot.get_guild(pairing.guild_id)

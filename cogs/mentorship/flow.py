@@ -202,9 +202,13 @@ class Flow(Pairings):
 
     async def expire(self, now: datetime) -> int:
         """Expire unanswered proposals; each owes its lapse notice, which `send_owed` delivers."""
-        async with self.bot.db.write() as session:
-            expired = await store.expire_due(session, now)
-        return len(expired)
+        total = 0
+        while True:  # a backlog in batches, each its own short transaction
+            async with self.bot.db.write() as session:
+                expired = await store.expire_due(session, now, store.EXPIRE_BATCH)
+            total += len(expired)
+            if len(expired) < store.EXPIRE_BATCH:
+                return total
 
     # ------------------------------------------------------------ owed messages
 

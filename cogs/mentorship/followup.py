@@ -67,12 +67,16 @@ class Followups:
     async def expire(self, now: datetime) -> int:
         """Expire unanswered invitations (each owes its lapse notice). A member whose last two invitations
         both lapsed is paused in the same transaction, and owed a note saying how to come back."""
-        async with self.bot.db.write() as session:
-            expired = await store.expire_due(session, now)
-            for proposal in expired:
-                user_id = proposal.mentor_id if proposal.mentor_answered_at is None else proposal.mentee_id
-                await self.pause_after_lapses(session, proposal.guild_id, user_id, proposal.id, now)
-        return len(expired)
+        total = 0
+        while True:  # a backlog in batches, each its own short transaction
+            async with self.bot.db.write() as session:
+                expired = await store.expire_due(session, now, store.EXPIRE_BATCH)
+                for proposal in expired:
+                    user_id = proposal.mentor_id if proposal.mentor_answered_at is None else proposal.mentee_id
+                    await self.pause_after_lapses(session, proposal.guild_id, user_id, proposal.id, now)
+            total += len(expired)
+            if len(expired) < store.EXPIRE_BATCH:
+                return total
 
     async def pause_after_lapses(
         self, session: AsyncSession, guild_id: int, user_id: int, proposal_id: int, now: datetime

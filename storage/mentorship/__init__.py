@@ -47,6 +47,8 @@ from storage.mentorship.blocks import (
 )
 from storage.mentorship.notices import lease_notices, retry_notice, settle_notice
 from storage.mentorship.pairing import (
+    CLAIM_BATCH,
+    LEASE_BATCH,
     claim_due_checkins,
     end_pairing,
     get_pairing,
@@ -68,6 +70,7 @@ from storage.mentorship.profiles import (
     set_paused,
 )
 from storage.mentorship.proposals import (
+    EXPIRE_BATCH,
     awaiting_answer,
     cancel_between,
     cancel_pending_for,
@@ -96,7 +99,10 @@ from storage.mentorship.rounds import (
 from storage.mentorship.stats import funnel, weekly_counts
 
 __all__ = [
+    "CLAIM_BATCH",
+    "EXPIRE_BATCH",
     "LEASE",
+    "LEASE_BATCH",
     "MAX_ATTEMPTS",
     "ROUND_LEASE",
     "PairKey",

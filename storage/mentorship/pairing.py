@@ -70,20 +70,30 @@ async def end_pairing(
     return pairing
 
 
+# A backlog (thousands of pairings due the same morning) is claimed and leased in batches, each in a short
+# transaction of its own, so finding due work stays quick and members' interactions go between them.
+CLAIM_BATCH = 500
+LEASE_BATCH = 100
+
+
 async def claim_due_checkins(
-    session: AsyncSession, now: datetime, days_of: dict[int, tuple[int, ...]]
+    session: AsyncSession, now: datetime, days_of: dict[int, tuple[int, ...]], limit: int = CLAIM_BATCH
 ) -> list[tuple[Pairing, int, list[MentorshipCheckin]]]:
-    """Claim each active pairing's due check-in (one per call, no bursts): (pairing, day, rows).
-    Only pairings of the guilds in `days_of` (those this process looks after) are claimed."""
+    """Claim the due check-in of up to `limit` active pairings (one per pairing, no bursts): (pairing, day, rows).
+    Only pairings of the guilds in `days_of` (those this process looks after) are claimed; fewer than `limit`
+    claimed means none is left (but for one another process claimed at the same moment)."""
+    if not days_of:
+        return []
     due = (
         await session.scalars(
-            select(Pairing).where(Pairing.status == ACTIVE, Pairing.next_checkin_at <= now).order_by(Pairing.id)
+            select(Pairing)
+            .where(Pairing.status == ACTIVE, Pairing.next_checkin_at <= now, Pairing.guild_id.in_(list(days_of)))
+            .order_by(Pairing.id)
+            .limit(limit)
         )
     ).all()
     claimed = []
     for pairing in due:
-        if pairing.guild_id not in days_of:  # a guild another process (shard) looks after
-            continue
         days = days_of[pairing.guild_id]
         sent = pairing.checkins_sent
         # Skip days that are already past (a bot that was down sends only the latest one).
@@ -111,22 +121,34 @@ async def claim_due_checkins(
 
 
 async def lease_checkins(
-    session: AsyncSession, now: datetime, owns: Callable[[int], bool]
+    session: AsyncSession, now: datetime, owns: Callable[[int], bool], limit: int = LEASE_BATCH
 ) -> list[tuple[MentorshipCheckin, Pairing]]:
-    """Take the lease on check-in DMs that are due (new, or waiting out a backoff, or left by a process that
-    died): exactly one caller wins each. Only guilds this process `owns` (its shards, and not in an outage)."""
+    """Take the lease on up to `limit` check-in DMs that are due (new, or waiting out a backoff, or left by a
+    process that died): exactly one caller wins each. Only guilds this process `owns` (its shards, and not in
+    an outage), chosen before the limit so that other processes' DMs never fill the batch."""
+    is_due = (MentorshipCheckin.delivery == DELIVERY_DUE, MentorshipCheckin.send_after <= now)
+    guild_ids = (
+        await session.scalars(
+            select(Pairing.guild_id)
+            .join(MentorshipCheckin, Pairing.id == MentorshipCheckin.pairing_id)
+            .where(*is_due)
+            .distinct()
+        )
+    ).all()
+    owned = [guild_id for guild_id in guild_ids if owns(guild_id)]
+    if not owned:
+        return []
     due = (
         await session.execute(
             select(MentorshipCheckin, Pairing)
             .join(Pairing, Pairing.id == MentorshipCheckin.pairing_id)
-            .where(MentorshipCheckin.delivery == DELIVERY_DUE, MentorshipCheckin.send_after <= now)
+            .where(*is_due, Pairing.guild_id.in_(owned))
             .order_by(MentorshipCheckin.id)
+            .limit(limit)
         )
     ).all()
     leased = []
     for checkin, pairing in due:
-        if not owns(pairing.guild_id):
-            continue
         if await _update(
             session,
             update(MentorshipCheckin)

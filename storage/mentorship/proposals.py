@@ -173,11 +173,18 @@ async def mentee_accepts(
     return "accepted", pairing
 
 
-async def expire_due(session: AsyncSession, now: datetime) -> list[Proposal]:
-    """Claim every pending proposal past its time; returns the ones this call expired."""
+EXPIRE_BATCH = 500  # proposals expired per transaction: a backlog goes in short writes
+
+
+async def expire_due(session: AsyncSession, now: datetime, limit: int = EXPIRE_BATCH) -> list[Proposal]:
+    """Claim up to `limit` pending proposals past their time; returns the ones this call expired (fewer than
+    `limit`: none is left, but for one another process took at the same moment)."""
     due = (
         await session.scalars(
-            select(Proposal).where(Proposal.status.in_(PENDING), Proposal.expires_at <= now).order_by(Proposal.id)
+            select(Proposal)
+            .where(Proposal.status.in_(PENDING), Proposal.expires_at <= now)
+            .order_by(Proposal.id)
+            .limit(limit)
         )
     ).all()
     claimed = []

@@ -1,0 +1,101 @@
+"""A mentorship backlog bigger than one batch (many pairings' check-ins due the same morning, many invitations
+lapsing at once) is worked through in one run, in short transactions of a batch each, and nothing is done
+twice: every member gets one check-in, every lapsed invitation one notice. The batches are shrunk to two so a
+handful of members is a backlog."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from simcord import MemberActor
+from sqlalchemy import select
+
+from storage import mentorship as store
+from storage.models.mentorship import (
+    ACCEPTED,
+    ACTIVE,
+    EXPIRED,
+    PENDING_MENTOR,
+    MentorshipCheckin,
+    MentorshipPairing,
+    MentorshipProposal,
+)
+from tests.conftest import World
+from tests.features.test_mentorship_support import dms
+
+DAY = 24 * 3600
+
+
+@pytest.fixture
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CLAIM_BATCH", "LEASE_BATCH", "EXPIRE_BATCH"):
+        monkeypatch.setattr(store, name, 2)
+
+
+async def seed(world: World, pairs: int, pending: int) -> list[MemberActor]:
+    """`pairs` active pairings and `pending` invitations between members who are really in the server."""
+    members = [world.add_member(f"member{n}") for n in range(2 * (pairs + pending))]
+    await world.env.settle()
+    couples = [(members[2 * n].id, members[2 * n + 1].id) for n in range(pairs + pending)]
+    now = world.bot.clock()
+
+    def proposal(mentor_id: int, mentee_id: int, status: str) -> MentorshipProposal:
+        return MentorshipProposal(
+            guild_id=world.guild.id,
+            mentor_id=mentor_id,
+            mentee_id=mentee_id,
+            status=status,
+            score=40,
+            reason="You share a theme.",
+            created_at=now,
+            expires_at=now + timedelta(days=3),
+        )
+
+    async with world.bot.db.write() as session:
+        accepted = [proposal(mentor, mentee, ACCEPTED) for mentor, mentee in couples[:pairs]]
+        session.add_all(accepted)
+        session.add_all(proposal(mentor, mentee, PENDING_MENTOR) for mentor, mentee in couples[pairs:])
+        await session.flush()
+        session.add_all(
+            MentorshipPairing(
+                guild_id=world.guild.id,
+                proposal_id=p.id,
+                mentor_id=p.mentor_id,
+                mentee_id=p.mentee_id,
+                status=ACTIVE,
+                started_at=now,
+                checkins_sent=0,
+                next_checkin_at=now + timedelta(days=14),
+            )
+            for p in accepted
+        )
+    return members[: 2 * pairs]
+
+
+async def test_a_backlog_of_checkins_bigger_than_a_batch_goes_in_one_run_each_once(
+    world: World, small_batches: None
+) -> None:
+    paired = await seed(world, pairs=5, pending=0)
+    await world.env.advance_time(14 * DAY + 60)
+    results = await world.bot.run_due_jobs()
+    assert results["mentorship"]["checkins"] == 10
+    assert (await world.bot.run_due_jobs())["mentorship"]["checkins"] == 0
+    async with world.bot.db.read() as session:
+        rows = (await session.scalars(select(MentorshipCheckin))).all()
+    assert sorted(row.user_id for row in rows) == sorted(member.id for member in paired)
+    for member in paired:
+        assert len([m for m in dms(member) if "How is it going" in (m.content or "")]) == 1
+
+
+async def test_a_backlog_of_lapsing_invitations_bigger_than_a_batch_lapses_in_one_run(
+    world: World, small_batches: None
+) -> None:
+    await seed(world, pairs=0, pending=5)
+    await world.env.advance_time(3 * DAY + 60)
+    results = await world.bot.run_due_jobs()
+    assert results["mentorship"]["expired"] == 5
+    async with world.bot.db.read() as session:
+        statuses = (await session.scalars(select(MentorshipProposal.status))).all()
+    assert statuses == [EXPIRED] * 5
+    assert (await world.bot.run_due_jobs())["mentorship"]["expired"] == 0
