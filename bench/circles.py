@@ -2,6 +2,7 @@
 
     python bench/circles.py                          # 100, 1,000 and 5,000 members
     python bench/circles.py --sizes 100 --limit 1    # one size, a 1 s time limit
+    python bench/circles.py --sizes 100 --seeds 11,12,13  # the default pool and two more
 
 Each size runs in a fresh child process (its own peak memory, first-call costs counted). Shapes: members
 in timezone clusters (Americas, Europe/Africa, South and East Asia, Oceania) with windows of 2-8 hours
@@ -78,14 +79,15 @@ def pool(size: int, seed: int = 11) -> CircleInstance:
     return CircleInstance(members=tuple(members), blocks=blocks, past_circles=tuple(past), seed=seed)
 
 
-def run_one(size: int, limit: float) -> dict[str, object]:
-    instance = pool(size)
+def run_one(size: int, limit: float, seed: int) -> dict[str, object]:
+    instance = pool(size, seed)
     result = form_circles(instance, time_limit_s=limit)
     sizes = np.bincount([len(circle.members) for circle in result.circles], minlength=7)[3:]
     with open("/proc/self/status") as status:
         peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
     return {
         "size": size,
+        "seed": seed,
         "wall": result.stats["total_s"],
         "cpu": result.stats["total_cpu_s"],
         "points": result.points,
@@ -97,7 +99,11 @@ def run_one(size: int, limit: float) -> dict[str, object]:
         "sizes": " / ".join(str(int(count)) for count in sizes),
         "optimal": result.proven_optimal,
         "peak_mib": peak / 1024,
-        **{key: value for key, value in result.stats.items() if key.endswith("_s") or key == "neighbourhoods"},
+        **{
+            key: value
+            for key, value in result.stats.items()
+            if key.endswith("_s") or key in ("neighbourhoods", "lp_rounds", "circles_enumerated")
+        },
     }
 
 
@@ -105,26 +111,31 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="100,1000,5000")
     parser.add_argument("--limit", type=float, default=None, help="time limit (s); default 1 at 100, else 8")
+    parser.add_argument("--seeds", default="11", help="pool seeds, comma-separated (11: the default pool)")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
-        print(json.dumps(run_one(args.child, args.limit)))
+        print(json.dumps(run_one(args.child, args.limit, int(args.seeds))))
         return
     rows: list[dict] = []
     for size in (int(part) for part in args.sizes.split(",")):
-        limit = args.limit if args.limit is not None else (1.0 if size <= 100 else 8.0)
-        command = [sys.executable, __file__, "--child", str(size), "--limit", str(limit)]
-        output = subprocess.run(command, check=True, capture_output=True, text=True, env=os.environ).stdout
-        row = json.loads(output.strip().splitlines()[-1])
-        row["limit"] = limit
-        rows.append(row)
-        print(json.dumps(row), file=sys.stderr)
-    print("| members | limit | wall / CPU | peak RSS | points | bound | gap | placed / placeable | circles (3/4/5/6) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+        for seed in (int(part) for part in args.seeds.split(",")):
+            limit = args.limit if args.limit is not None else (1.0 if size <= 100 else 8.0)
+            command = [sys.executable, __file__, "--child", str(size), "--limit", str(limit), "--seeds", str(seed)]
+            output = subprocess.run(command, check=True, capture_output=True, text=True, env=os.environ).stdout
+            row = json.loads(output.strip().splitlines()[-1])
+            row["limit"] = limit
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr)
+    print(
+        "| members | seed | limit | wall / CPU | peak RSS | points | bound | gap | placed / placeable "
+        "| circles (3/4/5/6) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         proof = " (optimal)" if row["optimal"] else ""
         print(
-            f"| {row['size']:,} | {row['limit']:g} s | {row['wall']:.2f} s / {row['cpu']:.2f} s | "
+            f"| {row['size']:,} | {row['seed']} | {row['limit']:g} s | {row['wall']:.2f} s / {row['cpu']:.2f} s | "
             f"{row['peak_mib']:.0f} MiB | {row['points']:,} | {row['bound']:,} | {row['gap']:.2f} %{proof} | "
             f"{row['placed']:,} / {row['placed_bound']:,} | {row['circles']:,} ({row['sizes']}) |"
         )

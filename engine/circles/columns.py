@@ -27,7 +27,8 @@ from ortools.sat.python import cp_model
 from engine.circles.model import MAX_SIZE, MIN_SIZE
 from engine.circles.prepare import Prepared
 
-ENUMERATE_LIMIT = 400_000  # feasible circles at most (beyond this the component takes the older path)
+ENUMERATE_LIMIT = 1_000_000  # feasible circles at most (~100 MB; beyond, the component takes the older path)
+ENUMERATE_PER_SECOND = 250_000  # and at most this many per second of the time left (a quarter of it, enumerating)
 PRICE_PER_ROUND = 300  # circles of best reduced cost added to the master per round (plus each member's best)
 FIXED_LIMIT = 5_000  # circles at most in an integer model (beyond, building it costs more than it brings)
 WARM_SHARE = 0.002  # the first integer model: circles within this share of the bound's points of reduced cost
@@ -47,8 +48,9 @@ class Enumerated:
 def enumerate_circles(compat: np.ndarray, cap: np.ndarray, deadline: float) -> np.ndarray | None:
     """Every clique of 3..6 members whose size each member accepts, as rows of member positions in
     increasing order, padded with m (the number of members). None when there are more than
-    ENUMERATE_LIMIT or the deadline passes first."""
+    ENUMERATE_LIMIT, or than ENUMERATE_PER_SECOND per second until the deadline."""
     m = len(cap)
+    most = int(min(ENUMERATE_LIMIT, ENUMERATE_PER_SECOND * max(0.0, deadline - time.perf_counter())))
     later = [sum(1 << b for b in np.flatnonzero(compat[a]).tolist() if b > a) for a in range(m)]
     caps = cap.tolist()
     pads = [(m,) * (MAX_SIZE - size) for size in range(MAX_SIZE + 1)]
@@ -70,12 +72,12 @@ def enumerate_circles(compat: np.ndarray, cap: np.ndarray, deadline: float) -> n
             further = candidates & later[member]
             if further and size < min(limit, caps[member]) and not grow(bigger, further, min(limit, caps[member])):
                 return False
-        return len(found) <= ENUMERATE_LIMIT
+        return len(found) <= most
 
     for anchor in range(m):
         if time.perf_counter() > deadline or not grow((anchor,), later[anchor], caps[anchor]):
             return None
-    return np.array(found, dtype=np.int64).reshape(-1, MAX_SIZE)
+    return np.array(found, dtype=np.int32).reshape(-1, MAX_SIZE)
 
 
 def solve_enumerated(
@@ -108,7 +110,8 @@ def solve_enumerated(
     local[idx] = np.arange(m)
 
     def numbers(groups: list[list[int]]) -> list[int]:
-        return [int(np.flatnonzero(codes == code)[0]) for code in _codes(_rows(local, groups, m), m).tolist()]
+        found = [np.flatnonzero(codes == code) for code in _codes(_rows(local, groups, m), m).tolist()]
+        return [int(match[0]) for match in found if len(match)]
 
     def members(numbers: list[int]) -> list[list[int]]:
         return [[int(idx[a]) for a in rows[number][rows[number] < m].tolist()] for number in numbers]
