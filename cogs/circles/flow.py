@@ -346,6 +346,7 @@ class CircleFlow:
                 f"**What you share:** {shared}." if shared else "**You're all within each other's timezone windows.**",
                 "**A few ways to begin**, if you'd like them:",
                 *(f"{index}. {line}" for index, line in enumerate(starters, 1)),
+                "",  # a blank line ends the numbered list (else Discord shows the next line inside the last item)
                 "Anyone can leave at any time with `/circle leave`: it's no-fault, and the others are only told "
                 "that a member left.",
             ]

@@ -62,6 +62,7 @@ class Pairings(Delivery):
                 f"**Why you were matched:** {proposal.reason}",
                 "**A few ways to begin**, if you'd like them:",
                 *(f"{index}. {line}" for index, line in enumerate(starters, 1)),
+                "",  # a blank line ends the numbered list (else Discord shows the next line inside the last item)
                 "Whenever you like, **Our goals** below lets you set one to three goals together. "
                 "I'll check in privately now and then. Either of you can end the pairing at any time with "
                 "`/mentor end`; it's no-fault and the other person is told kindly.",
