@@ -223,8 +223,9 @@ class LanternBot(commands.AutoShardedBot):
             same = await check_key_fingerprint(session, fingerprint, self.clock())
         if not same:
             raise ProtectionKeyError(
-                f"the protection key ({self.protection.source}) isn't the one this database's kept blocks were "
-                "made with: restore the key file from your backup, or set PROTECTION_KEY to the old key"
+                f"the protection key ({self.protection.source}) isn't the one this database's kept blocks and "
+                "anonymous answers were made with: restore the key file from your backup, or set PROTECTION_KEY "
+                "to the old key"
             )
 
     async def on_ready(self) -> None:

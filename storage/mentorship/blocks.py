@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import dialect_insert, rowcount
 from storage.mentorship._common import PairKey, Proposal
+from storage.models.circles import CircleProtection
 from storage.models.mentorship import (
     PROTECT_BLOCK,
     PROTECT_HISTORY,
@@ -19,6 +20,7 @@ from storage.models.mentorship import (
     MentorshipProtection,
     ProtectionKeyCheck,
 )
+from storage.models.prompt_answers import PromptAnswer
 
 
 async def add_block(session: AsyncSession, guild_id: int, user_id: int, blocked_id: int, now: datetime) -> bool:
@@ -151,9 +153,14 @@ async def protected_pairs(
     return pairs
 
 
+# Rows holding a hash made with the deployment's key: kept mentorship and circle protections, and anonymous
+# answers (their writer's `author_key`). With another key none of them could be recognised any more.
+KEYED_HASHES = (MentorshipProtection.id, CircleProtection.id, PromptAnswer.id)
+
+
 async def check_key_fingerprint(session: AsyncSession, fingerprint: str, now: datetime) -> bool:
     """Record the protection key's fingerprint, or compare it with the recorded one. False when the key
-    differs while protections made with the old key exist (they could no longer be recognised)."""
+    differs while anything hashed with the old key exists (it could no longer be recognised)."""
     check = await session.get(ProtectionKeyCheck, 1)
     if check is None:
         session.add(ProtectionKeyCheck(id=1, fingerprint=fingerprint, created_at=now))
@@ -161,8 +168,9 @@ async def check_key_fingerprint(session: AsyncSession, fingerprint: str, now: da
         return True
     if check.fingerprint == fingerprint:
         return True
-    if await session.scalar(select(MentorshipProtection.id).limit(1)) is not None:
-        return False
+    for keyed in KEYED_HASHES:
+        if await session.scalar(select(keyed).limit(1)) is not None:
+            return False
     check.fingerprint, check.created_at = fingerprint, now  # nothing was hashed with the old key
     await session.flush()
     return True

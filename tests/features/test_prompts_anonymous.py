@@ -7,11 +7,13 @@ import json
 from typing import Any
 
 import discord
+import pytest
 from simcord import assert_error, assert_responded
 from sqlalchemy import select
 
 from cogs.privacy import erase
 from core.errors import CoolingDown, InvalidInput, NotAllowed
+from core.protection import ProtectionKey, ProtectionKeyError
 from storage.models.prompt_answers import PromptAnswer
 from tests.conftest import World
 from tests.features.test_prompts_schedule import make_schedule, prompt_messages
@@ -387,3 +389,13 @@ async def test_a_posted_answer_a_moderator_deletes_in_discord_is_marked_removed(
     assert f"`#{first.id}` removed by a moderator" in listed.response.content
     assert str(posted_first.id) not in listed.response.content
     assert str(posted_second.id) in listed.response.content
+
+
+async def test_lantern_refuses_another_key_once_an_anonymous_answer_exists(world: World) -> None:
+    """Answers are found by their writer through a hash made with the deployment's key: a restore with another
+    key would leave them unreachable by /privacy, so it is refused at start, as for kept blocks."""
+    message, prompt_id = await posted_prompt(world)
+    await answer(world, world.alice, message, prompt_id)
+    world.bot.protection = ProtectionKey(secret="c" * 40, key_file=world.bot.protection.key_file)
+    with pytest.raises(ProtectionKeyError, match="anonymous answers"):
+        await world.bot.check_protection_key()
