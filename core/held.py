@@ -2,7 +2,7 @@
 
 Nothing private is posted where anyone else could read it (a private thread is readable by everyone
 with Manage Threads). The message is stored; the mentorship channel gets one content-free nudge that
-mentions only the member; `/mentor status` shows the held messages ephemerally, with their buttons
+mentions only the member; `/mentor status` and `/circle status` show the held messages ephemerally, with their buttons
 (persistent DynamicItems, so they work there too), then forgets them and removes the nudge.
 """
 
@@ -26,7 +26,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NUDGE = "{mention}, I have a private message for you. Run `/mentor status` to read it: only you will see it."
+NUDGE = (
+    "{mention}, I have a private message for you. Run `/mentor status` or `/circle status` to read it: "
+    "only you will see it."
+)
 READ_HERE = "Held for you while your DMs are closed:"
 
 
@@ -176,7 +179,7 @@ PROVIDER = PrivacyProvider(
     name="Messages held for you",
     summary=(
         "Private messages (invitations, check-ins) kept for you while your DMs are closed, until you read them "
-        "in /mentor status."
+        "in /mentor status or /circle status."
     ),
     tables=("held_messages",),
     export=export_member,

@@ -109,6 +109,9 @@ async def test_closed_dms_hold_the_invitation_for_circle_status(world: World) ->
     world.env.inject_error("POST", "/users/@me/channels", status=403, code=50007)
     await form(world)
     assert dms(alice) == []
+    nudge = world.mentorship.history()[-1]
+    assert alice.mention in nudge.content and "`/circle status`" in nudge.content
+    assert "peer circle" not in nudge.content  # the nudge says nothing of what is held
     result = await alice.slash(world.general, "circle status")
     assert "the buttons are below" in result.response.embeds[0].fields[-1].value
     (held,) = result.followups
