@@ -21,6 +21,7 @@ from engine.circles import exact
 from engine.circles.bound import circle_bound
 from engine.circles.columns import solve_enumerated
 from engine.circles.model import (
+    MAX_SIZE,
     MIN_SIZE,
     Circle,
     CircleInstance,
@@ -192,35 +193,12 @@ def _repair(prep: Prepared, groups: list[list[int]], pool: np.ndarray | None = N
         if group_of[member] >= 0:
             continue
         near = np.flatnonzero(prep.compat[member] & allowed)
-        best, best_gain = -1, -1
-        for number in sorted(set(group_of[near].tolist()) - {-1}):
-            group = groups[number]
-            if len(group) >= min(int(prep.cap[group].min()), int(prep.cap[member])):
-                continue
-            if prep.compat[member, group].all():
-                gain = int(prep.weight[member, group].sum())
-                if gain > best_gain:
-                    best, best_gain = number, gain
+        best = _room_for(prep, groups, group_of, member, near)
         if best >= 0:
             groups[best].append(member)
             group_of[member] = best
             continue
-        sizes = np.array([len(group) for group in groups] + [0], dtype=np.int64)  # index -1: free
-        spare = near[(group_of[near] < 0) | (sizes[group_of[near]] > MIN_SIZE)]
-        spare = spare[np.array([m not in prep.reasons for m in spare.tolist()], dtype=bool)] if len(spare) else spare
-        trio: tuple[int, int] | None = None
-        trio_gain: int | None = None
-        for i, a in enumerate(spare.tolist()):
-            for b in spare[i + 1 :].tolist():
-                if not prep.compat[a, b]:
-                    continue
-                ga, gb = group_of[a], group_of[b]
-                if ga >= 0 and ga == gb and sizes[ga] < MIN_SIZE + 2:
-                    continue
-                gain = int(prep.weight[member, a]) + int(prep.weight[member, b]) + int(prep.weight[a, b])
-                gain -= _loss(prep, groups, int(ga), a) + _loss(prep, groups, int(gb), b)
-                if trio_gain is None or gain > trio_gain:
-                    trio, trio_gain = (a, b), gain
+        trio = _best_trio(prep, groups, group_of, member, near)
         if trio is not None:
             for other in trio:
                 if group_of[other] >= 0:
@@ -228,6 +206,55 @@ def _repair(prep: Prepared, groups: list[list[int]], pool: np.ndarray | None = N
             groups.append([member, *trio])
             group_of[[member, *trio]] = len(groups) - 1
     return [group for group in groups if group]
+
+
+def _room_for(prep: Prepared, groups: list[list[int]], group_of: np.ndarray, member: int, near: np.ndarray) -> int:
+    """The circle (with a member in `near`) that `member` may join, with the most points towards it
+    (the lowest number among equals); -1 when none has room for them."""
+    count = len(groups)
+    if count == 0:
+        return -1
+    placed = np.flatnonzero(group_of >= 0)
+    numbers = group_of[placed]
+    sizes = np.bincount(numbers, minlength=count)
+    compatible = np.bincount(numbers, weights=prep.compat[member, placed], minlength=count)
+    gain = np.bincount(numbers, weights=prep.weight[member, placed].astype(np.float64), minlength=count)
+    smallest_cap = np.full(count, MAX_SIZE + 1, dtype=np.int64)
+    np.minimum.at(smallest_cap, numbers, prep.cap[placed])
+    touched = np.zeros(count, dtype=bool)
+    touched[group_of[near][group_of[near] >= 0]] = True
+    fits = touched & (compatible == sizes) & (sizes < np.minimum(smallest_cap, int(prep.cap[member])))
+    if not fits.any():
+        return -1
+    return int(np.argmax(np.where(fits, gain, -1.0)))
+
+
+def _best_trio(
+    prep: Prepared, groups: list[list[int]], group_of: np.ndarray, member: int, near: np.ndarray
+) -> tuple[int, int] | None:
+    """Two compatible members of `near`, free or spared by a circle of four or more (a circle of four
+    spares one), for a new trio with `member`: the most points for the trio less what their circles
+    lose (the first such pair in order among equals); None when there is none."""
+    sizes = np.array([len(group) for group in groups] + [0], dtype=np.int64)  # index -1: free
+    spare = near[(group_of[near] < 0) | (sizes[group_of[near]] > MIN_SIZE)]
+    if len(spare):
+        spare = spare[np.array([m not in prep.reasons for m in spare.tolist()], dtype=bool)]
+    if len(spare) < 2:
+        return None
+    own = group_of[spare]
+    loss = np.array(
+        [_loss(prep, groups, int(number), a) for a, number in zip(spare.tolist(), own.tolist(), strict=True)],
+        dtype=np.int64,
+    )
+    valid = np.triu(prep.compat[np.ix_(spare, spare)], 1)
+    valid &= ~((own[:, None] == own[None, :]) & (own[:, None] >= 0) & (sizes[own][:, None] < MIN_SIZE + 2))
+    if not valid.any():
+        return None
+    towards = prep.weight[member, spare].astype(np.int64)
+    gain = towards[:, None] + towards[None, :] + prep.weight[np.ix_(spare, spare)].astype(np.int64)
+    gain -= loss[:, None] + loss[None, :]
+    i, j = np.unravel_index(int(np.argmax(np.where(valid, gain, np.iinfo(np.int64).min))), valid.shape)
+    return int(spare[i]), int(spare[j])
 
 
 def _loss(prep: Prepared, groups: list[list[int]], number: int, member: int) -> int:
