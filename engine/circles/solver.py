@@ -4,10 +4,12 @@ the event loop (a one-worker process pool, as the pair matcher does).
 Pipeline: dense compatibility and pair points (`prepare`); a greedy that seeds the hardest-to-place
 members first and fills each circle with the best-fitting compatible members; a repair that places
 leftovers (into a circle with room, or a new trio with members spared by circles of four or more);
-then, per connected component of the compatibility graph, either the exact CP-SAT model (`exact`,
-when the component is small enough) or a large-neighbourhood search that re-solves a few circles and
-the nearby unplaced members exactly at a time. The bound is CP-SAT's proven bound for components
-solved exactly and the "best circle-mates" bound (`prepare._star`) for the others.
+then, per connected component of the compatibility graph, the exact CP-SAT model (`exact`, when the
+component is small enough), or every feasible circle with the LP bound and CP-SAT over the circles
+reduced-cost fixing leaves (`columns`, up to LP_MEMBERS), or the column-generation bound (`bound`, when
+the circles are too many to list); then, unless proven optimal, a large-neighbourhood search that
+re-solves a few circles and the nearby unplaced members exactly at a time. Larger components are
+re-formed in clusters and bounded by the "best circle-mates" bound (`prepare._star`).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from engine.circles.prepare import Prepared, prepare
 
 EXACT_MEMBERS = 16  # a component this small is solved by the CP-SAT edge model as a whole (~0.1 s)
 EXACT_PATHS = 2_000  # and within this many transitivity constraints
-LP_MEMBERS = 200  # a component this small gets the column-generation bound (`bound.circle_bound`)
+LP_MEMBERS = 200  # a component this small gets its circles listed (`columns`) or the column-generation bound
 CLUSTER = 100  # members re-formed at once by the column generation in a large component
 CLUSTER_SHARE = 0.8  # of the time left, for that; the local search has the rest
 LP_SHARE = 0.75  # of the component's share of the time limit
