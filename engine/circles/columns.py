@@ -31,6 +31,7 @@ from engine.circles.prepare import Prepared
 ENUMERATE_LIMIT = 1_000_000  # feasible circles at most (~100 MB; beyond, the component takes the older path)
 ENUMERATE_PER_SECOND = 250_000  # and at most this many per second of the time left (a quarter of it, enumerating)
 PRICE_PER_ROUND = 300  # circles of best reduced cost added to the master per round (plus each member's best)
+PRICE_POOL = 4_000  # each member's best is looked for among this many circles of best reduced cost
 FIXED_LIMIT = 5_000  # circles at most in an integer model (beyond, building it costs more than it brings)
 WARM_SHARE = 0.002  # the first integer model: circles within this share of the bound's points of reduced cost
 WIDEN_TIME_SHARE = 0.5  # of the time left, at most, for each integer model but the last
@@ -233,6 +234,8 @@ def _lp_bound(
         fresh = np.flatnonzero((reduced > 1e-6) & ~in_master)
         if len(fresh) == 0:
             break
+        if len(fresh) > PRICE_POOL:  # only the best few thousand are sorted
+            fresh = np.sort(fresh[np.argpartition(-reduced[fresh], PRICE_POOL - 1)[:PRICE_POOL]])
         order = fresh[np.argsort(-reduced[fresh], kind="stable")]
         # The best circles, and each member's best, so that every positive dual is challenged.
         members, position = np.unique(rows[order].ravel(), return_index=True)
@@ -247,8 +250,10 @@ def _integer(
     rows: np.ndarray, values: np.ndarray, m: int, keep: np.ndarray, start: list[int], deadline: float, seed: int
 ) -> tuple[list[int], int, int]:
     """The best grouping made of the circles `keep` (CP-SAT, started from `start`, whose circles are
-    added if missing): the circles, their value and CP-SAT's proven bound over `keep`."""
+    added if missing) among those that place at least as many members as `start` (any better grouping
+    does, placing coming first): the circles, their value and CP-SAT's proven bound over them."""
     keep = np.union1d(keep, np.array(start, dtype=np.int64))
+    placed = int((rows[start] < m).sum())
     model = cp_model.CpModel()
     chosen = [model.new_bool_var("") for _ in range(len(keep))]
     cover: list[list[cp_model.IntVar]] = [[] for _ in range(m)]
@@ -258,14 +263,21 @@ def _integer(
         for a in rows[number].tolist():
             if a < m:
                 cover[a].append(var)
-    for members in cover:
-        if len(members) > 1:
-            model.add_at_most_one(members)
+    if placed == m:  # everyone placed: a partition
+        for members in cover:
+            model.add_exactly_one(members)
+    else:
+        for members in cover:
+            if len(members) > 1:
+                model.add_at_most_one(members)
+        sizes = (rows[keep] < m).sum(axis=1).tolist()
+        model.add(sum(size * var for size, var in zip(sizes, chosen, strict=True)) >= placed)
     model.maximize(sum(int(values[number]) * var for var, number in zip(chosen, keep.tolist(), strict=True)))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.01, deadline - time.perf_counter())
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = seed
+    solver.parameters.linearization_level = 2  # the set packing's LP relaxation is what closes it
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return list(start), int(values[start].sum()), int(values[keep].sum())
