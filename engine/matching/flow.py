@@ -161,24 +161,21 @@ def settle(net: Network, limit: int = 0) -> int:
     pricing round that adds a few hundred edges takes a few phases. With `limit`, stops after that many phases
     (excesses may be left)."""
     nodes = net.potential.size
+    top, bottom = nodes, nodes + 1
+    tails, heads = net.tails.astype(np.int32), net.heads.astype(np.int32)
+    reduced = net.reduced_costs()  # kept up to date below: only arcs crossing the cut change
     for phase in range(limit or PHASE_LIMIT):
         supply = np.flatnonzero(net.excess > 0)
         if supply.size == 0:
             return phase
         demand = np.flatnonzero(net.excess < 0)
-        reduced = net.reduced_costs()
-        zero = reduced == 0
-        forward = np.flatnonzero(zero & (net.flows < net.caps))
-        backward = np.flatnonzero(zero & (net.flows > 0))
-        top, bottom = nodes, nodes + 1
+        zero = np.flatnonzero(reduced == 0)
+        flows = net.flows[zero]
+        forward, backward = zero[flows < net.caps[zero]], zero[flows > 0]
         solver = max_flow.SimpleMaxFlow()
-        arcs = solver.add_arcs_with_capacity(
-            np.concatenate([net.tails[forward], net.heads[backward], np.full(supply.size, top), demand]).astype(
-                np.int32
-            ),
-            np.concatenate([net.heads[forward], net.tails[backward], supply, np.full(demand.size, bottom)]).astype(
-                np.int32
-            ),
+        solver.add_arcs_with_capacity(
+            np.concatenate([tails[forward], heads[backward], np.full(supply.size, top, np.int32), demand]),
+            np.concatenate([heads[forward], tails[backward], supply, np.full(demand.size, bottom, np.int32)]),
             np.concatenate(
                 [net.caps[forward] - net.flows[forward], net.flows[backward], net.excess[supply], -net.excess[demand]]
             ),
@@ -186,8 +183,8 @@ def settle(net: Network, limit: int = 0) -> int:
         status = solver.solve(top, bottom)
         if status != solver.OPTIMAL:
             raise RuntimeError(f"max flow returned status {status}")
-        sent = np.asarray(solver.flows(np.asarray(arcs, dtype=np.int32)), dtype=np.int64)
         a, b, c = forward.size, backward.size, supply.size
+        sent = np.asarray(solver.flows(np.arange(a + b + c + demand.size, dtype=np.int32)), dtype=np.int64)
         net.flows[forward] += sent[:a]
         net.flows[backward] -= sent[a : a + b]
         net.excess[supply] -= sent[a + b : a + b + c]
@@ -199,15 +196,16 @@ def settle(net: Network, limit: int = 0) -> int:
         side = np.zeros(nodes + 2, dtype=bool)
         side[np.asarray(solver.get_source_side_min_cut(), dtype=np.int64)] = True
         side = side[:nodes]
-        tail_side, head_side = side[net.tails], side[net.heads]
-        crossing = tail_side != head_side  # arcs with exactly one end on the source side
-        arcs = np.flatnonzero(crossing)
+        tail_side = side[tails]
+        arcs = np.flatnonzero(tail_side != side[heads])  # arcs with exactly one end on the source side
         out = tail_side[arcs]  # leaving forward (tail inside) or backward (head inside)
         flows, caps, costs = net.flows[arcs], net.caps[arcs], reduced[arcs]
         leaving = np.concatenate([costs[out & (flows < caps)], -costs[~out & (flows > 0)]])
         if leaving.size == 0:
             raise RuntimeError("min-cost flow is infeasible")  # cannot happen: the empty matching is feasible
-        net.potential[side] -= int(leaving.min())
+        step = int(leaving.min())
+        net.potential[side] -= step
+        reduced[arcs] += np.where(out, -step, step)  # cost + potential[tail] - potential[head]
     raise RuntimeError(f"min-cost flow did not settle in {PHASE_LIMIT} phases")
 
 
