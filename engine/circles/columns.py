@@ -34,7 +34,7 @@ PRICE_PER_ROUND = 300  # circles of best reduced cost added to the master per ro
 PRICE_POOL = 4_000  # each member's best is looked for among this many circles of best reduced cost
 FIXED_LIMIT = 5_000  # circles at most in an integer model (beyond, building it costs more than it brings)
 WARM_SHARE = 0.002  # the first integer model: circles within this share of the bound's points of reduced cost
-WIDEN_TIME_SHARE = 0.5  # of the time left, at most, for each integer model but the last
+WIDEN_TIME_SHARE = 0.75  # of the time left, at most, for each integer model but the last
 
 
 @dataclass(frozen=True, slots=True)
