@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import subprocess
@@ -364,6 +365,15 @@ async def stall(mentees: list, mentors: list, exclusions: list, objective: Objec
     between wake-ups beyond that nap. The pool is started (and its worker warmed with a tiny round) first."""
     gaps: list[float] = []
     done = asyncio.Event()
+    collections: list[float] = []  # the parent's full garbage collections during the round (seconds each)
+    collecting = [0.0]
+
+    def timed(phase: str, info: dict) -> None:
+        if info["generation"] == 2:
+            if phase == "start":
+                collecting[0] = time.perf_counter()
+            else:
+                collections.append(time.perf_counter() - collecting[0])
 
     async def probe() -> None:
         last = time.perf_counter()
@@ -378,9 +388,11 @@ async def stall(mentees: list, mentors: list, exclusions: list, objective: Objec
         task = asyncio.create_task(probe())
         await asyncio.sleep(0.05)
         started = time.perf_counter()
+        gc.callbacks.append(timed)
         result = await match_off_loop(
             executor, mentees, mentors, at=AT, exclusions=exclusions, objective=objective, weights=weights
         )
+        gc.callbacks.remove(timed)
         round_s = time.perf_counter() - started
         done.set()
         await task
@@ -389,6 +401,8 @@ async def stall(mentees: list, mentors: list, exclusions: list, objective: Objec
         "max_stall_ms": 1000 * max(gaps),
         "p99_stall_ms": 1000 * float(np.percentile(gaps, 99)),
         "probes": len(gaps),
+        "full_collections": len(collections),
+        "longest_collection_ms": 1000 * max(collections, default=0.0),
         "total_score": result.total_score,
         "pairs": len(result.pairs),
     }
@@ -453,7 +467,8 @@ def main() -> None:
                 print(
                     f"  {size} through match_off_loop: round {seconds(s['round_wall_s'])} s wall, event loop's "
                     f"longest stall {s['max_stall_ms']:.1f} ms (p99 {s['p99_stall_ms']:.1f} ms, "
-                    f"{s['probes']:,} probes of {PROBE_SLEEP * 1000:.0f} ms), same total: "
+                    f"{s['probes']:,} probes of {PROBE_SLEEP * 1000:.0f} ms; {s['full_collections']} full garbage "
+                    f"collection(s) in the parent, longest {s['longest_collection_ms']:.1f} ms), same total: "
                     f"{s['total_score'] == r['total_score']}",
                     flush=True,
                 )
