@@ -229,11 +229,9 @@ def test_bad_input_is_refused() -> None:
         form_circles(CircleInstance((member(1),), max_size=7))
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(instances(max_members=9))
-def test_the_column_generation_bound_is_a_bound(instance: CircleInstance) -> None:
-    """With the exact model switched off, the linear-relaxation bound (column generation) and the local
-    search still keep every rule, and the bound is never below the brute-force optimum."""
+def bound_checked_without_the_exact_model(instance: CircleInstance) -> tuple[CircleResult, int, int]:
+    """Form circles with the exact edge model switched off; every rule holds and the bound is never below the
+    brute-force optimum. The result and the optimum (members placed, points)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(solver, "EXACT_MEMBERS", 0)
         result = form_circles(instance, time_limit_s=10)
@@ -242,6 +240,15 @@ def test_the_column_generation_bound_is_a_bound(instance: CircleInstance) -> Non
     assert result.placed_bound >= placed
     if result.placed == placed:
         assert result.bound >= best
+    return result, placed, best
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(max_members=9))
+def test_the_column_generation_bound_is_a_bound(instance: CircleInstance) -> None:
+    """With the exact model switched off, the linear-relaxation bound (column generation) and the local
+    search still keep every rule, and the bound is never below the brute-force optimum."""
+    bound_checked_without_the_exact_model(instance)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -296,14 +303,7 @@ def test_the_enumerated_bound_is_a_bound_and_a_proven_optimum_is_the_optimum(ins
     """With the exact edge model switched off, the set-partitioning path (every feasible circle, the LP
     bound, reduced-cost fixing) keeps every rule; its bound is never below the brute-force optimum, and
     when it says optimal it is."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(solver, "EXACT_MEMBERS", 0)
-        result = form_circles(instance, time_limit_s=10)
-    check_rules(instance, result)
-    placed, best = brute_force(instance)
-    assert result.placed_bound >= placed
-    if result.placed == placed:
-        assert result.bound >= best
+    result, placed, best = bound_checked_without_the_exact_model(instance)
     if result.proven_optimal:
         assert (result.placed, result.points) == (placed, best)
 
