@@ -346,11 +346,5 @@ def test_without_enumeration_the_column_generation_still_bounds(instance: Circle
     """When a component has too many circles to enumerate, the column generation (with its branch and
     bound pricing) takes over, and its bound still holds."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(solver, "EXACT_MEMBERS", 0)
         patch.setattr(columns, "ENUMERATE_LIMIT", 0)
-        result = form_circles(instance, time_limit_s=10)
-    check_rules(instance, result)
-    placed, best = brute_force(instance)
-    assert result.placed_bound >= placed
-    if result.placed == placed:
-        assert result.bound >= best
+        bound_checked_without_the_exact_model(instance)
