@@ -586,6 +586,25 @@ def test_cost_scaling_and_capped_pricing_reach_the_dense_optimum(shape: str, mon
             assert result.stats["rounds"] >= 2
 
 
+@pytest.mark.parametrize("ratio", [0.0, 1e9])
+@pytest.mark.parametrize("shape", POPULATION_SHAPES)
+def test_price_war_start_reaches_the_dense_optimum(shape: str, ratio: float, monkeypatch) -> None:
+    """Whether the first settle scales costs at once (`price_war` forced true with a ratio of 0) or only after
+    the quick phases (never a war), the rounds end on the dense optimum, certified: skipping the quick
+    phases only changes where the scaled settle starts."""
+    from engine.matching import flow
+
+    monkeypatch.setattr(flow, "WAR_RATIO", ratio)
+    rng = random.Random(23)
+    for _ in range(3):
+        mentees, mentors, exclusions, weights = shaped_instance(rng, shape, 150, 30)
+        for objective in Objective:
+            assert_dense_optimum(mentees, mentors, exclusions, objective, weights)
+            assert_dense_optimum(
+                mentees, mentors, exclusions, objective, weights, candidates_per_mentee=1, candidates_per_mentor=1
+            )
+
+
 async def test_long_lists_cross_to_the_pool_in_slices(monkeypatch) -> None:
     """Profiles and exclusions longer than a slice are pickled a slice at a time (here 2 items, so the event
     loop is never held by one long pickle call) and the pool's result is the same as inline, exclusions given
