@@ -58,8 +58,8 @@ class Mentorship(commands.Cog):
     async def run_due(self, now: datetime) -> dict[str, int]:
         """Expire unanswered proposals (pausing after two lapses in a row), tidy finished pauses, send what
         proposals owe (invitations, lapse notices), send check-ins, owe reminders a day before invitations
-        lapse, send owed notes (reminders, pause notices, unmatched explanations, did-you-meet nudges), run
-        scheduled rounds.
+        lapse, send owed notes (reminders, pause notices, unmatched explanations, did-you-meet nudges), forget
+        settled notes after 90 days, run scheduled rounds.
 
         Every step runs even if one before it failed; the failures are raised together at the end, so the
         due-jobs runner (core/jobs.py) backs off and logs them once. Inside each step, one unit failing
@@ -71,6 +71,7 @@ class Mentorship(commands.Cog):
             "checkins": self.checkins.send_due,
             "reminders": self.followups.owe_reminders,
             "notes": self.followups.send_due,
+            "notes purged": self.followups.purge,  # settled notes past their keeping (90 days)
             "rounds": self.rounds.run_scheduled,
         }
         results: dict[str, int] = {}

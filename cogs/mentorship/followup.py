@@ -155,6 +155,11 @@ class Followups:
 
     # ------------------------------------------------------------ sending
 
+    async def purge(self, now: datetime) -> int:
+        """Forget settled notes past their keeping (storage/mentorship/followups.py NOTES_KEPT)."""
+        async with self.bot.db.write() as session:
+            return await notes.purge_settled_notes(session, now)
+
     async def send_due(self, now: datetime, ids: list[int] | None = None) -> int:
         """Send every owed note that is due (or `ids`): leased first, so exactly one process sends each; one
         failing never stops the others. Returns how many were delivered."""

@@ -30,6 +30,7 @@ from storage.models.mentorship import (
     NOTE_NUDGE,
     NOTE_PAUSED,
     NOTE_REMIND,
+    NOTE_UNMATCHED,
     PENDING,
     PENDING_MENTEE,
     PENDING_MENTOR,
@@ -131,6 +132,22 @@ async def retry_note(session: AsyncSession, note_id: int, now: datetime) -> bool
         return False
     note.send_after = now + _backoff(note.attempts)
     return True
+
+
+# A settled note is kept this long (its words are the member's data), then deleted. Reminders, unmatched
+# explanations and did-you-meet nudges are never owed again once delivered (their keys name a proposal,
+# a round or a pairing already past); a pause note is kept, because it starts the member's next streak.
+NOTES_KEPT = timedelta(days=90)
+PURGED_KINDS = (NOTE_REMIND, NOTE_UNMATCHED, NOTE_NUDGE)
+
+
+async def purge_settled_notes(session: AsyncSession, now: datetime, kept: timedelta = NOTES_KEPT) -> int:
+    """Delete reminders, unmatched explanations and nudges settled (sent, held, gone, failed) longer ago than
+    `kept`; how many."""
+    result = await session.execute(
+        delete(Note).where(Note.kind.in_(PURGED_KINDS), Note.delivery != DELIVERY_DUE, Note.created_at < now - kept)
+    )
+    return rowcount(result)
 
 
 async def notes_for(session: AsyncSession, guild_id: int, user_id: int) -> list[Note]:

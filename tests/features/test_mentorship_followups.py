@@ -311,3 +311,33 @@ async def test_a_mentee_who_lets_two_invitations_lapse_is_paused_too(world: Worl
     assert "`/mentor resume`" in last_dm(world.bob).content
     for mentor in (world.alice, carol):
         assert all("paused" not in m.content for m in dms(mentor))
+
+
+async def test_a_settled_explanation_is_forgotten_after_90_days_and_never_sent_again(world: World) -> None:
+    """Bob's unmatched explanation (his words about what he wanted) is kept 90 days after it was sent, then
+    deleted by the due work, and never sent again; a pause note is kept, since it starts the next streak."""
+    await offer(world, world.alice, themes="career")
+    await request(world, world.bob, themes="growth")
+    await run_round(world)
+    (note,) = await notes(world, NOTE_UNMATCHED)
+    told = len(dms(world.bob))
+    async with world.bot.db.write() as session:
+        session.add(
+            MentorshipNote(
+                guild_id=world.guild.id,
+                user_id=world.alice.id,
+                kind=NOTE_PAUSED,
+                key="paused:test",
+                created_at=note.created_at,
+                delivery=DELIVERY_SENT,
+            )
+        )
+    await world.env.advance_time(89 * DAY)
+    assert (await tick(world))["mentorship"]["notes purged"] == 0
+    assert len(await notes(world, NOTE_UNMATCHED)) == 1
+    await world.env.advance_time(2 * DAY)
+    assert (await tick(world))["mentorship"]["notes purged"] == 1
+    assert await notes(world, NOTE_UNMATCHED) == []
+    assert len(await notes(world, NOTE_PAUSED)) == 1
+    await tick(world)
+    assert len(dms(world.bob)) == told
