@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import discord
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from cogs.mentorship.flow import Flow
 
 log = logging.getLogger(__name__)
+PURGE_EVERY = timedelta(hours=1)
 
 REMINDER = (
     "A gentle reminder from **{guild}**: the invitation to pair with **{name}** closes in about a day. "
@@ -61,6 +62,7 @@ class Followups:
     def __init__(self, bot: LanternBot, flow: Flow) -> None:
         self.bot = bot
         self.flow = flow
+        self.purged_at: datetime | None = None
 
     # ------------------------------------------------------------ owing
 
@@ -156,9 +158,14 @@ class Followups:
     # ------------------------------------------------------------ sending
 
     async def purge(self, now: datetime) -> int:
-        """Forget settled notes past their keeping (storage/mentorship/followups.py NOTES_KEPT)."""
+        """Forget settled notes past their keeping (storage/mentorship/followups.py NOTES_KEPT), at most once an
+        hour: a day late is nothing against 90 days, and the write is not worth taking every tick."""
+        if self.purged_at is not None and now - self.purged_at < PURGE_EVERY:
+            return 0
         async with self.bot.db.write() as session:
-            return await notes.purge_settled_notes(session, now)
+            purged = await notes.purge_settled_notes(session, now)
+        self.purged_at = now
+        return purged
 
     async def send_due(self, now: datetime, ids: list[int] | None = None) -> int:
         """Send every owed note that is due (or `ids`): leased first, so exactly one process sends each; one
