@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import cProfile
 import gc
 import itertools
 import json
@@ -253,6 +254,59 @@ def bookkeeping_off(env: Env) -> Iterator[None]:
         _dpy_internals.acquire_clocks(env)
         for name, hook in hooked.items():
             setattr(loop, name, hook)
+
+
+# Where a function's code lives decides whose CPU its own time is (--cpu-split). The harness is SimCord's fake
+# Discord and this benchmark; Lantern is its own code and the libraries it runs on in production.
+SPLIT = (
+    ("harness: SimCord", ("/simcord/",)),
+    ("harness: bench", ("/bench/",)),
+    ("Lantern's code", ("/cogs/", "/core/", "/storage/", "/engine/", "/config/", "/bot.py")),
+    ("discord.py", ("/discord/",)),
+    ("database (SQLAlchemy, drivers)", ("/sqlalchemy/", "/aiosqlite/", "/asyncpg/", "sqlite3")),
+    ("pydantic", ("/pydantic",)),
+    ("the event loop (asyncio)", ("/asyncio/",)),
+)
+
+
+def _group(key: tuple[str, int, str]) -> str | None:
+    filename, _line, name = key
+    where = filename if filename != "~" else name
+    return next((label for label, marks in SPLIT if any(mark in where for mark in marks)), None)
+
+
+def cpu_split(stats: dict[Any, Any]) -> list[tuple[str, float]]:
+    """Seconds of own time by SPLIT group (cProfile stats). Time in Python's standard library and builtins
+    (asyncio's loop, json, copy, which both sides use) is charged to whoever called it: split among its
+    callers by the time spent under each, climbing through standard-library callers (a few levels); what
+    is left uncharged after that stays "stdlib, builtins"."""
+    totals: dict[str, float] = defaultdict(float)
+    pending: dict[Any, float] = defaultdict(float)
+    for key, (_calls, _primitive, own, _cumulative, _callers) in stats.items():
+        group = _group(key)
+        if group is not None:
+            totals[group] += own
+        else:
+            pending[key] += own
+    for _level in range(8):
+        climbed: dict[Any, float] = defaultdict(float)
+        for key, seconds in pending.items():
+            callers = stats[key][4] if key in stats else {}
+            weights = {caller: timing[3] for caller, timing in callers.items()}
+            whole = sum(weights.values())
+            if not whole:
+                totals["stdlib, builtins (uncharged)"] += seconds
+                continue
+            for caller, weight in weights.items():
+                share = seconds * weight / whole
+                group = _group(caller)
+                if group is not None:
+                    totals[group] += share
+                else:
+                    climbed[caller] += share
+        pending = climbed
+    totals["stdlib, builtins (uncharged)"] += sum(pending.values())
+    return sorted(totals.items(), key=lambda item: -item[1])
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -500,6 +554,19 @@ async def bench_backend(backend: str, url: str, args: argparse.Namespace) -> lis
                 bursts.append(await run_shape(world, clocks, "burst", backend, burst, None, full_simcord=full))
                 await asyncio.sleep(0.5)
             reports.append(Report.pooled(f"burst {args.burst} (× {args.bursts})", bursts))
+            if args.cpu_split:  # the same bursts again under the profiler (which slows them: shares only)
+                profiler = cProfile.Profile(time.thread_time)
+                profiler.enable()
+                for index in range(args.bursts):
+                    burst = kinds(args.burst, 3 + index)
+                    await run_shape(world, clocks, "burst", backend, burst, None, full_simcord=full)
+                profiler.disable()
+                profiler.create_stats()
+                split = cpu_split(profiler.stats)  # type: ignore[attr-defined]  # create_stats sets it
+                total = sum(seconds for _, seconds in split)
+                print(f"\nburst CPU of the event loop's thread on {backend}, by where the code lives (cProfile):")
+                for label, seconds in split:
+                    print(f"  {label:32} {100 * seconds / total:5.1f} %")
     finally:
         undo()
         await bot.close()
@@ -555,6 +622,9 @@ async def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-freeze", action="store_true", help="leave the heap unfrozen (FREEZE_HEAP_ON_READY=false)")
     parser.add_argument("--by-kind", action="store_true", help="also print p50/p99 per command")
+    parser.add_argument(
+        "--cpu-split", action="store_true", help="also profile the bursts: the loop CPU by harness, Lantern, libraries"
+    )
     args = parser.parse_args(argv)
 
     import logging
