@@ -70,13 +70,14 @@ class Checkins:
                 break
         sent = 0
         while True:  # leased a batch at a time, so each batch goes out well within its lease
+            at = max(now, self.bot.clock())
             async with self.bot.db.write() as session:
-                leased = await store.lease_checkins(session, self.bot.clock(), self.flow.reachable, store.LEASE_BATCH)
+                leased = await store.lease_checkins(session, at, self.flow.reachable, store.LEASE_BATCH)
             for checkin, pairing in leased:
                 try:
                     delivery = await self.send_one(checkin, pairing)
                 except Exception as error:
-                    await self.failed(checkin, now, error)
+                    await self.failed(checkin, at, error)  # its backoff counts from this batch
                     continue
                 async with self.bot.db.write() as session:
                     await store.settle_checkin(session, checkin.id, delivery, self.bot.clock())

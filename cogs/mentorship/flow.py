@@ -219,21 +219,24 @@ class Flow(Pairings):
         that died is taken over when its lease runs out. One failing never stops the others: a failure worth
         another try waits its backoff (1, 2, 4 … minutes), one that can't succeed (the message or member is
         gone, DMs closed: held for /mentor status) is settled. Returns how many were delivered."""
-        async with self.bot.db.write() as session:
-            leased = await store.lease_notices(session, now, self.reachable, ids)
         done = 0
-        for proposal in leased:
-            notice = proposal.notice
-            assert notice is not None
-            try:
-                await self.perform_notice(proposal, notice)
-            except Exception as error:
-                await self.notice_failed(proposal, notice, now, error)
-                continue
+        while True:  # leased a batch at a time (a round may owe thousands), each sent well within its lease
+            at = max(now, self.bot.clock())
             async with self.bot.db.write() as session:
-                await store.settle_notice(session, proposal.id, notice)
-            done += 1
-        return done
+                leased = await store.lease_notices(session, at, self.reachable, ids, store.NOTICE_BATCH)
+            for proposal in leased:
+                notice = proposal.notice
+                assert notice is not None
+                try:
+                    await self.perform_notice(proposal, notice)
+                except Exception as error:
+                    await self.notice_failed(proposal, notice, at, error)  # its backoff counts from this batch
+                    continue
+                async with self.bot.db.write() as session:
+                    await store.settle_notice(session, proposal.id, notice)
+                done += 1
+            if len(leased) < store.NOTICE_BATCH:
+                return done
 
     async def perform_notice(self, proposal: MentorshipProposal, notice: str) -> None:
         if notice == NOTICE_INVITE:  # whoever's answer the proposal waits for, if not asked yet

@@ -45,7 +45,7 @@ from storage.mentorship.blocks import (
     owned_protections,
     protected_pairs,
 )
-from storage.mentorship.notices import lease_notices, retry_notice, settle_notice
+from storage.mentorship.notices import NOTICE_BATCH, lease_notices, retry_notice, settle_notice
 from storage.mentorship.pairing import (
     CLAIM_BATCH,
     LEASE_BATCH,
@@ -104,6 +104,7 @@ __all__ = [
     "LEASE",
     "LEASE_BATCH",
     "MAX_ATTEMPTS",
+    "NOTICE_BATCH",
     "ROUND_LEASE",
     "PairKey",
     "Pairing",

@@ -11,19 +11,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.mentorship._common import LEASE, MAX_ATTEMPTS, Proposal, _backoff, _update
 
+NOTICE_BATCH = 100  # owed messages leased at once: each batch goes out well within its lease
+
 
 async def lease_notices(
-    session: AsyncSession, now: datetime, owns: Callable[[int], bool], ids: Sequence[int] | None = None
+    session: AsyncSession,
+    now: datetime,
+    owns: Callable[[int], bool],
+    ids: Sequence[int] | None = None,
+    limit: int = NOTICE_BATCH,
 ) -> list[Proposal]:
-    """Take the lease on owed proposal messages (all due ones, or `ids`): exactly one caller wins each, and
-    a lease left by a process that died is taken over once it has run out."""
-    query = select(Proposal).where(Proposal.notice.is_not(None), Proposal.notice_due_at <= now)
+    """Take the lease on up to `limit` owed proposal messages (due ones, or due ones among `ids`): exactly one
+    caller wins each, and a lease left by a process that died is taken over once it has run out. Only guilds
+    this process `owns`, chosen before the limit so that other processes' messages never fill the batch."""
+    is_due = [Proposal.notice.is_not(None), Proposal.notice_due_at <= now]
     if ids is not None:
-        query = query.where(Proposal.id.in_(list(ids)))
+        is_due.append(Proposal.id.in_(list(ids)))
+    guild_ids = (await session.scalars(select(Proposal.guild_id).where(*is_due).distinct())).all()
+    owned = [guild_id for guild_id in guild_ids if owns(guild_id)]
+    if not owned:
+        return []
+    query = select(Proposal).where(*is_due, Proposal.guild_id.in_(owned)).order_by(Proposal.id).limit(limit)
     leased = []
-    for proposal in (await session.scalars(query.order_by(Proposal.id))).all():
-        if not owns(proposal.guild_id):
-            continue
+    for proposal in (await session.scalars(query)).all():
         if await _update(
             session,
             update(Proposal)

@@ -1,7 +1,7 @@
 """A mentorship backlog bigger than one batch (many pairings' check-ins due the same morning, many invitations
-lapsing at once) is worked through in one run, in short transactions of a batch each, and nothing is done
-twice: every member gets one check-in, every lapsed invitation one notice. The batches are shrunk to two so a
-handful of members is a backlog."""
+lapsing at once, a round owing many invitations) is worked through in one run, in short transactions of a batch
+each, and nothing is done twice: every member gets one check-in, every lapsed invitation one notice, every
+invitation one DM. The batches are shrunk to two so a handful of members is a backlog."""
 
 from __future__ import annotations
 
@@ -22,14 +22,14 @@ from storage.models.mentorship import (
     MentorshipProposal,
 )
 from tests.conftest import World
-from tests.features.test_mentorship_support import dms
+from tests.features.test_mentorship_support import dms, offer, request, run_round
 
 DAY = 24 * 3600
 
 
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("CLAIM_BATCH", "LEASE_BATCH", "EXPIRE_BATCH"):
+    for name in ("CLAIM_BATCH", "LEASE_BATCH", "EXPIRE_BATCH", "NOTICE_BATCH"):
         monkeypatch.setattr(store, name, 2)
 
 
@@ -99,3 +99,23 @@ async def test_a_backlog_of_lapsing_invitations_bigger_than_a_batch_lapses_in_on
         statuses = (await session.scalars(select(MentorshipProposal.status))).all()
     assert statuses == [EXPIRED] * 5
     assert (await world.bot.run_due_jobs())["mentorship"]["expired"] == 0
+
+
+async def test_a_round_owing_more_invitations_than_a_batch_sends_each_once(world: World, small_batches: None) -> None:
+    """A round proposes five pairs: its five invitations go out in batches of two, in the round itself, each once."""
+    mentors_ = [world.add_member(f"mentor{n}") for n in range(5)]
+    mentees_ = [world.add_member(f"mentee{n}") for n in range(5)]
+    await world.env.settle()
+    for mentor in mentors_:
+        await offer(world, mentor)
+    for mentee in mentees_:
+        await request(world, mentee)
+    await run_round(world)
+    async with world.bot.db.read() as session:
+        statuses = (await session.scalars(select(MentorshipProposal.notice))).all()
+    assert statuses == [None] * 5  # every owed invitation settled
+    invited = [m for m in mentors_ if any("mentor" in (dm.content or "").lower() for dm in dms(m))]
+    assert len(invited) == 5
+    assert all(len(dms(m)) == 1 for m in mentors_)
+    await world.bot.run_due_jobs()
+    assert all(len(dms(m)) == 1 for m in mentors_)
