@@ -170,19 +170,22 @@ class Followups:
     async def send_due(self, now: datetime, ids: list[int] | None = None) -> int:
         """Send every owed note that is due (or `ids`): leased first, so exactly one process sends each; one
         failing never stops the others. Returns how many were delivered."""
-        async with self.bot.db.write() as session:
-            leased = await notes.lease_notes(session, now, self.flow.reachable, ids)
         sent = 0
-        for note in leased:
-            try:
-                delivery = await self.perform(note)
-            except Exception as error:
-                await self.failed(note, now, error)
-                continue
+        while True:  # leased a batch at a time (a round may owe thousands), each sent well within its lease
+            at = max(now, self.bot.clock())
             async with self.bot.db.write() as session:
-                await notes.settle_note(session, note.id, delivery)
-            sent += delivery == DELIVERY_SENT
-        return sent
+                leased = await notes.lease_notes(session, at, self.flow.reachable, ids, notes.NOTE_BATCH)
+            for note in leased:
+                try:
+                    delivery = await self.perform(note)
+                except Exception as error:
+                    await self.failed(note, at, error)  # its backoff counts from this batch
+                    continue
+                async with self.bot.db.write() as session:
+                    await notes.settle_note(session, note.id, delivery)
+                sent += delivery == DELIVERY_SENT
+            if len(leased) < notes.NOTE_BATCH:
+                return sent
 
     async def perform(self, note: MentorshipNote) -> str:
         guild = self.bot.get_guild(note.guild_id)

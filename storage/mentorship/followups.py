@@ -90,18 +90,29 @@ async def owe_note(
     return bool(rowcount(await session.execute(statement)))
 
 
+NOTE_BATCH = 100  # notes leased at once: each batch goes out well within its lease
+
+
 async def lease_notes(
-    session: AsyncSession, now: datetime, owns: Callable[[int], bool], ids: Sequence[int] | None = None
+    session: AsyncSession,
+    now: datetime,
+    owns: Callable[[int], bool],
+    ids: Sequence[int] | None = None,
+    limit: int = NOTE_BATCH,
 ) -> list[Note]:
-    """Take the lease on due notes (all, or `ids`): exactly one caller wins each; a lease left by a process
-    that died is taken over once it has run out. Only guilds this process `owns`."""
-    query = select(Note).where(Note.delivery == DELIVERY_DUE, Note.send_after <= now)
+    """Take the lease on up to `limit` due notes (or due ones among `ids`): exactly one caller wins each; a
+    lease left by a process that died is taken over once it has run out. Only guilds this process `owns`,
+    chosen before the limit so that other processes' notes never fill the batch."""
+    is_due = [Note.delivery == DELIVERY_DUE, Note.send_after <= now]
     if ids is not None:
-        query = query.where(Note.id.in_(list(ids)))
+        is_due.append(Note.id.in_(list(ids)))
+    guild_ids = (await session.scalars(select(Note.guild_id).where(*is_due).distinct())).all()
+    owned = [guild_id for guild_id in guild_ids if owns(guild_id)]
+    if not owned:
+        return []
+    query = select(Note).where(*is_due, Note.guild_id.in_(owned)).order_by(Note.id).limit(limit)
     leased = []
-    for note in (await session.scalars(query.order_by(Note.id))).all():
-        if not owns(note.guild_id):
-            continue
+    for note in (await session.scalars(query)).all():
         if await _update(
             session,
             update(Note)

@@ -12,6 +12,7 @@ from simcord import MemberActor
 from sqlalchemy import select
 
 from storage import mentorship as store
+from storage.mentorship import followups as store_notes
 from storage.models.mentorship import (
     ACCEPTED,
     ACTIVE,
@@ -31,6 +32,7 @@ DAY = 24 * 3600
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("CLAIM_BATCH", "LEASE_BATCH", "EXPIRE_BATCH", "NOTICE_BATCH"):
         monkeypatch.setattr(store, name, 2)
+    monkeypatch.setattr(store_notes, "NOTE_BATCH", 2)
 
 
 async def seed(world: World, pairs: int, pending: int) -> list[MemberActor]:
@@ -119,3 +121,19 @@ async def test_a_round_owing_more_invitations_than_a_batch_sends_each_once(world
     assert all(len(dms(m)) == 1 for m in mentors_)
     await world.bot.run_due_jobs()
     assert all(len(dms(m)) == 1 for m in mentors_)
+
+
+async def test_a_round_leaving_more_mentees_unmatched_than_a_batch_explains_to_each_once(
+    world: World, small_batches: None
+) -> None:
+    """One mentor covering *career*, five mentees wanting *growth*: each of the five hears why, once, though
+    the explanations go two at a time."""
+    await offer(world, world.alice, themes="career")
+    wanting = [world.add_member(f"mentee{n}") for n in range(5)]
+    await world.env.settle()
+    for mentee in wanting:
+        await request(world, mentee, themes="growth")
+    await run_round(world)
+    await world.bot.run_due_jobs()
+    for mentee in wanting:
+        assert len([dm for dm in dms(mentee) if "personal growth" in (dm.content or "")]) == 1
