@@ -21,10 +21,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import discord
@@ -34,6 +34,7 @@ from core import logcontext
 log = logging.getLogger(__name__)
 
 DueHandler = Callable[[datetime], Awaitable[object]]
+T = TypeVar("T")
 
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(minutes=30)
@@ -55,6 +56,29 @@ def is_retryable(error: BaseException) -> bool:
     if isinstance(error, discord.HTTPException):
         return error.status >= 500 or error.status == 429
     return isinstance(error, (aiohttp.ClientError, OSError, asyncio.TimeoutError, discord.GatewayNotFound))
+
+
+async def in_batches(
+    lease: Callable[[datetime], Awaitable[Sequence[T]]],
+    handle: Callable[[T, datetime], Awaitable[bool]],
+    *,
+    size: int,
+    now: datetime,
+    clock: Callable[[], datetime],
+) -> int:
+    """Owed work a batch at a time: `lease(at)` takes the lease on up to `size` due rows, `handle(row, at)` does
+    one (True: it counts as done), and the next batch is leased once this one is done, until a batch comes back
+    short. A backlog of thousands is never leased at once, so each batch goes out well within its lease. Each
+    batch is leased at the later of `now` and the clock, so a long drain's leases and backoffs count from their
+    own batch. Returns how many were done."""
+    done = 0
+    while True:
+        at = max(now, clock())
+        batch = await lease(at)
+        for row in batch:
+            done += await handle(row, at)
+        if len(batch) < size:
+            return done
 
 
 def gateway_ready(bot: Any) -> bool:

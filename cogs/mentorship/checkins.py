@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from cogs.mentorship.views import checkin_view
 from core.errors import NotAllowed
-from core.jobs import is_retryable
+from core.jobs import in_batches, is_retryable
 from core.text import unlink
 from storage import mentorship as store
 from storage.mentorship import followups
@@ -68,22 +68,25 @@ class Checkins:
                 claimed = await store.claim_due_checkins(session, now, days_of, store.CLAIM_BATCH)
             if len(claimed) < store.CLAIM_BATCH:
                 break
-        sent = 0
-        while True:  # leased a batch at a time, so each batch goes out well within its lease
-            at = max(now, self.bot.clock())
-            async with self.bot.db.write() as session:
-                leased = await store.lease_checkins(session, at, self.flow.reachable, store.LEASE_BATCH)
-            for checkin, pairing in leased:
-                try:
-                    delivery = await self.send_one(checkin, pairing)
-                except Exception as error:
-                    await self.failed(checkin, at, error)  # its backoff counts from this batch
-                    continue
-                async with self.bot.db.write() as session:
-                    await store.settle_checkin(session, checkin.id, delivery, self.bot.clock())
-                sent += delivery == DELIVERY_SENT
-            if len(leased) < store.LEASE_BATCH:
-                return sent
+        return await in_batches(
+            self.lease_batch, self.deliver_checkin, size=store.LEASE_BATCH, now=now, clock=self.bot.clock
+        )
+
+    async def lease_batch(self, at: datetime) -> list[tuple[MentorshipCheckin, MentorshipPairing]]:
+        async with self.bot.db.write() as session:
+            return await store.lease_checkins(session, at, self.flow.reachable, store.LEASE_BATCH)
+
+    async def deliver_checkin(self, leased: tuple[MentorshipCheckin, MentorshipPairing], at: datetime) -> bool:
+        """One leased check-in DM, settled; whether it was sent."""
+        checkin, pairing = leased
+        try:
+            delivery = await self.send_one(checkin, pairing)
+        except Exception as error:
+            await self.failed(checkin, at, error)
+            return False
+        async with self.bot.db.write() as session:
+            await store.settle_checkin(session, checkin.id, delivery, self.bot.clock())
+        return delivery == DELIVERY_SENT
 
     async def send_one(self, checkin: MentorshipCheckin, pairing: MentorshipPairing) -> str:
         guild = self.bot.get_guild(pairing.guild_id)

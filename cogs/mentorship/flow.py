@@ -20,7 +20,7 @@ from cogs.mentorship import rules
 from cogs.mentorship.pairings import Pairings
 from cogs.mentorship.views import proposal_view
 from core.errors import NotAllowed
-from core.jobs import is_retryable
+from core.jobs import in_batches, is_retryable
 from core.text import join_words, truncate, unlink
 from storage import mentorship as store
 from storage.guilds import enabled_themes, get_settings
@@ -200,16 +200,6 @@ class Flow(Pairings):
         if guild is not None:
             await self.open_pair_thread(guild, pairing, proposal)
 
-    async def expire(self, now: datetime) -> int:
-        """Expire unanswered proposals; each owes its lapse notice, which `send_owed` delivers."""
-        total = 0
-        while True:  # a backlog in batches, each its own short transaction
-            async with self.bot.db.write() as session:
-                expired = await store.expire_due(session, now, store.EXPIRE_BATCH)
-            total += len(expired)
-            if len(expired) < store.EXPIRE_BATCH:
-                return total
-
     # ------------------------------------------------------------ owed messages
 
     async def send_owed(self, now: datetime, ids: list[int] | None = None) -> int:
@@ -219,24 +209,25 @@ class Flow(Pairings):
         that died is taken over when its lease runs out. One failing never stops the others: a failure worth
         another try waits its backoff (1, 2, 4 … minutes), one that can't succeed (the message or member is
         gone, DMs closed: held for /mentor status) is settled. Returns how many were delivered."""
-        done = 0
-        while True:  # leased a batch at a time (a round may owe thousands), each sent well within its lease
-            at = max(now, self.bot.clock())
+
+        async def lease(at: datetime) -> list[MentorshipProposal]:
             async with self.bot.db.write() as session:
-                leased = await store.lease_notices(session, at, self.reachable, ids, store.NOTICE_BATCH)
-            for proposal in leased:
-                notice = proposal.notice
-                assert notice is not None
-                try:
-                    await self.perform_notice(proposal, notice)
-                except Exception as error:
-                    await self.notice_failed(proposal, notice, at, error)  # its backoff counts from this batch
-                    continue
-                async with self.bot.db.write() as session:
-                    await store.settle_notice(session, proposal.id, notice)
-                done += 1
-            if len(leased) < store.NOTICE_BATCH:
-                return done
+                return await store.lease_notices(session, at, self.reachable, ids, store.NOTICE_BATCH)
+
+        return await in_batches(lease, self.deliver_notice, size=store.NOTICE_BATCH, now=now, clock=self.bot.clock)
+
+    async def deliver_notice(self, proposal: MentorshipProposal, at: datetime) -> bool:
+        """One leased owed message, settled (or left for its retry); whether it went."""
+        notice = proposal.notice
+        assert notice is not None
+        try:
+            await self.perform_notice(proposal, notice)
+        except Exception as error:
+            await self.notice_failed(proposal, notice, at, error)
+            return False
+        async with self.bot.db.write() as session:
+            await store.settle_notice(session, proposal.id, notice)
+        return True
 
     async def perform_notice(self, proposal: MentorshipProposal, notice: str) -> None:
         if notice == NOTICE_INVITE:  # whoever's answer the proposal waits for, if not asked yet

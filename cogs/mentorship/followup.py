@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cogs.mentorship import rules, unmatched
 from cogs.mentorship.rounds import engine_mentee, engine_mentor
 from cogs.mentorship.views import proposal_view
-from core.jobs import is_retryable
+from core.jobs import in_batches, is_retryable
 from core.text import unlink
 from storage import mentorship as store
 from storage.mentorship import followups as notes
@@ -170,22 +170,23 @@ class Followups:
     async def send_due(self, now: datetime, ids: list[int] | None = None) -> int:
         """Send every owed note that is due (or `ids`): leased first, so exactly one process sends each; one
         failing never stops the others. Returns how many were delivered."""
-        sent = 0
-        while True:  # leased a batch at a time (a round may owe thousands), each sent well within its lease
-            at = max(now, self.bot.clock())
+
+        async def lease(at: datetime) -> list[MentorshipNote]:
             async with self.bot.db.write() as session:
-                leased = await notes.lease_notes(session, at, self.flow.reachable, ids, notes.NOTE_BATCH)
-            for note in leased:
-                try:
-                    delivery = await self.perform(note)
-                except Exception as error:
-                    await self.failed(note, at, error)  # its backoff counts from this batch
-                    continue
-                async with self.bot.db.write() as session:
-                    await notes.settle_note(session, note.id, delivery)
-                sent += delivery == DELIVERY_SENT
-            if len(leased) < notes.NOTE_BATCH:
-                return sent
+                return await notes.lease_notes(session, at, self.flow.reachable, ids, notes.NOTE_BATCH)
+
+        return await in_batches(lease, self.deliver_note, size=notes.NOTE_BATCH, now=now, clock=self.bot.clock)
+
+    async def deliver_note(self, note: MentorshipNote, at: datetime) -> bool:
+        """One leased note, settled (or left for its retry); whether it was sent."""
+        try:
+            delivery = await self.perform(note)
+        except Exception as error:
+            await self.failed(note, at, error)
+            return False
+        async with self.bot.db.write() as session:
+            await notes.settle_note(session, note.id, delivery)
+        return delivery == DELIVERY_SENT
 
     async def perform(self, note: MentorshipNote) -> str:
         guild = self.bot.get_guild(note.guild_id)

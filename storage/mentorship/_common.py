@@ -3,11 +3,11 @@ this caller won, the lease and backoff of owed messages, and who has left the se
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import rowcount
@@ -36,3 +36,9 @@ def _backoff(attempts: int) -> timedelta:
 def _departed(guild_id: int) -> Any:
     """Members who left the server: out of the pool at once, though their data waits for the retention."""
     return select(Departure.user_id).where(Departure.guild_id == guild_id)
+
+
+async def _owned_guilds(session: AsyncSession, guild_ids: Select[Any], owns: Callable[[int], bool]) -> Sequence[int]:
+    """The guilds `guild_ids` (a select of due rows' guild ids) names that this process `owns`: a batch is
+    limited to them before its LIMIT, so that other processes' rows never fill it."""
+    return [guild_id for guild_id in (await session.scalars(guild_ids.distinct())).all() if owns(guild_id)]

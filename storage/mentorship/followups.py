@@ -19,7 +19,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import dialect_insert, rowcount
-from storage.mentorship._common import LEASE, MAX_ATTEMPTS, _backoff, _departed, _update
+from storage.mentorship._common import LEASE, MAX_ATTEMPTS, _backoff, _departed, _owned_guilds, _update
 from storage.models.mentorship import (
     CANCELLED,
     DECLINED,
@@ -106,8 +106,7 @@ async def lease_notes(
     is_due = [Note.delivery == DELIVERY_DUE, Note.send_after <= now]
     if ids is not None:
         is_due.append(Note.id.in_(list(ids)))
-    guild_ids = (await session.scalars(select(Note.guild_id).where(*is_due).distinct())).all()
-    owned = [guild_id for guild_id in guild_ids if owns(guild_id)]
+    owned = await _owned_guilds(session, select(Note.guild_id).where(*is_due), owns)
     if not owned:
         return []
     query = select(Note).where(*is_due, Note.guild_id.in_(owned)).order_by(Note.id).limit(limit)

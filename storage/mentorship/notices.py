@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.mentorship._common import LEASE, MAX_ATTEMPTS, Proposal, _backoff, _update
+from storage.mentorship._common import LEASE, MAX_ATTEMPTS, Proposal, _backoff, _owned_guilds, _update
 
 NOTICE_BATCH = 100  # owed messages leased at once: each batch goes out well within its lease
 
@@ -27,8 +27,7 @@ async def lease_notices(
     is_due = [Proposal.notice.is_not(None), Proposal.notice_due_at <= now]
     if ids is not None:
         is_due.append(Proposal.id.in_(list(ids)))
-    guild_ids = (await session.scalars(select(Proposal.guild_id).where(*is_due).distinct())).all()
-    owned = [guild_id for guild_id in guild_ids if owns(guild_id)]
+    owned = await _owned_guilds(session, select(Proposal.guild_id).where(*is_due), owns)
     if not owned:
         return []
     query = select(Proposal).where(*is_due, Proposal.guild_id.in_(owned)).order_by(Proposal.id).limit(limit)

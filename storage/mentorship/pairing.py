@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.mentorship._common import LEASE, MAX_ATTEMPTS, Pairing, _backoff, _update
+from storage.mentorship._common import LEASE, MAX_ATTEMPTS, Pairing, _backoff, _owned_guilds, _update
 from storage.models.mentorship import (
     ACTIVE,
     DELIVERY_DUE,
@@ -127,15 +127,8 @@ async def lease_checkins(
     process that died): exactly one caller wins each. Only guilds this process `owns` (its shards, and not in
     an outage), chosen before the limit so that other processes' DMs never fill the batch."""
     is_due = (MentorshipCheckin.delivery == DELIVERY_DUE, MentorshipCheckin.send_after <= now)
-    guild_ids = (
-        await session.scalars(
-            select(Pairing.guild_id)
-            .join(MentorshipCheckin, Pairing.id == MentorshipCheckin.pairing_id)
-            .where(*is_due)
-            .distinct()
-        )
-    ).all()
-    owned = [guild_id for guild_id in guild_ids if owns(guild_id)]
+    due_guilds = select(Pairing.guild_id).join(MentorshipCheckin, Pairing.id == MentorshipCheckin.pairing_id)
+    owned = await _owned_guilds(session, due_guilds.where(*is_due), owns)
     if not owned:
         return []
     due = (
