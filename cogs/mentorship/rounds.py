@@ -6,8 +6,10 @@ on by a conditional update) so two processes never run the same round.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,11 +22,12 @@ from cogs.mentorship import rules
 from cogs.mentorship.delivery import FEATURE
 from cogs.mentorship.matching_runner import match_off_loop
 from core.errors import FeatureNotConfigured
+from core.heap import collector_paused
 from core.jobs import backoff
 from engine import matching
 from storage import mentorship as store
 from storage.guilds import enabled_themes
-from storage.models.mentorship import NOTICE_INVITE, MenteeProfile, MentorProfile, MentorshipProposal
+from storage.models.mentorship import NOTICE_INVITE, MenteeProfile, MentorProfile
 
 if TYPE_CHECKING:
     from bot import LanternBot
@@ -39,34 +42,80 @@ class RoundOutcome:
     mentors: int
     mentees: int
     pairs: list[matching.Pair] = field(default_factory=list)
-    created: list[MentorshipProposal] = field(default_factory=list)
+    created: list[int] = field(default_factory=list)  # the ids of the proposals created
     unmatched: int = 0
     dry_run: bool = False
 
 
-def engine_mentee(profile: MenteeProfile) -> matching.MenteeProfile:
+def theme_keys(text: str) -> frozenset[str]:
+    return frozenset(rules.split_keys(text))
+
+
+Parse = Callable[[str], frozenset[str]]
+
+
+def engine_mentee(
+    profile: MenteeProfile, tags: Parse = normalise_tags, keys: Parse = theme_keys
+) -> matching.MenteeProfile:
     preference = "similar" if profile.heritage_preference == "similar" else "any"
     return matching.MenteeProfile(
         id=profile.user_id,
-        themes=frozenset(rules.split_keys(profile.themes)),
-        heritages=normalise_tags(profile.heritages),
-        languages=normalise_tags(profile.languages),
+        themes=keys(profile.themes),
+        heritages=tags(profile.heritages),
+        languages=tags(profile.languages),
         timezone=profile.timezone,
         heritage_preference=cast(Literal["similar", "any"], preference),
         max_timezone_gap_hours=profile.max_timezone_gap_hours,
     )
 
 
-def engine_mentor(profile: MentorProfile, places: int) -> matching.MentorProfile:
+def engine_mentor(
+    profile: MentorProfile, places: int, tags: Parse = normalise_tags, keys: Parse = theme_keys
+) -> matching.MentorProfile:
     return matching.MentorProfile(
         id=profile.user_id,
-        themes=frozenset(rules.split_keys(profile.themes)),
-        not_covered=frozenset(rules.split_keys(profile.not_covered)),
-        heritages=normalise_tags(profile.heritages),
-        languages=normalise_tags(profile.languages),
+        themes=keys(profile.themes),
+        not_covered=keys(profile.not_covered),
+        heritages=tags(profile.heritages),
+        languages=tags(profile.languages),
         timezone=profile.timezone,
         capacity=places,
     )
+
+
+PROFILE_SLICE = 1000  # engine profiles built between two turns of the event loop
+
+
+async def engine_profiles(pool: store.Pool) -> tuple[list[matching.MenteeProfile], list[matching.MentorProfile]]:
+    """The pool as the engine's profiles, a slice at a time with the event loop let run between slices. Equal
+    free-text fields are normalised once and share one frozenset (members of a community repeat their heritages
+    and languages): far less work and far fewer objects for the collector at 50,000 members."""
+    tags, keys = _memo(normalise_tags), _memo(theme_keys)
+    mentees: list[matching.MenteeProfile] = []
+    for start in range(0, len(pool.mentees), PROFILE_SLICE):
+        mentees.extend(engine_mentee(profile, tags, keys) for profile in pool.mentees[start : start + PROFILE_SLICE])
+        await asyncio.sleep(0)
+    mentors: list[matching.MentorProfile] = []
+    for start in range(0, len(pool.mentors), PROFILE_SLICE):
+        mentors.extend(
+            engine_mentor(profile, places, tags, keys)
+            for profile, places in pool.mentors[start : start + PROFILE_SLICE]
+        )
+        await asyncio.sleep(0)
+    return mentees, mentors
+
+
+def _memo(parse: Parse) -> Parse:
+    """`parse`, remembering each text's answer for as long as the returned function lives (one round)."""
+    seen: dict[str, frozenset[str]] = {}
+
+    def parsed(text: str) -> frozenset[str]:
+        found = seen.get(text)
+        if found is None:
+            found = seen[text] = parse(text)
+        return found
+
+    return parsed
 
 
 class RoundTakenOver(Exception):
@@ -115,15 +164,21 @@ class Rounds:
 
         The proposals are created with their invitation owed (sent by `Flow.send_owed` at once, and by the
         due work if this process dies first). A scheduled round's `claim` is completed in the same
-        transaction, so a round is never both run and left due, nor marked run without its proposals."""
+        transaction, so a round is never both run and left due, nor marked run without its proposals.
+
+        The collector is paused for the round (core/heap.py): the pool's objects die with `_run`'s frame,
+        before it resumes, so no full collection stops the event loop to walk them."""
+        with collector_paused():
+            return await self._run(guild, dry_run=dry_run, claim=claim)
+
+    async def _run(self, guild: discord.Guild, *, dry_run: bool, claim: store.RoundClaim | None) -> RoundOutcome:
         now = self.bot.clock()
         if not dry_run and await self.flow.mentorship_channel(guild) is None:
             raise FeatureNotConfigured(FEATURE, "mentorship")
         async with self.bot.db.read() as session:
             pool = await store.round_pool(session, guild.id, now, self.bot.protection.pair)
             labels = dict(await enabled_themes(session, guild.id))
-        mentees = [engine_mentee(profile) for profile in pool.mentees]
-        mentors = [engine_mentor(profile, places) for profile, places in pool.mentors]
+        mentees, mentors = await engine_profiles(pool)
         outcome = RoundOutcome(mentors=len(mentors), mentees=len(mentees), dry_run=dry_run)
         pairs: list[matching.Pair] = []
         if mentees and mentors:
@@ -150,25 +205,27 @@ class Rounds:
         async with self.bot.db.write() as session:
             if claim is not None and not await store.complete_round(session, claim, now):
                 raise RoundTakenOver(guild.id)  # rolls back: the process that took it over creates them
-            for pair in pairs:
-                proposal = await store.create_proposal(
-                    session,
-                    guild.id,
-                    pair.mentor_id,
-                    pair.mentee_id,
-                    score=pair.score,
-                    reason=pair.reason[:300],
-                    shared_themes=rules.join_keys(pair.shared_themes),
-                    now=now,
-                    expiry=self.flow.expiry,
-                    notice=NOTICE_INVITE,
-                )
-                if proposal is not None:
-                    outcome.created.append(proposal)
+            outcome.created = await store.create_round_proposals(
+                session,
+                guild.id,
+                [
+                    store.NewProposal(
+                        mentor_id=pair.mentor_id,
+                        mentee_id=pair.mentee_id,
+                        score=pair.score,
+                        reason=pair.reason[:300],
+                        shared_themes=rules.join_keys(pair.shared_themes),
+                    )
+                    for pair in pairs
+                ],
+                now=now,
+                expiry=self.flow.expiry,
+                notice=NOTICE_INVITE,
+            )
             # Owed in the round's transaction: each member it left unmatched hears why, once.
             await self.followups.owe_unmatched(session, guild.id, explained, now)
         if outcome.created:
-            await self.flow.send_owed(now, ids=[proposal.id for proposal in outcome.created])
+            await self.flow.send_owed(now, ids=outcome.created)
         if left_out:
             await self.followups.send_due(now)
         return outcome

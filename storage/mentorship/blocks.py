@@ -4,6 +4,7 @@ proposed, every block)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -146,6 +147,7 @@ async def protected_pairs(
             by_owner.setdefault(owner, set()).add(key)
     pairs: set[tuple[int, int]] = set()
     for owner, keys in by_owner.items():
+        await asyncio.sleep(0)  # each owner is a hash per member (50,000 in a large pool): let the loop run between
         for other in members:
             if other != owner and pair_key(guild_id, owner, other) in keys:
                 pairs.add((owner, other))

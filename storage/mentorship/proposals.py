@@ -5,6 +5,7 @@ guarded statement (`active_count < capacity`) in `mentee_accepts`."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
@@ -83,6 +84,63 @@ async def create_proposal(
         if not reopened:
             return None
     return await session.scalar(select(Proposal).where(where).execution_options(populate_existing=True))
+
+
+ROUND_INSERT_BATCH = 500  # a round's proposals sent per executemany (a few ms of the event loop each)
+
+
+@dataclass(frozen=True, slots=True)
+class NewProposal:
+    """One pair a round proposes."""
+
+    mentor_id: int
+    mentee_id: int
+    score: int
+    reason: str
+    shared_themes: str
+
+
+async def create_round_proposals(
+    session: AsyncSession,
+    guild_id: int,
+    pairs: Sequence[NewProposal],
+    *,
+    now: datetime,
+    expiry: timedelta,
+    notice: str | None,
+) -> list[int]:
+    """A round's proposals, waiting for their mentors, inserted `ROUND_INSERT_BATCH` at a time: the ids of
+    those created. A pair proposed before is skipped, as `create_proposal` skips it (the unique pair key)."""
+    common = dict(
+        guild_id=guild_id,
+        notice=notice,
+        notice_due_at=now if notice else None,
+        notice_attempts=0,
+        status=PENDING_MENTOR,
+        forced=False,
+        created_at=now,
+        expires_at=now + expiry,
+    )
+    statement = (
+        dialect_insert(session, Proposal.__table__)
+        .on_conflict_do_nothing(index_elements=["guild_id", "mentor_id", "mentee_id"])
+        .returning(Proposal.id)
+    )
+    created: list[int] = []
+    for start in range(0, len(pairs), ROUND_INSERT_BATCH):
+        rows = [
+            dict(
+                common,
+                mentor_id=pair.mentor_id,
+                mentee_id=pair.mentee_id,
+                score=pair.score,
+                reason=pair.reason,
+                shared_themes=pair.shared_themes,
+            )
+            for pair in pairs[start : start + ROUND_INSERT_BATCH]
+        ]
+        created.extend((await session.execute(statement, rows)).scalars())
+    return sorted(created)
 
 
 async def get_proposal(session: AsyncSession, proposal_id: int) -> Proposal | None:

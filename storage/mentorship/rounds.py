@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.database import rowcount
 from storage.mentorship._common import Pairing, PairKey, Proposal, _departed, _update
@@ -28,6 +29,21 @@ def _not_paused(model: Any, now: datetime) -> Any:
     return or_(model.paused.is_(False), and_(model.paused_until.is_not(None), model.paused_until <= now))
 
 
+POOL_PAGE = 1000  # profiles loaded per statement: building a page of ORM objects is a few ms of the event loop
+
+
+async def _paged(session: AsyncSession, statement: Select[Any], key: InstrumentedAttribute[int]) -> list[Any]:
+    """Every row `statement` selects, in `key` order, a page of POOL_PAGE at a time: a pool of 50,000 never
+    stops the event loop for the whole load."""
+    rows: list[Any] = []
+    while True:
+        page = statement if not rows else statement.where(key > getattr(rows[-1], key.key))
+        found = (await session.scalars(page.order_by(key).limit(POOL_PAGE))).all()
+        rows.extend(found)
+        if len(found) < POOL_PAGE:
+            return rows
+
+
 async def round_pool(session: AsyncSession, guild_id: int, now: datetime, pair_key: PairKey) -> Pool:
     """Who may be proposed now: opted in, not paused, mentors with places left, mentees unattached.
     Exclusions include the protections kept after an erasure (`pair_key` recognises those pairs)."""
@@ -38,36 +54,30 @@ async def round_pool(session: AsyncSession, guild_id: int, now: datetime, pair_k
     )
     pending = {mentor: n for mentor, n in (await session.execute(pending_as_mentor)).all()}
     mentors = []
-    for profile in (
-        await session.scalars(
-            select(MentorProfile)
-            .where(
-                MentorProfile.guild_id == guild_id,
-                _not_paused(MentorProfile, now),
-                MentorProfile.user_id.not_in(_departed(guild_id)),
-            )
-            .order_by(MentorProfile.id)
-        )
-    ).all():
+    for profile in await _paged(
+        session,
+        select(MentorProfile).where(
+            MentorProfile.guild_id == guild_id,
+            _not_paused(MentorProfile, now),
+            MentorProfile.user_id.not_in(_departed(guild_id)),
+        ),
+        MentorProfile.id,
+    ):
         left = profile.capacity - profile.active_count - pending.get(profile.user_id, 0)
         if left > 0:
             mentors.append((profile, left))
     busy = select(Proposal.mentee_id).where(Proposal.guild_id == guild_id, Proposal.status.in_(PENDING))
     paired = select(Pairing.mentee_id).where(Pairing.guild_id == guild_id, Pairing.status == ACTIVE)
-    mentees = list(
-        (
-            await session.scalars(
-                select(MenteeProfile)
-                .where(
-                    MenteeProfile.guild_id == guild_id,
-                    _not_paused(MenteeProfile, now),
-                    MenteeProfile.user_id.not_in(busy),
-                    MenteeProfile.user_id.not_in(paired),
-                    MenteeProfile.user_id.not_in(_departed(guild_id)),
-                )
-                .order_by(MenteeProfile.id)
-            )
-        ).all()
+    mentees = await _paged(
+        session,
+        select(MenteeProfile).where(
+            MenteeProfile.guild_id == guild_id,
+            _not_paused(MenteeProfile, now),
+            MenteeProfile.user_id.not_in(busy),
+            MenteeProfile.user_id.not_in(paired),
+            MenteeProfile.user_id.not_in(_departed(guild_id)),
+        ),
+        MenteeProfile.id,
     )
     excluded = await exclusions(session, guild_id)
     members = {profile.user_id for profile, _places in mentors} | {profile.user_id for profile in mentees}

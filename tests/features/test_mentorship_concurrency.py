@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+
 from storage import mentorship as store
-from storage.models.mentorship import ACCEPTED, CANCELLED
+from storage.mentorship import proposals as proposals_module
+from storage.models.mentorship import ACCEPTED, CANCELLED, NOTICE_INVITE, PENDING_MENTOR
 from tests.conftest import World
 from tests.features.test_mentorship_support import mentors, offer, pairings, proposals, request
 
@@ -109,3 +112,39 @@ async def test_a_pair_is_proposed_at_most_once(world: World) -> None:
         )
     assert first is not None and second is None
     assert len(await proposals(world)) == 1
+
+
+async def test_a_rounds_proposals_go_in_batches_and_skip_pairs_proposed_before(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A round's proposals are inserted a batch at a time. A pair proposed meanwhile (by a moderator, say) is
+    skipped, as the unique pair key wants, and only the proposals this round created come back."""
+    monkeypatch.setattr(proposals_module, "ROUND_INSERT_BATCH", 2)
+    now = world.bot.clock()
+    async with world.bot.db.write() as session:
+        earlier = await store.create_proposal(
+            session, world.guild.id, 1, 12, score=1, reason="by hand", shared_themes="", now=now, expiry=EXPIRY
+        )
+    assert earlier is not None
+    pairs = [
+        store.NewProposal(mentor_id=1, mentee_id=10 + index, score=index, reason=f"why {index}", shared_themes="career")
+        for index in range(5)
+    ]
+    async with world.bot.db.write() as session:
+        created = await store.create_round_proposals(
+            session, world.guild.id, pairs, now=now, expiry=EXPIRY, notice=NOTICE_INVITE
+        )
+    rows = {row.mentee_id: row for row in await proposals(world)}
+    assert sorted(rows) == [10, 11, 12, 13, 14]
+    assert created == sorted(rows[mentee].id for mentee in (10, 11, 13, 14))
+    assert rows[12].reason == "by hand" and rows[12].notice is None
+    for mentee in (10, 11, 13, 14):
+        row = rows[mentee]
+        assert (row.mentor_id, row.score, row.reason, row.shared_themes) == (
+            1,
+            mentee - 10,
+            f"why {mentee - 10}",
+            "career",
+        )
+        assert row.status == PENDING_MENTOR and row.notice == NOTICE_INVITE
+        assert row.expires_at - row.created_at == EXPIRY

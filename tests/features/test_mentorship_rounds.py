@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import gc
+
 import discord
 import pytest
 from simcord import assert_error, assert_responded
 
+from cogs.mentorship import rounds as rounds_module
 from cogs.mentorship import rules
 from core.errors import FeatureNotConfigured
+from storage.mentorship import proposals as proposals_module
+from storage.mentorship import rounds as pool_module
 from storage.models.mentorship import ACCEPTED, DECLINED, EXPIRED, PENDING_MENTEE, PENDING_MENTOR
 from tests.conftest import World
 from tests.features.test_mentorship_support import (
@@ -253,3 +258,25 @@ async def test_proposal_expiry_is_a_setting(world: World) -> None:
     await world.env.advance_time(4 * DAY)
     await world.bot.run_due_jobs()
     assert (await proposals(world))[0].status == PENDING_MENTOR
+
+
+async def test_a_round_loads_builds_and_creates_a_page_at_a_time(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large pool is loaded, turned into the engine's profiles and proposed in pages, letting the event loop
+    run between them; with pages of one member the round is the same, and the collector is on again after it."""
+    monkeypatch.setattr(pool_module, "POOL_PAGE", 1)
+    monkeypatch.setattr(proposals_module, "ROUND_INSERT_BATCH", 1)
+    monkeypatch.setattr(rounds_module, "PROFILE_SLICE", 1)
+    carol, dan = world.add_member("carol"), world.add_member("dan")
+    await world.env.settle()
+    await opted_in_pair(world)
+    await offer(world, carol, themes="identity")
+    await request(world, dan, themes="identity")
+    await request(world, world.mod, themes="advocacy")  # no mentor offers advocacy: left unmatched
+    result = await run_round(world)
+    assert "Round done: 2 proposals sent to mentors first" in result.response.embeds[0].description
+    assert {(row.mentor_id, row.mentee_id) for row in await proposals(world)} == {
+        (world.alice.id, world.bob.id),
+        (carol.id, dan.id),
+    }
+    assert "introduce you to **dan**" in last_dm(carol).content
+    assert gc.isenabled()
