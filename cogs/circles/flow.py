@@ -20,10 +20,11 @@ from cogs.mentorship import rules
 from core import permissions
 from core.channels import configured_channel
 from core.errors import FeatureNotConfigured, NotAllowed
-from core.jobs import guild_unavailable, is_retryable
+from core.jobs import guild_unavailable, in_batches, is_retryable
 from core.text import join_words, plural
 from engine.circles import REASON_TEXT, LeftOutReason
 from storage import circles as store
+from storage.circles import invites as store_invites
 from storage.guilds import enabled_themes
 from storage.models.circles import (
     DELIVERY_FAILED,
@@ -146,26 +147,28 @@ class CircleFlow:
     # ------------------------------------------------------------ invitations
 
     async def send_invites(self, now: datetime, circle_ids: list[int] | None = None) -> int:
-        """Send owed invitations (leased: exactly one process sends each). Returns how many settled."""
-        async with self.bot.db.write() as session:
-            leased = await store.lease_invites(session, now, self.reachable, circle_ids)
-        done = 0
-        for invite in leased:
-            try:
-                delivery, message = await self.send_invite(invite)
-            except Exception as error:
-                await self.invite_failed(invite, now, error)
-                continue
+        """Send owed invitations (or those of `circle_ids`), a batch at a time, each leased so that exactly one
+        process sends it; one failing never stops the others. Returns how many settled."""
+        size = store_invites.INVITE_BATCH
+
+        async def lease(at: datetime) -> list[CircleInvite]:
             async with self.bot.db.write() as session:
-                await store.settle_invite(
-                    session,
-                    invite.id,
-                    delivery,
-                    message.channel.id if message else None,
-                    message.id if message else None,
-                )
-            done += 1
-        return done
+                return await store_invites.lease_invites(session, at, self.reachable, circle_ids, size)
+
+        return await in_batches(lease, self.deliver_invite, size=size, now=now, clock=self.bot.clock)
+
+    async def deliver_invite(self, invite: CircleInvite, at: datetime) -> bool:
+        """One leased invitation, settled (or left for its retry); whether it settled."""
+        try:
+            delivery, message = await self.send_invite(invite)
+        except Exception as error:
+            await self.invite_failed(invite, at, error)
+            return False
+        async with self.bot.db.write() as session:
+            await store.settle_invite(
+                session, invite.id, delivery, message.channel.id if message else None, message.id if message else None
+            )
+        return True
 
     async def send_invite(self, invite: CircleInvite) -> tuple[str, discord.Message | None]:
         guild = self.bot.get_guild(invite.guild_id)
@@ -279,32 +282,36 @@ class CircleFlow:
         return len(decided) + len(closed)
 
     async def send_notices(self, now: datetime, ids: list[int] | None = None) -> int:
-        """Open the threads of formed circles; tell the yes-sayers of unformed ones kindly (leased)."""
-        async with self.bot.db.write() as session:
-            leased = await store.lease_notices(session, now, self.reachable, ids)
-        done = 0
-        for circle in leased:
-            try:
-                thread_id = await self.perform(circle)
-            except Exception as error:
-                if isinstance(error, discord.HTTPException) and not is_retryable(error):
-                    log.info("circle %s notice refused (%s); settled", circle.id, error)
-                    thread_id = None
-                else:
-                    async with self.bot.db.write() as session:
-                        again = await store.retry_notice(session, circle.id, now)
-                    log.warning(
-                        "circle %s notice failed (%s); %s", circle.id, error, "retrying" if again else "gave up"
-                    )
-                    continue
+        """Open the threads of formed circles; tell the yes-sayers of unformed ones kindly. All that are owed,
+        or `ids`, a batch at a time, each leased so that exactly one process sends it. Returns how many settled."""
+        size = store_invites.NOTICE_BATCH
+
+        async def lease(at: datetime) -> list[Circle]:
             async with self.bot.db.write() as session:
-                await store.settle_notice(session, circle.id, thread_id)
-                if thread_id is not None:  # check-ins count from the day the circle formed
-                    days = await store.checkin_days(session, circle.guild_id)
-                    first = (circle.decided_at or now) + timedelta(days=days[0]) if days else None
-                    await store.start_checkins(session, circle.id, first)
-            done += 1
-        return done
+                return await store_invites.lease_notices(session, at, self.reachable, ids, size)
+
+        return await in_batches(lease, self.deliver_notice, size=size, now=now, clock=self.bot.clock)
+
+    async def deliver_notice(self, circle: Circle, at: datetime) -> bool:
+        """One leased notice, settled (or left for its retry after a failure worth another try)."""
+        try:
+            thread_id = await self.perform(circle)
+        except Exception as error:
+            if isinstance(error, discord.HTTPException) and not is_retryable(error):
+                log.info("circle %s notice refused (%s); settled", circle.id, error)
+                thread_id = None
+            else:
+                async with self.bot.db.write() as session:
+                    again = await store.retry_notice(session, circle.id, at)
+                log.warning("circle %s notice failed (%s); %s", circle.id, error, "retrying" if again else "gave up")
+                return False
+        async with self.bot.db.write() as session:
+            await store.settle_notice(session, circle.id, thread_id)
+            if thread_id is not None:  # check-ins count from the day the circle formed
+                days = await store.checkin_days(session, circle.guild_id)
+                first = (circle.decided_at or at) + timedelta(days=days[0]) if days else None
+                await store.start_checkins(session, circle.id, first)
+        return True
 
     async def perform(self, circle: Circle) -> int | None:
         guild = self.bot.get_guild(circle.guild_id)

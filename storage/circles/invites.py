@@ -1,6 +1,8 @@
 """A round's circles and their invitations: creating them, leasing and settling each invitation's DM, the
 members' answers, the decision (formed or unformed) and the notice it owes, and lapsing. They take a
-session; they never open one."""
+session; they never open one. Owed invitations and notices are leased a batch at a time (INVITE_BATCH,
+NOTICE_BATCH; the circles cog loops with core.jobs.in_batches), so a round of thousands is never leased at
+once for longer than its sending takes."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.circles._common import LEASE, MAX_ATTEMPTS, _backoff, _update
+from storage.mentorship._common import _owned_guilds
 from storage.models.circles import (
     DELIVERY_DUE,
     ENDED,
@@ -92,19 +95,37 @@ async def invites_of(session: AsyncSession, circle_id: int) -> list[CircleInvite
     )
 
 
+INVITE_BATCH = 100  # invitations leased at once: each batch goes out well within its lease
+NOTICE_BATCH = 100  # decided circles' notices leased at once (a thread and its edits, or a kind closing line each)
+
+
 async def lease_invites(
-    session: AsyncSession, now: datetime, owns: Callable[[int], bool], circle_ids: Sequence[int] | None = None
+    session: AsyncSession,
+    now: datetime,
+    owns: Callable[[int], bool],
+    circle_ids: Sequence[int] | None = None,
+    limit: int = INVITE_BATCH,
 ) -> list[CircleInvite]:
-    """Take the lease on owed invitations: exactly one caller wins each; a dead process's runs out."""
-    query = select(CircleInvite).where(CircleInvite.delivery == DELIVERY_DUE, CircleInvite.send_after <= now)
+    """Take the lease on up to `limit` owed invitations (or owed ones of `circle_ids`): exactly one caller wins
+    each; a dead process's runs out. Only guilds this process `owns`, chosen before the limit so that other
+    processes' invitations never fill the batch."""
+    is_due = [CircleInvite.delivery == DELIVERY_DUE, CircleInvite.send_after <= now]
     if circle_ids is not None:
-        query = query.where(CircleInvite.circle_id.in_(list(circle_ids)))
+        is_due.append(CircleInvite.circle_id.in_(list(circle_ids)))
+    owned = await _owned_guilds(session, select(CircleInvite.guild_id).where(*is_due), owns)
+    if not owned:
+        return []
+    query = select(CircleInvite).where(*is_due, CircleInvite.guild_id.in_(owned)).order_by(CircleInvite.id).limit(limit)
     leased = []
-    for invite in (await session.scalars(query.order_by(CircleInvite.id))).all():
-        if owns(invite.guild_id) and await _update(
+    for invite in (await session.scalars(query)).all():
+        if await _update(
             session,
             update(CircleInvite)
-            .where(CircleInvite.id == invite.id, CircleInvite.send_after == invite.send_after)
+            .where(
+                CircleInvite.id == invite.id,
+                CircleInvite.delivery == DELIVERY_DUE,
+                CircleInvite.send_after == invite.send_after,
+            )
             .values(send_after=now + LEASE),
         ):
             leased.append(invite)
@@ -229,14 +250,25 @@ async def lapse_due(session: AsyncSession, now: datetime) -> tuple[list[int], li
 
 
 async def lease_notices(
-    session: AsyncSession, now: datetime, owns: Callable[[int], bool], ids: Sequence[int] | None = None
+    session: AsyncSession,
+    now: datetime,
+    owns: Callable[[int], bool],
+    ids: Sequence[int] | None = None,
+    limit: int = NOTICE_BATCH,
 ) -> list[Circle]:
-    query = select(Circle).where(Circle.notice.is_not(None), Circle.notice_due_at <= now)
+    """Take the lease on up to `limit` owed notices of decided circles (or owed ones among `ids`): exactly one
+    caller wins each; a dead process's runs out. Only guilds this process `owns`, chosen before the limit so
+    that other processes' circles never fill the batch."""
+    is_due = [Circle.notice.is_not(None), Circle.notice_due_at <= now]
     if ids is not None:
-        query = query.where(Circle.id.in_(list(ids)))
+        is_due.append(Circle.id.in_(list(ids)))
+    owned = await _owned_guilds(session, select(Circle.guild_id).where(*is_due), owns)
+    if not owned:
+        return []
+    query = select(Circle).where(*is_due, Circle.guild_id.in_(owned)).order_by(Circle.id).limit(limit)
     leased = []
-    for circle in (await session.scalars(query.order_by(Circle.id))).all():
-        if owns(circle.guild_id) and await _update(
+    for circle in (await session.scalars(query)).all():
+        if await _update(
             session,
             update(Circle)
             .where(Circle.id == circle.id, Circle.notice_due_at == circle.notice_due_at)
