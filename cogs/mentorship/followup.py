@@ -101,8 +101,15 @@ class Followups:
         )
 
     async def owe_reminders(self, now: datetime) -> int:
-        async with self.bot.db.write() as session:
-            return await notes.owe_reminders(session, now, self.flow.reachable)
+        """Owe the reminders of invitations lapsing within a day, REMIND_BATCH invitations per short write (a round
+        of thousands never holds the writer for all of them at once). Returns how many were owed."""
+        total = 0
+        after: int | None = 0
+        while after is not None:
+            async with self.bot.db.write() as session:
+                owed, after = await notes.owe_reminders(session, now, self.flow.reachable, after, notes.REMIND_BATCH)
+            total += owed
+        return total
 
     async def explain_unmatched(
         self,

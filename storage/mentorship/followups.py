@@ -56,6 +56,45 @@ GOAL_LENGTH = 200
 # ---------------------------------------------------------------- owed notes
 
 
+def _note(
+    guild_id: int,
+    key: str,
+    kind: str,
+    *,
+    now: datetime,
+    due_at: datetime | None = None,
+    user_id: int | None = None,
+    proposal_id: int | None = None,
+    pairing_id: int | None = None,
+    body: str | None = None,
+) -> dict[str, Any]:
+    """The row of an owed note."""
+    return {
+        "guild_id": guild_id,
+        "key": key,
+        "kind": kind,
+        "user_id": user_id,
+        "proposal_id": proposal_id,
+        "pairing_id": pairing_id,
+        "body": body,
+        "created_at": now,
+        "delivery": DELIVERY_DUE,
+        "send_after": due_at or now,
+        "attempts": 0,
+    }
+
+
+async def _owe(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    """Owe notes; a key owed before (sent or not) inserts nothing. How many were owed.
+
+    One compiled statement sent with the rows as parameters (SQLAlchemy batches them into multi-row inserts);
+    RETURNING counts the rows inserted on both databases."""
+    statement = (
+        dialect_insert(session, Note).on_conflict_do_nothing(index_elements=["guild_id", "key"]).returning(Note.id)
+    )
+    return len((await session.execute(statement, list(rows))).all())
+
+
 async def owe_note(
     session: AsyncSession,
     guild_id: int,
@@ -70,24 +109,18 @@ async def owe_note(
     body: str | None = None,
 ) -> bool:
     """Owe a note, once: False when a note with this key was owed before (sent or not)."""
-    statement = (
-        dialect_insert(session, Note)
-        .values(
-            guild_id=guild_id,
-            key=key,
-            kind=kind,
-            user_id=user_id,
-            proposal_id=proposal_id,
-            pairing_id=pairing_id,
-            body=body,
-            created_at=now,
-            delivery=DELIVERY_DUE,
-            send_after=due_at or now,
-            attempts=0,
-        )
-        .on_conflict_do_nothing(index_elements=["guild_id", "key"])
+    note = _note(
+        guild_id,
+        key,
+        kind,
+        now=now,
+        due_at=due_at,
+        user_id=user_id,
+        proposal_id=proposal_id,
+        pairing_id=pairing_id,
+        body=body,
     )
-    return bool(rowcount(await session.execute(statement)))
+    return bool(await _owe(session, [note]))
 
 
 NOTE_BATCH = 100  # notes leased at once: each batch goes out well within its lease
@@ -177,44 +210,61 @@ def awaited_role(proposal: Proposal) -> str | None:
     return {PENDING_MENTOR: "mentor", PENDING_MENTEE: "mentee"}.get(proposal.status)
 
 
-async def owe_reminders(session: AsyncSession, now: datetime, owns: Callable[[int], bool]) -> int:
-    """Owe one reminder per open invitation and role, 24 hours before it lapses. An invitation asked less
-    than a day before that moment (a short expiry) gets none: it was just sent."""
+REMIND_BATCH = 500  # invitations looked at per write: a round of thousands lapsing tomorrow goes in short writes
+
+
+async def owe_reminders(
+    session: AsyncSession, now: datetime, owns: Callable[[int], bool], after: int = 0, limit: int = REMIND_BATCH
+) -> tuple[int, int | None]:
+    """Owe one reminder per open invitation and role, 24 hours before it lapses, looking at up to `limit`
+    invitations past id `after` (guilds this process `owns`, chosen before the limit). An invitation asked less
+    than a day before that moment (a short expiry) gets none: it was just sent. Returns how many were owed and
+    the id to go on after, or None once this was the last batch."""
+    is_due = [
+        Proposal.status.in_(PENDING),
+        Proposal.expires_at > now,
+        Proposal.expires_at <= now + REMIND_BEFORE,
+        Proposal.id > after,
+        # not reminded at this stage yet (each tick would otherwise try again, inserting nothing)
+        ~select(Note.id)
+        .where(
+            Note.proposal_id == Proposal.id,
+            Note.kind == NOTE_REMIND,
+            Note.created_at >= func.coalesce(Proposal.mentor_answered_at, Proposal.created_at),
+        )
+        .exists(),
+    ]
+    owned = await _owned_guilds(session, select(Proposal.guild_id).where(*is_due), owns)
+    if not owned:
+        return 0, None
     due = (
-        await session.scalars(
-            select(Proposal).where(
-                Proposal.status.in_(PENDING),
-                Proposal.expires_at > now,
-                Proposal.expires_at <= now + REMIND_BEFORE,
-                # not reminded at this stage yet (each tick would otherwise try again, inserting nothing)
-                ~select(Note.id)
-                .where(
-                    Note.proposal_id == Proposal.id,
-                    Note.kind == NOTE_REMIND,
-                    Note.created_at >= func.coalesce(Proposal.mentor_answered_at, Proposal.created_at),
-                )
-                .exists(),
+        await session.execute(
+            select(
+                Proposal.id,
+                Proposal.guild_id,
+                Proposal.status,
+                Proposal.mentor_id,
+                Proposal.mentee_id,
+                Proposal.created_at,
+                Proposal.mentor_answered_at,
+                Proposal.expires_at,
             )
+            .where(*is_due, Proposal.guild_id.in_(owned))
+            .order_by(Proposal.id)
+            .limit(limit)
         )
     ).all()
-    owed = 0
-    for proposal in due:
-        role = awaited_role(proposal)
-        if role is None or not owns(proposal.guild_id) or proposal.expires_at is None:
+    notes = []
+    for row in due:
+        role = "mentor" if row.status == PENDING_MENTOR else "mentee"
+        asked = row.created_at if role == "mentor" else row.mentor_answered_at
+        if asked is None or row.expires_at - asked < 2 * REMIND_BEFORE:
             continue
-        asked = proposal.created_at if role == "mentor" else proposal.mentor_answered_at
-        if asked is None or proposal.expires_at - asked < 2 * REMIND_BEFORE:
-            continue
-        owed += await owe_note(
-            session,
-            proposal.guild_id,
-            f"remind:{proposal.id}:{role}:{int(asked.timestamp())}",
-            NOTE_REMIND,
-            now=now,
-            user_id=getattr(proposal, f"{role}_id"),
-            proposal_id=proposal.id,
-        )
-    return owed
+        key = f"remind:{row.id}:{role}:{int(asked.timestamp())}"
+        user_id = row.mentor_id if role == "mentor" else row.mentee_id
+        notes.append(_note(row.guild_id, key, NOTE_REMIND, now=now, user_id=user_id, proposal_id=row.id))
+    owed = await _owe(session, notes) if notes else 0
+    return owed, (due[-1].id if len(due) == limit else None)
 
 
 def lapsed_by(proposal: Proposal) -> int | None:
