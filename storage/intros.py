@@ -327,12 +327,38 @@ async def find_candidates(
     return list(found.values())
 
 
-async def intros_of(session: AsyncSession, guild_id: int, user_ids: Iterable[int]) -> dict[int, Intro]:
-    ids = list(user_ids)
-    if not ids:
-        return {}
-    rows = await session.scalars(select(Intro).where(Intro.guild_id == guild_id, Intro.user_id.in_(ids)))
-    return {intro.user_id: intro for intro in rows}
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """What `/intro find` shows of a match: the name and tag texts of its intro."""
+
+    name: str
+    heritages: str
+    languages: str
+
+
+# Built once (`/intro find` is hot): the matches' names and tag texts, and the searcher's own note flag,
+# in one statement of plain columns (no intro objects, no tags loaded).
+_LISTED = select(Intro.user_id, Intro.name, Intro.heritages, Intro.languages, Intro.find_notice_pending).where(
+    Intro.guild_id == bindparam("guild_id"), Intro.user_id.in_(bindparam("user_ids", expanding=True))
+)
+
+
+async def listed_intros(
+    session: AsyncSession, guild_id: int, user_ids: Iterable[int], searcher_id: int
+) -> tuple[dict[int, Listed], bool]:
+    """The intros of `user_ids` as `/intro find` lists them, and whether the searcher is still to be told
+    that their intro became hidden (0704). The flag is only read here: `take_find_notice` claims it."""
+    ids = sorted({*user_ids, searcher_id})
+    listed: dict[int, Listed] = {}
+    pending = False
+    for user_id, name, heritages, languages, notice_pending in await session.execute(
+        _LISTED, {"guild_id": guild_id, "user_ids": ids}
+    ):
+        if user_id == searcher_id:
+            pending = bool(notice_pending)
+        else:
+            listed[user_id] = Listed(name, heritages, languages)
+    return listed, pending
 
 
 async def tag_counts(

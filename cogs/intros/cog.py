@@ -36,7 +36,7 @@ from storage.intros import (
     export_member,
     find_candidates,
     get_intro,
-    intros_of,
+    listed_intros,
     tag_counts,
 )
 
@@ -187,7 +187,9 @@ class Intros(commands.Cog, name="Introductions"):
                 limit=None,
             )
             matches = ranked[:FIND_LIMIT]
-            intros = await intros_of(session, member.guild.id, (match.user_id for match in matches))
+            intros, notice_pending = await listed_intros(
+                session, member.guild.id, (match.user_id for match in matches), member.id
+            )
 
         if not matches:
             await interaction.response.send_message(
@@ -195,7 +197,8 @@ class Intros(commands.Cog, name="Introductions"):
                 "try a broader word, or check back later.",
                 ephemeral=True,
             )
-            await send_notice(interaction, member)
+            if notice_pending:  # read above; the write claims it, so the note is still shown exactly once
+                await send_notice(interaction, member)
             return
         lines = []
         for number, match in enumerate(matches, start=1):
@@ -219,7 +222,8 @@ class Intros(commands.Cog, name="Introductions"):
         )
         embed.set_footer(text="Only members who chose to be discoverable are listed. /intro show member shows a card.")
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        await send_notice(interaction, member)
+        if notice_pending:
+            await send_notice(interaction, member)
 
     @find.autocomplete("heritage")
     async def heritage_autocomplete(
