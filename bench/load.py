@@ -562,6 +562,8 @@ async def bench_backend(backend: str, url: str, args: argparse.Namespace) -> lis
                     await run_shape(world, clocks, "burst", backend, burst, None, full_simcord=full)
                 profiler.disable()
                 profiler.create_stats()
+                if args.profile_out:
+                    profiler.dump_stats(f"{args.profile_out}.{backend}")
                 split = cpu_split(profiler.stats)  # type: ignore[attr-defined]  # create_stats sets it
                 total = sum(seconds for _, seconds in split)
                 print(f"\nburst CPU of the event loop's thread on {backend}, by where the code lives (cProfile):")
@@ -625,6 +627,7 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cpu-split", action="store_true", help="also profile the bursts: the loop CPU by harness, Lantern, libraries"
     )
+    parser.add_argument("--profile-out", metavar="FILE", help="with --cpu-split, save the profile as FILE.<backend>")
     args = parser.parse_args(argv)
 
     import logging

@@ -10,9 +10,8 @@ from discord.ext import commands
 from sqlalchemy.orm import InstrumentedAttribute
 
 from cogs import setup_checklist
-from cogs.care.lookup import load_support
 from cogs.care.lookup import summary as support_summary
-from cogs.care.support import Support
+from cogs.care.support import Support, load_helplines
 from cogs.care.views import open_support_form
 from cogs.setup_checklist import CHANNELS, missing_permissions
 from core import timezones
@@ -20,7 +19,7 @@ from core.errors import InvalidInput
 from core.options import parse_checkins, parse_welcome_template
 from core.roles import elevated_permissions, outranks_or_equals
 from core.text import join_words, truncate
-from storage.guilds import get_settings, update_settings
+from storage.guilds import update_settings
 from storage.models import GuildSettings
 
 if TYPE_CHECKING:
@@ -221,15 +220,22 @@ class GuildConfig(commands.Cog):
     @setup_group.command(name="show", description="Show this server's configuration and what is missing")
     async def show(self, interaction: discord.Interaction) -> None:
         assert interaction.guild is not None
-        async with self.bot.db.read() as session:
-            settings = await get_settings(session, interaction.guild.id)
+        # The settings row and the support settings come with this process's copy of the guild's configuration
+        # (storage/guild_cache.py): dropped by every commit that changes them, so as fresh as reading them.
+        config = await self.bot.db.guild_config(interaction.guild.id)
+        settings = config.settings_row()
         if settings is None:
             settings = GuildSettings(guild_id=interaction.guild.id)
             settings.timezone = "UTC"
             settings.review_resources = True
             settings.pairing_checkins = "14,45"
             settings.keep_shared_resources = True
-        support = await load_support(self.bot, interaction.guild.id)
+        found = config.support
+        support = (
+            Support()
+            if found is None
+            else Support(channel_id=found.channel_id, people=found.people, helplines=load_helplines(found.helplines))
+        )
         embed = settings_embed(interaction.guild, settings, self.bot.settings.privacy_notice_url, support)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

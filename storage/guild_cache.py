@@ -3,12 +3,13 @@
 The mod-log channel and the enabled themes are read by most commands and by every mod-log post, and
 change a few times in a guild's life. Reading them costs a unit of work each time (about 0.6 ms of the
 event loop per read on the benchmark machine, more than the rest of a simple command), so the process
-keeps a copy per guild.
+keeps a copy per guild: the whole settings row and the support settings too, so that `/setup show`
+reads nothing.
 
 Why a copy stays right: the database is still the source of truth, and the copy is dropped whenever it
 may differ from it.
 
-* Every write session of this process that touches `guild_settings` or `guild_themes` (an ORM flush of
+* Every write session of this process that touches `guild_settings`, `guild_themes` or `care_support` (an ORM flush of
   those rows, or an INSERT, UPDATE or DELETE statement on those tables) drops the guild's copy (or all
   copies, when the statement names no single guild) once the transaction has committed.
 * A read that started before such a commit does not store what it read (a generation counter), so a
@@ -32,13 +33,25 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from config import default_theme_pairs
 from core.lru import LRU
 from storage.models import GuildSettings, GuildTheme
+from storage.models.care import CareSupport
 
 MAX_AGE = timedelta(minutes=5)
 MAX_GUILDS = 5000  # the default of CACHE_SIZE: the least recently used guild's copy goes first
 INFO_KEY = "guild_config_cache"
 _DIRTY_KEY = "guild_config_dirty"
 _EVERY_GUILD = -1
-_TABLES = frozenset({GuildSettings.__table__, GuildTheme.__table__})
+_MODELS = (GuildSettings, GuildTheme, CareSupport)
+_TABLES = frozenset(model.__table__ for model in _MODELS)
+_SETTINGS_COLUMNS = tuple(GuildSettings.__table__.columns)
+
+
+@dataclass(frozen=True, slots=True)
+class SupportRow:
+    """The guild's support settings as stored (`storage.models.care.CareSupport`)."""
+
+    channel_id: int | None
+    people: str | None
+    helplines: str | None  # JSON, or None for the default directory
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,27 +60,55 @@ class GuildConfig:
 
     modlog_channel_id: int | None
     themes: tuple[tuple[str, str], ...]  # (key, label) of the enabled themes, in order
+    settings: tuple[tuple[str, Any], ...] | None = None  # the settings row, (column, value); None before /setup
+    support: SupportRow | None = None  # None until /setup support
 
     @property
     def theme_labels(self) -> dict[str, str]:
         return dict(self.themes)
 
+    def settings_row(self) -> GuildSettings | None:
+        """A detached copy of the settings row (never added to a session), or None before the first /setup."""
+        return None if self.settings is None else GuildSettings(**dict(self.settings))
 
-# The settings row with its enabled themes, in one statement: no row when the guild has no settings yet,
-# one row with no theme when it has settings but no enabled theme.
+
+# The settings row with its support settings and enabled themes, in one statement: no row when the guild has
+# no settings yet, one row with no theme when it has settings but no enabled theme.
 _CONFIG = (
-    select(GuildSettings.modlog_channel_id, GuildTheme.key, GuildTheme.label)
+    select(
+        *_SETTINGS_COLUMNS,
+        CareSupport.guild_id,
+        CareSupport.channel_id,
+        CareSupport.people,
+        CareSupport.helplines,
+        GuildTheme.key,
+        GuildTheme.label,
+    )
+    .select_from(GuildSettings)
     .outerjoin(GuildTheme, and_(GuildTheme.guild_id == GuildSettings.guild_id, GuildTheme.enabled.is_(True)))
+    .outerjoin(CareSupport, CareSupport.guild_id == GuildSettings.guild_id)
     .where(GuildSettings.guild_id == bindparam("guild_id"))
     .order_by(GuildTheme.position, GuildTheme.key)
 )
+_WIDTH = len(_SETTINGS_COLUMNS)
+_MODLOG = _SETTINGS_COLUMNS.index(GuildSettings.__table__.c.modlog_channel_id)
 
 
 async def load_guild_config(session: AsyncSession, guild_id: int) -> GuildConfig:
     rows = (await session.execute(_CONFIG, {"guild_id": guild_id})).all()
-    themes = tuple((key, label) for _, key, label in rows if key is not None)
+    themes = tuple((row[-2], row[-1]) for row in rows if row[-2] is not None)
     # As `storage.guilds.enabled_themes`: the default themes until the guild has any enabled.
-    return GuildConfig(rows[0][0] if rows else None, themes or default_theme_pairs())
+    if not rows:
+        return GuildConfig(None, themes or default_theme_pairs())
+    first = rows[0]
+    settings = tuple((column.key, value) for column, value in zip(_SETTINGS_COLUMNS, first[:_WIDTH], strict=True))
+    support_guild, channel_id, people, helplines = first[_WIDTH : _WIDTH + 4]
+    return GuildConfig(
+        first[_MODLOG],
+        themes or default_theme_pairs(),
+        settings,
+        None if support_guild is None else SupportRow(channel_id, people, helplines),
+    )
 
 
 class GuildConfigCache:
@@ -115,11 +156,7 @@ def _mark(session: Session, guild_ids: set[int]) -> None:
 
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _flush: UOWTransaction) -> None:
-    touched = {
-        obj.guild_id
-        for obj in (*session.new, *session.dirty, *session.deleted)
-        if isinstance(obj, GuildSettings | GuildTheme)
-    }
+    touched = {obj.guild_id for obj in (*session.new, *session.dirty, *session.deleted) if isinstance(obj, _MODELS)}
     if touched:
         _mark(session, {_EVERY_GUILD if guild_id is None else guild_id for guild_id in touched})
 

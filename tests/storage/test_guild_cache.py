@@ -11,8 +11,9 @@ from sqlalchemy import delete, event, text, update
 
 from config import default_themes
 from storage import Database
-from storage.guild_cache import MAX_AGE, GuildConfig, GuildConfigCache
-from storage.guilds import ensure_settings, get_settings
+from storage.care import save_support
+from storage.guild_cache import MAX_AGE, GuildConfig, GuildConfigCache, SupportRow
+from storage.guilds import ensure_settings, get_settings, update_settings
 from storage.migrate import upgrade_to_head
 from storage.models import GuildSettings, GuildTheme
 
@@ -162,3 +163,32 @@ def test_copies_expire(clock: Clock) -> None:
     assert cache.get(1) == GuildConfig(555, DEFAULTS)
     clock.now += timedelta(seconds=1)
     assert cache.get(1) is None
+
+
+async def test_the_whole_settings_row_comes_with_the_copy_and_changes_at_once(
+    database: Database, reads: list[str]
+) -> None:
+    """/setup show reads the settings row from the copy: an UPDATE of any column is seen at the next read."""
+    await configured(database, 1)
+    first = (await database.guild_config(1)).settings_row()
+    assert first is not None
+    assert (first.guild_id, first.timezone, first.modlog_channel_id, first.retention_days) == (1, "UTC", 555, 30)
+    statements = len(reads)
+    async with database.write() as session:
+        await update_settings(session, 1, NOW, {GuildSettings.timezone: "Asia/Manila"})
+    again = (await database.guild_config(1)).settings_row()
+    assert again is not None
+    assert again.timezone == "Asia/Manila"
+    assert len(reads) == statements + 1
+
+
+async def test_support_settings_come_with_the_copy_and_changes_at_once(database: Database) -> None:
+    """The support settings ride in the copy too; saving them (an ORM flush) drops it."""
+    await configured(database, 1)
+    assert (await database.guild_config(1)).support is None
+    async with database.write() as session:
+        await save_support(session, 1, NOW, channel_id=42, people="the mods", helplines=None)
+    assert (await database.guild_config(1)).support == SupportRow(42, "the mods", None)
+    async with database.write() as session:
+        await save_support(session, 1, NOW, people=None, helplines='[["Line", "https://example.org"]]')
+    assert (await database.guild_config(1)).support == SupportRow(42, None, '[["Line", "https://example.org"]]')
