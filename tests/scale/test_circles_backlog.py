@@ -1,0 +1,145 @@
+"""A circles backlog bigger than one batch (a round owing many invitations, many circles deciding at once) is
+worked through in one run, a batch at a time, each leased within its own lease, and nothing is done twice:
+every member gets one invitation, every formed circle one thread. A failure mid-batch waits its backoff without
+holding back the rest, and another process's guilds never fill a batch. The batches are shrunk to two so a
+handful of members is a backlog."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, update
+
+from cogs.circles.flow import EXPIRY
+from storage import circles as store
+from storage.circles import invites as store_invites
+from storage.models.circles import DELIVERY_DUE, DELIVERY_SENT, FORMED, YES, Circle, CircleInvite
+from tests.conftest import World
+from tests.features.test_circles import form, four_in_pool, rows
+from tests.features.test_mentorship_support import dms
+
+MINUTE = 60
+
+
+@pytest.fixture
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_invites, "INVITE_BATCH", 2)
+    monkeypatch.setattr(store_invites, "NOTICE_BATCH", 2)
+
+
+async def formed_circles(world: World, count: int, guild_id: int | None = None) -> list[int]:
+    """`count` circles of three members who all said yes, each owing its thread (guild_id: another guild's,
+    whose members need not exist)."""
+    guild = world.guild.id if guild_id is None else guild_id
+    if guild_id is None:
+        members = [world.add_member(f"circler{n}").id for n in range(3 * count)]
+        await world.env.settle()
+    else:
+        members = [10_000 + n for n in range(3 * count)]
+    now = world.bot.clock()
+    proposed = [store.Proposed(tuple(members[3 * n : 3 * n + 3]), 1, "career", "") for n in range(count)]
+    async with world.bot.db.write() as session:
+        ids = await store.create_circles(session, guild, proposed, now, EXPIRY)
+        await session.execute(
+            update(CircleInvite)
+            .where(CircleInvite.circle_id.in_(ids))
+            .values(status=YES, delivery=DELIVERY_SENT, send_after=None)
+        )
+    async with world.bot.db.write() as session:
+        assert [await store.decide(session, circle_id, now) for circle_id in ids] == [FORMED] * count
+    return ids
+
+
+async def circles(world: World, ids: list[int]) -> list[Circle]:
+    return [circle for circle in await rows(world, Circle) if circle.id in ids]
+
+
+async def test_a_round_owing_more_invitations_than_a_batch_sends_each_once(world: World, small_batches: None) -> None:
+    """Four invited to one circle: the invitations go two at a time, all in the round itself, each once."""
+    actors = await four_in_pool(world)
+    await form(world)
+    assert [invite.delivery for invite in await rows(world, CircleInvite)] == [DELIVERY_SENT] * 4
+    assert all(len(dms(actor)) == 1 and "peer circle of 4 members" in dms(actor)[0].content for actor in actors)
+    assert (await world.bot.run_due_jobs())["circles"]["invites"] == 0
+    assert all(len(dms(actor)) == 1 for actor in actors)
+
+
+async def test_more_circles_deciding_at_once_than_a_batch_each_open_one_thread(
+    world: World, small_batches: None
+) -> None:
+    """Five circles formed at once: their five threads open in one run, two at a time, each once."""
+    ids = await formed_circles(world, 5)
+    assert (await world.bot.run_due_jobs())["circles"]["notices"] == 5
+    assert (await world.bot.run_due_jobs())["circles"]["notices"] == 0
+    found = await circles(world, ids)
+    assert [circle.notice for circle in found] == [None] * 5
+    threads = [circle.thread_id for circle in found]
+    assert None not in threads and len(set(threads)) == 5
+    assert sorted(thread.id for thread in world.mentorship.threads) == sorted(threads)
+
+
+async def test_a_notice_that_fails_mid_batch_is_made_after_its_backoff_and_the_rest_in_the_same_run(
+    world: World, small_batches: None
+) -> None:
+    """Three circles formed; opening the first thread gets Discord's 500. The other two open in the same run
+    (the next batch too), the first a minute later; each circle gets one thread."""
+    ids = await formed_circles(world, 3)
+    world.env.inject_error("POST", "/channels/*/threads", status=500)
+    assert (await world.bot.run_due_jobs())["circles"]["notices"] == 2
+    first, *others = await circles(world, ids)
+    assert (first.notice, first.notice_attempts, first.thread_id) == ("open", 1, None)
+    assert all(circle.notice is None and circle.thread_id is not None for circle in others)
+    assert (await world.bot.run_due_jobs())["circles"]["notices"] == 0  # waits its backoff
+    await world.env.advance_time(MINUTE + 1)
+    assert (await world.bot.run_due_jobs())["circles"]["notices"] == 1
+    await world.env.advance_time(60 * MINUTE)
+    assert (await world.bot.run_due_jobs())["circles"]["notices"] == 0
+    found = await circles(world, ids)
+    assert all(circle.notice is None for circle in found)
+    assert sorted(thread.id for thread in world.mentorship.threads) == sorted(c.thread_id for c in found)
+    assert len(world.mentorship.threads) == 3
+
+
+async def test_another_shards_owed_circles_never_fill_a_batch(
+    world: World, small_batches: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process's guild owes three threads and nine invitations, leased first by id; this process's five
+    circles still all open in one run, and the other guild's work is left untouched for its owner."""
+    other = world.guild.id + 1
+    theirs = await formed_circles(world, 3, guild_id=other)
+    async with world.bot.db.write() as session:  # and their invitations are owed again (a round just ran)
+        await session.execute(
+            update(CircleInvite)
+            .where(CircleInvite.guild_id == other)
+            .values(delivery=DELIVERY_DUE, send_after=world.bot.clock())
+        )
+    before = {circle.id: circle.notice_due_at for circle in await circles(world, theirs)}
+    ours = await formed_circles(world, 5)
+    monkeypatch.setattr(world.bot, "owns_guild", lambda guild_id: guild_id == world.guild.id)
+    result = (await world.bot.run_due_jobs())["circles"]
+    assert (result["notices"], result["invites"]) == (5, 0)
+    assert all(circle.thread_id is not None for circle in await circles(world, ours))
+    assert {circle.id: circle.notice_due_at for circle in await circles(world, theirs)} == before
+    async with world.bot.db.read() as session:
+        owed = (await session.scalars(select(CircleInvite.delivery).where(CircleInvite.guild_id == other))).all()
+    assert owed == [DELIVERY_DUE] * 9
+
+
+async def test_another_shards_owed_invitations_never_fill_a_batch(
+    world: World, small_batches: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another guild's three owed invitations come first by id; the due work still sends all four of this
+    process's owed invitations in one run, in batches of two, and leaves the other guild's to its owner."""
+    other = world.guild.id + 1
+    actors = [world.add_member(f"invitee{n}") for n in range(4)]
+    await world.env.settle()
+    now = world.bot.clock()
+    async with world.bot.db.write() as session:  # rounds whose process died before sending a single invitation
+        await store.create_circles(session, other, [store.Proposed((1, 2, 3), 1, "career", "")], now, EXPIRY)
+        members = tuple(actor.id for actor in actors)
+        await store.create_circles(session, world.guild.id, [store.Proposed(members, 1, "career", "")], now, EXPIRY)
+    monkeypatch.setattr(world.bot, "owns_guild", lambda guild_id: guild_id == world.guild.id)
+    assert (await world.bot.run_due_jobs())["circles"]["invites"] == 4
+    assert (await world.bot.run_due_jobs())["circles"]["invites"] == 0
+    assert all(len(dms(actor)) == 1 and "peer circle of 4 members" in dms(actor)[0].content for actor in actors)
+    deliveries = {(invite.guild_id, invite.delivery) for invite in await rows(world, CircleInvite)}
+    assert deliveries == {(other, DELIVERY_DUE), (world.guild.id, DELIVERY_SENT)}
