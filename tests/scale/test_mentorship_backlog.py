@@ -6,6 +6,7 @@ invitation one DM. The batches are shrunk to two so a handful of members is a ba
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from simcord import MemberActor
@@ -16,9 +17,13 @@ from storage.mentorship import followups as store_notes
 from storage.models.mentorship import (
     ACCEPTED,
     ACTIVE,
+    DELIVERY_DUE,
+    DELIVERY_SENT,
     EXPIRED,
+    NOTE_REMIND,
     PENDING_MENTOR,
     MentorshipCheckin,
+    MentorshipNote,
     MentorshipPairing,
     MentorshipProposal,
 )
@@ -137,3 +142,111 @@ async def test_a_round_leaving_more_mentees_unmatched_than_a_batch_explains_to_e
     await world.bot.run_due_jobs()
     for mentee in wanting:
         assert len([dm for dm in dms(mentee) if "personal growth" in (dm.content or "")]) == 1
+
+
+# ---------------------------------------------------------------- reminders a day before invitations lapse
+
+
+@pytest.fixture
+def small_reminder_batches(small_batches: None, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Reminders are owed two invitations per write; returns how many each write owed, as they happen."""
+    monkeypatch.setattr(store_notes, "REMIND_BATCH", 2)
+    owe = store_notes.owe_reminders
+    writes: list[int] = []
+
+    async def counted(*args: Any, **kwargs: Any) -> tuple[int, int | None]:
+        owed, after = await owe(*args, **kwargs)
+        writes.append(owed)
+        return owed, after
+
+    monkeypatch.setattr(store_notes, "owe_reminders", counted)
+    return writes
+
+
+async def invited_mentors(world: World, count: int, guild_id: int | None = None) -> list[MemberActor]:
+    """`count` invitations waiting for their mentor, lapsing in three days (guild_id: another guild's, whose
+    members need not exist; then no actors are returned)."""
+    now = world.bot.clock()
+    if guild_id is None:
+        actors = [world.add_member(f"invited{n}") for n in range(2 * count)]
+        await world.env.settle()
+        couples = [(actors[2 * n].id, actors[2 * n + 1].id) for n in range(count)]
+    else:
+        actors, couples = [], [(20_000 + n, 30_000 + n) for n in range(count)]
+    async with world.bot.db.write() as session:
+        session.add_all(
+            MentorshipProposal(
+                guild_id=world.guild.id if guild_id is None else guild_id,
+                mentor_id=mentor_id,
+                mentee_id=mentee_id,
+                status=PENDING_MENTOR,
+                score=40,
+                reason="You share a theme.",
+                created_at=now,
+                expires_at=now + timedelta(days=3),
+            )
+            for mentor_id, mentee_id in couples
+        )
+    return actors[::2]
+
+
+async def reminders(world: World) -> list[MentorshipNote]:
+    async with world.bot.db.read() as session:
+        query = select(MentorshipNote).where(MentorshipNote.kind == NOTE_REMIND).order_by(MentorshipNote.id)
+        return list((await session.scalars(query)).all())
+
+
+def reminded(member: MemberActor) -> int:
+    return len([dm for dm in dms(member) if "gentle reminder" in (dm.content or "")])
+
+
+async def test_more_invitations_lapsing_tomorrow_than_a_batch_are_each_reminded_once(
+    world: World, small_reminder_batches: list[int]
+) -> None:
+    """Five invitations lapse in a day: their reminders are owed two invitations per write, all in one run, and
+    each mentor is reminded once."""
+    mentors_ = await invited_mentors(world, 5)
+    await world.env.advance_time(2 * DAY + 60)
+    assert (await world.bot.run_due_jobs())["mentorship"]["reminders"] == 5
+    assert small_reminder_batches == [2, 2, 1]
+    assert (await world.bot.run_due_jobs())["mentorship"]["reminders"] == 0
+    assert [note.delivery for note in await reminders(world)] == [DELIVERY_SENT] * 5
+    assert [reminded(mentor) for mentor in mentors_] == [1] * 5
+
+
+async def test_a_reminder_discord_fails_mid_batch_is_sent_after_its_backoff_once(
+    world: World, small_reminder_batches: list[int]
+) -> None:
+    """Three reminders owed at once; Discord answers the first DM with a 500. The other two go in the same run,
+    the first a minute later; each mentor is reminded once."""
+    mentors_ = await invited_mentors(world, 3)
+    await world.env.advance_time(2 * DAY + 60)
+    world.env.inject_error("POST", "/channels/*/messages", status=500)
+    result = (await world.bot.run_due_jobs())["mentorship"]
+    assert (result["reminders"], result["notes"]) == (3, 2)
+    first, *others = await reminders(world)
+    assert (first.delivery, first.attempts) == (DELIVERY_DUE, 1)
+    assert [note.delivery for note in others] == [DELIVERY_SENT] * 2
+    assert (await world.bot.run_due_jobs())["mentorship"]["notes"] == 0  # waits its backoff
+    await world.env.advance_time(61)
+    assert (await world.bot.run_due_jobs())["mentorship"]["notes"] == 1
+    await world.env.advance_time(3600)
+    result = (await world.bot.run_due_jobs())["mentorship"]
+    assert (result["reminders"], result["notes"]) == (0, 0)
+    assert [reminded(mentor) for mentor in mentors_] == [1] * 3
+
+
+async def test_another_shards_invitations_never_fill_a_reminder_batch(
+    world: World, small_reminder_batches: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another guild's three invitations lapsing tomorrow come first by id: this process owes its own five
+    reminders in three writes of its own invitations, and none for the other guild (its owner's business)."""
+    other = world.guild.id + 1
+    await invited_mentors(world, 3, guild_id=other)
+    mentors_ = await invited_mentors(world, 5)
+    monkeypatch.setattr(world.bot, "owns_guild", lambda guild_id: guild_id == world.guild.id)
+    await world.env.advance_time(2 * DAY + 60)
+    assert (await world.bot.run_due_jobs())["mentorship"]["reminders"] == 5
+    assert small_reminder_batches == [2, 2, 1]
+    assert {note.guild_id for note in await reminders(world)} == {world.guild.id}
+    assert [reminded(mentor) for mentor in mentors_] == [1] * 5
