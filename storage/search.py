@@ -33,6 +33,7 @@ See docs/search.md for the measurements behind these choices.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select, text
@@ -153,9 +154,15 @@ async def _ranked(
     sql = f"WITH {', '.join(ctes)}, candidates AS (SELECT id FROM strong UNION SELECT id FROM broad), " + ranking_sql(
         terms, params, postgres=postgres
     )
-    # One round trip: the ranked rows come back whole, typed by the model's columns.
-    statement = select(Resource).from_statement(text(sql).columns(*COLUMNS))
-    return list((await session.scalars(statement, params)).all())
+    return list((await session.scalars(_statement(sql), params)).all())
+
+
+@lru_cache(maxsize=256)
+def _statement(sql: str) -> Any:
+    """One round trip: the ranked rows come back whole, typed by the model's columns. Built once per shape of
+    query on SQLite (terms, filters and tiers are bound), where the same few shapes recur; on PostgreSQL the
+    tsquery is part of the text, so only repeated searches find theirs here."""
+    return select(Resource).from_statement(text(sql).columns(*COLUMNS))
 
 
 async def search(

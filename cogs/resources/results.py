@@ -80,8 +80,15 @@ class ResultLists:
         """The rows on `page`, whether another page follows, and the page shown (the list may have shrunk)."""
         if listing.mode == "search":
             async with self.bot.db.read() as session:
+                # Up to this page and one more result: enough to clamp the page and to know whether another
+                # follows, and the rows beyond it are never loaded (the order is total, so the page is the same).
                 found = await store.search(
-                    session, guild_id, parse_query(query or ""), theme=listing.theme, tag=listing.tag
+                    session,
+                    guild_id,
+                    parse_query(query or ""),
+                    theme=listing.theme,
+                    tag=listing.tag,
+                    limit=min(store.SEARCH_LIMIT, (page + 1) * PAGE_SIZE + 1),
                 )
             page = min(page, max(len(found) - 1, 0) // PAGE_SIZE)
             start = page * PAGE_SIZE

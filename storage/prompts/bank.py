@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,9 +88,18 @@ def _bank(guild_id: int, theme: str | None) -> Select[Prompt]:
     return query.where(Prompt.theme == theme) if theme else query
 
 
-# A page of the bank with the bank's size alongside (one statement; built once, as `/prompts list` is hot).
+class PageLine(NamedTuple):
+    """A prompt as the bank list shows it."""
+
+    id: int
+    theme: str
+    text: str
+
+
+# A page of the bank with the bank's size alongside (one statement of plain columns: no Prompt objects; built
+# once, as `/prompts list` is hot).
 _PAGE = (
-    select(Prompt, func.count().over())
+    select(Prompt.id, Prompt.theme, Prompt.text, func.count().over())
     .where(Prompt.guild_id == bindparam("guild_id"))
     .order_by(Prompt.id)
     .offset(bindparam("offset"))
@@ -106,14 +115,14 @@ async def count_prompts(session: AsyncSession, guild_id: int, theme: str | None 
 
 async def prompt_page(
     session: AsyncSession, guild_id: int, theme: str | None, *, offset: int, limit: int
-) -> tuple[list[Prompt], int]:
+) -> tuple[list[PageLine], int]:
     """The bank's prompts from `offset` in id order (at most `limit`), and how many the bank holds."""
     params: dict[str, object] = {"guild_id": guild_id, "offset": offset, "limit": limit}
     if theme:
         params["theme"] = theme
     rows = (await session.execute(_PAGE_OF_THEME if theme else _PAGE, params)).all()
     if rows:
-        return [prompt for prompt, _ in rows], int(rows[0][1])
+        return [PageLine(*row[:3]) for row in rows], int(rows[0][3])
     return [], await count_prompts(session, guild_id, theme) if offset else 0
 
 
