@@ -309,11 +309,18 @@ async def drain(
                 await asyncio.sleep(0.01)
     finally:
         gc.unfreeze()
-    latencies = [
-        (clocks.answered[r._interaction.id] - clocks.parsed[r._interaction.id]) * 1000
+    timed = [
+        (
+            clocks.parsed[r._interaction.id],
+            (clocks.answered[r._interaction.id] - clocks.parsed[r._interaction.id]) * 1000,
+        )
         for r in results
         if r._interaction.id in clocks.answered and r._interaction.id in clocks.parsed
     ]
+    latencies = [ms for _, ms in timed]
+    claims_in = start + claiming  # interactions that arrived while claiming went on, and after
+    while_claiming = [ms for at, ms in timed if at < claims_in]
+    after_claiming = [ms for at, ms in timed if at >= claims_in]
     async with bot.db.read() as session:
         statuses = Counter(
             dict((await session.execute(select(PromptPost.status, func.count()).group_by(PromptPost.status))).all())
@@ -352,6 +359,9 @@ async def drain(
         "p50": percentile(latencies, 0.5),
         "p99": percentile(latencies, 0.99),
         "max": max(latencies, default=float("nan")),
+        "claiming_p99": percentile(while_claiming, 0.99),
+        "claiming_n": len(while_claiming),
+        "after_p99": percentile(after_claiming, 0.99),
     }
 
 
@@ -451,7 +461,10 @@ async def main(argv: list[str] | None = None) -> int:
             f"{d['cpu']:.1f} |"
         )
         print(
-            f"\n{backend}: claim statuses {d['statuses']}; nonce repeats dropped {d['deduplicated']}", file=sys.stderr
+            f"\n{backend}: claim statuses {d['statuses']}; nonce repeats dropped {d['deduplicated']}; "
+            f"interactions p99 while claiming {d['claiming_p99']:.1f} ms ({d['claiming_n']} of them), "
+            f"after {d['after_p99']:.1f} ms",
+            file=sys.stderr,
         )
     return 0
 

@@ -7,14 +7,16 @@
    out is paused (the mod-log says so) rather than failing the step for everyone. (slots.py)
 2. Lease, for this process (`bot.instance_id` in `lease_owner`, until `lease_until`), every posted claim
    whose thread is still pending, then the unposted claims that are free and not backing off, batch by batch:
-   a batch is what the pace posts in half a lease, so a backlog of thousands never outlives its leases.
+   a batch is what the pace posts in a few seconds (the next leased as one runs out), so a backlog of thousands
+   never outlives its leases and no lease statement holds the event loop for long.
    A lease is taken with a conditional update on its holder and its expiry, so a claim left by a process
    that died is taken over once its lease runs out, by exactly one process, and a live lease never is.
 3. Outside any transaction, each claim on its own (a few in flight at once, every request at the pace of
-   DUE_REQUESTS_PER_SECOND, under Discord's 50 a second): renew the lease (skip the claim if another process took
-   it over), post with the nonce `schedule:slot`, record the message id. Any error on one claim stays with
-   that claim: a 5xx/429, a dropped connection or a timeout (or a bug) releases it with a backoff (the next
-   run, then 1, 2, 4 … 30 minutes; `attempts`, `retry_at`, `last_error`) and the other claims still post.
+   DUE_REQUESTS_PER_SECOND, under Discord's 50 a second): read the claim and renew its lease in one short write
+   (skip the claim if another process took it over), post with the nonce `schedule:slot`, record the message
+   id. Any error on one claim stays with that claim: a 5xx/429, a dropped connection or a timeout (or a bug)
+   releases it with a backoff (the next run, then 1, 2, 4 … 30 minutes; `attempts`, `retry_at`, `last_error`)
+   and the other claims still post.
    A request that hangs is given up after REQUEST_TIMEOUT, well inside the lease, so no other process takes
    the claim over while the post may still land (and Discord drops a repeat with the same nonce anyway).
    A missing channel or permission pauses the schedule and tells the mod-log. `/prompts post` goes through
@@ -32,7 +34,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import discord
@@ -61,6 +64,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# How far ahead a drain leases claims: batches this long at the pace (the next leased as one runs out) keep each
+# lease statement short, and every claim is posted long before its lease (storage.prompts.LEASE) runs out.
+LEASE_AHEAD = timedelta(seconds=5)
+
 
 class PromptPoster(SlotClaims, PostThreads):
     """The due-job driver: claims (slots.py), leases and posts, and the threads after (post_threads.py)."""
@@ -71,8 +78,8 @@ class PromptPoster(SlotClaims, PostThreads):
         rate = bot.settings.due_requests_per_second
         self.pace = Pace(rate)  # every request of a drain waits its turn (core.jobs.Pace)
         self.concurrency = bot.settings.due_concurrency
-        # Claims leased at once: what the pace posts in half a lease (2,880 at 48 a second).
-        self.lease_batch = max(1, int(rate * queries.LEASE.total_seconds() / 2))
+        # Claims leased at once: what the pace posts in LEASE_AHEAD (240 at 48 a second), well inside a lease.
+        self.lease_batch = max(1, int(rate * LEASE_AHEAD.total_seconds()))
 
     def serves(self, guild_id: int) -> bool:
         """Whether this process does `guild_id`'s scheduled work now: it runs the guild's shard, and Discord
@@ -82,7 +89,7 @@ class PromptPoster(SlotClaims, PostThreads):
     async def run_due(self, now: datetime) -> dict[str, int]:
         """The due-job handler registered as "prompts": claim, then drain the backlog batch by batch.
 
-        A batch is what the pace posts in half a lease (`lease_batch`), so no claim's lease runs out while it
+        A batch is what the pace posts in LEASE_AHEAD (`lease_batch`), so no claim's lease runs out while it
         waits its turn, however long the backlog (10,000 posts take over 200 s at Discord's 50 a second); the
         claims of later batches stay free meanwhile, for another process to share the drain. A slot that waited
         long is still posted: only a newer slot of the same schedule supersedes it.
@@ -117,8 +124,43 @@ class PromptPoster(SlotClaims, PostThreads):
         claiming: asyncio.Task[int] | None = None,
     ) -> int:
         """Lease and post claims batch by batch (see `run_due`); with `claiming`, until it is done and every
-        claim it made has been seen. How many were posted."""
+        claim it made has been seen. How many were posted.
+
+        `concurrency` workers take the leased claims one at a time, at most that many waiting for Discord at once
+        (one request waits 50-150 ms: one at a time is 7-20 a second). The worker that finds a batch used up
+        leases the next while the others go on posting, so batches follow each other without a pause and can be
+        small: a batch's statements are a few milliseconds of the event loop, not a stall members' commands wait
+        behind."""
+        leased = self.leased(claimed_since=claimed_since, claimed_before=claimed_before, claiming=claiming)
+        turn = asyncio.Lock()  # one worker at a time takes from the batches (and leases the next)
         posted = 0
+
+        async def worker() -> None:
+            nonlocal posted
+            while True:
+                async with turn:
+                    post_id = await anext(leased, None)
+                if post_id is None:
+                    return
+                outcome = await self.attempt(post_id)  # awaited first: `posted += await …` would lose counts
+                posted += outcome.posted
+
+        # A lease that fails ends the batches: the other workers finish the claims they hold, then it is raised.
+        done = await asyncio.gather(*(worker() for _ in range(self.concurrency)), return_exceptions=True)
+        for result in done:
+            if isinstance(result, BaseException):
+                raise result
+        return posted
+
+    async def leased(
+        self,
+        *,
+        claimed_since: datetime | None,
+        claimed_before: datetime | None,
+        claiming: asyncio.Task[int] | None,
+    ) -> AsyncIterator[int]:
+        """The claims this run posts, leased `lease_batch` at a time as they are needed; with `claiming`, waits for
+        more claims until it is done."""
         after: tuple[datetime, int] | None = None
         while True:
             claims_all_in = claiming is None or claiming.done()  # read before the lease: later claims seen next time
@@ -133,29 +175,15 @@ class PromptPoster(SlotClaims, PostThreads):
                     claimed_since=claimed_since,
                     claimed_before=claimed_before,
                 )
-            posted += await self.drain(posts)
+            for post_id in posts:
+                yield post_id
             if stopped is not None:
                 after = stopped
             elif claims_all_in:
-                return posted
+                return
             else:  # nothing new yet: wait for the next claims (or the end of claiming)
                 assert claiming is not None
                 await asyncio.wait({claiming}, timeout=0.5)
-
-    async def drain(self, post_ids: list[int]) -> int:
-        """Post leased claims, at most `concurrency` in flight and each request at the pace; how many posted.
-        In flight at once, because one request waits 50-150 ms for Discord: one at a time is 7-20 a second."""
-        queue = iter(post_ids)
-        posted = 0
-
-        async def worker() -> None:
-            nonlocal posted
-            for post_id in queue:
-                outcome = await self.attempt(post_id)  # awaited first: `posted += await …` would lose counts
-                posted += outcome.posted
-
-        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(post_ids)))))
-        return posted
 
     async def lease(self, now: datetime) -> tuple[list[int], list[int]]:
         """Step 2: skip superseded claims, then lease the unposted claims and the pending threads due now."""
@@ -194,13 +222,17 @@ class PromptPoster(SlotClaims, PostThreads):
         return await self.attempt(post_id)
 
     async def post_claim(self, post_id: int) -> Outcome:
-        async with self.bot.db.read() as session:
+        async with self.bot.db.write() as session:  # the claim read and its lease renewed in one short write
             details = await queries.claim_details(session, post_id)
-        if details is None:
-            return Outcome(False, "That schedule was just removed.")
-        post, schedule, prompt = details
-        if post.status != "claimed":
-            return Outcome(False, f"That slot is already {post.status}.")
+            if details is None:
+                return Outcome(False, "That schedule was just removed.")
+            post, schedule, prompt = details
+            if post.status != "claimed":
+                return Outcome(False, f"That slot is already {post.status}.")
+            held = await queries.renew_lease(session, post_id, self.owner, self.bot.clock())
+        if not held:
+            log.info("prompt claim %s of schedule %s is no longer ours; another process posts it", post_id, schedule.id)
+            return Outcome(False, "Another run is posting that slot.")
         if prompt is None:
             async with self.bot.db.write() as session:
                 await queries.pause_schedule(session, schedule.id, "no prompt to post")
@@ -216,11 +248,6 @@ class PromptPoster(SlotClaims, PostThreads):
         support = await prompt_support(self.bot, schedule.guild_id, prompt.theme)
         embed = add_support(prompt_embed(prompt, label), support)
         nonce = f"{schedule.id}:{int(post.slot.timestamp())}"
-        async with self.bot.db.write() as session:
-            held = await queries.renew_lease(session, post_id, self.owner, self.bot.clock())
-        if not held:
-            log.info("prompt claim %s of schedule %s is no longer ours; another process posts it", post_id, schedule.id)
-            return Outcome(False, "Another run is posting that slot.")
         await self.pace.wait()
         try:
             async with asyncio.timeout(REQUEST_TIMEOUT):

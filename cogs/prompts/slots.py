@@ -53,6 +53,26 @@ def describe_schedule(schedule: PromptSchedule, zone_name: str, labels: dict[str
     return f"#{schedule.id} · <#{schedule.channel_id}> · {when} · {themes} · {thread}"
 
 
+# What a schedule's latest due slot and next run depend on: its cadence, time, zone and first missed run (and, for
+# `every N days`, its anchor).
+SlotKey = tuple[str, str, ZoneInfo, datetime, date | None]
+
+
+def slot_and_next(
+    schedule: PromptSchedule, zone: ZoneInfo, now: datetime, known: dict[SlotKey, tuple[datetime, datetime]]
+) -> tuple[datetime, datetime]:
+    """The schedule's latest slot due at `now` and the run after it, from `known` when a schedule alike was
+    worked out earlier in the run (each costs a quarter of a millisecond: 10,000 would hold the loop 2.6 s)."""
+    cadence, (hour, minute) = parse_cadence(schedule.cadence), parse_time(schedule.time)
+    day = date.fromisoformat(schedule.anchor)  # read first: one that can't be read fails here, memo or not
+    key = (schedule.cadence, schedule.time, zone, schedule.next_run_at, day if cadence.kind == "every" else None)
+    found = known.get(key)
+    if found is None:
+        slot = latest_due(cadence, hour, minute, zone, schedule.next_run_at, now, anchor=day)
+        found = known[key] = (slot, next_run(cadence, hour, minute, zone, slot, anchor=day))
+    return found
+
+
 class SlotClaims:
     """Claiming due slots: the part of `PromptPoster` (posting.py) that decides what is due."""
 
@@ -73,11 +93,12 @@ class SlotClaims:
         claimed = 0
         broken: list[PromptSchedule] = []
         zones: dict[int, ZoneInfo] = {}
+        slots: dict[SlotKey, tuple[datetime, datetime]] = {}
         after_id = 0
         while True:
             async with self.bot.db.write() as session:
                 batch = await queries.due_schedules(session, now, after_id=after_id, limit=CLAIM_BATCH)
-                claimed += await self.claim_batch(session, batch, now, zones, broken)
+                claimed += await self.claim_batch(session, batch, now, zones, broken, slots)
             if len(batch) < CLAIM_BATCH:
                 break
             after_id = batch[-1].id
@@ -98,7 +119,12 @@ class SlotClaims:
         now: datetime,
         zones: dict[int, ZoneInfo],
         broken: list[PromptSchedule],
+        slots: dict[SlotKey, tuple[datetime, datetime]] | None = None,
     ) -> int:
+        """Claim the latest due slot of each schedule in `batch` and advance its next run. `zones` and `slots`
+        carry what one run has already worked out (guild timezones; the slot and next run of a cadence, time,
+        zone and first missed run), so a backlog of schedules alike, thousands due at 09:00, works each out once."""
+        slots = {} if slots is None else slots
         claims: list[tuple[PromptSchedule, datetime]] = []
         following_of: dict[int, datetime] = {}
         batch = [schedule for schedule in batch if self.serves(schedule.guild_id)]
@@ -109,11 +135,7 @@ class SlotClaims:
         for schedule in batch:
             zone = zones[schedule.guild_id]
             try:
-                hour, minute = parse_time(schedule.time)
-                cadence = parse_cadence(schedule.cadence)
-                anchor = date.fromisoformat(schedule.anchor)
-                slot = latest_due(cadence, hour, minute, zone, schedule.next_run_at, now, anchor=anchor)
-                following = next_run(cadence, hour, minute, zone, slot, anchor=anchor)
+                slot, following = slot_and_next(schedule, zone, now, slots)
             except Exception:
                 log.exception(
                     "prompt schedule %s (guild %s) can't be worked out; pausing it", schedule.id, schedule.guild_id
