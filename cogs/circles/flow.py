@@ -275,11 +275,17 @@ class CircleFlow:
     # ------------------------------------------------------------ decisions
 
     async def lapse(self, now: datetime) -> int:
-        async with self.bot.db.write() as session:
-            decided, closed = await store.lapse_due(session, now)
-        for invite in closed:  # a formed circle's unanswered invitations close; nobody is told
-            await self.mentor_flow.edit_old(invite.channel_id, invite.message_id, LAPSED_TEXT)
-        return len(decided) + len(closed)
+        """Decide the circles whose invitations lapsed and close formed circles' unanswered invitations, a
+        batch per short write (a round's thousand circles lapsing together never hold the writer for all)."""
+        size, total = store_invites.LAPSE_BATCH, 0
+        while True:
+            async with self.bot.db.write() as session:
+                decided, closed = await store_invites.lapse_due(session, now, size)
+            for invite in closed:  # a formed circle's unanswered invitations close; nobody is told
+                await self.mentor_flow.edit_old(invite.channel_id, invite.message_id, LAPSED_TEXT)
+            total += len(decided) + len(closed)
+            if len(decided) < size and len(closed) < size:
+                return total
 
     async def send_notices(self, now: datetime, ids: list[int] | None = None) -> int:
         """Open the threads of formed circles; tell the yes-sayers of unformed ones kindly. All that are owed,

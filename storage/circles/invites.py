@@ -2,7 +2,7 @@
 members' answers, the decision (formed or unformed) and the notice it owes, and lapsing. They take a
 session; they never open one. Owed invitations and notices are leased a batch at a time (INVITE_BATCH,
 NOTICE_BATCH; the circles cog loops with core.jobs.in_batches), so a round of thousands is never leased at
-once for longer than its sending takes."""
+once for longer than its sending takes; lapsed circles are decided LAPSE_BATCH per write."""
 
 from __future__ import annotations
 
@@ -224,16 +224,31 @@ async def decide(session: AsyncSession, circle_id: int, now: datetime, *, final:
     return status
 
 
-async def lapse_due(session: AsyncSession, now: datetime) -> tuple[list[int], list[CircleInvite]]:
-    """Decide every proposed circle whose invitations lapsed; close the unanswered invitations of formed
-    circles that lapsed. Returns the circles decided and the invitations closed (to edit their buttons)."""
-    due = (await session.scalars(select(Circle.id).where(Circle.status == PROPOSED, Circle.expires_at <= now))).all()
+LAPSE_BATCH = 100  # lapsed circles decided (and late invitations closed) per write
+
+
+async def lapse_due(
+    session: AsyncSession, now: datetime, limit: int = LAPSE_BATCH
+) -> tuple[list[int], list[CircleInvite]]:
+    """Decide up to `limit` proposed circles whose invitations lapsed; close up to `limit` unanswered
+    invitations of formed circles that lapsed. Returns the circles decided and the invitations closed (to edit
+    their buttons); fewer than `limit` of each: none are left."""
+    due = (
+        await session.scalars(
+            select(Circle.id)
+            .where(Circle.status == PROPOSED, Circle.expires_at <= now)
+            .order_by(Circle.id)
+            .limit(limit)
+        )
+    ).all()
     decided = [circle_id for circle_id in due if await decide(session, circle_id, now, final=True)]
     late = (
         await session.scalars(
             select(CircleInvite)
             .join(Circle, Circle.id == CircleInvite.circle_id)
             .where(Circle.status.in_((FORMED, ENDED)), Circle.expires_at <= now, CircleInvite.status == INVITED)
+            .order_by(CircleInvite.id)
+            .limit(limit)
         )
     ).all()
     closed = [

@@ -143,3 +143,36 @@ async def test_another_shards_owed_invitations_never_fill_a_batch(
     assert all(len(dms(actor)) == 1 and "peer circle of 4 members" in dms(actor)[0].content for actor in actors)
     deliveries = {(invite.guild_id, invite.delivery) for invite in await rows(world, CircleInvite)}
     assert deliveries == {(other, DELIVERY_DUE), (world.guild.id, DELIVERY_SENT)}
+
+
+async def test_more_circles_lapsing_at_once_than_a_batch_are_each_decided_once(
+    world: World, small_batches: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five circles nobody answered and five formed circles each with one invitation unanswered lapse together:
+    with two per write, all ten are settled in one run (five unformed, five invitations closed), once."""
+    monkeypatch.setattr(store_invites, "LAPSE_BATCH", 2)
+    silent = [world.add_member(f"silent{n}").id for n in range(15)]
+    late = [world.add_member(f"late{n}").id for n in range(20)]
+    await world.env.settle()
+    now = world.bot.clock()
+    async with world.bot.db.write() as session:
+        unanswered = [store.Proposed(tuple(silent[3 * n : 3 * n + 3]), 1, "career", "") for n in range(5)]
+        four = [store.Proposed(tuple(late[4 * n : 4 * n + 4]), 1, "career", "") for n in range(5)]
+        await store.create_circles(session, world.guild.id, unanswered, now, EXPIRY)
+        formed = await store.create_circles(session, world.guild.id, four, now, EXPIRY)
+        await session.execute(update(CircleInvite).values(delivery=DELIVERY_SENT, send_after=None))
+        await session.execute(
+            update(CircleInvite)
+            .where(CircleInvite.circle_id.in_(formed), CircleInvite.user_id.not_in(late[3::4]))
+            .values(status=YES)
+        )
+    async with world.bot.db.write() as session:
+        assert [await store.decide(session, circle_id, now) for circle_id in formed] == [FORMED] * 5
+    await world.env.advance_time(EXPIRY.total_seconds() + 60)
+    assert (await world.bot.run_due_jobs())["circles"]["lapsed"] == 10
+    assert (await world.bot.run_due_jobs())["circles"]["lapsed"] == 0
+    statuses = sorted(circle.status for circle in await rows(world, Circle))
+    assert statuses == ["formed"] * 5 + ["unformed"] * 5
+    invites = await rows(world, CircleInvite)
+    assert {invite.status for invite in invites if invite.user_id in late[3::4]} == {"lapsed"}
+    assert {invite.status for invite in invites if invite.user_id in silent} == {"lapsed"}
