@@ -554,6 +554,24 @@ async def bench_backend(backend: str, url: str, args: argparse.Namespace) -> lis
                 bursts.append(await run_shape(world, clocks, "burst", backend, burst, None, full_simcord=full))
                 await asyncio.sleep(0.5)
             reports.append(Report.pooled(f"burst {args.burst} (× {args.bursts})", bursts))
+            if args.serial:  # one kind at a time, 50 a second: the loop CPU each kind costs, with no queueing
+                # Function calls are counted too (cProfile, a second pass): unlike CPU time, a count does not move
+                # with what else the machine is doing, so it compares two versions on a busy machine.
+                print(f"\nper interaction on {backend}, one kind at a time ({args.serial} each, 50/s):")
+                for name, _weight in MIX:
+                    alone = await run_shape(world, clocks, name, backend, [name] * args.serial, 50, full_simcord=full)
+                    counter = cProfile.Profile(time.thread_time)
+                    counter.enable()
+                    await run_shape(world, clocks, name, backend, [name] * args.serial, 50, full_simcord=full)
+                    counter.disable()
+                    counter.create_stats()
+                    if args.profile_out:
+                        counter.dump_stats(f"{args.profile_out}.{backend}.{name.replace(' ', '-')}")
+                    calls = sum(entry[1] for entry in counter.stats.values())  # type: ignore[attr-defined]
+                    print(
+                        f"  {name:16} {alone.loop_cpu * 1000 / alone.sent:5.2f} ms loop CPU"
+                        f"  {calls / args.serial:8.0f} function calls"
+                    )
             if args.cpu_split:  # the same bursts again under the profiler (which slows them: shares only)
                 profiler = cProfile.Profile(time.thread_time)
                 profiler.enable()
@@ -627,7 +645,8 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cpu-split", action="store_true", help="also profile the bursts: the loop CPU by harness, Lantern, libraries"
     )
-    parser.add_argument("--profile-out", metavar="FILE", help="with --cpu-split, save the profile as FILE.<backend>")
+    parser.add_argument("--serial", type=int, default=0, metavar="N", help="also run N of each kind alone")
+    parser.add_argument("--profile-out", metavar="FILE", help="save profiles as FILE.<backend>[.<kind>]")
     args = parser.parse_args(argv)
 
     import logging

@@ -124,9 +124,13 @@ class Database:
         self.busy_timeout_ms = busy_timeout_ms
         self.writer, self.reader = create_engines(url, busy_timeout_ms=busy_timeout_ms)
         self.config_cache = GuildConfigCache(clock, max_guilds=cache_size)
-        # The cache rides in each write session's info, where the listeners in storage.guild_cache find it.
+        # The cache rides in each write session's info, where the listeners in storage.guild_cache find it (they
+        # watch write sessions only).
         self._write_sessions = async_sessionmaker(
-            self.writer, expire_on_commit=False, info={guild_cache.INFO_KEY: self.config_cache}
+            self.writer,
+            expire_on_commit=False,
+            info={guild_cache.INFO_KEY: self.config_cache},
+            sync_session_class=guild_cache.WriteSession,
         )
         self._read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
 

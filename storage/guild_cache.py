@@ -149,19 +149,24 @@ class GuildConfigCache:
 # --------------------------------------------------------------------------- noticing writes
 
 
+class WriteSession(Session):
+    """The session class of `Database.write()`: the listeners below watch these only. Read sessions (most units
+    of work) carry no listener, so each of their statements skips SQLAlchemy's per-execute event state."""
+
+
 def _mark(session: Session, guild_ids: set[int]) -> None:
     if INFO_KEY in session.info:
         session.info.setdefault(_DIRTY_KEY, set()).update(guild_ids)
 
 
-@event.listens_for(Session, "after_flush")
+@event.listens_for(WriteSession, "after_flush")
 def _after_flush(session: Session, _flush: UOWTransaction) -> None:
     touched = {obj.guild_id for obj in (*session.new, *session.dirty, *session.deleted) if isinstance(obj, _MODELS)}
     if touched:
         _mark(session, {_EVERY_GUILD if guild_id is None else guild_id for guild_id in touched})
 
 
-@event.listens_for(Session, "do_orm_execute")
+@event.listens_for(WriteSession, "do_orm_execute")
 def _on_execute(state: ORMExecuteState) -> None:
     if state.is_select:
         return
@@ -170,13 +175,13 @@ def _on_execute(state: ORMExecuteState) -> None:
         _mark(state.session, {_EVERY_GUILD})
 
 
-@event.listens_for(Session, "after_commit")
+@event.listens_for(WriteSession, "after_commit")
 def _after_commit(session: Session) -> None:
     dirty = session.info.pop(_DIRTY_KEY, None)
     if dirty:
         session.info[INFO_KEY].invalidate(dirty)
 
 
-@event.listens_for(Session, "after_rollback")
+@event.listens_for(WriteSession, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(_DIRTY_KEY, None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -44,20 +45,31 @@ async def ensure_settings(session: AsyncSession, guild_id: int, now: datetime) -
     return settings
 
 
+@lru_cache(maxsize=64)
+def _update(columns: tuple[str, ...]) -> Any:
+    """UPDATE of these columns and `updated_at` on the settings table, built once per set of columns (a Core
+    statement: no ORM bulk-update machinery, and nothing in the session to synchronise). Parameters `guild`
+    and `set_<column>`. Being an UPDATE on guild_settings, it drops the per-process copy on commit all the same
+    (storage/guild_cache.py)."""
+    table = GuildSettings.__table__
+    return (
+        update(table)
+        .where(table.c.guild_id == bindparam("guild"))
+        .values({name: bindparam(f"set_{name}", type_=table.c[name].type) for name in (*columns, "updated_at")})
+    )
+
+
 async def update_settings(
     session: AsyncSession, guild_id: int, now: datetime, values: Mapping[InstrumentedAttribute[Any], object]
 ) -> None:
     """Set these columns of the guild's settings row (created with defaults on first use). One UPDATE when
     the row exists: cheaper for the event loop than loading the row and flushing it."""
-    statement = (
-        update(GuildSettings)
-        .where(GuildSettings.guild_id == guild_id)
-        .values({**values, GuildSettings.updated_at: now})
-        .execution_options(synchronize_session=False)
-    )
-    if rowcount(await session.execute(statement)) == 0:
+    chosen = {column.key: value for column, value in values.items()}
+    statement = _update(tuple(sorted(chosen)))
+    params = {"guild": guild_id, "set_updated_at": now, **{f"set_{name}": value for name, value in chosen.items()}}
+    if rowcount(await session.execute(statement, params)) == 0:
         await ensure_settings(session, guild_id, now)
-        await session.execute(statement)
+        await session.execute(statement, params)
 
 
 async def enabled_themes(session: AsyncSession, guild_id: int) -> list[tuple[str, str]]:
