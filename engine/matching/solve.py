@@ -28,7 +28,7 @@ import numpy as np
 from engine.matching.block_scoring import build_tables
 from engine.matching.candidates import build_candidates
 from engine.matching.certify import price
-from engine.matching.flow import add_edges, network, price_war, settle_adaptive, solution
+from engine.matching.flow import add_edges, flooded, network, price_war, settle_adaptive, solution
 from engine.matching.population import Population
 
 
@@ -76,9 +76,9 @@ def optimise(pop: Population, *, most_matched: bool, per_mentee: int, per_mentor
     recheck = np.zeros(0, np.int64)
     tick, tick_cpu = time.perf_counter(), time.process_time()
     net = network(n, pop.capacity, rows, cols, weigh(scores))  # timed with the first solve
-    war = price_war(net)  # only the first settle: later ones start warm, and scaling them at once spoils that
+    war = price_war(net)  # later settles start warm, and scaling them at once spoils that unless they are `flooded`
     for round_number in range(1, max_rounds + 1):
-        phases += settle_adaptive(net, war and round_number == 1)
+        phases += settle_adaptive(net, war if round_number == 1 else flooded(net))
         result = solution(net, pop.capacity, rows, cols, weigh(scores))
         tock, tock_cpu = time.perf_counter(), time.process_time()
         clocks["solve_s"] += tock - tick
