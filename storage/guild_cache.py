@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, event, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from config import default_theme_pairs
@@ -94,8 +94,8 @@ _WIDTH = len(_SETTINGS_COLUMNS)
 _MODLOG = _SETTINGS_COLUMNS.index(GuildSettings.__table__.c.modlog_channel_id)
 
 
-async def load_guild_config(session: AsyncSession, guild_id: int) -> GuildConfig:
-    rows = (await session.execute(_CONFIG, {"guild_id": guild_id})).all()
+async def load_guild_config(reader: AsyncSession | AsyncConnection, guild_id: int) -> GuildConfig:
+    rows = (await reader.execute(_CONFIG, {"guild_id": guild_id})).all()
     themes = tuple((row[-2], row[-1]) for row in rows if row[-2] is not None)
     # As `storage.guilds.enabled_themes`: the default themes until the guild has any enabled.
     if not rows:

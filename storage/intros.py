@@ -14,7 +14,7 @@ from sqlalchemy import Boolean, ColumnElement, and_, bindparam, delete, func, or
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import truncate
-from storage.database import dialect_insert, rowcount
+from storage.database import Reader, dialect_insert, rowcount
 from storage.intro_drafts import DRAFT_FIELDS, drop_draft
 from storage.models.intros import Intro, IntroFormDraft, IntroTag
 
@@ -296,7 +296,7 @@ _KEYWORD = (
 
 
 async def find_candidates(
-    session: AsyncSession,
+    reader: Reader,
     guild_id: int,
     *,
     exclude_user_id: int,
@@ -312,7 +312,7 @@ async def find_candidates(
     found: dict[int, Candidate] = {}
     params = {"guild_id": guild_id, "exclude": exclude_user_id}
     if heritages or languages:
-        rows = await session.execute(_SHARING_TAGS, {**params, "heritages": heritages, "languages": languages})
+        rows = await reader.execute(_SHARING_TAGS, {**params, "heritages": heritages, "languages": languages})
         for user_id, updated_at, kind, tag in rows:
             candidate = found.setdefault(user_id, Candidate(user_id, updated_at))
             (candidate.heritages if kind == HERITAGE else candidate.languages).add(tag)
@@ -321,7 +321,7 @@ async def find_candidates(
         needle = keyword.casefold().replace("/", "//").replace("%", "/%").replace("_", "/_")  # literal, not a pattern
         exact = sorted(set(keyword_tags))
         partial = len(keyword) >= MIN_PARTIAL  # a single letter would be in nearly every tag
-        matches = await session.execute(_KEYWORD, {**params, "needle": needle, "exact": exact, "partial": partial})
+        matches = await reader.execute(_KEYWORD, {**params, "needle": needle, "exact": exact, "partial": partial})
         for user_id, updated_at in matches:
             found.setdefault(user_id, Candidate(user_id, updated_at)).keyword = True
     return list(found.values())
@@ -344,14 +344,14 @@ _LISTED = select(Intro.user_id, Intro.name, Intro.heritages, Intro.languages, In
 
 
 async def listed_intros(
-    session: AsyncSession, guild_id: int, user_ids: Iterable[int], searcher_id: int
+    reader: Reader, guild_id: int, user_ids: Iterable[int], searcher_id: int
 ) -> tuple[dict[int, Listed], bool]:
     """The intros of `user_ids` as `/intro find` lists them, and whether the searcher is still to be told
     that their intro became hidden (0704). The flag is only read here: `take_find_notice` claims it."""
     ids = sorted({*user_ids, searcher_id})
     listed: dict[int, Listed] = {}
     pending = False
-    for user_id, name, heritages, languages, notice_pending in await session.execute(
+    for user_id, name, heritages, languages, notice_pending in await reader.execute(
         _LISTED, {"guild_id": guild_id, "user_ids": ids}
     ):
         if user_id == searcher_id:

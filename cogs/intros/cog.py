@@ -157,20 +157,21 @@ class Intros(commands.Cog, name="Introductions"):
             shown = ", ".join(f"`{text}`" for text in given)
             raise InvalidInput("That search", f"({shown}) has no words I can match", "Try a heritage or language name.")
 
-        async with self.bot.db.read() as session:
-            if not given:
+        if not given:
+            async with self.bot.db.read() as session:
                 own = await get_intro(session, member.guild.id, member.id)
-                if own is None:
-                    await interaction.response.send_message(
-                        "Tell me a heritage, language or keyword to look for, or write your introduction with "
-                        "`/intro write` so I can find people who share yours.",
-                        ephemeral=True,
-                    )
-                    return
-                heritages = frozenset(tag.tag for tag in own.tags if tag.kind == HERITAGE)
-                languages = frozenset(tag.tag for tag in own.tags if tag.kind == LANGUAGE)
+            if own is None:
+                await interaction.response.send_message(
+                    "Tell me a heritage, language or keyword to look for, or write your introduction with "
+                    "`/intro write` so I can find people who share yours.",
+                    ephemeral=True,
+                )
+                return
+            heritages = frozenset(tag.tag for tag in own.tags if tag.kind == HERITAGE)
+            languages = frozenset(tag.tag for tag in own.tags if tag.kind == LANGUAGE)
+        async with self.bot.db.rows() as reader:  # plain columns only: a connection, no ORM session
             candidates = await find_candidates(
-                session,
+                reader,
                 member.guild.id,
                 exclude_user_id=member.id,
                 heritages=heritages,
@@ -188,7 +189,7 @@ class Intros(commands.Cog, name="Introductions"):
             )
             matches = ranked[:FIND_LIMIT]
             intros, notice_pending = await listed_intros(
-                session, member.guild.id, (match.user_id for match in matches), member.id
+                reader, member.guild.id, (match.user_id for match in matches), member.id
             )
 
         if not matches:
