@@ -176,8 +176,8 @@ async def seed(bot: Any, guild_id: int, channel_id: int, args: argparse.Namespac
             for start in range(0, len(rows), 5000):
                 await session.execute(insert(model), rows[start : start + 5000])
         blocks = [
-            {"guild_id": guild_id, "user_id": mentee, "blocked_user_id": mentor, "created_at": now}
-            for mentee, mentor in exclusions
+            {"guild_id": guild_id, "user_id": first, "blocked_user_id": second, "created_at": now}
+            for first, second in sorted(set(exclusions))  # a block is one row per pair
         ]
         for start in range(0, len(blocks), 5000):
             await session.execute(insert(MentorshipBlock), blocks[start : start + 5000])

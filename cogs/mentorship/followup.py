@@ -9,8 +9,8 @@ for `/mentor status`, like a check-in.
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from concurrent.futures import Executor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -18,10 +18,12 @@ import discord
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.mentorship import rules, unmatched
-from cogs.mentorship.rounds import engine_mentee, engine_mentor
+from cogs.mentorship.matching_runner import list_off_loop
+from cogs.mentorship.rounds import Parser, in_slices
 from cogs.mentorship.views import proposal_view
 from core.jobs import in_batches, is_retryable
 from core.text import unlink
+from engine import matching
 from storage import mentorship as store
 from storage.mentorship import followups as notes
 from storage.models.mentorship import (
@@ -33,6 +35,7 @@ from storage.models.mentorship import (
     NOTE_PAUSED,
     NOTE_REMIND,
     NOTE_UNMATCHED,
+    MentorProfile,
     MentorshipNote,
 )
 
@@ -115,52 +118,54 @@ class Followups:
         self,
         guild: discord.Guild,
         pool: store.Pool,
-        unmatched_ids: set[int],
+        left_out: list[matching.MenteeProfile],
         taken: dict[int, int],
         *,
         now: datetime,
         labels: dict[str, str],
         following: datetime | None,
+        parser: Parser | None = None,
+        executor: Executor | None = None,
     ) -> list[tuple[int, str]]:
-        """(member, words) for each mentee the round left unmatched: why, in plain words, one suggestion and
-        when the next round runs (`following` for a scheduled round, else the schedule's, if any). Computed
-        before the round's transaction; `taken` is the places this round's proposals took, by mentor."""
-        if not unmatched_ids:
+        """(member, words) for each mentee the round left unmatched (`left_out`, the engine's profiles): why, in
+        plain words, one suggestion and when the next round runs (`following` for a scheduled round, else the
+        schedule's, if any). Computed before the round's transaction; `taken` is the places this round's proposals
+        took, by mentor. A large pool's explanations are worked out in `executor` (the round's worker process),
+        so thousands of them never hold the event loop."""
+        if not left_out:
             return []
+        parser = parser or Parser()
         async with self.bot.db.read() as session:
             everyone = await notes.opted_in_mentors(session, guild.id)
             next_round = following if following is not None else await store.next_round(session, guild.id)
         places = {profile.user_id: left for profile, left in pool.mentors}
-        mentors = [
-            unmatched.Mentor(
-                engine_mentor(profile, 1),
-                available=places.get(profile.user_id, 0) - taken.get(profile.user_id, 0) > 0,
-            )
-            for profile in everyone
-        ]
+
+        def mentor(profile: MentorProfile) -> unmatched.Mentor:
+            available = places.get(profile.user_id, 0) - taken.get(profile.user_id, 0) > 0
+            return unmatched.Mentor(parser.mentor(profile, 1), available=available)
+
+        mentors = await in_slices(everyone, mentor)
         when = discord.utils.format_dt(next_round, "F") if next_round is not None else None
-        mentees = [engine_mentee(profile) for profile in pool.mentees if profile.user_id in unmatched_ids]
-
-        def explain_all() -> list[tuple[int, str]]:
-            explainer = unmatched.Explainer(mentors, at=now, excluded=pool.exclusions, labels=labels)
-            return [
-                (mentee.id, unmatched.message(guild.name, explainer.explain(mentee), next_round, when))
-                for mentee in mentees
-            ]
-
-        if len(mentees) * max(len(mentors), 1) <= rules.INLINE_MATCH_LIMIT:
-            return explain_all()
-        return await asyncio.to_thread(explain_all)  # a large pool: numpy work off the event loop
+        return await list_off_loop(
+            executor,
+            unmatched.explain_all,
+            guild.name,
+            mentors,
+            left_out,
+            at=now,
+            excluded=pool.exclusions,
+            labels=labels,
+            next_round=next_round,
+            when=when,
+        )
 
     async def owe_unmatched(
         self, session: AsyncSession, guild_id: int, bodies: list[tuple[int, str]], now: datetime
     ) -> None:
         """In the round's transaction: owe each explanation, once (keyed by the round's time and the member)."""
         stamp = int(now.timestamp())
-        for user_id, body in bodies:
-            await notes.owe_note(
-                session, guild_id, f"unmatched:{stamp}:{user_id}", NOTE_UNMATCHED, now=now, user_id=user_id, body=body
-            )
+        owed = [(f"unmatched:{stamp}:{user_id}", user_id, body) for user_id, body in bodies]
+        await notes.owe_notes(session, guild_id, NOTE_UNMATCHED, owed, now=now)
 
     # ------------------------------------------------------------ sending
 

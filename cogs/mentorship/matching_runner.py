@@ -17,12 +17,14 @@ import dataclasses
 import functools
 import os
 import pickle
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from engine.matching import MatchResult, match
 
 WORKER_NICENESS = 10
+T = TypeVar("T")
 SLICE = 500  # items pickled or unpickled at once on the event loop (about 2-5 ms at 50k x 10k)
 
 
@@ -48,16 +50,34 @@ async def match_off_loop(executor: Executor | None, *args: Any, **kwargs: Any) -
     """`match(*args, **kwargs)` in `executor` (a process pool), or inline when `executor` is None."""
     if executor is None:
         return match(*args, **kwargs)
+    head, pairs = await _in_worker(executor, _run, args, kwargs)
+    result: MatchResult = pickle.loads(head)
+    return dataclasses.replace(result, pairs=tuple(pairs))
+
+
+async def list_off_loop(
+    executor: Executor | None, function: Callable[..., list[T]], *args: Any, **kwargs: Any
+) -> list[T]:
+    """`function(*args, **kwargs)` (a module-level function returning a list) in `executor`, or inline when
+    `executor` is None; long arguments and the list coming back cross in slices, as for a round."""
+    if executor is None:
+        return function(*args, **kwargs)
+    _head, items = await _in_worker(executor, functools.partial(_run_list, function), args, kwargs)
+    return items
+
+
+async def _in_worker(
+    executor: Executor, run: Callable[[list[Any], dict[str, Any]], tuple[bytes, list[bytes]]], args: Any, kwargs: Any
+) -> tuple[bytes, list[Any]]:
     loop = asyncio.get_running_loop()
     packed_args = [await _pack(value) for value in args]
     packed_kwargs = {key: await _pack(value) for key, value in kwargs.items()}
-    head, blobs = await loop.run_in_executor(executor, functools.partial(_run, packed_args, packed_kwargs))
-    pairs: list[Any] = []
+    head, blobs = await loop.run_in_executor(executor, functools.partial(run, packed_args, packed_kwargs))
+    items: list[Any] = []
     for blob in blobs:
-        pairs.extend(pickle.loads(blob))
+        items.extend(pickle.loads(blob))
         await asyncio.sleep(0)
-    result: MatchResult = pickle.loads(head)
-    return dataclasses.replace(result, pairs=tuple(pairs))
+    return head, items
 
 
 async def _pack(value: Any) -> Any:
@@ -81,10 +101,18 @@ def _unpack(value: Any) -> Any:
 def _run(args: list[Any], kwargs: dict[str, Any]) -> tuple[bytes, list[bytes]]:
     """In the worker: the round, returned as the result without its pairs and the pairs in pickled slices."""
     result = match(*(_unpack(value) for value in args), **{key: _unpack(value) for key, value in kwargs.items()})
-    pairs = result.pairs
     head = pickle.dumps(dataclasses.replace(result, pairs=()), protocol=pickle.HIGHEST_PROTOCOL)
-    blobs = [
-        pickle.dumps(pairs[start : start + SLICE], protocol=pickle.HIGHEST_PROTOCOL)
-        for start in range(0, len(pairs), SLICE)
+    return head, _slices(result.pairs)
+
+
+def _run_list(function: Callable[..., list[Any]], args: list[Any], kwargs: dict[str, Any]) -> tuple[bytes, list[bytes]]:
+    """In the worker: `function`'s list in pickled slices."""
+    items = function(*(_unpack(value) for value in args), **{key: _unpack(value) for key, value in kwargs.items()})
+    return b"", _slices(items)
+
+
+def _slices(items: Sequence[Any]) -> list[bytes]:
+    return [
+        pickle.dumps(list(items[start : start + SLICE]), protocol=pickle.HIGHEST_PROTOCOL)
+        for start in range(0, len(items), SLICE)
     ]
-    return head, blobs

@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Literal, TypeVar, cast
 
 import discord
 
@@ -83,26 +83,23 @@ def engine_mentor(
     )
 
 
+A, B = TypeVar("A"), TypeVar("B")
 PROFILE_SLICE = 1000  # engine profiles built between two turns of the event loop
 
 
-async def engine_profiles(pool: store.Pool) -> tuple[list[matching.MenteeProfile], list[matching.MentorProfile]]:
-    """The pool as the engine's profiles, a slice at a time with the event loop let run between slices. Equal
-    free-text fields are normalised once and share one frozenset (members of a community repeat their heritages
-    and languages): far less work and far fewer objects for the collector at 50,000 members."""
-    tags, keys = _memo(normalise_tags), _memo(theme_keys)
-    mentees: list[matching.MenteeProfile] = []
-    for start in range(0, len(pool.mentees), PROFILE_SLICE):
-        mentees.extend(engine_mentee(profile, tags, keys) for profile in pool.mentees[start : start + PROFILE_SLICE])
-        await asyncio.sleep(0)
-    mentors: list[matching.MentorProfile] = []
-    for start in range(0, len(pool.mentors), PROFILE_SLICE):
-        mentors.extend(
-            engine_mentor(profile, places, tags, keys)
-            for profile, places in pool.mentors[start : start + PROFILE_SLICE]
-        )
-        await asyncio.sleep(0)
-    return mentees, mentors
+class Parser:
+    """Database profiles as the engine's, for one round. Equal free-text fields are normalised once and share one
+    frozenset (members of a community repeat their heritages and languages): far less work, and far fewer
+    objects for the collector, at 50,000 members."""
+
+    def __init__(self) -> None:
+        self.tags, self.keys = _memo(normalise_tags), _memo(theme_keys)
+
+    def mentee(self, profile: MenteeProfile) -> matching.MenteeProfile:
+        return engine_mentee(profile, self.tags, self.keys)
+
+    def mentor(self, profile: MentorProfile, places: int) -> matching.MentorProfile:
+        return engine_mentor(profile, places, self.tags, self.keys)
 
 
 def _memo(parse: Parse) -> Parse:
@@ -116,6 +113,15 @@ def _memo(parse: Parse) -> Parse:
         return found
 
     return parsed
+
+
+async def in_slices(items: Sequence[A], build: Callable[[A], B]) -> list[B]:
+    """`build` of each item, PROFILE_SLICE at a time, letting the event loop run between slices."""
+    built: list[B] = []
+    for start in range(0, len(items), PROFILE_SLICE):
+        built.extend(build(item) for item in items[start : start + PROFILE_SLICE])
+        await asyncio.sleep(0)
+    return built
 
 
 class RoundTakenOver(Exception):
@@ -178,7 +184,9 @@ class Rounds:
         async with self.bot.db.read() as session:
             pool = await store.round_pool(session, guild.id, now, self.bot.protection.pair)
             labels = dict(await enabled_themes(session, guild.id))
-        mentees, mentors = await engine_profiles(pool)
+        parser = Parser()
+        mentees = await in_slices(pool.mentees, parser.mentee)
+        mentors = await in_slices(pool.mentors, lambda mentor: parser.mentor(*mentor))
         outcome = RoundOutcome(mentors=len(mentors), mentees=len(mentees), dry_run=dry_run)
         pairs: list[matching.Pair] = []
         if mentees and mentors:
@@ -186,7 +194,7 @@ class Rounds:
             pairs = list(result.pairs)
         outcome.pairs = pairs
         matched = {pair.mentee_id for pair in pairs}
-        left_out = {profile.user_id for profile in pool.mentees} - matched
+        left_out = [mentee for mentee in mentees if mentee.id not in matched]
         outcome.unmatched = len(left_out)
         if dry_run:
             return outcome
@@ -201,6 +209,8 @@ class Rounds:
             now=now,
             labels=labels,
             following=claim.following if claim is not None else None,
+            parser=parser,
+            executor=self.executor() if len(left_out) * len(mentors) > rules.INLINE_MATCH_LIMIT else None,
         )
         async with self.bot.db.write() as session:
             if claim is not None and not await store.complete_round(session, claim, now):

@@ -154,3 +154,20 @@ def message(guild_name: str, explanation: Explanation, next_round: datetime | No
         f"why: {explanation.why}. {explanation.suggestion} {following} You stay in the pool; nothing is needed "
         "from you, and `/mentor pause` takes a break whenever you like."
     )
+
+
+def explain_all(
+    guild_name: str,
+    mentors: Sequence[Mentor],
+    mentees: Sequence[matching.MenteeProfile],
+    *,
+    at: datetime,
+    excluded: set[tuple[int, int]],
+    labels: dict[str, str],
+    next_round: datetime | None,
+    when: str | None,
+) -> list[tuple[int, str]]:
+    """(member, words) for each of `mentees`. A module-level function, so a large pool's explanations can be
+    worked out in the round's worker process (cogs/mentorship/matching_runner.list_off_loop)."""
+    explainer = Explainer(mentors, at=at, excluded=excluded, labels=labels)
+    return [(mentee.id, message(guild_name, explainer.explain(mentee), next_round, when)) for mentee in mentees]

@@ -19,7 +19,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import dialect_insert, rowcount
-from storage.mentorship._common import LEASE, MAX_ATTEMPTS, _backoff, _departed, _owned_guilds, _update
+from storage.mentorship._common import LEASE, MAX_ATTEMPTS, _backoff, _departed, _owned_guilds, _update, paged
 from storage.models.mentorship import (
     CANCELLED,
     DECLINED,
@@ -121,6 +121,23 @@ async def owe_note(
         body=body,
     )
     return bool(await _owe(session, [note]))
+
+
+async def owe_notes(
+    session: AsyncSession,
+    guild_id: int,
+    kind: str,
+    owed: Sequence[tuple[str, int, str | None]],
+    *,
+    now: datetime,
+) -> int:
+    """Owe many notes of one `kind` in one guild at once, each `(key, member, words)` once (a key owed before
+    inserts nothing): a round's thousands of explanations in a few statements. How many were owed."""
+    if not owed:
+        return 0
+    return await _owe(
+        session, [_note(guild_id, key, kind, now=now, user_id=user, body=body) for key, user, body in owed]
+    )
 
 
 NOTE_BATCH = 100  # notes leased at once: each batch goes out well within its lease
@@ -436,12 +453,10 @@ async def delete_member_rows(session: AsyncSession, guild_id: int, user_id: int)
 
 async def opted_in_mentors(session: AsyncSession, guild_id: int) -> list[MentorProfile]:
     """Every mentor of the guild still in the server (paused or not): an unmatched explanation weighs them all."""
-    return list(
-        (
-            await session.scalars(
-                select(MentorProfile)
-                .where(MentorProfile.guild_id == guild_id, MentorProfile.user_id.not_in(_departed(guild_id)))
-                .order_by(MentorProfile.id)
-            )
-        ).all()
+    return await paged(
+        session,
+        select(MentorProfile).where(
+            MentorProfile.guild_id == guild_id, MentorProfile.user_id.not_in(_departed(guild_id))
+        ),
+        MentorProfile.id,
     )

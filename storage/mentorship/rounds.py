@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.database import rowcount
-from storage.mentorship._common import Pairing, PairKey, Proposal, _departed, _update
+from storage.mentorship._common import Pairing, PairKey, Proposal, _departed, _update, paged
 from storage.mentorship.blocks import exclusions, protected_pairs
 from storage.models.mentorship import ACTIVE, PENDING, MenteeProfile, MentorProfile, MentorshipSchedule
 
@@ -29,21 +28,6 @@ def _not_paused(model: Any, now: datetime) -> Any:
     return or_(model.paused.is_(False), and_(model.paused_until.is_not(None), model.paused_until <= now))
 
 
-POOL_PAGE = 1000  # profiles loaded per statement: building a page of ORM objects is a few ms of the event loop
-
-
-async def _paged(session: AsyncSession, statement: Select[Any], key: InstrumentedAttribute[int]) -> list[Any]:
-    """Every row `statement` selects, in `key` order, a page of POOL_PAGE at a time: a pool of 50,000 never
-    stops the event loop for the whole load."""
-    rows: list[Any] = []
-    while True:
-        page = statement if not rows else statement.where(key > getattr(rows[-1], key.key))
-        found = (await session.scalars(page.order_by(key).limit(POOL_PAGE))).all()
-        rows.extend(found)
-        if len(found) < POOL_PAGE:
-            return rows
-
-
 async def round_pool(session: AsyncSession, guild_id: int, now: datetime, pair_key: PairKey) -> Pool:
     """Who may be proposed now: opted in, not paused, mentors with places left, mentees unattached.
     Exclusions include the protections kept after an erasure (`pair_key` recognises those pairs)."""
@@ -54,7 +38,7 @@ async def round_pool(session: AsyncSession, guild_id: int, now: datetime, pair_k
     )
     pending = {mentor: n for mentor, n in (await session.execute(pending_as_mentor)).all()}
     mentors = []
-    for profile in await _paged(
+    for profile in await paged(
         session,
         select(MentorProfile).where(
             MentorProfile.guild_id == guild_id,
@@ -68,7 +52,7 @@ async def round_pool(session: AsyncSession, guild_id: int, now: datetime, pair_k
             mentors.append((profile, left))
     busy = select(Proposal.mentee_id).where(Proposal.guild_id == guild_id, Proposal.status.in_(PENDING))
     paired = select(Pairing.mentee_id).where(Pairing.guild_id == guild_id, Pairing.status == ACTIVE)
-    mentees = await _paged(
+    mentees = await paged(
         session,
         select(MenteeProfile).where(
             MenteeProfile.guild_id == guild_id,

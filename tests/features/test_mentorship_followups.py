@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from simcord import assert_responded
 
+from cogs.mentorship import rules
 from storage.models.mentorship import (
     DELIVERY_HELD,
     DELIVERY_SENT,
@@ -180,6 +182,28 @@ async def test_an_unmatched_mentee_hears_why_when_the_next_round_runs_and_one_su
     assert "The next round runs <t:" in told
     assert "alice" not in told.lower()
     assert dms(world.alice) == []  # mentors are never sent an unmatched note
+
+
+async def test_a_large_pools_explanations_are_worked_out_in_the_worker_process(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the inline limit, the round's worker process works out the explanations too (thousands would
+    hold the event loop): Bob hears the same words, and the notes are owed in the round's transaction."""
+    monkeypatch.setattr(rules, "INLINE_MATCH_LIMIT", 0)
+    await offer(world, world.alice, themes="career")
+    await request(world, world.bob, themes="growth")
+    cog = world.bot.get_cog("Mentorship")
+    try:
+        await run_round(world)
+        assert cog.rounds._executor is not None
+    finally:
+        cog.rounds.close()
+    (note,) = await notes(world, NOTE_UNMATCHED)
+    assert (note.user_id, note.delivery) == (world.bob.id, DELIVERY_SENT)
+    told = last_dm(world.bob).content
+    assert "no mentor covering *personal growth* has offered yet" in told
+    assert "Adding *career guidance*" in told
+    assert "whenever the moderators start one" in told
 
 
 async def test_an_unmatched_mentee_outside_every_window_is_told_to_widen_it(world: World) -> None:

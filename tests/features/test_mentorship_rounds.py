@@ -11,8 +11,8 @@ from simcord import assert_error, assert_responded
 from cogs.mentorship import rounds as rounds_module
 from cogs.mentorship import rules
 from core.errors import FeatureNotConfigured
+from storage.mentorship import _common as common_module
 from storage.mentorship import proposals as proposals_module
-from storage.mentorship import rounds as pool_module
 from storage.models.mentorship import ACCEPTED, DECLINED, EXPIRED, PENDING_MENTEE, PENDING_MENTOR
 from tests.conftest import World
 from tests.features.test_mentorship_support import (
@@ -263,7 +263,7 @@ async def test_proposal_expiry_is_a_setting(world: World) -> None:
 async def test_a_round_loads_builds_and_creates_a_page_at_a_time(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """A large pool is loaded, turned into the engine's profiles and proposed in pages, letting the event loop
     run between them; with pages of one member the round is the same, and the collector is on again after it."""
-    monkeypatch.setattr(pool_module, "POOL_PAGE", 1)
+    monkeypatch.setattr(common_module, "PAGE", 1)
     monkeypatch.setattr(proposals_module, "ROUND_INSERT_BATCH", 1)
     monkeypatch.setattr(rounds_module, "PROFILE_SLICE", 1)
     carol, dan = world.add_member("carol"), world.add_member("dan")
