@@ -48,6 +48,7 @@ from cogs.prompts.prompt_post import (
     REQUEST_TIMEOUT,
     TRANSIENT,
     Outcome,
+    PostedRecords,
     describe_error,
     prompt_embed,
     theme_labels,
@@ -67,6 +68,9 @@ log = logging.getLogger(__name__)
 # How far ahead a drain leases claims: batches this long at the pace (the next leased as one runs out) keep each
 # lease statement short, and every claim is posted long before its lease (storage.prompts.LEASE) runs out.
 LEASE_AHEAD = timedelta(seconds=5)
+# How long a posted claim's record waits for others to share its write (PostedRecords): a few posts' worth at the
+# pace, and short against a post's round trip, so the drain's pace is not slowed.
+RECORD_LINGER = 0.05
 
 
 class PromptPoster(SlotClaims, PostThreads):
@@ -78,6 +82,7 @@ class PromptPoster(SlotClaims, PostThreads):
         rate = bot.settings.due_requests_per_second
         self.pace = Pace(rate)  # every request of a drain waits its turn (core.jobs.Pace)
         self.concurrency = bot.settings.due_concurrency
+        self.records = PostedRecords(bot, RECORD_LINGER)
         # Claims leased at once: what the pace posts in LEASE_AHEAD (240 at 48 a second), well inside a lease.
         self.lease_batch = max(1, int(rate * LEASE_AHEAD.total_seconds()))
 
@@ -142,7 +147,9 @@ class PromptPoster(SlotClaims, PostThreads):
                     post_id = await anext(leased, None)
                 if post_id is None:
                     return
-                outcome = await self.attempt(post_id)  # awaited first: `posted += await …` would lose counts
+                outcome = await self.attempt(
+                    post_id, grouped=True
+                )  # awaited first: `posted += await …` would lose counts
                 posted += outcome.posted
 
         # A lease that fails ends the batches: the other workers finish the claims they hold, then it is raised.
@@ -193,11 +200,11 @@ class PromptPoster(SlotClaims, PostThreads):
             threads = await queries.lease_threads(session, now, self.owner, owns_guild=self.serves)
         return posts, threads
 
-    async def attempt(self, post_id: int) -> Outcome:
+    async def attempt(self, post_id: int, *, grouped: bool = False) -> Outcome:
         """Post one leased claim; whatever goes wrong stays with this claim (its lease runs out, and a later run
-        takes it again)."""
+        takes it again). `grouped`: its record shares a write with the drain's other posts (PostedRecords)."""
         try:
-            return await self.post_claim(post_id)
+            return await self.post_claim(post_id, grouped=grouped)
         except Exception:
             log.exception("prompt claim %s could not be handled; it is retried once its lease runs out", post_id)
             return Outcome(False, "Something went wrong on my side; I'll try again in a few minutes.")
@@ -221,7 +228,7 @@ class PromptPoster(SlotClaims, PostThreads):
             return Outcome(False, "That slot was just posted by another run.")
         return await self.attempt(post_id)
 
-    async def post_claim(self, post_id: int) -> Outcome:
+    async def post_claim(self, post_id: int, *, grouped: bool = False) -> Outcome:
         async with self.bot.db.write() as session:  # the claim read and its lease renewed in one short write
             details = await queries.claim_details(session, post_id)
             if details is None:
@@ -264,10 +271,13 @@ class PromptPoster(SlotClaims, PostThreads):
             return await self.pause(schedule, reason)
         except Exception as error:
             return await self.retry_later(post, schedule, error)
-        async with self.bot.db.write() as session:
-            await queries.mark_posted(
-                session, post_id, self.owner, message.id, self.bot.clock(), thread=schedule.thread
-            )
+        if grouped:  # a drain's workers share writes; a single post (`/prompts post`) has no one to wait for
+            await self.records.record(post_id, self.owner, message.id, self.bot.clock(), thread=schedule.thread)
+        else:
+            async with self.bot.db.write() as session:
+                await queries.mark_posted(
+                    session, post_id, self.owner, message.id, self.bot.clock(), thread=schedule.thread
+                )
         detail = f"Posted prompt #{prompt.id} in {channel.mention}."
         thread = await self.open_thread(post, schedule, prompt, channel, message.id) if schedule.thread else None
         if thread == "pending":

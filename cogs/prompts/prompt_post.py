@@ -7,7 +7,9 @@ these, under the same request timeout.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -16,6 +18,7 @@ import discord
 from core.permissions import discord_said
 from core.text import truncate, unlink
 from storage.models.prompts import Prompt
+from storage.prompts.leases import mark_posted_many
 
 if TYPE_CHECKING:
     from bot import LanternBot
@@ -63,3 +66,41 @@ class Outcome:
     posted: bool
     detail: str
     message: discord.Message | None = None
+
+
+class PostedRecords:
+    """Posted claims recorded together (a group commit): each post waits until its record is committed, as with a
+    write of its own, but the posts that come back from Discord within `linger` of each other share one short
+    write. A drain's workers finish a post every 20 ms or so at 48 a second, so a write records a few, and the
+    drain spends fewer writes (three statements and a pool checkout each) on what it does for every post."""
+
+    def __init__(self, bot: LanternBot, linger: float) -> None:
+        self.bot, self.linger = bot, linger
+        self._waiting: list[tuple[tuple[int, str, int, datetime, bool], asyncio.Future[None]]] = []
+        self._writing: asyncio.Task[None] | None = None
+
+    async def record(self, post_id: int, owner: str, message_id: int, now: datetime, *, thread: bool) -> None:
+        """Record the posted message (`storage.prompts.mark_posted`); returns once it is committed, raises if the
+        write failed."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(((post_id, owner, message_id, now, thread), future))
+        if self._writing is None:
+            self._writing = asyncio.create_task(self._write(), name="prompts-posted")
+        await future
+
+    async def _write(self) -> None:
+        await asyncio.sleep(self.linger)
+        batch, self._waiting, self._writing = self._waiting, [], None  # later posts start the next write
+        try:
+            async with self.bot.db.write() as session:
+                await mark_posted_many(session, [row for row, _ in batch])
+        except BaseException as error:
+            for _, future in batch:
+                if not future.done():  # a waiter cancelled meanwhile has nothing to hear
+                    future.set_exception(error if isinstance(error, Exception) else asyncio.CancelledError())
+            if not isinstance(error, Exception):
+                raise
+        else:
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)

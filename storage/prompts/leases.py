@@ -216,6 +216,44 @@ async def mark_posted(
     )
 
 
+# Posted claims recorded together (`mark_posted_many`): one statement, executed for each.
+_MARK_POSTED = (
+    update(PromptPost.__table__)
+    .where(PromptPost.__table__.c.id == bindparam("post_id"))
+    .values(
+        status="posted",
+        message_id=bindparam("posted_message"),
+        posted_at=bindparam("posted_at_"),
+        attempts=0,
+        retry_at=None,
+        last_error=None,
+        thread_state=bindparam("thread_state_"),
+        lease_until=bindparam("lease_until_"),
+        lease_owner=bindparam("lease_owner_"),
+    )
+)
+
+
+async def mark_posted_many(session: AsyncSession, posted: Sequence[tuple[int, str, int, datetime, bool]]) -> None:
+    """`mark_posted` for each (post_id, owner, message_id, now, thread), in one statement executed for each."""
+    if not posted:
+        return
+    await session.execute(
+        _MARK_POSTED,
+        [
+            {
+                "post_id": post_id,
+                "posted_message": message_id,
+                "posted_at_": now,
+                "thread_state_": "pending" if thread else None,
+                "lease_until_": now + LEASE if thread else None,
+                "lease_owner_": owner if thread else None,
+            }
+            for post_id, owner, message_id, now, thread in posted
+        ],
+    )
+
+
 async def release_claim(
     session: AsyncSession, post_id: int, owner: str, *, attempts: int, retry_at: datetime, error: str
 ) -> bool:
