@@ -111,7 +111,8 @@ class Probe:
 
             setattr(rounds_module, name, wrapped)
 
-        wrap("engine_profiles", "engine profiles")
+        wrap("in_slices", "build profiles, proposals")
+        wrap("release", "release the round")
         wrap("match_off_loop", "engine (worker)")
         store = rounds_module.store
         store_originals = {name: getattr(store, name) for name in ("round_pool", "create_round_proposals")}

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import discord
 
@@ -124,6 +124,25 @@ async def in_slices(items: Sequence[A], build: Callable[[A], B]) -> list[B]:
     return built
 
 
+def new_proposal(pair: matching.Pair) -> store.NewProposal:
+    return store.NewProposal(
+        mentor_id=pair.mentor_id,
+        mentee_id=pair.mentee_id,
+        score=pair.score,
+        reason=pair.reason[:300],
+        shared_themes=rules.join_keys(pair.shared_themes),
+    )
+
+
+async def release(*lists: list[Any]) -> None:
+    """Empty a round's long lists a slice at a time: freeing 50,000 ORM profiles at once, when the round's frame
+    goes, is a quarter of a second of the event loop (bench/round.py)."""
+    for items in lists:
+        while items:
+            del items[-PROFILE_SLICE:]
+            await asyncio.sleep(0)
+
+
 class RoundTakenOver(Exception):
     """This process's lease on a scheduled round ran out and another process took the round over."""
 
@@ -197,6 +216,7 @@ class Rounds:
         left_out = [mentee for mentee in mentees if mentee.id not in matched]
         outcome.unmatched = len(left_out)
         if dry_run:
+            await release(left_out, mentees, mentors, pool.mentees, pool.mentors)
             return outcome
         taken: dict[int, int] = {}
         for pair in pairs:
@@ -212,25 +232,12 @@ class Rounds:
             parser=parser,
             executor=self.executor() if len(left_out) * len(mentors) > rules.INLINE_MATCH_LIMIT else None,
         )
+        proposed = await in_slices(pairs, new_proposal)
         async with self.bot.db.write() as session:
             if claim is not None and not await store.complete_round(session, claim, now):
                 raise RoundTakenOver(guild.id)  # rolls back: the process that took it over creates them
             outcome.created = await store.create_round_proposals(
-                session,
-                guild.id,
-                [
-                    store.NewProposal(
-                        mentor_id=pair.mentor_id,
-                        mentee_id=pair.mentee_id,
-                        score=pair.score,
-                        reason=pair.reason[:300],
-                        shared_themes=rules.join_keys(pair.shared_themes),
-                    )
-                    for pair in pairs
-                ],
-                now=now,
-                expiry=self.flow.expiry,
-                notice=NOTICE_INVITE,
+                session, guild.id, proposed, now=now, expiry=self.flow.expiry, notice=NOTICE_INVITE
             )
             # Owed in the round's transaction: each member it left unmatched hears why, once.
             await self.followups.owe_unmatched(session, guild.id, explained, now)
@@ -238,6 +245,7 @@ class Rounds:
             await self.flow.send_owed(now, ids=outcome.created)
         if left_out:
             await self.followups.send_due(now)
+        await release(left_out, mentees, mentors, proposed, pool.mentees, pool.mentors)
         return outcome
 
     async def run_scheduled(self, now: datetime) -> int:
