@@ -231,7 +231,7 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
         await bot.close()
     gaps = probe.gaps
     return {
-        "pairs": len(outcome.pairs),
+        "pairs": outcome.proposed,
         "created": len(outcome.created),
         "unmatched": outcome.unmatched,
         "wall": wall,

@@ -92,7 +92,7 @@ class PairingGroup(
         outcome = await self.cog.rounds.run(interaction.guild, dry_run=dry_run)
         lines = round_lines(outcome)
         head = (
-            f"Dry run: I would propose {plural(len(outcome.pairs), 'pair')}. Nothing was sent or saved."
+            f"Dry run: I would propose {plural(outcome.proposed, 'pair')}. Nothing was sent or saved."
             if dry_run
             else f"Round done: {plural(len(outcome.created), 'proposal')} sent to mentors first."
         )
@@ -101,7 +101,12 @@ class PairingGroup(
             f"{plural(outcome.mentors, 'mentor')} with a place; {outcome.unmatched} left unmatched."
         )
         top = f"{head}\n{summary}\n\n"
-        shown = fit_lines(lines, DESCRIPTION_LIMIT - len(top), lambda left: f"…and {plural(left, 'more pair')}.")
+        shown = fit_lines(
+            lines,
+            DESCRIPTION_LIMIT - len(top),
+            lambda left: f"…and {plural(left, 'more pair')}.",
+            total=outcome.proposed,
+        )
         embed = discord.Embed(
             title="Pairing round (dry run)" if dry_run else "Pairing round",
             description=top + shown if lines else f"{head}\n{summary}",

@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 class RoundOutcome:
     mentors: int
     mentees: int
-    pairs: list[matching.Pair] = field(default_factory=list)
+    pairs: list[matching.Pair] = field(default_factory=list)  # the first SHOWN_PAIRS of them, for the summary
+    proposed: int = 0  # pairs the round found (proposals created may be fewer: a pair proposed meanwhile)
     created: list[int] = field(default_factory=list)  # the ids of the proposals created
     unmatched: int = 0
     dry_run: bool = False
@@ -84,6 +85,7 @@ def engine_mentor(
 
 
 A, B = TypeVar("A"), TypeVar("B")
+SHOWN_PAIRS = 100  # pairs a round's outcome keeps for the moderator's summary (a message shows fewer still)
 PROFILE_SLICE = 1000  # engine profiles built between two turns of the event loop
 
 
@@ -211,12 +213,12 @@ class Rounds:
         if mentees and mentors:
             result = await self.compute(mentees, mentors, at=now, exclusions=pool.exclusions, labels=labels)
             pairs = list(result.pairs)
-        outcome.pairs = pairs
+        outcome.pairs, outcome.proposed = pairs[:SHOWN_PAIRS], len(pairs)
         matched = {pair.mentee_id for pair in pairs}
         left_out = [mentee for mentee in mentees if mentee.id not in matched]
         outcome.unmatched = len(left_out)
         if dry_run:
-            await release(left_out, mentees, mentors, pool.mentees, pool.mentors)
+            await release(pairs, left_out, mentees, mentors, pool.mentees, pool.mentors)
             return outcome
         taken: dict[int, int] = {}
         for pair in pairs:
@@ -245,7 +247,7 @@ class Rounds:
             await self.flow.send_owed(now, ids=outcome.created)
         if left_out:
             await self.followups.send_due(now)
-        await release(left_out, mentees, mentors, proposed, pool.mentees, pool.mentors)
+        await release(pairs, proposed, left_out, mentees, mentors, pool.mentees, pool.mentors)
         return outcome
 
     async def run_scheduled(self, now: datetime) -> int:

@@ -262,10 +262,12 @@ async def test_proposal_expiry_is_a_setting(world: World) -> None:
 
 async def test_a_round_loads_builds_and_creates_a_page_at_a_time(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """A large pool is loaded, turned into the engine's profiles and proposed in pages, letting the event loop
-    run between them; with pages of one member the round is the same, and the collector is on again after it."""
+    run between them; with pages of one member the round is the same, and the collector is on again after it.
+    The outcome keeps only the pairs a summary can show, and the summary still counts them all."""
     monkeypatch.setattr(common_module, "PAGE", 1)
     monkeypatch.setattr(proposals_module, "ROUND_INSERT_BATCH", 1)
     monkeypatch.setattr(rounds_module, "PROFILE_SLICE", 1)
+    monkeypatch.setattr(rounds_module, "SHOWN_PAIRS", 1)  # the outcome keeps one pair line and the count
     carol, dan = world.add_member("carol"), world.add_member("dan")
     await world.env.settle()
     await opted_in_pair(world)
@@ -273,7 +275,9 @@ async def test_a_round_loads_builds_and_creates_a_page_at_a_time(world: World, m
     await request(world, dan, themes="identity")
     await request(world, world.mod, themes="advocacy")  # no mentor offers advocacy: left unmatched
     result = await run_round(world)
-    assert "Round done: 2 proposals sent to mentors first" in result.response.embeds[0].description
+    summary = result.response.embeds[0].description
+    assert "Round done: 2 proposals sent to mentors first" in summary
+    assert summary.count(" · score ") == 1 and summary.endswith("…and 1 more pair.")
     assert {(row.mentor_id, row.mentee_id) for row in await proposals(world)} == {
         (world.alice.id, world.bob.id),
         (carol.id, dan.id),
