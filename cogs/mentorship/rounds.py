@@ -145,6 +145,14 @@ async def release(*lists: list[Any]) -> None:
             await asyncio.sleep(0)
 
 
+async def release_set(items: set[Any]) -> None:
+    """`release` for a set (a round's exclusions: tens of thousands of pairs)."""
+    while items:
+        for _ in range(min(len(items), PROFILE_SLICE)):
+            items.pop()
+        await asyncio.sleep(0)
+
+
 class RoundTakenOver(Exception):
     """This process's lease on a scheduled round ran out and another process took the round over."""
 
@@ -219,6 +227,7 @@ class Rounds:
         outcome.unmatched = len(left_out)
         if dry_run:
             await release(pairs, left_out, mentees, mentors, pool.mentees, pool.mentors)
+            await release_set(pool.exclusions)
             return outcome
         taken: dict[int, int] = {}
         for pair in pairs:
@@ -247,7 +256,8 @@ class Rounds:
             await self.flow.send_owed(now, ids=outcome.created)
         if left_out:
             await self.followups.send_due(now)
-        await release(pairs, proposed, left_out, mentees, mentors, pool.mentees, pool.mentors)
+        await release(pairs, proposed, explained, left_out, mentees, mentors, pool.mentees, pool.mentors)
+        await release_set(pool.exclusions)
         return outcome
 
     async def run_scheduled(self, now: datetime) -> int:

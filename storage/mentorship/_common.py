@@ -58,3 +58,17 @@ async def paged(session: AsyncSession, statement: Select[Any], key: Instrumented
         rows.extend(found)
         if len(found) < PAGE:
             return rows
+
+
+ROWS_PAGE = 5000  # plain rows read per statement by `paged_rows` (a few ms of the event loop each)
+
+
+async def paged_rows(session: AsyncSession, statement: Select[Any], key: InstrumentedAttribute[int]) -> list[Any]:
+    """Every row of `statement` (whose first column is `key`), in `key` order, ROWS_PAGE at a time."""
+    rows: list[Any] = []
+    while True:
+        page = statement if not rows else statement.where(key > rows[-1][0])
+        found = (await session.execute(page.order_by(key).limit(ROWS_PAGE))).all()
+        rows.extend(found)
+        if len(found) < ROWS_PAGE:
+            return rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from datetime import timedelta
 
 import discord
 import pytest
@@ -11,9 +12,17 @@ from simcord import assert_error, assert_responded
 from cogs.mentorship import rounds as rounds_module
 from cogs.mentorship import rules
 from core.errors import FeatureNotConfigured
+from storage import mentorship as store
 from storage.mentorship import _common as common_module
 from storage.mentorship import proposals as proposals_module
-from storage.models.mentorship import ACCEPTED, DECLINED, EXPIRED, PENDING_MENTEE, PENDING_MENTOR
+from storage.models.mentorship import (
+    ACCEPTED,
+    DECLINED,
+    EXPIRED,
+    PENDING_MENTEE,
+    PENDING_MENTOR,
+    MentorshipBlock,
+)
 from tests.conftest import World
 from tests.features.test_mentorship_support import (
     DAY,
@@ -284,3 +293,27 @@ async def test_a_round_loads_builds_and_creates_a_page_at_a_time(world: World, m
     }
     assert "introduce you to **dan**" in last_dm(carol).content
     assert gc.isenabled()
+
+
+async def test_exclusions_are_read_a_page_at_a_time_and_all_kept(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every pair proposed before and every block (both ways) excludes, however many pages they take."""
+    monkeypatch.setattr(common_module, "ROWS_PAGE", 1)
+    now = world.bot.clock()
+    async with world.bot.db.write() as session:
+        for mentor, mentee in ((1, 2), (1, 3), (4, 2)):
+            await store.create_proposal(
+                session,
+                world.guild.id,
+                mentor,
+                mentee,
+                score=1,
+                reason="r",
+                shared_themes="",
+                now=now,
+                expiry=timedelta(days=3),
+            )
+        for user, blocked in ((5, 6), (7, 8)):
+            session.add(MentorshipBlock(guild_id=world.guild.id, user_id=user, blocked_user_id=blocked, created_at=now))
+    async with world.bot.db.read() as session:
+        excluded = await store.exclusions(session, world.guild.id)
+    assert excluded == {(1, 2), (1, 3), (4, 2), (5, 6), (6, 5), (7, 8), (8, 7)}
