@@ -86,7 +86,7 @@ def engine_mentor(
 
 A, B = TypeVar("A"), TypeVar("B")
 SHOWN_PAIRS = 100  # pairs a round's outcome keeps for the moderator's summary (a message shows fewer still)
-PROFILE_SLICE = 1000  # engine profiles built between two turns of the event loop
+PROFILE_SLICE = 500  # engine profiles (or other items) built or freed between two turns of the event loop
 
 
 class Parser:
