@@ -1,14 +1,18 @@
-"""The garbage collector's pause around work that builds a large short-lived heap (a matching round of 50k).
+"""No full garbage collection while a matching round of a large pool holds its heap (50k x 10k).
 
 A round builds tens of thousands of profiles, exclusions and pairs on the event loop's process. More than a
 quarter of the heap is then new, so CPython owes a full collection, and the round's own allocations set it off
 partway through: one collection walking every object the process holds, 100-140 ms at 50k x 10k with the event
-loop stopped (docs/matching.md, "the loop stall is a garbage collection"). Pausing the collector for the round
-and resuming it once the round's objects are gone (freed by their reference counts, as nearly all are) means
-that collection never has them to walk: the first collection after the pause sees only what outlived the round.
+loop stopped (docs/matching.md, "the loop stall is a garbage collection").
 
-`gc.freeze()` would do the same for the walk but keeps whatever cyclic garbage it freezes for good; a pause only
-delays such garbage to the next collection after the round.
+Inside `full_collections_paused()` the oldest generation's threshold is out of reach, so only young collections
+run (a few thousand objects each, as always: cyclic garbage still goes). The round frees its objects by their
+reference counts before the block ends (cogs/mentorship/rounds.release), so the full collection that follows has
+only what outlived the round to walk.
+
+Two things measured and not kept (bench/round.py): `gc.disable()` for the round left every object allocated
+during it, garbage cycles included, to the first young collection afterwards (129 ms of the loop at 50k on
+PostgreSQL); `gc.freeze()` would keep whatever cyclic garbage it froze for good.
 """
 
 from __future__ import annotations
@@ -17,22 +21,25 @@ import contextlib
 import gc
 from collections.abc import Iterator
 
-_depth = 0  # pauses in progress (rounds of two guilds may overlap); the collector resumes when the last ends
-_resume = False  # whether the collector was on when the first of them began
+OUT_OF_REACH = 1 << 30  # young collections between two full ones: never, within a round
+
+_depth = 0  # pauses in progress (rounds of two guilds may overlap); the threshold returns when the last ends
+_saved: tuple[int, ...] = ()  # the thresholds when the first of them began
 
 
 @contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """No automatic garbage collection inside the block (nested and overlapping blocks allowed); on leaving the
-    last one, the collector is on again if it was on when the first began."""
-    global _depth, _resume
+def full_collections_paused() -> Iterator[None]:
+    """No full (oldest-generation) garbage collection inside the block; young ones run as usual. Nested and
+    overlapping blocks are allowed: the thresholds come back when the last one ends."""
+    global _depth, _saved
     if _depth == 0:
-        _resume = gc.isenabled()
-        gc.disable()
+        _saved = gc.get_threshold()
+        young, middle = _saved[0], _saved[1] if len(_saved) > 1 else 10
+        gc.set_threshold(young, middle, OUT_OF_REACH)
     _depth += 1
     try:
         yield
     finally:
         _depth -= 1
-        if _depth == 0 and _resume:
-            gc.enable()
+        if _depth == 0:
+            gc.set_threshold(*_saved)

@@ -22,7 +22,7 @@ from cogs.mentorship import rules
 from cogs.mentorship.delivery import FEATURE
 from cogs.mentorship.matching_runner import match_off_loop
 from core.errors import FeatureNotConfigured
-from core.heap import collector_paused
+from core.heap import full_collections_paused
 from core.jobs import backoff
 from engine import matching
 from storage import mentorship as store
@@ -201,9 +201,9 @@ class Rounds:
         due work if this process dies first). A scheduled round's `claim` is completed in the same
         transaction, so a round is never both run and left due, nor marked run without its proposals.
 
-        The collector is paused for the round (core/heap.py): the pool's objects die with `_run`'s frame,
-        before it resumes, so no full collection stops the event loop to walk them."""
-        with collector_paused():
+        No full garbage collection runs during the round (core/heap.py): the pool's objects are freed (`release`)
+        before it ends, so no full collection stops the event loop to walk them."""
+        with full_collections_paused():
             return await self._run(guild, dry_run=dry_run, claim=claim)
 
     async def _run(self, guild: discord.Guild, *, dry_run: bool, claim: store.RoundClaim | None) -> RoundOutcome:

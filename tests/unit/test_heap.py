@@ -1,4 +1,4 @@
-"""The collector's pause around a large round (core/heap.py)."""
+"""No full collection during a large round (core/heap.py)."""
 
 from __future__ import annotations
 
@@ -7,41 +7,41 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.heap import collector_paused
+from core.heap import OUT_OF_REACH, full_collections_paused
 
 
 @pytest.fixture(autouse=True)
-def collector_on() -> Iterator[None]:
-    gc.enable()
-    yield
-    gc.enable()
+def thresholds() -> Iterator[tuple[int, ...]]:
+    saved = gc.get_threshold()
+    yield saved
+    gc.set_threshold(*saved)
 
 
-def test_the_collector_is_off_inside_and_on_again_after() -> None:
-    with collector_paused():
-        assert not gc.isenabled()
-    assert gc.isenabled()
+def test_only_young_collections_run_inside_and_the_thresholds_return_after(thresholds: tuple[int, ...]) -> None:
+    with full_collections_paused():
+        assert gc.isenabled()
+        assert gc.get_threshold() == (thresholds[0], thresholds[1], OUT_OF_REACH)
+        before = gc.get_stats()
+        kept = [[] for _ in range(50_000)]  # enough live objects for young collections to run
+        after = gc.get_stats()
+        del kept
+        assert after[0]["collections"] > before[0]["collections"]
+        assert after[2]["collections"] == before[2]["collections"]
+    assert gc.get_threshold() == thresholds
 
 
-def test_overlapping_pauses_resume_when_the_last_one_ends() -> None:
-    """Two guilds' rounds may overlap without nesting: the first ending must not resume for the second."""
-    first, second = collector_paused(), collector_paused()
+def test_overlapping_pauses_end_with_the_last_one(thresholds: tuple[int, ...]) -> None:
+    """Two guilds' rounds may overlap without nesting: the first ending must not end the pause for the second."""
+    first, second = full_collections_paused(), full_collections_paused()
     first.__enter__()
     second.__enter__()
     first.__exit__(None, None, None)
-    assert not gc.isenabled()
+    assert gc.get_threshold()[2] == OUT_OF_REACH
     second.__exit__(None, None, None)
-    assert gc.isenabled()
+    assert gc.get_threshold() == thresholds
 
 
-def test_a_failing_round_still_resumes_the_collector() -> None:
-    with pytest.raises(RuntimeError), collector_paused():
+def test_a_failing_round_still_ends_the_pause(thresholds: tuple[int, ...]) -> None:
+    with pytest.raises(RuntimeError), full_collections_paused():
         raise RuntimeError("the round failed")
-    assert gc.isenabled()
-
-
-def test_a_collector_turned_off_by_someone_else_stays_off() -> None:
-    gc.disable()
-    with collector_paused():
-        assert not gc.isenabled()
-    assert not gc.isenabled()
+    assert gc.get_threshold() == thresholds
