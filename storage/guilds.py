@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -51,7 +51,7 @@ def _update(columns: tuple[str, ...]) -> Any:
     statement: no ORM bulk-update machinery, and nothing in the session to synchronise). Parameters `guild`
     and `set_<column>`. Being an UPDATE on guild_settings, it drops the per-process copy on commit all the same
     (storage/guild_cache.py)."""
-    table = GuildSettings.__table__
+    table = cast(Table, GuildSettings.__table__)
     return (
         update(table)
         .where(table.c.guild_id == bindparam("guild"))

@@ -84,7 +84,8 @@ def engine_mentor(
     )
 
 
-A, B = TypeVar("A"), TypeVar("B")
+A = TypeVar("A")
+B = TypeVar("B")
 SHOWN_PAIRS = 100  # pairs a round's outcome keeps for the moderator's summary (a message shows fewer still)
 PROFILE_SLICE = 500  # engine profiles (or other items) built or freed between two turns of the event loop
 

@@ -66,7 +66,7 @@ async def paged(session: AsyncSession, statement: Select[Any], key: Instrumented
 ROWS_PAGE = 5000  # plain rows read per statement by `paged_rows` (a few ms of the event loop each)
 
 
-async def paged_rows(session: AsyncSession, statement: Select[Any], key: InstrumentedAttribute[int]) -> list[Any]:
+async def paged_rows(session: AsyncSession, statement: Any, key: InstrumentedAttribute[int]) -> list[Any]:
     """Every row of `statement` (whose first column is `key`), in `key` order, ROWS_PAGE at a time."""
     rows: list[Any] = []
     while True:

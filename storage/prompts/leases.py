@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import rowcount
@@ -218,7 +219,7 @@ async def mark_posted(
 
 # Posted claims recorded together (`mark_posted_many`): one statement, executed for each.
 _MARK_POSTED = (
-    update(PromptPost.__table__)
+    update(cast(Table, PromptPost.__table__))
     .where(PromptPost.__table__.c.id == bindparam("post_id"))
     .values(
         status="posted",
