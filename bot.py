@@ -35,6 +35,7 @@ from core.jobs import DueJobs, gateway_ready
 from core.modlog import ModLog
 from core.privacy import PrivacyRegistry
 from core.protection import ProtectionKey, ProtectionKeyError, default_key_file
+from core.ratelimits import sweep_now_and_then
 from core.sync import describe_refusal
 from core.tree import LanternTree
 from core.ui import FormRouter
@@ -185,6 +186,7 @@ class LanternBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         self.started_at = self.clock()
+        sweep_now_and_then(self.http, self.loop.time)  # the clock discord.py times its buckets by
         self.db.prepare()
         database_file = sqlite_path(self.settings.database_url)
         if database_file is not None:  # `lantern restore` refuses while any bot holds this
