@@ -12,9 +12,10 @@ import discord
 
 from cogs.circles.views import cog_of
 from core.errors import NotAllowed
-from core.jobs import is_retryable
+from core.jobs import in_batches, is_retryable
 from core.ui import LanternView, PersistentButton
 from storage import circles as store
+from storage.circles import checkins as store_checkins
 from storage.models.circles import DELIVERY_FAILED, DELIVERY_GONE, DELIVERY_HELD, DELIVERY_SENT, CircleCheckin
 
 if TYPE_CHECKING:
@@ -53,27 +54,33 @@ class CircleCheckins:
         self.flow = flow
 
     async def send_due(self, now: datetime) -> int:
-        """Owe the due check-ins, then send them (leased: one process sends each, once)."""
+        """Owe the due check-ins, then send them a batch at a time (leased: one process sends each, once; one
+        failing never holds back the others). Returns how many settled."""
         async with self.bot.db.write() as session:
             await store.claim_due_checkins(session, now, self.flow.reachable)
-        async with self.bot.db.write() as session:
-            leased = await store.lease_checkins(session, now, self.flow.reachable)
-        done = 0
-        for checkin in leased:
-            try:
-                delivery = await self.send(checkin)
-            except Exception as error:
-                if isinstance(error, discord.HTTPException) and not is_retryable(error):
-                    delivery = DELIVERY_FAILED
-                else:
-                    async with self.bot.db.write() as session:
-                        await store.retry_checkin(session, checkin.id, now, DELIVERY_FAILED)
-                    log.warning("circle check-in %s failed (%s); tried again later", checkin.id, error)
-                    continue
+        size = store_checkins.CHECKIN_BATCH
+
+        async def lease(at: datetime) -> list[CircleCheckin]:
             async with self.bot.db.write() as session:
-                await store.settle_checkin(session, checkin.id, delivery)
-            done += 1
-        return done
+                return await store_checkins.lease_checkins(session, at, self.flow.reachable, size)
+
+        return await in_batches(lease, self.deliver, size=size, now=now, clock=self.bot.clock)
+
+    async def deliver(self, checkin: CircleCheckin, at: datetime) -> bool:
+        """One leased check-in DM, settled (or left for its retry after a failure worth another try)."""
+        try:
+            delivery = await self.send(checkin)
+        except Exception as error:
+            if isinstance(error, discord.HTTPException) and not is_retryable(error):
+                delivery = DELIVERY_FAILED
+            else:
+                async with self.bot.db.write() as session:
+                    await store.retry_checkin(session, checkin.id, at, DELIVERY_FAILED)
+                log.warning("circle check-in %s failed (%s); tried again later", checkin.id, error)
+                return False
+        async with self.bot.db.write() as session:
+            await store.settle_checkin(session, checkin.id, delivery)
+        return True
 
     async def send(self, checkin: CircleCheckin) -> str:
         guild = self.bot.get_guild(checkin.guild_id)

@@ -1,5 +1,6 @@
 """Check-ins of formed circles: when they fall due, claiming them (one winner), leasing and settling each
-member's DM, and their ratings. They take a session; they never open one."""
+member's DM (CHECKIN_BATCH at a time: the circles cog loops with core.jobs.in_batches), and their ratings.
+They take a session; they never open one."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from storage.circles._common import LEASE, MAX_ATTEMPTS, _backoff, _update
 from storage.circles.members import remaining
 from storage.database import dialect_insert, rowcount
 from storage.guilds import get_settings
+from storage.mentorship._common import _owned_guilds
 from storage.models.circles import (
     DELIVERY_DUE,
     FORMED,
@@ -76,11 +78,25 @@ async def claim_due_checkins(session: AsyncSession, now: datetime, owns: Callabl
     return owed
 
 
-async def lease_checkins(session: AsyncSession, now: datetime, owns: Callable[[int], bool]) -> list[CircleCheckin]:
-    query = select(CircleCheckin).where(CircleCheckin.delivery == DELIVERY_DUE, CircleCheckin.send_after <= now)
+CHECKIN_BATCH = 100  # check-in DMs leased at once: each batch goes out well within its lease
+
+
+async def lease_checkins(
+    session: AsyncSession, now: datetime, owns: Callable[[int], bool], limit: int = CHECKIN_BATCH
+) -> list[CircleCheckin]:
+    """Take the lease on up to `limit` owed check-in DMs: exactly one caller wins each; a dead process's runs
+    out. Only guilds this process `owns`, chosen before the limit so that other processes' DMs never fill the
+    batch."""
+    is_due = [CircleCheckin.delivery == DELIVERY_DUE, CircleCheckin.send_after <= now]
+    owned = await _owned_guilds(session, select(CircleCheckin.guild_id).where(*is_due), owns)
+    if not owned:
+        return []
+    query = (
+        select(CircleCheckin).where(*is_due, CircleCheckin.guild_id.in_(owned)).order_by(CircleCheckin.id).limit(limit)
+    )
     leased = []
-    for checkin in (await session.scalars(query.order_by(CircleCheckin.id))).all():
-        if owns(checkin.guild_id) and await _update(
+    for checkin in (await session.scalars(query)).all():
+        if await _update(
             session,
             update(CircleCheckin)
             .where(CircleCheckin.id == checkin.id, CircleCheckin.send_after == checkin.send_after)

@@ -7,15 +7,17 @@ handful of members is a backlog."""
 from __future__ import annotations
 
 import pytest
+from simcord import MemberActor
 from sqlalchemy import select, update
 
 from cogs.circles.flow import EXPIRY
 from storage import circles as store
+from storage.circles import checkins as store_checkins
 from storage.circles import invites as store_invites
-from storage.models.circles import DELIVERY_DUE, DELIVERY_SENT, FORMED, YES, Circle, CircleInvite
+from storage.models.circles import DELIVERY_DUE, DELIVERY_SENT, FORMED, YES, Circle, CircleCheckin, CircleInvite
 from tests.conftest import World
 from tests.features.test_circles import form, four_in_pool, rows
-from tests.features.test_mentorship_support import dms
+from tests.features.test_mentorship_support import DAY, dms
 
 MINUTE = 60
 
@@ -176,3 +178,84 @@ async def test_more_circles_lapsing_at_once_than_a_batch_are_each_decided_once(
     invites = await rows(world, CircleInvite)
     assert {invite.status for invite in invites if invite.user_id in late[3::4]} == {"lapsed"}
     assert {invite.status for invite in invites if invite.user_id in silent} == {"lapsed"}
+
+
+# ------------------------------------------------------------ check-ins
+
+
+@pytest.fixture
+def small_checkin_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_checkins, "CHECKIN_BATCH", 2)
+
+
+def checkin_dms(actor: MemberActor) -> list[str]:
+    return [message.content for message in dms(actor) if "How is it going" in message.content]
+
+
+async def circles_at_their_first_checkin(world: World, count: int) -> list[MemberActor]:
+    """`count` formed circles of three, their threads open, fourteen days on: each member owes a check-in."""
+    actors = [world.add_member(f"checked{n}") for n in range(3 * count)]
+    await world.env.settle()
+    now = world.bot.clock()
+    proposed = [store.Proposed(tuple(a.id for a in actors[3 * n : 3 * n + 3]), 1, "career", "") for n in range(count)]
+    async with world.bot.db.write() as session:
+        ids = await store.create_circles(session, world.guild.id, proposed, now, EXPIRY)
+        await session.execute(
+            update(CircleInvite)
+            .where(CircleInvite.circle_id.in_(ids))
+            .values(status=YES, delivery=DELIVERY_SENT, send_after=None)
+        )
+    async with world.bot.db.write() as session:
+        assert [await store.decide(session, circle_id, now) for circle_id in ids] == [FORMED] * count
+    assert (await world.bot.run_due_jobs())["circles"]["notices"] == count
+    await world.env.advance_time(14 * DAY + 60)
+    return actors
+
+
+async def test_more_checkins_due_at_once_than_a_batch_each_go_once(world: World, small_checkin_batches: None) -> None:
+    """Two circles of three reach day 14 together: their six check-ins go out in one run, two at a time, each
+    once."""
+    actors = await circles_at_their_first_checkin(world, 2)
+    assert len(actors) == 6
+    assert (await world.bot.run_due_jobs())["circles"]["checkins"] == 6
+    assert (await world.bot.run_due_jobs())["circles"]["checkins"] == 0
+    assert all(len(checkin_dms(actor)) == 1 for actor in actors)
+    assert [checkin.delivery for checkin in await rows(world, CircleCheckin)] == [DELIVERY_SENT] * 6
+
+
+async def test_a_checkin_that_fails_mid_batch_is_sent_after_its_backoff_and_the_rest_in_the_same_run(
+    world: World, small_checkin_batches: None
+) -> None:
+    """Opening the first member's DM gets Discord's 500: the other five check-ins go in the same run (the next
+    batches too), the first a minute later; each member gets one."""
+    actors = await circles_at_their_first_checkin(world, 2)
+    world.env.inject_error("POST", "/users/@me/channels", status=500)
+    assert (await world.bot.run_due_jobs())["circles"]["checkins"] == 5
+    first, *others = await rows(world, CircleCheckin)
+    assert (first.delivery, first.attempts) == (DELIVERY_DUE, 1)
+    assert [checkin.delivery for checkin in others] == [DELIVERY_SENT] * 5
+    assert (await world.bot.run_due_jobs())["circles"]["checkins"] == 0  # waits its backoff
+    await world.env.advance_time(MINUTE + 1)
+    assert (await world.bot.run_due_jobs())["circles"]["checkins"] == 1
+    assert all(len(checkin_dms(actor)) == 1 for actor in actors)
+
+
+async def test_another_shards_owed_checkins_never_fill_a_batch(
+    world: World, small_checkin_batches: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another guild's three owed check-ins come first by id; this process's six still all go in one run, and
+    the other guild's are left untouched for their owner."""
+    other = world.guild.id + 1
+    (theirs,) = await formed_circles(world, 1, guild_id=other)
+    now = world.bot.clock()
+    async with world.bot.db.write() as session:
+        session.add_all(
+            CircleCheckin(circle_id=theirs, guild_id=other, user_id=10_000 + n, day=14, send_after=now, attempts=0)
+            for n in range(3)
+        )
+    monkeypatch.setattr(world.bot, "owns_guild", lambda guild_id: guild_id == world.guild.id)
+    actors = await circles_at_their_first_checkin(world, 2)
+    assert (await world.bot.run_due_jobs())["circles"]["checkins"] == 6
+    assert all(len(checkin_dms(actor)) == 1 for actor in actors)
+    owed = {(checkin.guild_id, checkin.delivery, checkin.send_after) for checkin in await rows(world, CircleCheckin)}
+    assert owed == {(other, DELIVERY_DUE, now), (world.guild.id, DELIVERY_SENT, None)}
