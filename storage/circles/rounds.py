@@ -1,5 +1,6 @@
 """Scheduled rounds (leased, then moved on once they ran) and the members a round left out, each owed one
-private message saying why. They take a session; they never open one."""
+private message saying why (leased LEFT_OUT_BATCH at a time: the circles cog loops with core.jobs.in_batches).
+They take a session; they never open one."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.circles._common import LEASE, MAX_ATTEMPTS, _backoff, _update
+from storage.mentorship._common import _owned_guilds
 from storage.models.circles import (
     DELIVERY_DUE,
     CircleLeftOut,
@@ -89,12 +91,25 @@ async def get_left_out(session: AsyncSession, left_out_id: int) -> CircleLeftOut
     return await session.get(CircleLeftOut, left_out_id)
 
 
-async def lease_left_outs(session: AsyncSession, now: datetime, owns: Callable[[int], bool]) -> list[CircleLeftOut]:
-    """Take the lease on owed left-out messages: exactly one caller wins each; a dead process's runs out."""
-    query = select(CircleLeftOut).where(CircleLeftOut.delivery == DELIVERY_DUE, CircleLeftOut.send_after <= now)
+LEFT_OUT_BATCH = 100  # left-out messages leased at once: each batch goes out well within its lease
+
+
+async def lease_left_outs(
+    session: AsyncSession, now: datetime, owns: Callable[[int], bool], limit: int = LEFT_OUT_BATCH
+) -> list[CircleLeftOut]:
+    """Take the lease on up to `limit` owed left-out messages: exactly one caller wins each; a dead process's
+    runs out. Only guilds this process `owns`, chosen before the limit so that other processes' messages never
+    fill the batch."""
+    is_due = [CircleLeftOut.delivery == DELIVERY_DUE, CircleLeftOut.send_after <= now]
+    owned = await _owned_guilds(session, select(CircleLeftOut.guild_id).where(*is_due), owns)
+    if not owned:
+        return []
+    query = (
+        select(CircleLeftOut).where(*is_due, CircleLeftOut.guild_id.in_(owned)).order_by(CircleLeftOut.id).limit(limit)
+    )
     leased = []
-    for item in (await session.scalars(query.order_by(CircleLeftOut.id))).all():
-        if owns(item.guild_id) and await _update(
+    for item in (await session.scalars(query)).all():
+        if await _update(
             session,
             update(CircleLeftOut)
             .where(CircleLeftOut.id == item.id, CircleLeftOut.send_after == item.send_after)

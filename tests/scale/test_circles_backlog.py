@@ -11,15 +11,27 @@ from simcord import MemberActor
 from sqlalchemy import select, update
 
 from cogs.circles.flow import EXPIRY
+from engine.circles import REASON_TEXT, LeftOutReason
 from storage import circles as store
 from storage.circles import checkins as store_checkins
 from storage.circles import invites as store_invites
-from storage.models.circles import DELIVERY_DUE, DELIVERY_SENT, FORMED, YES, Circle, CircleCheckin, CircleInvite
+from storage.circles import rounds as store_rounds
+from storage.models.circles import (
+    DELIVERY_DUE,
+    DELIVERY_SENT,
+    FORMED,
+    YES,
+    Circle,
+    CircleCheckin,
+    CircleInvite,
+    CircleLeftOut,
+)
 from tests.conftest import World
-from tests.features.test_circles import form, four_in_pool, rows
+from tests.features.test_circles import form, four_in_pool, join, rows
 from tests.features.test_mentorship_support import DAY, dms
 
 MINUTE = 60
+NO_ONE_NEAR = REASON_TEXT[LeftOutReason.NO_ONE_IN_WINDOW]
 
 
 @pytest.fixture
@@ -259,3 +271,86 @@ async def test_another_shards_owed_checkins_never_fill_a_batch(
     assert all(len(checkin_dms(actor)) == 1 for actor in actors)
     owed = {(checkin.guild_id, checkin.delivery, checkin.send_after) for checkin in await rows(world, CircleCheckin)}
     assert owed == {(other, DELIVERY_DUE, now), (world.guild.id, DELIVERY_SENT, None)}
+
+
+# ------------------------------------------------------------ members a round left out
+
+
+@pytest.fixture
+def small_left_out_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_rounds, "LEFT_OUT_BATCH", 2)
+
+
+def left_out_dms(actor: MemberActor) -> list[str]:
+    return [message.content for message in dms(actor) if NO_ONE_NEAR in message.content]
+
+
+async def left_out(world: World, count: int, guild_id: int | None = None) -> list[MemberActor]:
+    """`count` members in the pool a round left out, each owed the message saying why (guild_id: another
+    guild's, whose members need not exist)."""
+    now = world.bot.clock()
+    if guild_id is not None:
+        async with world.bot.db.write() as session:
+            reasons = [(10_000 + n, LeftOutReason.NO_ONE_IN_WINDOW.value) for n in range(count)]
+            await store.owe_left_out(session, guild_id, reasons, now)
+        return []
+    actors = [world.add_member(f"alone{n}") for n in range(count)]
+    await world.env.settle()
+    for actor in actors:
+        await join(world, actor)
+    async with world.bot.db.write() as session:
+        reasons = [(actor.id, LeftOutReason.NO_ONE_IN_WINDOW.value) for actor in actors]
+        await store.owe_left_out(session, world.guild.id, reasons, now)
+    return actors
+
+
+async def test_more_members_left_out_than_a_batch_are_each_told_once(
+    world: World, small_left_out_batches: None
+) -> None:
+    """A round left five members out: the five messages go in one run, two at a time, each once."""
+    actors = await left_out(world, 5)
+    assert (await world.bot.run_due_jobs())["circles"]["left out"] == 5
+    assert (await world.bot.run_due_jobs())["circles"]["left out"] == 0
+    assert all(len(left_out_dms(actor)) == 1 for actor in actors)
+    assert [item.delivery for item in await rows(world, CircleLeftOut)] == [DELIVERY_SENT] * 5
+
+
+async def test_a_left_out_message_that_fails_mid_batch_is_sent_after_its_backoff_and_the_rest_in_the_same_run(
+    world: World, small_left_out_batches: None
+) -> None:
+    """Opening the first member's DM gets Discord's 500: the other four messages go in the same run (the next
+    batches too), the first a minute later; each member is told once."""
+    actors = await left_out(world, 5)
+    world.env.inject_error("POST", "/users/@me/channels", status=500)
+    assert (await world.bot.run_due_jobs())["circles"]["left out"] == 4
+    first, *others = await rows(world, CircleLeftOut)
+    assert (first.delivery, first.attempts) == (DELIVERY_DUE, 1)
+    assert [item.delivery for item in others] == [DELIVERY_SENT] * 4
+    assert (await world.bot.run_due_jobs())["circles"]["left out"] == 0  # waits its backoff
+    await world.env.advance_time(MINUTE + 1)
+    assert (await world.bot.run_due_jobs())["circles"]["left out"] == 1
+    assert all(len(left_out_dms(actor)) == 1 for actor in actors)
+
+
+async def test_another_shards_left_out_messages_never_fill_a_batch(
+    world: World, small_left_out_batches: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another guild's three owed messages come first by id: a batch of two still holds only this process's,
+    the due work tells all five of this process's members in one run, and the other guild's are left untouched
+    for their owner."""
+    other = world.guild.id + 1
+    await left_out(world, 3, guild_id=other)
+    actors = await left_out(world, 5)
+
+    def owns(guild_id: int) -> bool:
+        return guild_id == world.guild.id
+
+    async with world.bot.db.write() as session:
+        first = await store_rounds.lease_left_outs(session, world.bot.clock(), owns, 2)
+        assert [item.guild_id for item in first] == [world.guild.id] * 2
+        await session.execute(update(CircleLeftOut).values(send_after=world.bot.clock()))  # the lease given back
+    monkeypatch.setattr(world.bot, "owns_guild", owns)
+    assert (await world.bot.run_due_jobs())["circles"]["left out"] == 5
+    assert all(len(left_out_dms(actor)) == 1 for actor in actors)
+    owed = {(item.guild_id, item.delivery) for item in await rows(world, CircleLeftOut)}
+    assert owed == {(other, DELIVERY_DUE), (world.guild.id, DELIVERY_SENT)}
