@@ -186,7 +186,7 @@ class LanternBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         self.started_at = self.clock()
-        sweep_now_and_then(self.http, self.loop.time)  # the clock discord.py times its buckets by
+        sweep_now_and_then(self.http, asyncio.get_running_loop().time)  # the clock discord.py times buckets by
         self.db.prepare()
         database_file = sqlite_path(self.settings.database_url)
         if database_file is not None:  # `lantern restore` refuses while any bot holds this
