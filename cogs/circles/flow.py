@@ -25,6 +25,7 @@ from core.text import join_words, plural
 from engine.circles import REASON_TEXT, LeftOutReason
 from storage import circles as store
 from storage.circles import invites as store_invites
+from storage.circles import rounds as store_rounds
 from storage.guilds import enabled_themes
 from storage.models.circles import (
     DELIVERY_FAILED,
@@ -213,29 +214,35 @@ class CircleFlow:
     # ------------------------------------------------------------ members a round left out
 
     async def send_left_outs(self, now: datetime) -> int:
-        """Tell each member a real round left out why, once (leased like an invitation). Returns how many settled."""
-        async with self.bot.db.write() as session:
-            leased = await store.lease_left_outs(session, now, self.reachable)
-        done = 0
-        for item in leased:
-            try:
-                delivery = await self.send_left_out(item, now)
-            except Exception as error:
-                if isinstance(error, discord.HTTPException) and not is_retryable(error):
-                    async with self.bot.db.write() as session:
-                        await store.settle_left_out(session, item.id, DELIVERY_FAILED)
-                    log.info("left-out message %s can't be delivered (%s); settled", item.id, error)
-                    continue
-                async with self.bot.db.write() as session:
-                    again = await store.retry_left_out(session, item.id, now, DELIVERY_FAILED)
-                log.warning(
-                    "left-out message %s failed (%s); %s", item.id, error, "tried again later" if again else "given up"
-                )
-                continue
+        """Tell each member a real round left out why, once: a batch at a time, each leased like an invitation;
+        one failing never stops the others. Returns how many settled."""
+        size = store_rounds.LEFT_OUT_BATCH
+
+        async def lease(at: datetime) -> list[CircleLeftOut]:
             async with self.bot.db.write() as session:
-                await store.settle_left_out(session, item.id, delivery)
-            done += 1
-        return done
+                return await store_rounds.lease_left_outs(session, at, self.reachable, size)
+
+        return await in_batches(lease, self.deliver_left_out, size=size, now=now, clock=self.bot.clock)
+
+    async def deliver_left_out(self, item: CircleLeftOut, at: datetime) -> bool:
+        """One leased left-out message, settled (or left for its retry); whether it settled."""
+        try:
+            delivery = await self.send_left_out(item, at)
+        except Exception as error:
+            if isinstance(error, discord.HTTPException) and not is_retryable(error):
+                async with self.bot.db.write() as session:
+                    await store.settle_left_out(session, item.id, DELIVERY_FAILED)
+                log.info("left-out message %s can't be delivered (%s); settled", item.id, error)
+                return False
+            async with self.bot.db.write() as session:
+                again = await store.retry_left_out(session, item.id, at, DELIVERY_FAILED)
+            log.warning(
+                "left-out message %s failed (%s); %s", item.id, error, "tried again later" if again else "given up"
+            )
+            return False
+        async with self.bot.db.write() as session:
+            await store.settle_left_out(session, item.id, delivery)
+        return True
 
     async def send_left_out(self, item: CircleLeftOut, now: datetime) -> str:
         guild = self.bot.get_guild(item.guild_id)
