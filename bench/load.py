@@ -48,6 +48,7 @@ import discord
 import simcord
 from simcord.env import Env
 
+from bench import harness_cpu
 from bench.inflight import fire_modal_without_settle, fire_without_settle
 from bot import create_bot
 from tools.world import make_settings
@@ -75,6 +76,10 @@ class Clocks:
     emitted: dict[int, float] = field(default_factory=dict)
     parsed: dict[int, float] = field(default_factory=dict)
     answered: dict[int, float] = field(default_factory=dict)
+    # The harness's CPU so far (bench/harness_cpu.py) at the same two moments.
+    meter: harness_cpu.Meter = field(default_factory=harness_cpu.Meter)
+    parsed_harness: dict[int, float] = field(default_factory=dict)
+    answered_harness: dict[int, float] = field(default_factory=dict)
 
 
 def instrument(clocks: Clocks) -> Callable[[], None]:
@@ -83,7 +88,10 @@ def instrument(clocks: Clocks) -> Callable[[], None]:
     parse = state.parse_interaction_create
 
     def parse_interaction_create(self: Any, data: Any) -> None:
-        clocks.parsed.setdefault(int(data["id"]), time.perf_counter())
+        interaction_id = int(data["id"])
+        if interaction_id not in clocks.parsed:
+            clocks.parsed[interaction_id] = time.perf_counter()
+            clocks.parsed_harness[interaction_id] = clocks.meter.total()
         return parse(self, data)
 
     originals: dict[str, Any] = {}
@@ -94,7 +102,9 @@ def instrument(clocks: Clocks) -> Callable[[], None]:
 
         async def wrapper(self: discord.InteractionResponse, *args: Any, **kwargs: Any) -> Any:
             result = await original(self, *args, **kwargs)
-            clocks.answered.setdefault(self._parent.id, time.perf_counter())
+            if self._parent.id not in clocks.answered:
+                clocks.answered[self._parent.id] = time.perf_counter()
+                clocks.answered_harness[self._parent.id] = clocks.meter.total()
             return result
 
         return wrapper
@@ -102,8 +112,10 @@ def instrument(clocks: Clocks) -> Callable[[], None]:
     state.parse_interaction_create = parse_interaction_create  # type: ignore[method-assign]
     for name in ("send_message", "send_modal", "defer", "edit_message", "autocomplete"):
         setattr(discord.InteractionResponse, name, timed(name))
+    undo_meter = harness_cpu.install(clocks.meter)
 
     def undo() -> None:
+        undo_meter()
         state.parse_interaction_create = parse  # type: ignore[method-assign]
         for name, original in originals.items():
             setattr(discord.InteractionResponse, name, original)
@@ -327,10 +339,11 @@ class World:
     mods: list[Any]
     members: list[Any]
     modals: list[tuple[Any, Any]]  # (member, shown modal) waiting to be submitted
+    meter: harness_cpu.Meter
     counter: itertools.count = field(default_factory=itertools.count)
 
 
-async def build(env: Env, *, members: int, modals: int) -> World:
+async def build(env: Env, *, members: int, modals: int, meter: harness_cpu.Meter) -> World:
     guild = env.create_guild("Lantern Community")
     mod_role = guild.create_role("Moderators", permissions=discord.Permissions(manage_guild=True))
     channels = {name: guild.create_text_channel(name) for name in ("general", "introductions", "prompts", "mod-log")}
@@ -360,12 +373,21 @@ async def build(env: Env, *, members: int, modals: int) -> World:
     for i in range(modals):
         member = people[i % len(people)]
         shown.append((member, await member.slash(channels["general"], "prompt suggest")))
-    return World(env, channels["general"], rooms, mods, people, shown)
+    return World(env, channels["general"], rooms, mods, people, shown, meter)
 
 
 def fire(world: World, kind: str) -> Any:
     """Emit one interaction of `kind` without settling."""
     n = next(world.counter)
+    meter = world.meter
+    meter.enter()  # building and emitting the event is Discord's work (the bot's parse is handed back to it)
+    try:
+        return fire_kind(world, kind, n)
+    finally:
+        meter.leave()
+
+
+def fire_kind(world: World, kind: str, n: int) -> Any:
     member = world.members[n % len(world.members)]
     mod = world.mods[n % len(world.mods)]
     general = world.general
@@ -416,6 +438,8 @@ class Report:
     errors: Counter[str]
     by_kind: dict[str, list[float]]
     loop_cpu: float  # CPU seconds of the event loop's thread over the run (the harness included)
+    harness_cpu: float  # of it, the harness's (bench/harness_cpu.py)
+    without_harness: list[float]  # each in_bot latency less the harness CPU that fell inside it
     worst_p99: float | None = None  # for pooled bursts: the highest p99 of a single burst, in ms
 
     @classmethod
@@ -436,6 +460,8 @@ class Report:
             sum((run.errors for run in runs), Counter()),
             by_kind,
             sum(run.loop_cpu for run in runs),
+            sum(run.harness_cpu for run in runs),
+            [value for run in runs for value in run.without_harness],
             max(percentile([v * 1000 for v in run.in_bot], 0.99) for run in runs),
         )
 
@@ -447,14 +473,16 @@ class Report:
             f"| {self.shape} | {self.backend} | {self.sent} | {self.answered} | {late} | "
             f"{percentile(ms, 0.50):.1f} | {percentile(ms, 0.95):.1f} | {percentile(ms, 0.99):.1f} | {worst} | "
             f"{max(ms, default=float('nan')):.1f} | {percentile([v * 1000 for v in self.from_emit], 0.99):.1f} | "
-            f"{self.sent / self.seconds:.0f} | {self.loop_cpu * 1000 / self.sent:.2f} |"
+            f"{self.sent / self.seconds:.0f} | {self.loop_cpu * 1000 / self.sent:.2f} | "
+            f"{self.harness_cpu * 1000 / self.sent:.2f} | "
+            f"{percentile([v * 1000 for v in self.without_harness], 0.99):.1f} |"
         )
 
 
 HEADER = (
     "| shape | backend | sent | answered | over 3 s | p50 ms | p95 ms | p99 ms | worst burst's p99 ms | max ms "
-    "| p99 from emit ms | per s | loop CPU ms each |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "| p99 from emit ms | per s | loop CPU ms each | of it the harness's | p99 without the harness ms |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -484,7 +512,7 @@ async def run_shape(
     results: list[tuple[str, Any, float]] = []
     errors_before = len(world.env.errors)
     with nullcontext() if full_simcord else bookkeeping_off(world.env):
-        start, start_cpu = time.perf_counter(), time.thread_time()
+        start, start_cpu, start_harness = time.perf_counter(), time.thread_time(), clocks.meter.total()
         for index, kind in enumerate(plan):
             if rate:
                 delay = start + index / rate - time.perf_counter()
@@ -495,7 +523,8 @@ async def run_shape(
             results.append((kind, result, emitted))
         await wait_answered(clocks, [result for _, result, _ in results], within=60)
         seconds, loop_cpu = time.perf_counter() - start, time.thread_time() - start_cpu
-    in_bot, from_emit = [], []
+        harness = clocks.meter.total() - start_harness
+    in_bot, from_emit, without_harness = [], [], []
     by_kind: dict[str, list[float]] = defaultdict(list)
     answered = 0
     for kind, result, emitted in results:
@@ -507,12 +536,27 @@ async def run_shape(
         parsed = clocks.parsed.get(interaction_id, emitted)
         in_bot.append(done - parsed)
         from_emit.append(done - emitted)
+        harness_at_parse = clocks.parsed_harness.get(interaction_id, clocks.answered_harness[interaction_id])
+        without_harness.append(done - parsed - (clocks.answered_harness[interaction_id] - harness_at_parse))
         by_kind[kind].append(done - parsed)
     errors = Counter(
         f"{type(e).__name__}({type(getattr(e, 'original', e)).__name__}: {getattr(e, 'original', e)})"[:160]
         for e in world.env.errors[errors_before:]
     )
-    return Report(shape, backend, len(plan), answered, in_bot, from_emit, seconds, errors, by_kind, loop_cpu)
+    return Report(
+        shape,
+        backend,
+        len(plan),
+        answered,
+        in_bot,
+        from_emit,
+        seconds,
+        errors,
+        by_kind,
+        loop_cpu,
+        harness,
+        without_harness,
+    )
 
 
 async def bench_backend(backend: str, url: str, args: argparse.Namespace) -> list[Report]:
@@ -520,16 +564,16 @@ async def bench_backend(backend: str, url: str, args: argparse.Namespace) -> lis
     Env._settle_internal.__kwdefaults__["idle"] = 0.002  # SimCord's quiet poll; see tests/conftest.py
     if not args.plain_simcord:
         lighten_simcord()
-    bot = create_bot(settings)
     clocks = Clocks()
-    undo = instrument(clocks)
+    undo = instrument(clocks)  # before the bot exists: its connection state binds its parsers when it is made
+    bot = create_bot(settings)
     reports = []
     sustained_count = int(args.rate * args.seconds)
     try:
         async with simcord.run(bot, check_errors=False) as env:
             emitted = sustained_count + args.burst * args.bursts
             modals = emitted * dict(MIX)["prompt suggest"] // sum(w for _, w in MIX) + 20
-            world = await build(env, members=args.members, modals=modals)
+            world = await build(env, members=args.members, modals=modals, meter=clocks.meter)
             full = args.full_simcord
             await run_shape(world, clocks, "warm-up", backend, kinds(200, 1), rate=200, full_simcord=full)
             if not args.no_freeze:
