@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +29,19 @@ from storage.models.mentorship import (
 )
 
 
+def _waiting_for_mentor(*, now: datetime, expiry: timedelta, notice: str | None, forced: bool) -> dict[str, Any]:
+    """The columns a new proposal starts with, whoever proposes it (the pair and its score aside)."""
+    return dict(
+        notice=notice,
+        notice_due_at=now if notice else None,
+        notice_attempts=0,
+        status=PENDING_MENTOR,
+        forced=forced,
+        created_at=now,
+        expires_at=now + expiry,
+    )
+
+
 async def create_proposal(
     session: AsyncSession,
     guild_id: int,
@@ -47,17 +61,11 @@ async def create_proposal(
     A forced proposal (a moderator's) reuses a finished earlier one for the same pair. `notice`: the
     mentor's invitation is owed (NOTICE_INVITE), so it is sent even if this process dies before it."""
     values = dict(
-        notice=notice,
-        notice_due_at=now if notice else None,
-        notice_attempts=0,
-        status=PENDING_MENTOR,
+        _waiting_for_mentor(now=now, expiry=expiry, notice=notice, forced=forced),
         score=score,
         reason=reason,
         shared_themes=shared_themes,
-        forced=forced,
         declined_by=None,
-        created_at=now,
-        expires_at=now + expiry,
         mentor_answered_at=None,
         mentee_answered_at=None,
         mentor_channel_id=None,
@@ -111,16 +119,7 @@ async def create_round_proposals(
 ) -> list[int]:
     """A round's proposals, waiting for their mentors, inserted `ROUND_INSERT_BATCH` at a time: the ids of
     those created. A pair proposed before is skipped, as `create_proposal` skips it (the unique pair key)."""
-    common = dict(
-        guild_id=guild_id,
-        notice=notice,
-        notice_due_at=now if notice else None,
-        notice_attempts=0,
-        status=PENDING_MENTOR,
-        forced=False,
-        created_at=now,
-        expires_at=now + expiry,
-    )
+    common = dict(_waiting_for_mentor(now=now, expiry=expiry, notice=notice, forced=False), guild_id=guild_id)
     statement = (
         dialect_insert(session, Proposal.__table__)
         .on_conflict_do_nothing(index_elements=["guild_id", "mentor_id", "mentee_id"])
