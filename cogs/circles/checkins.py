@@ -56,8 +56,14 @@ class CircleCheckins:
     async def send_due(self, now: datetime) -> int:
         """Owe the due check-ins, then send them a batch at a time (leased: one process sends each, once; one
         failing never holds back the others). Returns how many settled."""
-        async with self.bot.db.write() as session:
-            await store.claim_due_checkins(session, now, self.flow.reachable)
+        after_id, batch = 0, store_checkins.CLAIM_BATCH
+        while True:  # a backlog of due circles a batch at a time, each its own short write
+            async with self.bot.db.write() as session:
+                looked_at, after_id = await store.claim_due_checkins(
+                    session, now, self.flow.reachable, after_id=after_id, limit=batch
+                )
+            if looked_at < batch:
+                break
         size = store_checkins.CHECKIN_BATCH
 
         async def lease(at: datetime) -> list[CircleCheckin]:

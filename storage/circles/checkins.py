@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.circles._common import LEASE, MAX_ATTEMPTS, _backoff, _update
 from storage.circles.members import remaining
-from storage.database import dialect_insert, rowcount
+from storage.database import dialect_insert
 from storage.guilds import get_settings
 from storage.mentorship._common import _owned_guilds
 from storage.models.circles import (
@@ -35,47 +35,66 @@ async def checkin_days(session: AsyncSession, guild_id: int) -> tuple[int, ...]:
     return settings.checkin_days if settings is not None else tuple(int(d) for d in DEFAULT_CHECKINS.split(","))
 
 
-async def claim_due_checkins(session: AsyncSession, now: datetime, owns: Callable[[int], bool]) -> int:
-    """Claim every due check-in of formed circles: move the circle on (one winner) and owe each member a DM."""
+# A backlog (thousands of circles due the same morning) is claimed a batch of circles at a time, each batch its own
+# short write, so the SQLite writer is never held for the whole backlog and members' writes go between batches.
+CLAIM_BATCH = 200
+
+
+async def claim_due_checkins(
+    session: AsyncSession, now: datetime, owns: Callable[[int], bool], *, after_id: int = 0, limit: int = CLAIM_BATCH
+) -> tuple[int, int]:
+    """Claim the due check-ins of up to `limit` formed circles with ids after `after_id`: move each circle on (one
+    winner) and owe each member a DM. Only circles of guilds this process `owns`, chosen in SQL before the limit,
+    so another process's circles never fill a batch. Returns (circles looked at, the last one's id): fewer than
+    `limit` means none is left. The caller passes the last id on, so a run visits each circle once, as a single
+    pass did (a circle whose next day has passed too gets it on the next run)."""
+    is_due = (Circle.status == FORMED, Circle.next_checkin_at <= now, Circle.id > after_id)
+    guilds = await _owned_guilds(session, select(Circle.guild_id).where(*is_due), owns)
+    if not guilds:
+        return 0, after_id
     due = (
         await session.scalars(
-            select(Circle).where(Circle.status == FORMED, Circle.next_checkin_at <= now).order_by(Circle.id)
+            select(Circle).where(*is_due, Circle.guild_id.in_(guilds)).order_by(Circle.id).limit(limit)
         )
     ).all()
-    owed = 0
+    days_of: dict[int, list[int]] = {}
     for circle in due:
-        if not owns(circle.guild_id):
-            continue
-        days = list(await checkin_days(session, circle.guild_id))
-        sent = circle.checkins_sent
-        start = circle.decided_at or circle.created_at
-        following = start + timedelta(days=days[sent + 1]) if sent + 1 < len(days) else None
-        if not await _update(
-            session,
-            update(Circle)
-            .where(Circle.id == circle.id, Circle.next_checkin_at == circle.next_checkin_at)
-            .values(checkins_sent=sent + 1, next_checkin_at=following),
-        ):
-            continue
-        if sent >= len(days):
-            continue
-        members = await remaining(session, circle.id)
-        if members:
-            rows = [
-                dict(
-                    circle_id=circle.id,
-                    guild_id=circle.guild_id,
-                    user_id=user,
-                    day=days[sent],
-                    delivery=DELIVERY_DUE,
-                    send_after=now,
-                    attempts=0,
-                )
-                for user in sorted(members)
-            ]
-            statement = dialect_insert(session, CircleCheckin).values(rows).on_conflict_do_nothing()
-            owed += rowcount(await session.execute(statement))
-    return owed
+        if circle.guild_id not in days_of:
+            days_of[circle.guild_id] = list(await checkin_days(session, circle.guild_id))
+        await _claim_one(session, circle, days_of[circle.guild_id], now)
+    return len(due), due[-1].id if due else after_id
+
+
+async def _claim_one(session: AsyncSession, circle: Circle, days: list[int], now: datetime) -> None:
+    """Move one due circle on to its next check-in (a caller who loses the race to it does nothing) and owe each
+    remaining member the DM of the day that fell due."""
+    sent = circle.checkins_sent
+    start = circle.decided_at or circle.created_at
+    following = start + timedelta(days=days[sent + 1]) if sent + 1 < len(days) else None
+    if not await _update(
+        session,
+        update(Circle)
+        .where(Circle.id == circle.id, Circle.next_checkin_at == circle.next_checkin_at)
+        .values(checkins_sent=sent + 1, next_checkin_at=following),
+    ):
+        return
+    if sent >= len(days):
+        return
+    members = await remaining(session, circle.id)
+    if members:
+        rows = [
+            dict(
+                circle_id=circle.id,
+                guild_id=circle.guild_id,
+                user_id=user,
+                day=days[sent],
+                delivery=DELIVERY_DUE,
+                send_after=now,
+                attempts=0,
+            )
+            for user in sorted(members)
+        ]
+        await session.execute(dialect_insert(session, CircleCheckin).values(rows).on_conflict_do_nothing())
 
 
 CHECKIN_BATCH = 100  # check-in DMs leased at once: each batch goes out well within its lease

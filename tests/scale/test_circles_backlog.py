@@ -273,6 +273,41 @@ async def test_another_shards_owed_checkins_never_fill_a_batch(
     assert owed == {(other, DELIVERY_DUE, now), (world.guild.id, DELIVERY_SENT, None)}
 
 
+async def test_more_circles_due_at_once_than_a_claim_batch_are_each_moved_on_once(
+    world: World, small_checkin_batches: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three circles reach day 14 together and circles are claimed two per write: all three are moved on to their
+    next check-in in one run and each of the nine members gets one check-in."""
+    monkeypatch.setattr(store_checkins, "CLAIM_BATCH", 2)
+    actors = await circles_at_their_first_checkin(world, 3)
+    assert (await world.bot.run_due_jobs())["circles"]["checkins"] == 9
+    assert (await world.bot.run_due_jobs())["circles"]["checkins"] == 0
+    assert all(len(checkin_dms(actor)) == 1 for actor in actors)
+    moved_on = [(circle.checkins_sent, circle.next_checkin_at is not None) for circle in await rows(world, Circle)]
+    assert moved_on == [(1, True)] * 3
+
+
+async def test_another_shards_due_circles_never_fill_a_claim_batch(
+    world: World, small_checkin_batches: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another guild's two due circles come first by id and circles are claimed two per write: this process's
+    circles still all get their check-ins in one run, and the other guild's are left as they were for their
+    owner (not moved on, nothing owed)."""
+    monkeypatch.setattr(store_checkins, "CLAIM_BATCH", 2)
+    other = world.guild.id + 1
+    theirs = await formed_circles(world, 2, guild_id=other)
+    due = world.bot.clock()
+    async with world.bot.db.write() as session:
+        await session.execute(update(Circle).where(Circle.id.in_(theirs)).values(next_checkin_at=due))
+    monkeypatch.setattr(world.bot, "owns_guild", lambda guild_id: guild_id == world.guild.id)
+    actors = await circles_at_their_first_checkin(world, 2)
+    assert (await world.bot.run_due_jobs())["circles"]["checkins"] == 6
+    assert all(len(checkin_dms(actor)) == 1 for actor in actors)
+    untouched = [(c.checkins_sent, c.next_checkin_at) for c in await circles(world, theirs)]
+    assert untouched == [(0, due)] * 2
+    assert {checkin.guild_id for checkin in await rows(world, CircleCheckin)} == {world.guild.id}
+
+
 # ------------------------------------------------------------ members a round left out
 
 
