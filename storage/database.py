@@ -4,6 +4,12 @@ On SQLite, writers are serialised: one writer connection whose transactions star
 `BEGIN IMMEDIATE` (a deferred read-then-write transaction cannot upgrade its lock under load:
 see shared/MEASURED.md), while readers use their own pool under WAL, in autocommit. On PostgreSQL one engine
 serves both; invariants are kept by constraints and conditional statements.
+
+A pooled PostgreSQL connection is checked before each unit of work without a round trip (`_check_on_checkout`):
+one the server closed (a restart, `pg_terminate_backend`, an idle timeout) is replaced before the unit of work
+runs on it, and only one that sat idle for PING_AFTER_IDLE is pinged, for a network that dropped it silently.
+SQLAlchemy's `pool_pre_ping` pinged every checkout, and on asyncpg a ping is three round trips (`BEGIN`, an
+empty statement, `ROLLBACK`): half of a short unit of work's six (docs/scale.md, "Due work at scale").
 """
 
 from __future__ import annotations
@@ -11,13 +17,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, event
+from sqlalchemy import CursorResult, Result, event, exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -27,6 +34,11 @@ from storage import guild_cache, sqlite_driver
 from storage.guild_cache import GuildConfig, GuildConfigCache
 
 log = logging.getLogger(__name__)
+
+# A pooled PostgreSQL connection idle this long is pinged before use: a connection the server closed is noticed
+# without one (its socket is closed), but a network that dropped it silently (a NAT or firewall timeout) is not.
+PING_AFTER_IDLE = 60.0  # seconds
+_CHECKED_IN_AT = "lantern_checked_in_at"  # in each pool entry's info: when it last went back to the pool
 
 # What a query function running only Core statements reads through: a session, or `Database.rows()`'s connection.
 Reader = AsyncSession | AsyncConnection
@@ -108,8 +120,32 @@ def create_engines(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False)
         )
         _configure_sqlite(reader, busy_timeout_ms=busy_timeout_ms, writer=False)
         return writer, reader
-    engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10)
+    _check_on_checkout(engine)
     return engine, engine
+
+
+def _check_on_checkout(engine: AsyncEngine) -> None:
+    """Replace a pooled connection the server closed before a unit of work runs on it, without a round trip;
+    ping only one idle for PING_AFTER_IDLE seconds. Raising `DisconnectionError` at checkout makes the pool
+    reconnect and check again; a failed ping, like SQLAlchemy's own pre-ping, replaces every older connection."""
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if dbapi_connection.driver_connection.is_closed():
+            raise exc.DisconnectionError("the server closed this connection while it was in the pool")
+        checked_in_at = record.info.pop(_CHECKED_IN_AT, None)  # a connection made just now has none
+        if checked_in_at is None or time.monotonic() - checked_in_at < PING_AFTER_IDLE:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.InvalidatePoolError(f"an idle connection failed its ping: {error}") from error
 
 
 class Database:
