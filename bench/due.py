@@ -26,6 +26,7 @@ import gc
 import itertools
 import logging
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -66,6 +67,67 @@ REPEATS = 20
 
 def real_clock() -> datetime:
     return datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------- the collector
+
+
+class Collections:
+    """Each full (oldest-generation) garbage collection during a block: how many, and how long each held the
+    loop. They are the longest stalls members' commands wait behind (docs/scale.md)."""
+
+    def __init__(self) -> None:
+        self.full_ms: list[float] = []
+        self._began: float | None = None
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._began = time.perf_counter()
+        elif self._began is not None:
+            self.full_ms.append((time.perf_counter() - self._began) * 1000)
+            self._began = None
+
+    def start(self) -> None:
+        gc.callbacks.append(self._callback)
+
+    def stop(self) -> None:
+        if self._callback in gc.callbacks:
+            gc.callbacks.remove(self._callback)
+
+
+def rss_mb() -> float:
+    """The process's resident memory now, MB (Linux)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def survivors(top: int = 12) -> str:
+    """The unfrozen objects the collector tracks, by type: what a full collection walks."""
+    kinds = Counter(type(o).__qualname__ for o in gc.get_objects())
+    return f"{sum(kinds.values())} tracked: " + ", ".join(f"{name} {n}" for name, n in kinds.most_common(top))
+
+
+def as_before(changes: list[str]) -> None:
+    """Undo this session's changes for a paired run (`--as-before`): the pool pings on every checkout (SQLAlchemy's
+    `pool_pre_ping`), or the drain leaves full collections to run as they fall due."""
+    if "pre-ping" in changes:
+        import storage.database
+
+        create = storage.database.create_async_engine
+
+        def pinging(url: str, **kwargs: Any) -> Any:
+            return create(url, **kwargs, pool_pre_ping=not url.startswith("sqlite"))
+
+        storage.database.create_async_engine = pinging  # type: ignore[assignment]
+        storage.database._check_on_checkout = lambda engine: None
+    if "full-collections" in changes:
+        import contextlib
+
+        import core.heap
+
+        core.heap.full_collections_paused = contextlib.nullcontext  # type: ignore[assignment]
 
 
 # --------------------------------------------------------------------------- the world
@@ -282,11 +344,14 @@ async def drain(
     results: list[Any] = []
     stop = asyncio.Event()
     general = channels[0][0]
+    full_collections = Collections()
     try:
         with bookkeeping_off(env):
             gc.collect()
             gc.freeze()
+            full_collections.start()  # the drain's own, not the one just above
             load = asyncio.create_task(member_load(env, mod, member, general, args.load, stop, results))
+            rss_before = rss_mb()
             start, cpu = time.perf_counter(), time.thread_time()
             original_claim = poster.claim_due
             claiming = 0.0
@@ -300,6 +365,10 @@ async def drain(
             poster.claim_due = timed_claim
             outcome = await poster.run_due(bot.clock())
             seconds, cpu = time.perf_counter() - start, time.thread_time() - cpu
+            full_collections.stop()
+            rss_after = rss_mb()
+            if args.survivors:
+                print(f"left after the drain: {survivors()}", file=sys.stderr)
             stop.set()
             await load
             deadline = time.perf_counter() + 10
@@ -308,6 +377,7 @@ async def drain(
             ):
                 await asyncio.sleep(0.01)
     finally:
+        full_collections.stop()
         gc.unfreeze()
     timed = [
         (
@@ -362,6 +432,8 @@ async def drain(
         "claiming_p99": percentile(while_claiming, 0.99),
         "claiming_n": len(while_claiming),
         "after_p99": percentile(after_claiming, 0.99),
+        "full_collections": full_collections.full_ms,
+        "rss": (rss_before, rss_after, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
 
 
@@ -419,8 +491,20 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--postgres-only", action="store_true")
     parser.add_argument("--concurrency", type=int, help="DUE_CONCURRENCY for the run (default: the setting's)")
+    parser.add_argument(
+        "--as-before",
+        choices=("pre-ping", "full-collections"),
+        action="append",
+        default=[],
+        help="for paired runs: the pool's pre-ping on every checkout, or full collections during the drain, as "
+        "before 2026-12-03",
+    )
+    parser.add_argument(
+        "--survivors", action="store_true", help="after the drain, list the unfrozen objects by type (stderr)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
+    as_before(args.as_before)
 
     results: list[tuple[str, list[str], dict[str, Any] | None]] = []
     if not (args.postgres and args.postgres_only):
@@ -465,6 +549,13 @@ async def main(argv: list[str] | None = None) -> int:
             f"interactions p99 while claiming {d['claiming_p99']:.1f} ms ({d['claiming_n']} of them), "
             f"after {d['after_p99']:.1f} ms",
             file=sys.stderr,
+        )
+        full = d["full_collections"]
+        before, after, peak = d["rss"]
+        print(
+            f"\n{backend}: {len(full)} full collections during the drain, {sum(full):.0f} ms in all, longest "
+            f"{max(full, default=0):.0f} ms; RSS {before:.0f} MB before the drain, {after:.0f} MB after, "
+            f"peak {peak:.0f} MB"
         )
     return 0
 

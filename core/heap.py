@@ -1,4 +1,5 @@
-"""No full garbage collection while a matching round of a large pool holds its heap (50k x 10k).
+"""No full garbage collection while a matching round of a large pool holds its heap (50k x 10k), or while a
+backlog of prompt posts drains.
 
 A round builds tens of thousands of profiles, exclusions and pairs on the event loop's process. More than a
 quarter of the heap is then new, so CPython owes a full collection, and the round's own allocations set it off
@@ -9,6 +10,12 @@ Inside `full_collections_paused()` the oldest generation's threshold is out of r
 run (a few thousand objects each, as always: cyclic garbage still goes). The round frees its objects by their
 reference counts before the block ends (cogs/mentorship/rounds.release), so the full collection that follows has
 only what outlived the round to walk.
+
+A drain of thousands of prompt posts (cogs/prompts/posting.run_due) runs for minutes at Discord's 50 requests a
+second, and what it leaves alive (discord.py's rate-limit buckets, its message cache, the records of what was
+sent) set off a full collection every few seconds, each walking all of it: 8-11 in a 2,000-post drain, 200-300 ms
+each, the longest stalls members' commands waited behind. Paused for the drain, they run once after it, and the
+resident memory at its end was the same (bench/due.py, docs/scale.md "Due work at scale", 2026-12-03).
 
 Two things measured and not kept (bench/round.py): `gc.disable()` for the round left every object allocated
 during it, garbage cycles included, to the first young collection afterwards (129 ms of the loop at 50k on

@@ -8,6 +8,7 @@ drops it. Batches and concurrency are shrunk so that a few schedules make severa
 from __future__ import annotations
 
 import asyncio
+import gc
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy import select
 
 from bench.ratelimited import RateLimitedDiscord
 from cogs.prompts.posting import PromptPoster
+from core.heap import OUT_OF_REACH
 from storage.models.prompts import PromptPost
 from tests.conftest import World
 from tests.features.test_prompts_schedule import make_schedule
@@ -128,6 +130,7 @@ async def test_a_restart_during_a_drain_neither_loses_nor_repeats_a_post(
     drain.cancel()
     with pytest.raises(asyncio.CancelledError):
         await drain
+    assert gc.get_threshold()[2] != OUT_OF_REACH  # a drain cut short gives full collections back
     assert [post.status for post in await claims(world)].count("posted") == 3
     assert sum(len(prompt_posts_in(channel)) for channel in channels) == 4
 
@@ -149,3 +152,28 @@ async def test_a_restart_during_a_drain_neither_loses_nor_repeats_a_post(
     await world.env.advance_time(HOUR)
     await world.bot.run_due_jobs()
     assert [len(prompt_posts_in(channel)) for channel in channels] == [1] * SCHEDULES
+
+
+async def test_no_full_collection_runs_while_a_drain_posts(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each full collection walks everything a long drain left alive, holding the loop 200-300 ms that members'
+    commands wait behind: while the drain posts only young collections run, and the thresholds come back after."""
+    await schedules_in_their_channels(world)
+    await world.env.advance_time(9 * HOUR)
+    RateLimitedDiscord(world.env.backend).install(world.bot)
+    small_batches(world, monkeypatch)
+    thresholds = gc.get_threshold()
+    http = world.bot.http
+    through_fake = http.request
+    at_posts: list[tuple[int, ...]] = []
+
+    async def watched(route: Any, **kwargs: Any) -> Any:
+        if is_post(route):
+            at_posts.append(gc.get_threshold())
+        return await through_fake(route, **kwargs)
+
+    monkeypatch.setattr(http, "request", watched)
+    result = await world.bot.run_due_jobs()
+
+    assert result["prompts"]["posted"] == SCHEDULES
+    assert at_posts == [(thresholds[0], thresholds[1], OUT_OF_REACH)] * SCHEDULES
+    assert gc.get_threshold() == thresholds
