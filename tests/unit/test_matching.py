@@ -619,3 +619,32 @@ async def test_long_lists_cross_to_the_pool_in_slices(monkeypatch) -> None:
     assert pooled.pairs == inline.pairs and len(pooled.pairs) > 2
     assert (pooled.total_score, pooled.unmatched_mentees) == (inline.total_score, inline.unmatched_mentees)
     assert pooled.certified_optimal
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(POPULATION_SHAPES),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(list(Objective)),
+    st.sampled_from([2, 4, 16]),
+    st.sampled_from([0.0, 0.1, 1e9]),
+    st.sampled_from([0, 1 << 27]),
+)
+def test_coarse_rounds_reach_the_dense_optimum(shape: str, seed: int, objective, scale, stop, column_cells) -> None:
+    """A price war's coarse rounds (`flow.coarsen`: costs divided by 2, 4 or 16, forced on here by a war ratio
+    of 0), ended after one round, when few pairs are added, or only by COARSE_ROUNDS, then `flow.refine` back
+    to exact costs, with later pricing by changed columns or always by every row: the certified total is the
+    dense exact solver's, with one candidate per side so that the coarse pricing does the work."""
+    from engine.matching import certify, flow, solve
+
+    rng = random.Random(seed)
+    mentees, mentors, exclusions, weights = shaped_instance(rng, shape, rng.randint(20, 150), rng.randint(5, 30))
+    with pytest.MonkeyPatch.context() as patch:  # (hypothesis: no function-scoped fixture)
+        patch.setattr(flow, "WAR_RATIO", 0.0)
+        patch.setattr(flow, "COARSE_SCALE", scale)
+        patch.setattr(solve, "COARSE_STOP", stop)
+        patch.setattr(certify, "COLUMN_CELLS", column_cells)
+        result = assert_dense_optimum(
+            mentees, mentors, exclusions, objective, weights, candidates_per_mentee=1, candidates_per_mentor=1
+        )
+    assert result.stats.get("coarse_rounds", 0) >= 1 or not result.pairs
