@@ -39,6 +39,7 @@ from bench.load import create_postgres, machine, percentile
 from bench.matching import SHAPES, population
 from bot import create_bot
 from cogs.mentorship import rounds as rounds_module
+from storage.mentorship import rounds as store_rounds
 from storage.models.guild import GuildSettings
 from storage.models.mentorship import MenteeProfile, MentorProfile, MentorshipBlock
 from tools.world import make_settings
@@ -118,6 +119,12 @@ class Probe:
         store_originals = {name: getattr(store, name) for name in ("round_pool", "create_round_proposals")}
 
         store.round_pool = self.labelled("load the pool", store_originals["round_pool"])
+        # Within the pool's load, its parts (module-level names in storage/mentorship/rounds.py).
+        pool_parts = {"paged": "load the pool: profiles", "exclusions": "load the pool: exclusions"}
+        pool_parts |= {"protected_pairs": "load the pool: protections"}
+        pool_originals = {name: getattr(store_rounds, name) for name in pool_parts}
+        for name, label in pool_parts.items():
+            setattr(store_rounds, name, self.labelled(label, pool_originals[name]))
         store.create_round_proposals = self.labelled("create proposals", store_originals["create_round_proposals"])
         try:
             yield
@@ -126,6 +133,8 @@ class Probe:
                 setattr(rounds_module, name, target)
             for name, target in store_originals.items():
                 setattr(store, name, target)
+            for name, target in pool_originals.items():
+                setattr(store_rounds, name, target)
 
 
 def profile_rows(guild_id: int, mentees: list[Any], mentors: list[Any], now: datetime) -> tuple[list, list]:

@@ -12,7 +12,7 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import dialect_insert, rowcount
-from storage.mentorship._common import PairKey, Proposal, paged_rows
+from storage.mentorship._common import PairKey, Proposal, row_pages
 from storage.models.circles import CircleProtection
 from storage.models.mentorship import (
     PROTECT_BLOCK,
@@ -183,15 +183,16 @@ async def check_key_fingerprint(session: AsyncSession, fingerprint: str, now: da
 
 async def exclusions(session: AsyncSession, guild_id: int) -> set[tuple[int, int]]:
     """Every (mentor, mentee) ever proposed or paired, and every block in both directions. Read a page at a
-    time (`paged_rows`): a guild of 50,000 members gathers tens of thousands of both."""
+    time, each page added before the next is read (`row_pages`): a guild of 50,000 members gathers tens of
+    thousands of both."""
     pairs: set[tuple[int, int]] = set()
     proposed = select(Proposal.id, Proposal.mentor_id, Proposal.mentee_id).where(Proposal.guild_id == guild_id)
-    for _id, mentor, mentee in await paged_rows(session, proposed, Proposal.id):
-        pairs.add((mentor, mentee))
+    async for page in row_pages(session, proposed, Proposal.id):
+        pairs.update((mentor, mentee) for _id, mentor, mentee in page)
     blocks = select(MentorshipBlock.id, MentorshipBlock.user_id, MentorshipBlock.blocked_user_id).where(
         MentorshipBlock.guild_id == guild_id
     )
-    for _id, user, blocked in await paged_rows(session, blocks, MentorshipBlock.id):
-        pairs.add((user, blocked))
-        pairs.add((blocked, user))
+    async for page in row_pages(session, blocks, MentorshipBlock.id):
+        pairs.update((user, blocked) for _id, user, blocked in page)
+        pairs.update((blocked, user) for _id, user, blocked in page)
     return pairs
