@@ -236,22 +236,24 @@ def settle(net: Network, limit: int = 0) -> int:
         demand = np.flatnonzero(net.excess < 0)
         zero = np.flatnonzero(reduced == 0)
         flows = net.flows[zero]
-        forward, backward = zero[flows < net.caps[zero]], zero[flows > 0]
+        spare = net.caps[zero] - flows
+        ahead, back = spare > 0, flows > 0
+        forward, backward = zero[ahead], zero[back]  # residual arcs of reduced cost 0, each way
         solver = max_flow.SimpleMaxFlow()
         solver.add_arcs_with_capacity(
             np.concatenate([tails[forward], heads[backward], np.full(supply.size, top, np.int32), demand]),
             np.concatenate([heads[forward], tails[backward], supply, np.full(demand.size, bottom, np.int32)]),
-            np.concatenate(
-                [net.caps[forward] - net.flows[forward], net.flows[backward], net.excess[supply], -net.excess[demand]]
-            ),
+            np.concatenate([spare[ahead], flows[back], net.excess[supply], -net.excess[demand]]),
         )
         status = solver.solve(top, bottom)
         if status != solver.OPTIMAL:
             raise RuntimeError(f"max flow returned status {status}")
         a, b, c = forward.size, backward.size, supply.size
         sent = np.asarray(solver.flows(np.arange(a + b + c + demand.size, dtype=np.int32)), dtype=np.int64)
-        net.flows[forward] += sent[:a]
-        net.flows[backward] -= sent[a : a + b]
+        pushed = np.flatnonzero(sent[:a])  # usually a small share of the arcs: update only those (an arc with
+        pulled = np.flatnonzero(sent[a : a + b])  # 0 < flow < capacity is in both lists, hence two updates)
+        net.flows[forward[pushed]] += sent[pushed]
+        net.flows[backward[pulled]] -= sent[a + pulled]
         net.excess[supply] -= sent[a + b : a + b + c]
         net.excess[demand] += sent[a + b + c :]
         if not net.excess.any():
