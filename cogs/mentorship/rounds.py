@@ -87,7 +87,7 @@ def engine_mentor(
 A = TypeVar("A")
 B = TypeVar("B")
 SHOWN_PAIRS = 100  # pairs a round's outcome keeps for the moderator's summary (a message shows fewer still)
-PROFILE_SLICE = 500  # engine profiles (or other items) built or freed between two turns of the event loop
+PROFILE_SLICE = 250  # engine profiles (or other items) built or freed between two turns of the event loop (~25 ms)
 
 
 class Parser:

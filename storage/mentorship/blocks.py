@@ -5,7 +5,7 @@ proposed, every block)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, delete, or_, select
@@ -131,18 +131,23 @@ async def is_protected(
 
 
 async def protected_pairs(
-    session: AsyncSession, guild_id: int, members: set[int], pair_key: PairKey
+    session: AsyncSession, guild_id: int, members_of: Callable[[], set[int]], pair_key: PairKey
 ) -> set[tuple[int, int]]:
-    """Pairs of `members` that a kept protection forbids, in both orders. Only owners among `members`
+    """Pairs of members (`members_of()`, called only when the guild keeps protections: a pool's 60,000 members
+    are a 30-60 ms set to build) that a kept protection forbids, in both orders. Only owners among the members
     are looked at, and each is hashed with every other member: owners × members hashes."""
-    by_owner: dict[int, set[str]] = {}
-    for owner, key in (
+    kept = (
         await session.execute(
             select(MentorshipProtection.owner_id, MentorshipProtection.pair_key).where(
                 MentorshipProtection.guild_id == guild_id
             )
         )
-    ).all():
+    ).all()
+    if not kept:
+        return set()
+    members = members_of()
+    by_owner: dict[int, set[str]] = {}
+    for owner, key in kept:
         if owner in members:
             by_owner.setdefault(owner, set()).add(key)
     pairs: set[tuple[int, int]] = set()

@@ -64,7 +64,10 @@ async def round_pool(session: AsyncSession, guild_id: int, now: datetime, pair_k
         MenteeProfile.id,
     )
     excluded = await exclusions(session, guild_id)
-    members = {profile.user_id for profile, _places in mentors} | {profile.user_id for profile in mentees}
+
+    def members() -> set[int]:
+        return {profile.user_id for profile, _places in mentors} | {profile.user_id for profile in mentees}
+
     excluded |= await protected_pairs(session, guild_id, members, pair_key)
     return Pool(mentors=mentors, mentees=mentees, exclusions=excluded)
 
