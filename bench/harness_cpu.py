@@ -19,9 +19,10 @@ of `bench/load.py`'s harness adjustments.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,26 +42,26 @@ class Meter:
             return self._spent + self._clock() - self._since
         return self._spent
 
-    def enter(self) -> None:
+    @contextlib.contextmanager
+    def inside(self) -> Iterator[None]:
+        """The block's CPU is the harness's (counted once when harness calls nest)."""
         if self._depth == 0:
             self._since = self._clock()
         self._depth += 1
-
-    def leave(self) -> None:
-        self._depth -= 1
-        if self._depth == 0:
-            self._spent += self._clock() - self._since
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                self._spent += self._clock() - self._since
 
     def harness(self, function: F) -> F:
         """`function`, with its CPU counted as the harness's."""
 
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            self.enter()
-            try:
+            with self.inside():
                 return function(*args, **kwargs)
-            finally:
-                self.leave()
 
         return wrapper  # type: ignore[return-value]
 

@@ -379,12 +379,8 @@ async def build(env: Env, *, members: int, modals: int, meter: harness_cpu.Meter
 def fire(world: World, kind: str) -> Any:
     """Emit one interaction of `kind` without settling."""
     n = next(world.counter)
-    meter = world.meter
-    meter.enter()  # building and emitting the event is Discord's work (the bot's parse is handed back to it)
-    try:
+    with world.meter.inside():  # building and emitting the event is Discord's work (the bot's parse is handed back)
         return fire_kind(world, kind, n)
-    finally:
-        meter.leave()
 
 
 def fire_kind(world: World, kind: str, n: int) -> Any:
