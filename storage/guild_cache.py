@@ -12,6 +12,11 @@ may differ from it.
 * Every write session of this process that touches `guild_settings`, `guild_themes` or `care_support` (an ORM flush of
   those rows, or an INSERT, UPDATE or DELETE statement on those tables) drops the guild's copy (or all
   copies, when the statement names no single guild) once the transaction has committed.
+* Except when the session's only such statement was `storage.guilds.update_settings`'s UPDATE of one guild's
+  settings row, which returns the row as written (`settings_written`): then that guild's copy takes the new row at
+  commit, and the other guilds' copies stay. Dropping it made every interaction of the guild in flight read the
+  configuration again (a quarter of the interactions in the load benchmark's bursts, where `/setup options` is one
+  in eight; docs/scale.md, "Bursts, second pass").
 * A read that started before such a commit does not store what it read (a generation counter), so a
   copy can't be older than the last commit this process made.
 * A guild's interactions and due work reach only the process that holds its shard (see
@@ -21,8 +26,8 @@ may differ from it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,10 +44,13 @@ MAX_AGE = timedelta(minutes=5)
 MAX_GUILDS = 5000  # the default of CACHE_SIZE: the least recently used guild's copy goes first
 INFO_KEY = "guild_config_cache"
 _DIRTY_KEY = "guild_config_dirty"
+_MARKS_KEY = "guild_config_marks"  # how many statements or flushes of the session touched the tables below
+_WRITTEN_KEY = "guild_config_written"  # (guild id, settings row) from update_settings, while it is the only mark
 _EVERY_GUILD = -1
 _MODELS = (GuildSettings, GuildTheme, CareSupport)
 _TABLES = frozenset(model.__table__ for model in _MODELS)
 _SETTINGS_COLUMNS = tuple(GuildSettings.__table__.columns)
+_SETTINGS_KEYS = tuple(column.key for column in _SETTINGS_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +153,18 @@ class GuildConfigCache:
         for guild_id in guild_ids:
             self._copies.pop(guild_id, None)
 
+    def settings_changed(self, guild_id: int, settings: tuple[tuple[str, Any], ...]) -> None:
+        """A commit changed only this guild's settings row, to `settings`: its copy takes the row (keeping its
+        themes, its support settings and its age, so MAX_AGE still counts from the last full load), other guilds'
+        copies stay, and reads that overlapped the commit are not kept, as after `invalidate`."""
+        found = self._copies.get(guild_id) if self.get(guild_id) is not None else None  # get drops an expired copy
+        self.invalidate({guild_id})
+        if found is None or found[1].settings is None:
+            return
+        stored_at, config = found
+        changed = replace(config, modlog_channel_id=settings[_MODLOG][1], settings=settings)
+        self._copies[guild_id] = (stored_at, changed)
+
 
 # --------------------------------------------------------------------------- noticing writes
 
@@ -157,6 +177,16 @@ class WriteSession(Session):
 def _mark(session: Session, guild_ids: set[int]) -> None:
     if INFO_KEY in session.info:
         session.info.setdefault(_DIRTY_KEY, set()).update(guild_ids)
+        session.info[_MARKS_KEY] = session.info.get(_MARKS_KEY, 0) + 1
+
+
+def settings_written(session: AsyncSession, guild_id: int, row: Sequence[Any]) -> None:
+    """Called by `storage.guilds.update_settings` with the row its UPDATE returned (every column of the settings
+    table, in order). If that UPDATE is the only statement of the session to have touched the configuration
+    tables so far, and nothing else does before the commit, the guild's copy takes the row at commit instead of
+    being dropped with every other guild's (see the module's docstring)."""
+    if session.info.get(_MARKS_KEY) == 1:
+        session.info[_WRITTEN_KEY] = (guild_id, tuple(zip(_SETTINGS_KEYS, row, strict=True)))
 
 
 @event.listens_for(WriteSession, "after_flush")
@@ -178,10 +208,15 @@ def _on_execute(state: ORMExecuteState) -> None:
 @event.listens_for(WriteSession, "after_commit")
 def _after_commit(session: Session) -> None:
     dirty = session.info.pop(_DIRTY_KEY, None)
-    if dirty:
+    marks = session.info.pop(_MARKS_KEY, 0)
+    written = session.info.pop(_WRITTEN_KEY, None)
+    if written is not None and marks == 1:
+        session.info[INFO_KEY].settings_changed(*written)
+    elif dirty:
         session.info[INFO_KEY].invalidate(dirty)
 
 
 @event.listens_for(WriteSession, "after_rollback")
 def _after_rollback(session: Session) -> None:
-    session.info.pop(_DIRTY_KEY, None)
+    for key in (_DIRTY_KEY, _MARKS_KEY, _WRITTEN_KEY):
+        session.info.pop(key, None)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from config import default_theme_pairs, default_themes
-from storage.database import rowcount
+from storage import guild_cache
 from storage.models import GuildSettings, GuildTheme
 
 # The two reads nearly every interaction makes, built once: building a statement costs more of the event
@@ -47,15 +47,15 @@ async def ensure_settings(session: AsyncSession, guild_id: int, now: datetime) -
 
 @lru_cache(maxsize=64)
 def _update(columns: tuple[str, ...]) -> Any:
-    """UPDATE of these columns and `updated_at` on the settings table, built once per set of columns (a Core
-    statement: no ORM bulk-update machinery, and nothing in the session to synchronise). Parameters `guild`
-    and `set_<column>`. Being an UPDATE on guild_settings, it drops the per-process copy on commit all the same
-    (storage/guild_cache.py)."""
+    """UPDATE of these columns and `updated_at` on the settings table, returning the whole row as written, built
+    once per set of columns (a Core statement: no ORM bulk-update machinery, and nothing in the session to
+    synchronise). Parameters `guild` and `set_<column>`."""
     table = cast(Table, GuildSettings.__table__)
     return (
         update(table)
         .where(table.c.guild_id == bindparam("guild"))
         .values({name: bindparam(f"set_{name}", type_=table.c[name].type) for name in (*columns, "updated_at")})
+        .returning(*table.c)
     )
 
 
@@ -63,13 +63,18 @@ async def update_settings(
     session: AsyncSession, guild_id: int, now: datetime, values: Mapping[InstrumentedAttribute[Any], object]
 ) -> None:
     """Set these columns of the guild's settings row (created with defaults on first use). One UPDATE when
-    the row exists: cheaper for the event loop than loading the row and flushing it."""
+    the row exists: cheaper for the event loop than loading the row and flushing it. The row it returns updates
+    the per-process copy at commit (storage/guild_cache.py), so the guild's next interactions don't read the
+    configuration again."""
     chosen = {column.key: value for column, value in values.items()}
     statement = _update(tuple(sorted(chosen)))
     params = {"guild": guild_id, "set_updated_at": now, **{f"set_{name}": value for name, value in chosen.items()}}
-    if rowcount(await session.execute(statement, params)) == 0:
+    row = (await session.execute(statement, params)).first()
+    if row is None:
         await ensure_settings(session, guild_id, now)
         await session.execute(statement, params)
+        return
+    guild_cache.settings_written(session, guild_id, row)
 
 
 async def enabled_themes(session: AsyncSession, guild_id: int) -> list[tuple[str, str]]:

@@ -179,7 +179,7 @@ async def test_the_whole_settings_row_comes_with_the_copy_and_changes_at_once(
     again = (await database.guild_config(1)).settings_row()
     assert again is not None
     assert again.timezone == "Asia/Manila"
-    assert len(reads) == statements + 1
+    assert len(reads) == statements  # the copy took the row the UPDATE returned
 
 
 async def test_support_settings_come_with_the_copy_and_changes_at_once(database: Database) -> None:
@@ -192,3 +192,63 @@ async def test_support_settings_come_with_the_copy_and_changes_at_once(database:
     async with database.write() as session:
         await save_support(session, 1, NOW, people=None, helplines='[["Line", "https://example.org"]]')
     assert (await database.guild_config(1)).support == SupportRow(42, None, '[["Line", "https://example.org"]]')
+
+
+async def test_a_settings_update_refreshes_the_copy_without_a_read(database: Database, reads: list[str]) -> None:
+    """`update_settings` alone: the guild's copy takes the row it wrote (the same as reading it again), and other
+    guilds keep their copies, with no statement to load either."""
+    await configured(database, 1)
+    await configured(database, 2, modlog=222)
+    await database.guild_config(1)
+    other = await database.guild_config(2)
+    statements = len(reads)
+    async with database.write() as session:
+        await update_settings(
+            session, 1, NOW, {GuildSettings.timezone: "Asia/Manila", GuildSettings.modlog_channel_id: 9}
+        )
+    copy = await database.guild_config(1)
+    assert await database.guild_config(2) == other
+    assert len(reads) == statements
+    database.config_cache.invalidate({1})
+    assert copy == await database.guild_config(1)
+    assert copy.modlog_channel_id == 9
+    settings = copy.settings_row()
+    assert settings is not None
+    assert settings.timezone == "Asia/Manila"
+
+
+async def test_a_settings_update_beside_another_config_write_drops_the_copy(database: Database) -> None:
+    """When the same transaction also changes the themes, the copy is read again: the row alone would miss it."""
+    await configured(database, 1)
+    await database.guild_config(1)
+    async with database.write() as session:
+        await session.execute(update(GuildTheme).where(GuildTheme.key == "career").values(label="Work and careers"))
+        await update_settings(session, 1, NOW, {GuildSettings.timezone: "Asia/Manila"})
+    config = await database.guild_config(1)
+    assert ("career", "Work and careers") in config.themes
+    async with database.write() as session:
+        await update_settings(session, 1, NOW, {GuildSettings.timezone: "Asia/Tokyo"})
+        await session.execute(update(GuildTheme).where(GuildTheme.key == "career").values(label="Careers"))
+    config = await database.guild_config(1)
+    assert ("career", "Careers") in config.themes
+    settings = config.settings_row()
+    assert settings is not None
+    assert settings.timezone == "Asia/Tokyo"
+
+
+async def test_a_rolled_back_settings_update_keeps_the_copy(database: Database, reads: list[str]) -> None:
+    """A settings update that fails leaves the copy as it was, and the next transaction starts with no marks."""
+    await configured(database, 1)
+    before = await database.guild_config(1)
+    with pytest.raises(RuntimeError):
+        async with database.write() as session:
+            await update_settings(session, 1, NOW, {GuildSettings.timezone: "Asia/Manila"})
+            raise RuntimeError("the handler failed")
+    assert await database.guild_config(1) == before
+    async with database.write() as session:
+        await update_settings(session, 1, NOW, {GuildSettings.timezone: "Asia/Tokyo"})
+    statements = len(reads)
+    settings = (await database.guild_config(1)).settings_row()
+    assert settings is not None
+    assert settings.timezone == "Asia/Tokyo"
+    assert len(reads) == statements
