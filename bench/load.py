@@ -569,6 +569,8 @@ async def bench_backend(backend: str, url: str, args: argparse.Namespace) -> lis
         async with simcord.run(bot, check_errors=False) as env:
             emitted = sustained_count + args.burst * args.bursts
             modals = emitted * dict(MIX)["prompt suggest"] // sum(w for _, w in MIX) + 20
+            # --serial submits that many twice (timed, then counted): with too few, it fell back to /about
+            modals += 2 * args.serial
             world = await build(env, members=args.members, modals=modals, meter=clocks.meter)
             full = args.full_simcord
             await run_shape(world, clocks, "warm-up", backend, kinds(200, 1), rate=200, full_simcord=full)

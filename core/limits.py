@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import CoolingDown
 from core.privacy import PrivacyProvider
 from storage import limits as store
+from storage.database import Reader
 
 if TYPE_CHECKING:
     from bot import LanternBot
@@ -64,18 +65,18 @@ LIMITS = (
 MAX_PENDING_RESOURCES = 10  # a member's submissions waiting for review at once
 
 
-async def check_in(session: AsyncSession, limit: Limit, guild_id: int, user_id: int, now: datetime) -> None:
+async def check_in(reader: Reader, limit: Limit, guild_id: int, user_id: int, now: datetime) -> None:
     """Raise CoolingDown (with when to try again) if the member has used up `limit`."""
-    recent = await store.uses_since(session, guild_id, user_id, limit.action, now - limit.per)
+    recent = await store.uses_since(reader, guild_id, user_id, limit.action, now - limit.per)
     wait = limit.retry_after(recent, now)
     if wait is not None:
         raise CoolingDown(limit.reason, wait)
 
 
 async def check(bot: LanternBot, limit: Limit, guild_id: int, user_id: int) -> None:
-    """`check_in` in a read of its own."""
-    async with bot.db.read() as session:
-        await check_in(session, limit, guild_id, user_id, bot.clock())
+    """`check_in` in a read of its own (a plain connection: `Database.rows()`)."""
+    async with bot.db.rows() as connection:
+        await check_in(connection, limit, guild_id, user_id, bot.clock())
 
 
 async def record(session: AsyncSession, limit: Limit, guild_id: int, user_id: int, now: datetime) -> None:

@@ -343,9 +343,9 @@ class PromptsCog(ScheduleCommands, CalendarCommands, commands.Cog):
         await self.bank_ready(interaction.guild_id)
         # The checks read outside the write, so the single SQLite writer is held only for the insert.
         # Both are soft limits: a race between two submissions can at worst let one more through.
-        async with self.bot.db.read() as session:
+        async with self.bot.db.rows() as connection:
             in_bank, pending = await queries.suggestion_checks(
-                session, interaction.guild_id, interaction.user.id, bank.text_key(cleaned)
+                connection, interaction.guild_id, interaction.user.id, bank.text_key(cleaned)
             )
         if in_bank:
             raise NotAllowed("That prompt is already in the bank. Thank you all the same!")

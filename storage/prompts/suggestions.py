@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.database import rowcount
+from storage.database import Reader, rowcount
 from storage.models.prompts import Prompt, PromptSuggestion
 
 
@@ -37,14 +38,17 @@ _SUGGESTION_CHECKS = select(
     .scalar_subquery()
     .label("pending"),
 )
-_ADD_SUGGESTION = insert(PromptSuggestion).returning(PromptSuggestion.id)
+# On the table, not the model: a plain Core INSERT, without the ORM's bulk INSERT machinery (status defaults to
+# pending either way: a column default).
+_SUGGESTIONS = cast(Table, PromptSuggestion.__table__)
+_ADD_SUGGESTION = insert(_SUGGESTIONS).returning(_SUGGESTIONS.c.id)
 
 
-async def suggestion_checks(session: AsyncSession, guild_id: int, user_id: int, key: str) -> tuple[bool, int]:
+async def suggestion_checks(reader: Reader, guild_id: int, user_id: int, key: str) -> tuple[bool, int]:
     """Whether the bank already has a prompt with this text key, and how many of the member's suggestions
     are waiting for review."""
     params = {"guild_id": guild_id, "user_id": user_id, "key": key}
-    row = (await session.execute(_SUGGESTION_CHECKS, params)).one()
+    row = (await reader.execute(_SUGGESTION_CHECKS, params)).one()
     return bool(row.in_bank), int(row.pending)
 
 
