@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
-from sqlalchemy import delete, or_, select
+from sqlalchemy import Table, delete, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.privacy import PrivacyProvider
@@ -36,6 +36,11 @@ RECENT_ENTRIES = 500  # how far back the mod-log is read for entries posted befo
 THREAD_MESSAGES = 20  # Lantern writes in a pair thread when it opens and when it ends
 
 
+# A Core INSERT on the table, built once: every mod-log entry about a member runs it (after `/prompt suggest`, for
+# one), and an ORM flush of the same rows cost the event loop several times the statement.
+_RECORD = insert(cast(Table, NamedMessage.__table__))
+
+
 def pair_thread_name(pairing_id: int) -> str:
     return f"Mentoring pair #{pairing_id}"
 
@@ -45,11 +50,12 @@ async def record(bot: LanternBot, guild_id: int, user_ids: Iterable[int], messag
     ids = sorted(set(user_ids))
     if not ids:
         return
+    rows = [
+        {"guild_id": guild_id, "user_id": user_id, "channel_id": message.channel.id, "message_id": message.id}
+        for user_id in ids
+    ]
     async with bot.db.write() as session:
-        session.add_all(
-            NamedMessage(guild_id=guild_id, user_id=user_id, channel_id=message.channel.id, message_id=message.id)
-            for user_id in ids
-        )
+        await session.execute(_RECORD, rows)
 
 
 async def export_member(session: AsyncSession, guild_id: int, user_id: int) -> dict[str, Any]:
