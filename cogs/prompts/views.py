@@ -75,12 +75,12 @@ async def list_page(bot: LanternBot, guild_id: int, theme: str | None, page: int
     """The embed of `page` (clamped to the pages there are), the number of pages, and the page shown."""
     page = max(page, 0)
     labels = (await bot.db.guild_config(guild_id)).theme_labels
-    async with bot.db.read() as session:
-        rows, total = await queries.prompt_page(session, guild_id, theme, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+    async with bot.db.rows() as reader:  # plain columns only: a connection, no ORM session
+        rows, total = await queries.prompt_page(reader, guild_id, theme, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
         pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
         if page >= pages:  # past the end (the bank shrank since the buttons were drawn): the last page
             page = pages - 1
-            rows, total = await queries.prompt_page(session, guild_id, theme, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+            rows, total = await queries.prompt_page(reader, guild_id, theme, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
     title = f"Prompts: {labels.get(theme, theme)}" if theme else "Prompts"
     lines = [f"`#{p.id}` **{labels.get(p.theme, p.theme)}**: {truncate(unlink(p.text), 160)}" for p in rows]
     embed = discord.Embed(title=title, description="\n".join(lines) or "The bank is empty.", colour=0xE8A33D)

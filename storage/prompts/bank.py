@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.database import dialect_insert
+from storage.database import Reader, dialect_insert
 from storage.models.prompts import Prompt, PromptBank
 
 
@@ -108,22 +108,23 @@ _PAGE = (
 _PAGE_OF_THEME = _PAGE.where(Prompt.theme == bindparam("theme"))
 
 
-async def count_prompts(session: AsyncSession, guild_id: int, theme: str | None = None) -> int:
+async def count_prompts(reader: Reader, guild_id: int, theme: str | None = None) -> int:
     query = select(func.count()).select_from(_bank(guild_id, theme).subquery())
-    return int((await session.execute(query)).scalar_one())
+    return int((await reader.execute(query)).scalar_one())
 
 
 async def prompt_page(
-    session: AsyncSession, guild_id: int, theme: str | None, *, offset: int, limit: int
+    reader: Reader, guild_id: int, theme: str | None, *, offset: int, limit: int
 ) -> tuple[list[PageLine], int]:
-    """The bank's prompts from `offset` in id order (at most `limit`), and how many the bank holds."""
+    """The bank's prompts from `offset` in id order (at most `limit`), and how many the bank holds (plain
+    columns: `Database.rows()` will do)."""
     params: dict[str, object] = {"guild_id": guild_id, "offset": offset, "limit": limit}
     if theme:
         params["theme"] = theme
-    rows = (await session.execute(_PAGE_OF_THEME if theme else _PAGE, params)).all()
+    rows = (await reader.execute(_PAGE_OF_THEME if theme else _PAGE, params)).all()
     if rows:
         return [PageLine(*row[:3]) for row in rows], int(rows[0][3])
-    return [], await count_prompts(session, guild_id, theme) if offset else 0
+    return [], await count_prompts(reader, guild_id, theme) if offset else 0
 
 
 async def search_prompts(session: AsyncSession, guild_id: int, typed: str, limit: int = 25) -> Sequence[Prompt]:
