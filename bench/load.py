@@ -51,8 +51,10 @@ from simcord.env import Env
 from bench import harness_cpu
 from bench.inflight import fire_modal_without_settle, fire_without_settle
 from bot import create_bot
+from core import heap
 from tools.world import make_settings
 
+DEFAULT_GC_THRESHOLD = gc.get_threshold()
 TIMEZONES = ("UTC", "Asia/Manila", "Europe/London", "America/Toronto", "Asia/Tokyo", "Australia/Sydney")
 # (name, weight)
 MIX: tuple[tuple[str, int], ...] = (
@@ -577,8 +579,7 @@ async def bench_backend(backend: str, url: str, args: argparse.Namespace) -> lis
             if not args.no_freeze:
                 # What the bot does on READY (FREEZE_HEAP_ON_READY): here the world is built after READY,
                 # so the freeze comes once it exists, as a production bot's caches exist at READY.
-                gc.collect()
-                gc.freeze()
+                heap.freeze_startup_heap()
             reports.append(
                 await run_shape(
                     world,
@@ -633,6 +634,7 @@ async def bench_backend(backend: str, url: str, args: argparse.Namespace) -> lis
         undo()
         await bot.close()
         gc.unfreeze()  # the next backend starts from a plain heap
+        gc.set_threshold(*DEFAULT_GC_THRESHOLD)
     return reports
 
 

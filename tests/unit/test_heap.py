@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.heap import OUT_OF_REACH, full_collections_paused
+from core.heap import OUT_OF_REACH, YOUNG_THRESHOLD, freeze_startup_heap, full_collections_paused
 
 
 @pytest.fixture(autouse=True)
@@ -45,3 +45,15 @@ def test_a_failing_round_still_ends_the_pause(thresholds: tuple[int, ...]) -> No
     with pytest.raises(RuntimeError), full_collections_paused():
         raise RuntimeError("the round failed")
     assert gc.get_threshold() == thresholds
+
+
+def test_the_startup_heap_is_frozen_and_young_collections_come_less_often() -> None:
+    """After `freeze_startup_heap`, the objects alive are frozen and a young collection waits for YOUNG_THRESHOLD
+    allocations; the older generations keep their thresholds."""
+    middle, oldest = gc.get_threshold()[1:]
+    try:
+        frozen = freeze_startup_heap()
+        assert frozen == gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (YOUNG_THRESHOLD, middle, oldest)
+    finally:
+        gc.unfreeze()
