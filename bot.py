@@ -31,7 +31,7 @@ from discord.ext import commands
 
 from config import Settings
 from core import cli, operations
-from core.jobs import DueJobs, gateway_ready
+from core.jobs import DueJobs, Pace, gateway_ready, paced_requests
 from core.modlog import ModLog
 from core.privacy import PrivacyRegistry
 from core.protection import ProtectionKey, ProtectionKeyError, default_key_file
@@ -114,7 +114,12 @@ class LanternBot(commands.AutoShardedBot):
             cache_size=settings.cache_size,
         )
         self.scheduler = AsyncIOScheduler(timezone=UTC)
-        self.jobs = DueJobs()
+        # One pace for all due work (prompt posts, owed DMs and notices): together under Discord's global limit.
+        self.jobs = DueJobs(
+            clock=self.clock,
+            pace=Pace(settings.due_requests_per_second),
+            concurrency=settings.due_concurrency,
+        )
         self.forms = FormRouter()
         self.in_flight: set[asyncio.Task[Any]] = set()
         self._closing: asyncio.Task[None] | None = None
@@ -187,6 +192,7 @@ class LanternBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         self.started_at = self.clock()
         sweep_now_and_then(self.http, asyncio.get_running_loop().time)  # the clock discord.py times buckets by
+        paced_requests(self.http)  # owed work's requests wait their turn on self.jobs.pace (core.jobs.in_batches)
         self.db.prepare()
         database_file = sqlite_path(self.settings.database_url)
         if database_file is not None:  # `lantern restore` refuses while any bot holds this

@@ -36,6 +36,8 @@ from simcord.backend.errors import BackendError
 from simcord.http import router
 from simcord.http.client import _path_of
 
+from core.jobs import paced_requests
+
 MESSAGES = re.compile(r"^/channels/(\d+)/messages$")
 MESSAGE = re.compile(r"^/channels/(\d+)/messages/\d+$")
 EXEMPT = ("/interactions/", "/webhooks/")
@@ -135,7 +137,8 @@ class RateLimitedDiscord:
         self._nonces: dict[tuple[str, str], Any] = {}
 
     def install(self, bot: Any) -> None:
-        """Route `bot`'s REST calls (not interaction answers) through discord.py's real client and this fake."""
+        """Route `bot`'s REST calls (not interaction answers) through discord.py's real client and this fake; owed
+        work's requests still wait their turn on the bot's pace (core.jobs.paced_requests)."""
         http = bot.http
         original = type(http).request  # SimCord's: kept for multipart bodies (files), which never come here
 
@@ -148,6 +151,7 @@ class RateLimitedDiscord:
         http._global_over = asyncio.Event()
         http._global_over.set()
         http.request = types.MethodType(request, http)
+        paced_requests(http)  # as the bot's setup_hook does: owed work's requests wait their turn on its pace
 
     def bucket(self, method: str, path: str) -> Bucket:
         route, major = route_of(method, path)

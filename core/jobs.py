@@ -21,13 +21,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import aiohttp
 import discord
+from discord.http import HTTPClient
 
 from core import logcontext
 
@@ -56,29 +58,6 @@ def is_retryable(error: BaseException) -> bool:
     if isinstance(error, discord.HTTPException):
         return error.status >= 500 or error.status == 429
     return isinstance(error, (aiohttp.ClientError, OSError, asyncio.TimeoutError, discord.GatewayNotFound))
-
-
-async def in_batches(
-    lease: Callable[[datetime], Awaitable[Sequence[T]]],
-    handle: Callable[[T, datetime], Awaitable[bool]],
-    *,
-    size: int,
-    now: datetime,
-    clock: Callable[[], datetime],
-) -> int:
-    """Owed work a batch at a time: `lease(at)` takes the lease on up to `size` due rows, `handle(row, at)` does
-    one (True: it counts as done), and the next batch is leased once this one is done, until a batch comes back
-    short. A backlog of thousands is never leased at once, so each batch goes out well within its lease. Each
-    batch is leased at the later of `now` and the clock, so a long drain's leases and backoffs count from their
-    own batch. Returns how many were done."""
-    done = 0
-    while True:
-        at = max(now, clock())
-        batch = await lease(at)
-        for row in batch:
-            done += await handle(row, at)
-        if len(batch) < size:
-            return done
 
 
 def gateway_ready(bot: Any) -> bool:
@@ -128,6 +107,111 @@ class Pace:
             await asyncio.sleep(starts[0] + self.per - now)
 
 
+async def in_batches(
+    lease: Callable[[datetime], Awaitable[Sequence[T]]],
+    handle: Callable[[T, datetime], Awaitable[bool]],
+    *,
+    size: int,
+    now: datetime,
+    clock: Callable[[], datetime],
+    concurrency: int = 1,
+    pace: Pace | None = None,
+    whom: Callable[[T], Iterable[Hashable]] | None = None,
+) -> int:
+    """Owed work a batch at a time: `lease(at)` takes the lease on up to `size` due rows, `handle(row, at)` does
+    one (True: it counts as done), and the next batch is leased once this one is done, until a batch comes back
+    short. A backlog of thousands is never leased at once, so each batch goes out well within its lease. Each
+    batch is leased at the later of `now` and the clock, so a long drain's leases and backoffs count from their
+    own batch. Returns how many were done.
+
+    Up to `concurrency` rows of a batch are handled at once: a DM is two requests of 50-150 ms each (open the
+    channel, post), so one at a time a drain sends about 8 a second where Discord allows 25. Rows for the same
+    recipient (`whom(row)`: the members or threads a row writes to) still go one after the other, in the
+    batch's order, so a member's messages arrive in the order they were owed. With `pace`, every Discord request
+    a handler makes waits its turn there (`paced_requests`), so the drain, and whatever other due work shares
+    the pace, stays under Discord's global limit. A handler that raises ends the drain once the rows already
+    started are done (none is cut off between its request and its record), and its error is raised."""
+    done = 0
+    token = _PACE.set(pace) if pace is not None else None
+    try:
+        while True:
+            at = max(now, clock())
+            batch = await lease(at)
+            done += await _handle_all(_lanes(batch, whom), handle, at, concurrency)
+            if len(batch) < size:
+                return done
+    finally:
+        if token is not None:
+            _PACE.reset(token)
+
+
+def _lanes(batch: Sequence[T], whom: Callable[[T], Iterable[Hashable]] | None) -> list[list[T]]:
+    """The batch split into lanes handled one row after another: rows that share a recipient share a lane (two
+    lanes that meet in a row merge), each lane in the batch's order, the lanes by their first row."""
+    if whom is None:
+        return [[row] for row in batch]
+    lane_of: dict[Hashable, int] = {}  # recipient -> the lane it is in
+    lanes: dict[int, list[int]] = {}  # lane -> positions in the batch
+    for position, row in enumerate(batch):
+        met = sorted({lane_of[key] for key in whom(row) if key in lane_of})
+        lane = met[0] if met else position
+        joined = [position] + [p for other in met for p in lanes.pop(other)]
+        lanes[lane] = sorted(joined)
+        for key in whom(row):
+            lane_of[key] = lane
+        for other in met[1:]:
+            for key, value in lane_of.items():
+                if value == other:
+                    lane_of[key] = lane
+    return [[batch[p] for p in positions] for _, positions in sorted(lanes.items())]
+
+
+async def _handle_all(
+    lanes: list[list[T]], handle: Callable[[T, datetime], Awaitable[bool]], at: datetime, concurrency: int
+) -> int:
+    """Handle the lanes, up to `concurrency` at once, each lane's rows in order; how many count as done."""
+    queue = iter(lanes)  # one shared iterator: each lane goes to one worker
+    done = 0
+    failed: list[BaseException] = []
+
+    async def worker() -> None:
+        nonlocal done
+        for lane in queue:
+            for row in lane:
+                if failed:
+                    return
+                try:
+                    outcome = await handle(row, at)  # awaited first: `done += await …` would lose counts
+                except Exception as error:
+                    failed.append(error)
+                    return
+                done += outcome
+
+    await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(lanes))))))
+    if failed:
+        raise failed[0]
+    return done
+
+
+_PACE: ContextVar[Pace | None] = ContextVar("lantern_due_pace", default=None)
+
+
+def paced_requests(http: HTTPClient) -> None:
+    """Make every request of `http` made inside a paced drain (`in_batches` with a pace) wait its turn on that pace
+    first: the DMs, member lookups and posts owed work sends, however many each unit needs. Requests made elsewhere
+    (interaction answers go through webhooks anyway, members' commands, the prompt drain, which waits on the same
+    pace itself) are untouched."""
+    request = http.request
+
+    async def paced_request(*args: Any, **kwargs: Any) -> Any:
+        pace = _PACE.get()
+        if pace is not None:
+            await pace.wait()
+        return await request(*args, **kwargs)
+
+    http.request = paced_request  # type: ignore[method-assign]
+
+
 @dataclass
 class HandlerState:
     """How one due handler is doing: failures in a row, and when it may run again."""
@@ -147,7 +231,35 @@ class _Registered:
 
 @dataclass
 class DueJobs:
+    """The registered handlers, and how their owed work drains: `drain` paces every Discord request on `pace`
+    (shared with the prompt drain, so all due work together stays under Discord's limit) and handles up to
+    `concurrency` units at once."""
+
+    clock: Callable[[], datetime] = discord.utils.utcnow
+    pace: Pace = field(default_factory=lambda: Pace(48))
+    concurrency: int = 1
     _registered: dict[str, _Registered] = field(default_factory=dict)
+
+    async def drain(
+        self,
+        lease: Callable[[datetime], Awaitable[Sequence[T]]],
+        handle: Callable[[T, datetime], Awaitable[bool]],
+        *,
+        size: int,
+        now: datetime,
+        whom: Callable[[T], Iterable[Hashable]] | None = None,
+    ) -> int:
+        """`in_batches` at this registry's clock, pace and concurrency; how many were done."""
+        return await in_batches(
+            lease,
+            handle,
+            size=size,
+            now=now,
+            clock=self.clock,
+            concurrency=self.concurrency,
+            pace=self.pace,
+            whom=whom,
+        )
 
     @property
     def handlers(self) -> dict[str, DueHandler]:

@@ -12,7 +12,7 @@ import discord
 
 from cogs.circles.views import cog_of
 from core.errors import NotAllowed
-from core.jobs import in_batches, is_retryable
+from core.jobs import is_retryable
 from core.ui import LanternView, PersistentButton
 from storage import circles as store
 from storage.circles import checkins as store_checkins
@@ -70,7 +70,9 @@ class CircleCheckins:
             async with self.bot.db.write() as session:
                 return await store_checkins.lease_checkins(session, at, self.flow.reachable, size)
 
-        return await in_batches(lease, self.deliver, size=size, now=now, clock=self.bot.clock)
+        return await self.bot.jobs.drain(
+            lease, self.deliver, size=size, now=now, whom=lambda checkin: [checkin.user_id]
+        )
 
     async def deliver(self, checkin: CircleCheckin, at: datetime) -> bool:
         """One leased check-in DM, settled (or left for its retry after a failure worth another try)."""

@@ -20,7 +20,7 @@ from cogs.mentorship import rules
 from core import permissions
 from core.channels import configured_channel
 from core.errors import FeatureNotConfigured, NotAllowed
-from core.jobs import guild_unavailable, in_batches, is_retryable
+from core.jobs import guild_unavailable, is_retryable
 from core.text import join_words, plural
 from engine.circles import REASON_TEXT, LeftOutReason
 from storage import circles as store
@@ -156,7 +156,9 @@ class CircleFlow:
             async with self.bot.db.write() as session:
                 return await store_invites.lease_invites(session, at, self.reachable, circle_ids, size)
 
-        return await in_batches(lease, self.deliver_invite, size=size, now=now, clock=self.bot.clock)
+        return await self.bot.jobs.drain(
+            lease, self.deliver_invite, size=size, now=now, whom=lambda invite: [invite.user_id]
+        )
 
     async def deliver_invite(self, invite: CircleInvite, at: datetime) -> bool:
         """One leased invitation, settled (or left for its retry); whether it settled."""
@@ -222,7 +224,9 @@ class CircleFlow:
             async with self.bot.db.write() as session:
                 return await store_rounds.lease_left_outs(session, at, self.reachable, size)
 
-        return await in_batches(lease, self.deliver_left_out, size=size, now=now, clock=self.bot.clock)
+        return await self.bot.jobs.drain(
+            lease, self.deliver_left_out, size=size, now=now, whom=lambda item: [item.user_id]
+        )
 
     async def deliver_left_out(self, item: CircleLeftOut, at: datetime) -> bool:
         """One leased left-out message, settled (or left for its retry); whether it settled."""
@@ -303,7 +307,7 @@ class CircleFlow:
             async with self.bot.db.write() as session:
                 return await store_invites.lease_notices(session, at, self.reachable, ids, size)
 
-        return await in_batches(lease, self.deliver_notice, size=size, now=now, clock=self.bot.clock)
+        return await self.bot.jobs.drain(lease, self.deliver_notice, size=size, now=now)
 
     async def deliver_notice(self, circle: Circle, at: datetime) -> bool:
         """One leased notice, settled (or left for its retry after a failure worth another try)."""

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from cogs.mentorship.views import checkin_view
 from core.errors import NotAllowed
-from core.jobs import in_batches, is_retryable
+from core.jobs import is_retryable
 from core.text import unlink
 from storage import mentorship as store
 from storage.mentorship import followups
@@ -68,8 +68,12 @@ class Checkins:
                 claimed = await store.claim_due_checkins(session, now, days_of, store.CLAIM_BATCH)
             if len(claimed) < store.CLAIM_BATCH:
                 break
-        return await in_batches(
-            self.lease_batch, self.deliver_checkin, size=store.LEASE_BATCH, now=now, clock=self.bot.clock
+        return await self.bot.jobs.drain(
+            self.lease_batch,
+            self.deliver_checkin,
+            size=store.LEASE_BATCH,
+            now=now,
+            whom=lambda leased: [leased[0].user_id],
         )
 
     async def lease_batch(self, at: datetime) -> list[tuple[MentorshipCheckin, MentorshipPairing]]:

@@ -20,7 +20,7 @@ from cogs.mentorship import rules
 from cogs.mentorship.pairings import Pairings
 from cogs.mentorship.views import proposal_view
 from core.errors import NotAllowed
-from core.jobs import in_batches, is_retryable
+from core.jobs import is_retryable
 from core.text import join_words, truncate, unlink
 from storage import mentorship as store
 from storage.guilds import enabled_themes, get_settings
@@ -214,7 +214,13 @@ class Flow(Pairings):
             async with self.bot.db.write() as session:
                 return await store.lease_notices(session, at, self.reachable, ids, store.NOTICE_BATCH)
 
-        return await in_batches(lease, self.deliver_notice, size=store.NOTICE_BATCH, now=now, clock=self.bot.clock)
+        return await self.bot.jobs.drain(
+            lease,
+            self.deliver_notice,
+            size=store.NOTICE_BATCH,
+            now=now,
+            whom=lambda proposal: [proposal.mentor_id, proposal.mentee_id],
+        )
 
     async def deliver_notice(self, proposal: MentorshipProposal, at: datetime) -> bool:
         """One leased owed message, settled (or left for its retry); whether it went."""

@@ -10,6 +10,7 @@ for `/mentor status`, like a check-in.
 from __future__ import annotations
 
 import logging
+from collections.abc import Hashable
 from concurrent.futures import Executor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ from cogs.mentorship import rules, unmatched
 from cogs.mentorship.matching_runner import list_off_loop
 from cogs.mentorship.rounds import Parser, in_slices
 from cogs.mentorship.views import proposal_view
-from core.jobs import in_batches, is_retryable
+from core.jobs import is_retryable
 from core.text import unlink
 from engine import matching
 from storage import mentorship as store
@@ -59,6 +60,12 @@ NUDGE = (
     "{mentions} Have you two found a time to meet? Whatever the answer, it's fine: only I see it, and it "
     "helps the moderators know how pairings are going (as numbers, never who)."
 )
+
+
+def recipients(note: MentorshipNote) -> list[Hashable]:
+    """Whom a note writes to (`core.jobs.in_batches` keeps each recipient's notes in order): a member, or a pair's
+    thread."""
+    return [note.user_id] if note.user_id is not None else [("thread", note.pairing_id)]
 
 
 class Followups:
@@ -187,7 +194,7 @@ class Followups:
             async with self.bot.db.write() as session:
                 return await notes.lease_notes(session, at, self.flow.reachable, ids, notes.NOTE_BATCH)
 
-        return await in_batches(lease, self.deliver_note, size=notes.NOTE_BATCH, now=now, clock=self.bot.clock)
+        return await self.bot.jobs.drain(lease, self.deliver_note, size=notes.NOTE_BATCH, now=now, whom=recipients)
 
     async def deliver_note(self, note: MentorshipNote, at: datetime) -> bool:
         """One leased note, settled (or left for its retry); whether it was sent."""

@@ -56,7 +56,7 @@ from cogs.prompts.prompt_post import (
 )
 from cogs.prompts.slots import SlotClaims
 from core import heap
-from core.jobs import Pace, guild_unavailable
+from core.jobs import guild_unavailable
 from core.permissions import POST_EMBED, refusal
 from storage import prompts as queries
 from storage.models.prompts import PromptPost, PromptSchedule
@@ -81,7 +81,7 @@ class PromptPoster(SlotClaims, PostThreads):
         self.bot = bot
         self.owner = owner or bot.instance_id  # who holds the leases this poster takes
         rate = bot.settings.due_requests_per_second
-        self.pace = Pace(rate)  # every request of a drain waits its turn (core.jobs.Pace)
+        self.pace = bot.jobs.pace  # every request of a drain waits its turn there, shared with owed DMs (core.jobs)
         self.concurrency = bot.settings.due_concurrency
         self.records = PostedRecords(bot, RECORD_LINGER)
         # Claims leased at once: what the pace posts in LEASE_AHEAD (240 at 48 a second), well inside a lease.

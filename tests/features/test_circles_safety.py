@@ -106,7 +106,8 @@ async def test_closed_dms_hold_the_invitation_for_circle_status(world: World) ->
     """Alice's DMs are closed: her invitation is held, never posted where others read it, and /circle status
     shows it to her alone with working buttons."""
     alice, *_ = await four_in_pool(world)
-    world.env.inject_error("POST", "/users/@me/channels", status=403, code=50007)
+    # Discord opens the DM channel and refuses the message (invitations go out side by side: aimed at hers)
+    world.env.inject_error("POST", f"/channels/{alice.user.dm_channel.id}/messages", status=403, code=50007, times=None)
     await form(world)
     assert dms(alice) == []
     nudge = world.mentorship.history()[-1]

@@ -94,14 +94,16 @@ async def test_more_circles_deciding_at_once_than_a_batch_each_open_one_thread(
 async def test_a_notice_that_fails_mid_batch_is_made_after_its_backoff_and_the_rest_in_the_same_run(
     world: World, small_batches: None
 ) -> None:
-    """Three circles formed; opening the first thread gets Discord's 500. The other two open in the same run
-    (the next batch too), the first a minute later; each circle gets one thread."""
+    """Three circles formed; opening one thread (whichever is first: a batch's notices go side by side) gets
+    Discord's 500. The other two open in the same run (the next batch too), that one a minute later; each circle
+    gets one thread."""
     ids = await formed_circles(world, 3)
     world.env.inject_error("POST", "/channels/*/threads", status=500)
     assert (await world.bot.run_due_jobs())["circles"]["notices"] == 2
-    first, *others = await circles(world, ids)
-    assert (first.notice, first.notice_attempts, first.thread_id) == ("open", 1, None)
-    assert all(circle.notice is None and circle.thread_id is not None for circle in others)
+    found = await circles(world, ids)
+    [failed] = [circle for circle in found if circle.notice is not None]
+    assert (failed.notice, failed.notice_attempts, failed.thread_id) == ("open", 1, None)
+    assert all(circle.thread_id is not None for circle in found if circle is not failed)
     assert (await world.bot.run_due_jobs())["circles"]["notices"] == 0  # waits its backoff
     await world.env.advance_time(MINUTE + 1)
     assert (await world.bot.run_due_jobs())["circles"]["notices"] == 1
@@ -353,14 +355,14 @@ async def test_more_members_left_out_than_a_batch_are_each_told_once(
 async def test_a_left_out_message_that_fails_mid_batch_is_sent_after_its_backoff_and_the_rest_in_the_same_run(
     world: World, small_left_out_batches: None
 ) -> None:
-    """Opening the first member's DM gets Discord's 500: the other four messages go in the same run (the next
-    batches too), the first a minute later; each member is told once."""
+    """Opening one member's DM (whichever is first: a batch's messages go side by side) gets Discord's 500: the
+    other four messages go in the same run (the next batches too), that one a minute later; each member is told
+    once."""
     actors = await left_out(world, 5)
     world.env.inject_error("POST", "/users/@me/channels", status=500)
     assert (await world.bot.run_due_jobs())["circles"]["left out"] == 4
-    first, *others = await rows(world, CircleLeftOut)
-    assert (first.delivery, first.attempts) == (DELIVERY_DUE, 1)
-    assert [item.delivery for item in others] == [DELIVERY_SENT] * 4
+    found = await rows(world, CircleLeftOut)
+    assert sorted((item.delivery, item.attempts) for item in found) == [(DELIVERY_DUE, 1)] + [(DELIVERY_SENT, 0)] * 4
     assert (await world.bot.run_due_jobs())["circles"]["left out"] == 0  # waits its backoff
     await world.env.advance_time(MINUTE + 1)
     assert (await world.bot.run_due_jobs())["circles"]["left out"] == 1

@@ -5,6 +5,7 @@ invitation one DM. The batches are shrunk to two so a handful of members is a ba
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from simcord import MemberActor
 from sqlalchemy import select
 
+from bench.ratelimited import RateLimitedDiscord
 from storage import mentorship as store
 from storage.mentorship import followups as store_notes
 from storage.models.mentorship import (
@@ -217,16 +219,15 @@ async def test_more_invitations_lapsing_tomorrow_than_a_batch_are_each_reminded_
 async def test_a_reminder_discord_fails_mid_batch_is_sent_after_its_backoff_once(
     world: World, small_reminder_batches: list[int]
 ) -> None:
-    """Three reminders owed at once; Discord answers the first DM with a 500. The other two go in the same run,
-    the first a minute later; each mentor is reminded once."""
+    """Three reminders owed at once; Discord answers one DM with a 500 (they go out side by side: whichever is
+    first). The other two go in the same run, that one a minute later; each mentor is reminded once."""
     mentors_ = await invited_mentors(world, 3)
     await world.env.advance_time(2 * DAY + 60)
     world.env.inject_error("POST", "/channels/*/messages", status=500)
     result = (await world.bot.run_due_jobs())["mentorship"]
     assert (result["reminders"], result["notes"]) == (3, 2)
-    first, *others = await reminders(world)
-    assert (first.delivery, first.attempts) == (DELIVERY_DUE, 1)
-    assert [note.delivery for note in others] == [DELIVERY_SENT] * 2
+    owed = await reminders(world)
+    assert sorted((note.delivery, note.attempts) for note in owed) == [(DELIVERY_DUE, 1)] + [(DELIVERY_SENT, 0)] * 2
     assert (await world.bot.run_due_jobs())["mentorship"]["notes"] == 0  # waits its backoff
     await world.env.advance_time(61)
     assert (await world.bot.run_due_jobs())["mentorship"]["notes"] == 1
@@ -250,3 +251,35 @@ async def test_another_shards_invitations_never_fill_a_reminder_batch(
     assert small_reminder_batches == [2, 2, 1]
     assert {note.guild_id for note in await reminders(world)} == {world.guild.id}
     assert [reminded(mentor) for mentor in mentors_] == [1] * 5
+
+
+async def test_a_backlog_of_checkins_goes_out_side_by_side_at_discords_pace(world: World) -> None:
+    """Twenty check-in DMs owed the same morning, each two requests of 100 ms round trip to a Discord that enforces
+    its limits: they go a few at a time (far sooner than one after another), no request is refused with a 429, and
+    every member gets exactly one."""
+    paired = await seed(world, pairs=10, pending=0)
+    await world.env.advance_time(14 * DAY + 60)
+    fake = RateLimitedDiscord(world.env.backend, latency=0.1)
+    fake.install(world.bot)
+    in_flight = most = 0
+    through_fake = world.bot.http.request
+
+    async def counted(route: Any, **kwargs: Any) -> Any:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        try:
+            return await through_fake(route, **kwargs)
+        finally:
+            in_flight -= 1
+
+    world.bot.http.request = counted  # type: ignore[method-assign]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert (await world.bot.run_due_jobs())["mentorship"]["checkins"] == 20
+    took = loop.time() - started
+    assert most > 1
+    assert took < 20 * 2 * 0.1 / 2  # on the event loop's clock: at least twice as fast as one at a time
+    assert (fake.counts.global_429, fake.counts.route_429) == (0, 0)
+    for member in paired:
+        assert len([m for m in dms(member) if "How is it going" in (m.content or "")]) == 1

@@ -1,0 +1,136 @@
+"""Owed work side by side (core/jobs.py `in_batches`): a few units at once, one recipient's in order, every
+request of the drain at the shared pace, and a unit that raises stops the drain without cutting others off."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.jobs import Pace, _lanes, in_batches, paced_requests
+
+NOW = datetime(2026, 12, 3, 9, tzinfo=UTC)
+
+Row = tuple[int, frozenset[int]]  # (position, recipients)
+
+
+def batches_of(rows: list[Row], size: int) -> Any:
+    """A lease over `rows`: the next `size` each time."""
+    left = list(rows)
+
+    async def lease(_at: datetime) -> list[Row]:
+        batch, left[:] = left[:size], left[size:]
+        return batch
+
+    return lease
+
+
+def recipients(row: Row) -> frozenset[int]:
+    return row[1]
+
+
+@given(st.lists(st.frozensets(st.integers(0, 12), max_size=3), max_size=40))
+def test_lanes_keep_each_recipients_rows_together_and_in_order(whom: list[frozenset[int]]) -> None:
+    batch = list(enumerate(whom))
+    lanes = _lanes(batch, recipients)
+    assert sorted(row for lane in lanes for row in lane) == batch  # every row once
+    for lane in lanes:
+        assert lane == sorted(lane)  # the batch's order within a lane
+    assert [lane[0][0] for lane in lanes] == sorted(lane[0][0] for lane in lanes)  # lanes by their first row
+    seen: dict[int, int] = {}
+    for number, lane in enumerate(lanes):
+        for _, people in lane:
+            for person in people:
+                assert seen.setdefault(person, number) == number  # no recipient in two lanes
+
+
+def test_without_recipients_each_row_is_its_own_lane() -> None:
+    assert _lanes([(0, frozenset({1})), (1, frozenset({1}))], None) == [[(0, frozenset({1}))], [(1, frozenset({1}))]]
+
+
+async def test_units_go_side_by_side_but_one_recipients_one_after_another() -> None:
+    """30 DMs to 10 members, 3 each: at most `concurrency` at once, never two to one member at once, each
+    member's in the order owed, every one done, and far sooner than one at a time."""
+    rows = [(position, frozenset({position % 10})) for position in range(30)]
+    running: set[int] = set()
+    most = 0
+    order: dict[int, list[int]] = {}
+
+    async def handle(row: Row, _at: datetime) -> bool:
+        nonlocal most
+        (member,) = row[1]
+        assert member not in running
+        running.add(member)
+        most = max(most, len(running))
+        await asyncio.sleep(0.01)
+        order.setdefault(member, []).append(row[0])
+        running.discard(member)
+        return True
+
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    done = await in_batches(
+        batches_of(rows, 12), handle, size=12, now=NOW, clock=lambda: NOW, concurrency=4, whom=recipients
+    )
+    assert done == 30
+    assert most == 4
+    assert all(positions == sorted(positions) and len(positions) == 3 for positions in order.values())
+    assert loop.time() - started < 30 * 0.01 / 2  # the event loop's clock, not a wall-time budget
+
+
+async def test_a_unit_that_raises_ends_the_drain_after_the_started_ones_finish() -> None:
+    rows = [(position, frozenset({position})) for position in range(10)]
+    finished: list[int] = []
+
+    async def handle(row: Row, _at: datetime) -> bool:
+        await asyncio.sleep(0.01 if row[0] != 1 else 0)
+        if row[0] == 1:
+            raise RuntimeError("a bug, not Discord")
+        finished.append(row[0])
+        return True
+
+    with pytest.raises(RuntimeError, match="a bug"):
+        await in_batches(batches_of(rows, 10), handle, size=10, now=NOW, clock=lambda: NOW, concurrency=3)
+    assert sorted(finished) == [0, 2]  # started beside the failing one: finished, never cut off; none after
+
+
+class FakeHTTP:
+    """Only the attribute `paced_requests` wraps; records when each request started (event loop clock)."""
+
+    def __init__(self) -> None:
+        self.starts: list[tuple[str, float]] = []
+
+    async def request(self, route: str, **_kwargs: Any) -> str:
+        self.starts.append((route, asyncio.get_running_loop().time()))
+        await asyncio.sleep(0.001)
+        return route
+
+
+async def test_every_request_of_a_paced_drain_waits_its_turn_and_others_do_not() -> None:
+    """Each unit makes two requests (open the DM, post): within any period at most `rate` start, counted per
+    request, not per unit; a request made outside the drain (a member's command) never waits."""
+    http = FakeHTTP()
+    paced_requests(http)  # type: ignore[arg-type]
+    pace = Pace(4, per=0.05)
+    rows = [(position, frozenset({position})) for position in range(10)]
+
+    async def handle(row: Row, _at: datetime) -> bool:
+        await http.request(f"open {row[0]}")
+        await http.request(f"post {row[0]}")
+        return True
+
+    assert await in_batches(batches_of(rows, 5), handle, size=5, now=NOW, clock=lambda: NOW, concurrency=8, pace=pace)
+    drain = [at for route, at in http.starts]
+    assert len(drain) == 20
+    for at in drain:
+        assert sum(at <= other < at + 0.05 - 1e-9 for other in drain) <= 4
+    assert pace._starts  # the pace saw them
+    before = len(pace._starts)
+    await http.request("a member's command")
+    assert len(pace._starts) == before  # outside the drain: not paced, not counted
+    assert Counter(route.split()[0] for route, _ in http.starts) == {"open": 10, "post": 10, "a": 1}
