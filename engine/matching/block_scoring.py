@@ -202,29 +202,62 @@ def column_scores(
     cols: np.ndarray,
     shift: int = 0,
     by_column: tuple[np.ndarray, np.ndarray] | None = None,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Scores of every mentee against mentor `cols` (sorted), as (n, cols) int16, multiplied by 2**shift;
-    negative where forbidden (`by_column`: `exclusions_by_column(pop)`, when the caller has it). Rows are
-    gathered from column slices of the joint tables (`Tables.pairs`) and the block is left in that layout
-    (a transpose of the whole block cost as much as the gathers)."""
+    """Scores of every mentee (or of mentee `rows`, sorted) against mentor `cols` (sorted), as (rows, cols)
+    int16, multiplied by 2**shift; negative where forbidden (`by_column`: `exclusions_by_column(pop)`, when
+    the caller has it). Rows are gathered from column slices of the joint tables (`Tables.pairs`) and the
+    block is left in that layout (a transpose of the whole block cost as much as the gathers)."""
     subs = []
     for joint, members in tables.pairs:
         (group, table), *rest = members
-        sub = np.take(_scaled(table[:, cols], shift), group, axis=0)
+        present = None
+        if rows is not None:  # only the joint groups of these rows (fewer sub-table rows to build)
+            joint, present = _present(joint[rows], group.size)
+        sub = np.take(_scaled(_columns(table, cols), shift), group if present is None else group[present], axis=0)
         for group, table in rest:
-            sub += np.take(_scaled(table[:, cols], shift), group, axis=0)
+            sub += np.take(_scaled(_columns(table, cols), shift), group if present is None else group[present], axis=0)
         subs.append((joint, sub))
     (joint, sub), *others = subs
     score = np.take(sub, joint, axis=0)
     for joint, sub in others:
         score += np.take(sub, joint, axis=0)
     excluded_cols, excluded_rows = by_column if by_column is not None else exclusions_by_column(pop)
-    low, high = np.searchsorted(excluded_cols, [cols[0], cols[-1] + 1])
-    excluded_cols, excluded_rows = excluded_cols[low:high], excluded_rows[low:high]
-    at = np.minimum(np.searchsorted(cols, excluded_cols), cols.size - 1)
-    hit = cols[at] == excluded_cols
-    score[excluded_rows[hit], at[hit]] = NEG
+    starts, ends = np.searchsorted(excluded_cols, cols), np.searchsorted(excluded_cols, cols, side="right")
+    lengths = ends - starts  # each column's exclusions (`cols` may be scattered over the mentors)
+    at = np.repeat(np.arange(cols.size), lengths)
+    excluded_rows = excluded_rows[
+        np.arange(lengths.sum()) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    ]
+    if rows is not None and rows.size:
+        where = np.minimum(np.searchsorted(rows, excluded_rows), rows.size - 1)
+        present = rows[where] == excluded_rows
+        excluded_rows, at = where[present], at[present]
+    score[excluded_rows, at] = NEG
     return score
+
+
+def _columns(table: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """table[:, cols], fast when `table` is stored by columns (`by_columns`) or `cols` are contiguous."""
+    return table[:, cols]
+
+
+def by_columns(tables: Tables) -> Tables:
+    """`tables` stored column by column (Fortran order: a copy), for column blocks whose columns are scattered
+    over the mentors: each row of a C-order table would cost a cache line per column."""
+    copies = {id(table): np.asfortranarray(table) for _, table in tables.parts}
+    parts = [(group, copies[id(table)]) for group, table in tables.parts]
+    pairs = [(joint, [(group, copies[id(table)]) for group, table in members]) for joint, members in tables.pairs]
+    return Tables(parts, pairs)
+
+
+def _present(index: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(`index` renumbered over the values present in it, those values ascending), values in [0, size)."""
+    seen = np.zeros(size, dtype=bool)
+    seen[index] = True
+    present = np.flatnonzero(seen)
+    renumber = np.cumsum(seen) - 1
+    return renumber[index], present
 
 
 def exclusions_by_column(pop: Population) -> tuple[np.ndarray, np.ndarray]:

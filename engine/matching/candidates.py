@@ -1,6 +1,6 @@
 """The sparse graph solved first: each mentee's top mentors and each mentor's top mentees, every pair
-scored once per direction, block by block. It changes speed, never the result (pricing adds whatever
-the optimum needs)."""
+scored once by rows and (when it can matter) once by columns, block by block. It changes speed, never the
+result (pricing adds whatever the optimum needs)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from engine.matching.block_scoring import (
     SCAN_CELLS,
     Tables,
     block_scores,
+    by_columns,
     column_scores,
     exclusions_by_column,
     row_blocks,
@@ -24,6 +25,8 @@ DEEP_FACTOR = 2  # times more candidates kept by a mentor few mentees list (see 
 LONELY_RATIO = 1.0  # ... fewer than this many per place
 TIE_BITS = 7  # low bits of the mentor-side key: the fewest-options preference, then SPREAD_BITS (`build_candidates`)
 SPREAD_BITS = 2
+PRUNE_MENTEES = 20_000  # from this many mentees, the mentor-side pass skips mentees out of reach (`_floors`)
+SEGMENTS_PER_PLACE = 4  # runs of mentees per kept candidate whose best scores bound a column's floor (`_floors`)
 
 
 @dataclass(slots=True)
@@ -43,15 +46,30 @@ def build_candidates(pop: Population, tables: Tables | None, per_mentee: int, pe
     ones hardest to place elsewhere). Measured at 50k: 1,370 pairs added by pricing over 3 rounds, against
     56,607 over 6 rounds with an arbitrary choice among ties. Below that preference (5 bits), SPREAD_BITS of a
     hash of i + j make mentors with the same profile keep *different* tied mentees: with tie-heavy weights at
-    50k, 29,410 pairs added over 5 rounds (8.6 s) became 0 in 1 round (3.4-3.7 s)."""
+    50k, 29,410 pairs added over 5 rounds (8.6 s) became 0 in 1 round (3.4-3.7 s).
+
+    From PRUNE_MENTEES mentees, the mentor-side pass skips the mentees that cannot be in a mentor's top: the row
+    pass records each column's best score over runs of mentees, whose depth-th largest is a floor under the
+    column's depth-th best score (`_floors`; at 50k most floors are 100); a mentee whose part p, plus the
+    largest other parts of the column, stays under every floor of a block is out of reach. Columns go into
+    blocks by theme set and offset, so a block's columns reach the same groups: 23-27 % of the 500M pairs are
+    scored instead of all (candidates at 50k 2.4-3.1 -> 2.0-2.8 s CPU, paired). Which tied mentee a mentor keeps
+    may change (the spread hash is by position in the block), never a total."""
     n, m = pop.n, pop.m
     found_rows: list[np.ndarray] = []
     found_cols: list[np.ndarray] = []
     found_scores: list[np.ndarray] = []
     row_best = np.full(n, INELIGIBLE, dtype=np.int16)
     options = np.zeros(n, dtype=np.int64)  # mentors at the mentee's best score (see `_top`)
+    # Each column's best score over runs of `run` mentees (disjoint runs: distinct mentees), for `_floors`.
+    prune = tables is not None and per_mentor > 0 and n >= PRUNE_MENTEES
+    run = 1 << max(0, int(np.log2(max(1, n // (SEGMENTS_PER_PLACE * DEEP_FACTOR * max(per_mentor, 1))))))
+    run_best: list[np.ndarray] = []
     for rows in row_blocks(np.arange(n), m, 4 * SCAN_CELLS):  # larger blocks: fewer calls, as fast per pair
-        top, top_scores, best, options[rows] = _top(block_scores(pop, tables, rows), per_mentee)
+        score = block_scores(pop, tables, rows)
+        if prune:
+            run_best.append(_run_maxima(score, run))
+        top, top_scores, best, options[rows] = _top(score, per_mentee)
         row_best[rows] = np.maximum(best, INELIGIBLE)
         keep = top_scores >= 0
         found_rows.append(np.broadcast_to(rows[:, None], top.shape)[keep])
@@ -71,24 +89,63 @@ def build_candidates(pop: Population, tables: Tables | None, per_mentee: int, pe
         # over (clustered 50k: 9.6 -> 5.9 s, 93 -> 36 phases; crowded 10k: 0.81 -> 0.53 s, 105 -> 51 phases).
         listed = np.bincount(np.concatenate(found_cols), minlength=m)
         lonely = listed < LONELY_RATIO * pop.capacity
-        passes = [(np.flatnonzero(~lonely), per_mentor), (np.flatnonzero(lonely), DEEP_FACTOR * per_mentor)]
-        blocks = [(cols, depth) for columns, depth in passes for cols in row_blocks(columns, n, 8 * SCAN_CELLS)]
-        for cols, depth in blocks:  # (a block of columns need not be contiguous; the spread stays a fixed hash)
-            keyed = column_scores(pop, tables, cols, shift, by_column)
-            keyed += preference[:, None]
-            if spread:  # mentor j's tie-break for mentee i is spreads[i + j]: neighbours choose differently
+        depths = np.where(lonely, DEEP_FACTOR * per_mentor, per_mentor)
+        if prune:  # columns of a block share theme sets and offsets (their groups in reach mostly coincide)
+            floors = _floors(np.concatenate(run_best), depths)
+            order = np.lexsort((floors, pop.mentors.offsets, *pop.mentors.themes[::-1], lonely))
+            scanned = by_columns(tables)  # (the columns of a block are scattered over the mentors)
+            maxima = [table.max(axis=0).astype(np.int64) for _, table in tables.parts]
+            reaches = [floors - (sum(maxima) - largest) for largest in maxima]  # what each part must reach
+        else:
+            order, scanned = np.arange(m), tables
+        parts = (order[~lonely[order]], order[lonely[order]])  # one depth per block
+        blocks = [np.sort(cols) for part in parts for cols in row_blocks(part, n, 8 * SCAN_CELLS)]
+        for cols in blocks:
+            subset = None
+            if prune:  # only mentees each of whose parts can reach some column's floor: no other can be in its top
+                within = np.ones(n, dtype=bool)
+                for (group, table), reach in zip(scanned.parts, reaches, strict=True):
+                    within &= (table[:, cols] >= reach[cols]).any(axis=1)[group]
+                subset = np.flatnonzero(within)
+                if subset.size == 0:
+                    continue
+            keyed = column_scores(pop, scanned, cols, shift, by_column, subset)
+            keyed += (preference if subset is None else preference[subset])[:, None]
+            if spread:  # the tie-break of the block's c-th mentor for its r-th mentee: spreads[cols[0] + r + c]
                 step = spreads.itemsize
                 keyed += np.lib.stride_tricks.as_strided(
                     spreads[int(cols[0]) :], shape=keyed.shape, strides=(step, step), writeable=False
                 )
-            top, top_keys, _, _ = _top(keyed, depth, axis=0)
+            top, top_keys, _, _ = _top(keyed, int(depths[cols[0]]), axis=0)
             keep = top_keys >= 0
-            found_rows.append(top[keep])
+            found_rows.append((top if subset is None else subset[top])[keep])
             found_cols.append(np.broadcast_to(cols[:, None], top.shape)[keep])
             found_scores.append(top_keys[keep] >> shift)
     rows, cols, scores = np.concatenate(found_rows), np.concatenate(found_cols), np.concatenate(found_scores)
     keys, first = np.unique(rows.astype(np.int64) * m + cols, return_index=True)
     return Candidates(keys // m, keys % m, scores[first], row_best)
+
+
+def _run_maxima(score: np.ndarray, run: int) -> np.ndarray:
+    """The largest value of each column over each run of `run` rows (the last run may be shorter)."""
+    whole = score.shape[0] // run * run
+    maxima = [score[:whole].reshape(-1, run, score.shape[1]).max(axis=1)] if whole else []
+    if whole < score.shape[0]:
+        maxima.append(score[whole:].max(axis=0, keepdims=True))
+    return np.concatenate(maxima)
+
+
+def _floors(run_best: np.ndarray, depths: np.ndarray) -> np.ndarray:
+    """A lower bound on each column's depths[j]-th best score (at least 0): the depths[j]-th largest of its
+    best scores over disjoint runs of mentees (`run_best`, runs x columns), each held by a different mentee."""
+    runs = run_best.shape[0]
+    kinds = np.unique(depths[depths <= runs])
+    if kinds.size == 0:
+        return np.zeros(depths.size, dtype=np.int64)
+    ranked = np.partition(np.ascontiguousarray(run_best.T), runs - kinds, axis=1)
+    at = np.minimum(runs - depths, runs - 1)  # (a depth beyond the runs gives no bound: 0 below)
+    floors = np.take_along_axis(ranked, at[:, None], axis=1)[:, 0].astype(np.int64)
+    return np.where(depths <= runs, np.maximum(floors, 0), 0)
 
 
 def _spread(length: int, bits: int) -> np.ndarray:

@@ -467,6 +467,35 @@ def test_bitset_scoring_path_gives_the_same_optimum(monkeypatch) -> None:
         assert result.stats["rounds"] >= 2
 
 
+@pytest.mark.parametrize("seed", [3, 8])
+def test_pruned_mentor_pass_keeps_each_mentors_best_scores(seed: int, monkeypatch) -> None:
+    """With the mentor-side pass skipping mentees out of reach (forced on a small population), every mentor
+    still has its best `per_mentor` eligible scores among its candidates, and the optimum is the dense one."""
+    from engine.matching import candidates
+    from engine.matching.block_scoring import block_scores, build_tables
+    from engine.matching.population import encode as _encode
+    from engine.matching.scoring import offset_minutes as _offset_minutes
+
+    monkeypatch.setattr(candidates, "PRUNE_MENTEES", 0)
+    monkeypatch.setattr(candidates, "SCAN_CELLS", 256)  # blocks of a few mentors: their floors matter
+    mentees, mentors, exclusions = random_instance(random.Random(seed), MID_SHAPE)
+    mentees = sorted(mentees, key=lambda p: p.id)
+    open_mentors = sorted((p for p in mentors if p.capacity > 0), key=lambda p: p.id)
+    offsets = {p.timezone: _offset_minutes(p.timezone, AT) for p in (*mentees, *open_mentors)}
+    population = _encode(mentees, open_mentors, offsets, exclusions, Weights())
+    tables = build_tables(population)
+    assert tables is not None
+    per_mentor = 3
+    found = candidates.build_candidates(population, tables, 1, per_mentor)
+    scores = block_scores(population, tables, np.arange(population.n))
+    for col in range(population.m):
+        eligible = np.sort(scores[:, col][scores[:, col] >= 0])[::-1][:per_mentor]
+        kept = np.sort(found.scores[found.cols == col])[::-1][: eligible.size]
+        assert np.array_equal(kept, eligible)
+    for objective in Objective:
+        assert_dense_optimum(mentees, mentors, exclusions, objective, candidates_per_mentee=1, candidates_per_mentor=3)
+
+
 def test_chunked_top_k_selects_the_k_largest_values_of_every_row() -> None:
     """The group pre-selection keeps a valid top k: the same multiset of values as a full sort, along rows
     and along columns, ragged widths and heavy ties included; the line maximum is exact and its tie count a
