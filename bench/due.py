@@ -16,6 +16,10 @@ pending proposals expiring now (database rows; their members need not be in the 
    `--latency` seconds of round trip per request. Meanwhile members use the bot (`--load` interactions a
    second: /about, /setup show, /prompts list), timed inside the bot as in bench/load.py. The lower bound is
    requests ÷ 50 a second; every slot must be posted exactly once.
+3. **Draining check-ins** (`--checkins N`): N members really in the servers, paired two by two, each owed a
+   check-in DM the same morning, sent by Lantern's real check-in handler through the same fake Discord (each DM
+   opens the member's DM channel and posts: two requests). The lower bound is again requests ÷ 50 a second; every
+   member must get exactly one. `--as-before sequential-owed` sends them one at a time, as before 2026-12-03.
 """
 
 from __future__ import annotations
@@ -462,6 +466,89 @@ async def drain(
     }
 
 
+async def checkin_drain(bot: Any, env: Env, guilds: list[Any], args: argparse.Namespace) -> dict[str, Any]:
+    """`--checkins` members added to the guilds (round robin), paired two by two, every pair's check-in due now;
+    the other pairings' check-ins put off. Sent by the real handler through the rate-limited fake Discord."""
+    members = []
+    for index in range(args.checkins - args.checkins % 2):
+        guild = guilds[index // 2 % len(guilds)]
+        members.append(guild.add_member(env.create_user(f"paired{index}")))
+        if index % 50 == 49:  # each join runs Lantern's member-join handlers
+            await env.settle(timeout=120)
+    await env.settle(timeout=120)
+    now = real_clock()
+    started = now - timedelta(days=14, minutes=1)
+    async with bot.db.write() as session:
+        from sqlalchemy import update
+
+        await session.execute(update(MentorshipPairing).values(next_checkin_at=now + timedelta(days=1)))
+        proposals = [
+            {
+                "guild_id": guilds[pair % len(guilds)].id,
+                "mentor_id": members[2 * pair].id,
+                "mentee_id": members[2 * pair + 1].id,
+                "status": ACCEPTED,
+                "score": 50,
+                "reason": "",
+                "created_at": started,
+                "expires_at": None,
+            }
+            for pair in range(len(members) // 2)
+        ]
+        for chunk in chunks(proposals, 2000):
+            await session.execute(insert(MentorshipProposal), chunk)
+        ids = (
+            await session.execute(
+                select(
+                    MentorshipProposal.id,
+                    MentorshipProposal.guild_id,
+                    MentorshipProposal.mentor_id,
+                    MentorshipProposal.mentee_id,
+                ).where(MentorshipProposal.mentor_id.in_([m.id for m in members[::2]]))
+            )
+        ).all()
+        pairings = [
+            {
+                "guild_id": guild_id,
+                "proposal_id": proposal_id,
+                "mentor_id": mentor_id,
+                "mentee_id": mentee_id,
+                "status": ACTIVE,
+                "started_at": started,
+                "checkins_sent": 0,
+                "next_checkin_at": now - timedelta(minutes=1),
+            }
+            for proposal_id, guild_id, mentor_id, mentee_id in ids
+        ]
+        for chunk in chunks(pairings, 2000):
+            await session.execute(insert(MentorshipPairing), chunk)
+    fake = RateLimitedDiscord(env.backend, global_rate=50, latency=args.latency)
+    fake.install(bot)
+    checkins = bot.get_cog("Mentorship").checkins
+    if "sequential-owed" in args.as_before:  # one DM at a time, as before 2026-12-03
+        bot.jobs.concurrency = 1
+    with bookkeeping_off(env):
+        gc.collect()
+        start, cpu = time.perf_counter(), time.thread_time()
+        sent = await checkins.send_due(real_clock())
+        seconds, cpu = time.perf_counter() - start, time.thread_time() - cpu
+    received = Counter()
+    for member in members:
+        received[sum("How is it going" in (m.content or "") for m in member.user.dm_channel.history())] += 1
+    requests = sum(count for route, count in fake.counts.requests.items() if not route.startswith("POST /interactions"))
+    return {
+        "members": len(members),
+        "sent": sent,
+        "seconds": seconds,
+        "cpu": cpu,
+        "requests": requests,
+        "global_429": fake.counts.global_429,
+        "route_429": fake.counts.route_429,
+        "received": dict(received),
+        "concurrency": bot.jobs.concurrency,
+    }
+
+
 # --------------------------------------------------------------------------- per backend
 
 
@@ -476,7 +563,7 @@ async def bench_backend(backend: str, url: str, args: argparse.Namespace) -> tup
     undo = instrument(clocks)  # before the bot exists: its parsers are bound when it is built
     bot = create_bot(settings, clock=real_clock)
     rows: list[str] = []
-    drained = None
+    drained = checked = None
     try:
         async with simcord.run(bot, check_errors=False) as env:
             began = time.perf_counter()
@@ -497,9 +584,13 @@ async def bench_backend(backend: str, url: str, args: argparse.Namespace) -> tup
                             .values(next_run_at=now + timedelta(days=1))
                         )
                 drained = await drain(bot, env, channels, mod, member, args, clocks)
+            if args.checkins:
+                checked = await checkin_drain(bot, env, guilds, args)
     finally:
         undo()
         await bot.close()
+    if checked is not None:
+        drained = {**(drained or {}), "checkins": checked}
     return rows, drained
 
 
@@ -510,6 +601,9 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairings", type=int, default=20000)
     parser.add_argument("--proposals", type=int, default=5000)
     parser.add_argument("--drain", type=int, default=10000, help="how many of the schedules to drain (0: none)")
+    parser.add_argument(
+        "--checkins", type=int, default=0, help="members (paired two by two) owed a check-in DM, drained after"
+    )
     parser.add_argument("--latency", type=float, default=0.06, help="network round trip per request, seconds")
     parser.add_argument("--load", type=float, default=20, help="member interactions a second during the drain")
     parser.add_argument("--postgres", metavar="URL")
@@ -518,7 +612,7 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, help="DUE_CONCURRENCY for the run (default: the setting's)")
     parser.add_argument(
         "--as-before",
-        choices=("pre-ping", "full-collections", "claims-unrested"),
+        choices=("pre-ping", "full-collections", "claims-unrested", "sequential-owed"),
         action="append",
         default=[],
         help="for paired runs: the pool's pre-ping on every checkout, or full collections during the drain, as "
@@ -556,15 +650,16 @@ async def main(argv: list[str] | None = None) -> int:
     for _, rows, _ in results:
         for row in rows:
             print(row)
-    print("\nDraining prompt posts through the rate-limited fake Discord\n")
-    print(
-        "| backend | posts | requests | seconds (claims all in at) | lower bound s | over the bound | "
-        "429 global / route | "
-        "posted | messages | repeats | interactions | p50 ms | p99 ms | max ms | loop CPU s |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-    )
+    if args.drain:
+        print("\nDraining prompt posts through the rate-limited fake Discord\n")
+        print(
+            "| backend | posts | requests | seconds (claims all in at) | lower bound s | over the bound | "
+            "429 global / route | "
+            "posted | messages | repeats | interactions | p50 ms | p99 ms | max ms | loop CPU s |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        )
     for backend, _, d in results:
-        if d is None:
+        if d is None or "outcome" not in d:
             continue
         bound = d["requests"] / 50
         print(
@@ -589,6 +684,21 @@ async def main(argv: list[str] | None = None) -> int:
             f"RSS {before:.0f} MB before the drain, {after:.0f} MB after, "
             f"peak {peak:.0f} MB"
         )
+    checked = [(backend, d["checkins"]) for backend, _, d in results if d is not None and "checkins" in d]
+    if checked:
+        print("\nDraining check-in DMs through the rate-limited fake Discord\n")
+        print(
+            "| backend | members | at once | sent | requests | seconds | lower bound s | over the bound | "
+            "429 global / route | check-ins each (members) | loop CPU s |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|"
+        )
+        for backend, c in checked:
+            bound = c["requests"] / 50
+            print(
+                f"| {backend} | {c['members']} | {c['concurrency']} | {c['sent']} | {c['requests']} | "
+                f"{c['seconds']:.1f} | {bound:.1f} | {(c['seconds'] / bound - 1) * 100:+.1f} % | "
+                f"{c['global_429']} / {c['route_429']} | {c['received']} | {c['cpu']:.1f} |"
+            )
     return 0
 
 
