@@ -2,8 +2,8 @@
 
 On SQLite, writers are serialised: one writer connection whose transactions start with
 `BEGIN IMMEDIATE` (a deferred read-then-write transaction cannot upgrade its lock under load:
-see shared/MEASURED.md), while readers use their own pool under WAL, in autocommit. On PostgreSQL one engine
-serves both; invariants are kept by constraints and conditional statements.
+see shared/MEASURED.md), while readers use their own pool under WAL, in autocommit. On PostgreSQL one pool
+serves both, reads in autocommit too; invariants are kept by constraints and conditional statements.
 
 A pooled PostgreSQL connection is checked before each unit of work without a round trip (`_check_on_checkout`):
 one the server closed (a restart, `pg_terminate_backend`, an idle timeout) is replaced before the unit of work
@@ -108,7 +108,7 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int, writer: bool
 
 
 def create_engines(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> tuple[AsyncEngine, AsyncEngine]:
-    """Return (writer, reader) engines for `url`; on PostgreSQL both are the same engine."""
+    """Return (writer, reader) engines for `url`; on PostgreSQL both share one pool."""
     if url.startswith("sqlite"):
         # One trip to aiosqlite's thread per statement instead of four (storage/sqlite_driver.py).
         writer = create_async_engine(
@@ -122,7 +122,10 @@ def create_engines(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False)
         return writer, reader
     engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10)
     _check_on_checkout(engine)
-    return engine, engine
+    # Reads in autocommit, as SQLite's readers: each statement sees a consistent snapshot of its own, and a read of
+    # one statement is one round trip instead of three (BEGIN, the statement, ROLLBACK when the pool takes the
+    # connection back). Same pool; asyncpg's autocommit is a flag on the connection, set and reset without a trip.
+    return engine, engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _check_on_checkout(engine: AsyncEngine) -> None:
@@ -204,7 +207,7 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """One read-only unit of work (never commits; on SQLite, autocommit reads on a query-only connection)."""
+        """One read-only unit of work (never commits; autocommit reads, on SQLite on a query-only connection)."""
         async with self._read_sessions() as session:
             yield session
 
@@ -234,5 +237,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.writer.dispose()
-        if self.reader is not self.writer:
+        if self.reader.pool is not self.writer.pool:
             await self.reader.dispose()

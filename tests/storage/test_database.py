@@ -86,7 +86,7 @@ async def test_concurrent_writers_all_succeed(database: Database) -> None:
 async def test_a_write_through_a_read_session_fails(database: Database) -> None:
     """read() is for reading: on SQLite a write through it is refused instead of silently committed."""
     if database.dialect != "sqlite":
-        pytest.skip("query_only is a SQLite guard; PostgreSQL read sessions never commit")
+        pytest.skip("query_only is a SQLite guard (PostgreSQL reads run in autocommit): every default test run has it")
     now = datetime(2026, 1, 1, tzinfo=UTC)
     with pytest.raises(Exception, match=r"readonly|read-only|query_only|attempt to write"):
         async with database.read() as session:
