@@ -16,6 +16,7 @@ from engine.matching.block_scoring import (
     block_scores,
     by_columns,
     column_scores,
+    column_slice,
     exclusions_by_column,
     row_blocks,
 )
@@ -64,11 +65,15 @@ def build_candidates(pop: Population, tables: Tables | None, per_mentee: int, pe
     # Each column's best score over runs of `run` mentees (disjoint runs: distinct mentees), for `_floors`.
     prune = tables is not None and per_mentor > 0 and n >= PRUNE_MENTEES
     run = 1 << max(0, int(np.log2(max(1, n // (SEGMENTS_PER_PLACE * DEEP_FACTOR * max(per_mentor, 1))))))
-    run_best: list[np.ndarray] = []
-    for rows in row_blocks(np.arange(n), m, 4 * SCAN_CELLS):  # larger blocks: fewer calls, as fast per pair
+    blocks = row_blocks(np.arange(n), m, 4 * SCAN_CELLS)  # larger blocks: fewer calls, as fast per pair
+    run_best = np.empty((m, sum(-(-rows.size // run) for rows in blocks) if prune else 0), dtype=np.int16)
+    filled = 0
+    for rows in blocks:
         score = block_scores(pop, tables, rows)
         if prune:
-            run_best.append(_run_maxima(score, run))
+            here = _run_maxima(score, run)
+            run_best[:, filled : filled + here.shape[0]] = here.T
+            filled += here.shape[0]
         top, top_scores, best, options[rows] = _top(score, per_mentee)
         row_best[rows] = np.maximum(best, INELIGIBLE)
         keep = top_scores >= 0
@@ -91,7 +96,8 @@ def build_candidates(pop: Population, tables: Tables | None, per_mentee: int, pe
         lonely = listed < LONELY_RATIO * pop.capacity
         depths = np.where(lonely, DEEP_FACTOR * per_mentor, per_mentor)
         if prune:  # columns of a block share theme sets and offsets (their groups in reach mostly coincide)
-            floors = _floors(np.concatenate(run_best), depths)
+            floors = _floors(run_best, depths)
+            del run_best
             order = np.lexsort((floors, pop.mentors.offsets, *pop.mentors.themes[::-1], lonely))
             scanned = by_columns(tables)  # (the columns of a block are scattered over the mentors)
             maxima = [table.max(axis=0).astype(np.int64) for _, table in tables.parts]
@@ -105,17 +111,18 @@ def build_candidates(pop: Population, tables: Tables | None, per_mentee: int, pe
             if prune:  # only mentees each of whose parts can reach some column's floor: no other can be in its top
                 within = np.ones(n, dtype=bool)
                 for (group, table), reach in zip(scanned.parts, reaches, strict=True):
-                    within &= (table[:, cols] >= reach[cols]).any(axis=1)[group]
+                    within &= (column_slice(table, cols) >= reach[cols]).any(axis=1)[group]
                 subset = np.flatnonzero(within)
                 if subset.size == 0:
                     continue
             keyed = column_scores(pop, scanned, cols, shift, by_column, subset)
             keyed += (preference if subset is None else preference[subset])[:, None]
-            if spread:  # the tie-break of the block's c-th mentor for its r-th mentee: spreads[cols[0] + r + c]
+            if spread:  # the tie-break of the block's c-th mentor for mentee i: spreads[i + cols[0] + c]
                 step = spreads.itemsize
-                keyed += np.lib.stride_tricks.as_strided(
-                    spreads[int(cols[0]) :], shape=keyed.shape, strides=(step, step), writeable=False
+                window = np.lib.stride_tricks.as_strided(
+                    spreads[int(cols[0]) :], shape=(n, cols.size), strides=(step, step), writeable=False
                 )
+                keyed += window if subset is None else window[subset]
             top, top_keys, _, _ = _top(keyed, int(depths[cols[0]]), axis=0)
             keep = top_keys >= 0
             found_rows.append((top if subset is None else subset[top])[keep])
@@ -137,14 +144,15 @@ def _run_maxima(score: np.ndarray, run: int) -> np.ndarray:
 
 def _floors(run_best: np.ndarray, depths: np.ndarray) -> np.ndarray:
     """A lower bound on each column's depths[j]-th best score (at least 0): the depths[j]-th largest of its
-    best scores over disjoint runs of mentees (`run_best`, runs x columns), each held by a different mentee."""
-    runs = run_best.shape[0]
+    best scores over disjoint runs of mentees (`run_best`, columns x runs, partitioned in place), each held by
+    a different mentee."""
+    runs = run_best.shape[1]
     kinds = np.unique(depths[depths <= runs])
     if kinds.size == 0:
         return np.zeros(depths.size, dtype=np.int64)
-    ranked = np.partition(np.ascontiguousarray(run_best.T), runs - kinds, axis=1)
+    run_best.partition(runs - kinds, axis=1)
     at = np.minimum(runs - depths, runs - 1)  # (a depth beyond the runs gives no bound: 0 below)
-    floors = np.take_along_axis(ranked, at[:, None], axis=1)[:, 0].astype(np.int64)
+    floors = np.take_along_axis(run_best, at[:, None], axis=1)[:, 0].astype(np.int64)
     return np.where(depths <= runs, np.maximum(floors, 0), 0)
 
 
