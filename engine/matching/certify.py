@@ -63,7 +63,7 @@ def price(
         cols = np.flatnonzero(v < checked[1])
     found, scanned = _row_violations(pop, tables, rows, v.astype(dtype), limit.astype(dtype))
     if cols.size:
-        more, count = _column_violations(pop, tables, cols, v.astype(dtype), limit.astype(dtype))
+        more, count = _column_violations(pop, tables, cols, v.astype(dtype), limit.astype(dtype), row_best)
         found += more
         scanned += count
     if not found:
@@ -185,9 +185,18 @@ def _dense_row_violations(
 
 
 def _column_violations(
-    pop: Population, tables: Tables | None, cols: np.ndarray, column: np.ndarray, limit: np.ndarray
+    pop: Population,
+    tables: Tables | None,
+    cols: np.ndarray,
+    column: np.ndarray,
+    limit: np.ndarray,
+    row_best: np.ndarray,
 ) -> tuple[Found, int]:
-    """Violating pairs of every mentee against mentor `cols`: (rows, cols, gains, scores) chunks, pairs scored."""
+    """Violating pairs of every mentee against mentor `cols`: (rows, cols, gains, scores) chunks, pairs scored.
+
+    With group tables, the columns go by increasing dual in blocks, and a block scores only the mentees whose
+    best score could beat its smallest dual (a violation needs s_ij >= u_i - bonus + 1 + v_j, and s_ij is at
+    most the mentee's best): clustered 50k's column passes after round 1 keep 43-53 % of the rows."""
     found: Found = []
     scanned = 0
     if tables is None:
@@ -200,10 +209,15 @@ def _column_violations(
             found.append((block[r].astype(np.int64), cols[c].astype(np.int64), gain[c, r], score[c, r]))
         return found, scanned
     by_column = exclusions_by_column(pop)
-    everyone = np.arange(pop.n)
-    for block in row_blocks(cols, pop.n, 16 * SCAN_CELLS):
-        score = column_scores(pop, tables, block, by_column=by_column)
-        gain = _gains(score, column[block][None, :], limit[:, None])
+    headroom = row_best.astype(np.int64) - limit - 1  # the largest dual each mentee could still beat
+    by_dual = cols[np.argsort(column[cols], kind="stable")]
+    for block in row_blocks(by_dual, pop.n, 16 * SCAN_CELLS):
+        block = np.sort(block)
+        rows = np.flatnonzero(headroom >= int(column[block].min()))
+        if rows.size == 0:
+            continue
+        score = column_scores(pop, tables, block, by_column=by_column, rows=rows)
+        gain = _gains(score, column[block][None, :], limit[rows][:, None])
         scanned += score.size
-        found += _hits(gain, score, everyone, block)
+        found += _hits(gain, score, rows, block)
     return found, scanned
