@@ -153,16 +153,13 @@ def _lanes(batch: Sequence[T], whom: Callable[[T], Iterable[Hashable]] | None) -
     lane_of: dict[Hashable, int] = {}  # recipient -> the lane it is in
     lanes: dict[int, list[int]] = {}  # lane -> positions in the batch
     for position, row in enumerate(batch):
-        met = sorted({lane_of[key] for key in whom(row) if key in lane_of})
+        keys = list(whom(row))
+        met = sorted({lane_of[key] for key in keys if key in lane_of})
         lane = met[0] if met else position
-        joined = [position] + [p for other in met for p in lanes.pop(other)]
-        lanes[lane] = sorted(joined)
-        for key in whom(row):
-            lane_of[key] = lane
-        for other in met[1:]:
-            for key, value in lane_of.items():
-                if value == other:
-                    lane_of[key] = lane
+        lanes[lane] = sorted([position, *(p for other in met for p in lanes.pop(other))])
+        if len(met) > 1:  # the lanes this row joins become one: their recipients move with them
+            lane_of.update([(key, lane) for key, value in lane_of.items() if value in met])
+        lane_of.update((key, lane) for key in keys)
     return [[batch[p] for p in positions] for _, positions in sorted(lanes.items())]
 
 
