@@ -245,18 +245,29 @@ def column_slice(table: np.ndarray, cols: np.ndarray) -> np.ndarray:
 
 
 TALL_TABLE = 1024  # groups from which `by_columns` stores a table by columns
+COPY_ROWS = 512  # rows per step of `_fortran`'s copy
 
 
 def by_columns(tables: Tables) -> Tables:
     """`tables` with each tall table (TALL_TABLE groups or more: the heritage table, 2.6k x 10k at 50k) stored
     column by column (Fortran order: a copy), for column blocks scattered over the mentors: by rows, its
     slices cost a cache line per row and column (0.27 s over the mentor-side pass at 50k, against 0.01)."""
-    copies = {id(table): np.asfortranarray(table) for _, table in tables.parts if table.shape[0] >= TALL_TABLE}
+    copies = {id(table): _fortran(table) for _, table in tables.parts if table.shape[0] >= TALL_TABLE}
     parts = [(group, copies.get(id(table), table)) for group, table in tables.parts]
     pairs = [
         (joint, [(group, copies.get(id(table), table)) for group, table in members]) for joint, members in tables.pairs
     ]
     return Tables(parts, pairs)
+
+
+def _fortran(table: np.ndarray) -> np.ndarray:
+    """A copy of `table` in Fortran order, COPY_ROWS rows at a time: each step reads whole rows and writes a
+    short contiguous run into every column. `np.asfortranarray` walks the columns across every row instead: on
+    the uniform shape's 5.7k x 10k int8 heritage table 0.47-0.53 s, against 0.063-0.068 s this way."""
+    copy = np.empty(table.shape, dtype=table.dtype, order="F")
+    for start in range(0, table.shape[0], COPY_ROWS):
+        copy[start : start + COPY_ROWS] = table[start : start + COPY_ROWS]
+    return copy
 
 
 def _present(index: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:

@@ -496,6 +496,27 @@ def test_pruned_mentor_pass_keeps_each_mentors_best_scores(seed: int, monkeypatc
         assert_dense_optimum(mentees, mentors, exclusions, objective, candidates_per_mentee=1, candidates_per_mentor=3)
 
 
+def test_tables_by_columns_hold_the_same_scores_column_major(monkeypatch) -> None:
+    """`by_columns` copies each tall table into Fortran order a few rows at a time (a ragged last step
+    included): the same values, column-contiguous, and the joint tables share the copies."""
+    from engine.matching import block_scoring
+    from engine.matching.population import encode as _encode
+    from engine.matching.scoring import offset_minutes as _offset_minutes
+
+    monkeypatch.setattr(block_scoring, "TALL_TABLE", 0)
+    monkeypatch.setattr(block_scoring, "COPY_ROWS", 3)
+    mentees, mentors, exclusions = random_instance(random.Random(5), MID_SHAPE)
+    open_mentors = [p for p in mentors if p.capacity > 0]
+    offsets = {p.timezone: _offset_minutes(p.timezone, AT) for p in (*mentees, *open_mentors)}
+    tables = block_scoring.build_tables(_encode(mentees, open_mentors, offsets, exclusions, Weights()))
+    assert tables is not None
+    copied = block_scoring.by_columns(tables)
+    for (group, table), (same, copy) in zip(tables.parts, copied.parts, strict=True):
+        assert same is group and copy.flags.f_contiguous and np.array_equal(copy, table)
+    copies = {id(copy) for _, copy in copied.parts}
+    assert all(id(table) in copies for _, members in copied.pairs for _, table in members)
+
+
 def test_chunked_top_k_selects_the_k_largest_values_of_every_row() -> None:
     """The group pre-selection keeps a valid top k: the same multiset of values as a full sort, along rows
     and along columns, ragged widths and heavy ties included; the line maximum is exact and its tie count a
