@@ -294,14 +294,15 @@ def _scaled(table: np.ndarray, shift: int) -> np.ndarray:
 
 def subset_scores(pop: Population, tables: Tables, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Scores of mentee `rows` against mentor `cols` (sorted), int16; negative where forbidden. Each part is
-    gathered from the sub-table of the groups present and the columns asked for."""
+    gathered from the sub-table of the groups present and the columns asked for (found with `_present`, not a
+    sort: pricing's 936 calls at crowded 50k 0.52-0.55 -> 0.44-0.51 s)."""
     score = np.zeros((rows.size, cols.size), dtype=np.int16)
     for group, table in tables.parts:  # (rows of the groups present, then the columns, then one per mentee)
-        present, which = np.unique(group[rows], return_inverse=True)
+        which, present = _present(group[rows], table.shape[0])
         if present.size == 1:
             score += table[present[0], cols]
         else:
-            score += np.take(np.take(table, present, axis=0), cols, axis=1)[which.reshape(-1)]
+            score += np.take(np.take(table, present, axis=0), cols, axis=1)[which]
     which, excluded = _exclusions_of(pop, rows)
     if excluded.size:
         at = np.minimum(np.searchsorted(cols, excluded), cols.size - 1)

@@ -517,6 +517,27 @@ def test_tables_by_columns_hold_the_same_scores_column_major(monkeypatch) -> Non
     assert all(id(table) in copies for _, members in copied.pairs for _, table in members)
 
 
+def test_subset_scores_equal_the_row_scores_at_those_pairs() -> None:
+    """Scores of a subset of mentees (unsorted, repeated) against sorted mentor columns, gathered from the
+    sub-tables of the groups present, are the row pass's scores at those pairs, exclusions included."""
+    from engine.matching.block_scoring import block_scores, build_tables, subset_scores
+    from engine.matching.population import encode as _encode
+    from engine.matching.scoring import offset_minutes as _offset_minutes
+
+    rng = random.Random(11)
+    mentees, mentors, exclusions = random_instance(rng, MID_SHAPE)
+    open_mentors = [p for p in mentors if p.capacity > 0]
+    offsets = {p.timezone: _offset_minutes(p.timezone, AT) for p in (*mentees, *open_mentors)}
+    population = _encode(mentees, open_mentors, offsets, exclusions, Weights())
+    tables = build_tables(population)
+    assert tables is not None
+    every = block_scores(population, tables, np.arange(population.n))
+    for size in (1, 3, population.n):
+        rows = np.array([rng.randrange(population.n) for _ in range(size)])
+        cols = np.array(sorted(rng.sample(range(population.m), max(1, population.m // 2))))
+        assert np.array_equal(subset_scores(population, tables, rows, cols), every[np.ix_(rows, cols)])
+
+
 def test_chunked_top_k_selects_the_k_largest_values_of_every_row() -> None:
     """The group pre-selection keeps a valid top k: the same multiset of values as a full sort, along rows
     and along columns, ragged widths and heavy ties included; the line maximum is exact and its tie count a
