@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
-from core import traces
+from core import answers, traces
 from core.text import truncate
 
 if TYPE_CHECKING:
@@ -47,7 +47,11 @@ class ModLog:
 
         `about`: members the entry is about beyond those it mentions (`<@id>`, found in `detail` by itself),
         such as the member whose words it quotes; the entry is recorded for each, so that their erasure can
-        edit it (core/traces.py). `view`: buttons under the entry (persistent ones, such as *Remove*)."""
+        edit it (core/traces.py). `view`: buttons under the entry (persistent ones, such as *Remove*).
+
+        After an interaction's answer, the entry waits until the other interactions in flight are answered
+        (core/answers.py): in a burst, members' first answers go before mod-log posts."""
+        await answers.after_answers()
         channel_id = (await self.bot.db.guild_config(guild_id)).modlog_channel_id
         if channel_id is None:
             return False

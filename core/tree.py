@@ -8,7 +8,7 @@ from typing import Any, cast
 import discord
 from discord import app_commands
 
-from core import logcontext, permissions
+from core import answers, logcontext, permissions
 from core.errors import LanternError
 from core.text import clean_options, join_words
 
@@ -85,6 +85,7 @@ class LanternTree(app_commands.CommandTree[Any]):
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         logcontext.bind(interaction)  # runs in the command's own task: its log lines name it
+        answers.opened(interaction)
         # Runs before discord.py reads the options: every command sees text without control characters.
         data = cast(dict[str, Any], interaction.data or {})  # a union of TypedDicts; options are read and cleaned
         clean_options(data.get("options", []))

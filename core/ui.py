@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 import discord
 from discord.ext import commands
 
-from core import logcontext
+from core import answers, logcontext
 from core.text import strip_control
 from core.tree import send_ephemeral
 
@@ -38,6 +38,7 @@ async def funnel(interaction: discord.Interaction, error: BaseException) -> None
 class LanternView(discord.ui.View):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         logcontext.bind(interaction)
+        answers.opened(interaction)
         return True
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]) -> None:
@@ -187,6 +188,7 @@ class FormRouter:
     async def dispatch(self, interaction: discord.Interaction) -> None:
         """Handle one MODAL_SUBMIT interaction (the bot's `on_interaction` calls this)."""
         logcontext.bind(interaction)
+        answers.opened(interaction)
         data = cast(dict[str, Any], interaction.data or {})  # a union of TypedDicts; custom_id and components
         custom_id = str(data.get("custom_id", ""))
         found = self.find(custom_id)
