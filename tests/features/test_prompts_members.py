@@ -5,6 +5,7 @@ from __future__ import annotations
 from simcord import assert_error, assert_responded
 from sqlalchemy import select
 
+from core import limits
 from core.errors import CoolingDown, NotAllowed
 from storage.models.prompts import Prompt, PromptSuggestion
 from tests.conftest import World
@@ -35,6 +36,22 @@ async def test_suggestion_waits_for_review_and_is_logged(world: World) -> None:
     assert (stored.user_id, stored.text, stored.theme, stored.status) == (world.alice.id, TEXT, "culture", "pending")
     entry = world.modlog.history()[-1].embeds[0]
     assert entry.title == "New prompt suggestion" and "/prompts review" in entry.description
+
+
+async def test_a_member_over_the_limit_hears_the_limit_before_a_mistake_in_the_form(world: World) -> None:
+    """Forms opened before the member used up the day's suggestions are refused with the limit, whether the theme
+    is one of the server's or not, and nothing is stored (the limit is read with the suggestion's checks)."""
+    await suggest(world)  # the bank is seeded
+    fine = await world.alice.slash(world.general, "prompt suggest")
+    unknown_theme = await world.alice.slash(world.general, "prompt suggest")
+    for _ in range(limits.PROMPT_SUGGEST.uses - 1):
+        await limits.record_now(world.bot, limits.PROMPT_SUGGEST, world.guild.id, world.alice.id)
+    text = "Which song would you play to explain your childhood?"
+    for shown, theme in ((fine, "culture"), (unknown_theme, "underwater basket weaving")):
+        result = await world.alice.submit_modal(shown, {"text": text, "theme": theme})
+        assert_responded(result, contains=limits.PROMPT_SUGGEST.reason, ephemeral=True)
+        assert_error(world.env, CoolingDown)
+    assert len(await suggestions(world)) == 1
 
 
 async def test_review_lists_pending_suggestions_with_buttons(world: World) -> None:
