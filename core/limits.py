@@ -65,12 +65,15 @@ LIMITS = (
 MAX_PENDING_RESOURCES = 10  # a member's submissions waiting for review at once
 
 
-async def check_in(reader: Reader, limit: Limit, guild_id: int, user_id: int, now: datetime) -> None:
-    """Raise CoolingDown (with when to try again) if the member has used up `limit`."""
-    recent = await store.uses_since(reader, guild_id, user_id, limit.action, now - limit.per)
-    wait = limit.retry_after(recent, now)
+async def check_in(reader: Reader, limit: Limit, guild_id: int, user_id: int, now: datetime) -> bool:
+    """Raise CoolingDown (with when to try again) if the member has used up `limit`. Returns whether uses older
+    than the window are left for `record` to forget (pass it as `forget=`)."""
+    since = now - limit.per
+    used = await store.uses(reader, guild_id, user_id, limit.action)
+    wait = limit.retry_after([at for at in used if at > since], now)
     if wait is not None:
         raise CoolingDown(limit.reason, wait)
+    return any(at <= since for at in used)
 
 
 async def check(bot: LanternBot, limit: Limit, guild_id: int, user_id: int) -> None:
@@ -79,9 +82,12 @@ async def check(bot: LanternBot, limit: Limit, guild_id: int, user_id: int) -> N
         await check_in(connection, limit, guild_id, user_id, bot.clock())
 
 
-async def record(session: AsyncSession, limit: Limit, guild_id: int, user_id: int, now: datetime) -> None:
-    """Count one use of `limit` (in the action's own write session)."""
-    await store.record_use(session, guild_id, user_id, limit.action, now, keep=limit.per)
+async def record(
+    session: AsyncSession, limit: Limit, guild_id: int, user_id: int, now: datetime, *, forget: bool = True
+) -> None:
+    """Count one use of `limit` (in the action's own write session), forgetting the uses older than its window
+    unless `forget` is False (`check_in` at the same `now` found none)."""
+    await store.record_use(session, guild_id, user_id, limit.action, now, keep=limit.per, forget=forget)
 
 
 async def record_now(bot: LanternBot, limit: Limit, guild_id: int, user_id: int) -> None:

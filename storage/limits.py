@@ -20,26 +20,33 @@ _OF_MEMBER = (
     _TABLE.c.user_id == bindparam("user_id"),
     _TABLE.c.action == bindparam("action"),
 )
-_USES_SINCE = (
-    select(_TABLE.c.used_at).where(*_OF_MEMBER, _TABLE.c.used_at > bindparam("since")).order_by(_TABLE.c.used_at)
-)
+_USES = select(_TABLE.c.used_at).where(*_OF_MEMBER).order_by(_TABLE.c.used_at)
 _FORGET = delete(_TABLE).where(*_OF_MEMBER, _TABLE.c.used_at <= bindparam("since"))
 _RECORD = insert(_TABLE)
 
 
-async def uses_since(reader: Reader, guild_id: int, user_id: int, action: str, since: datetime) -> list[datetime]:
-    """When the member used `action` after `since`, oldest first (a handful: older uses are pruned)."""
-    params = {"guild_id": guild_id, "user_id": user_id, "action": action, "since": since}
-    return list((await reader.scalars(_USES_SINCE, params)).all())
+async def uses(reader: Reader, guild_id: int, user_id: int, action: str) -> list[datetime]:
+    """When the member used `action`, oldest first (a handful: each new use prunes the old ones)."""
+    params = {"guild_id": guild_id, "user_id": user_id, "action": action}
+    return list((await reader.scalars(_USES, params)).all())
 
 
 async def record_use(
-    session: AsyncSession, guild_id: int, user_id: int, action: str, now: datetime, keep: timedelta
+    session: AsyncSession,
+    guild_id: int,
+    user_id: int,
+    action: str,
+    now: datetime,
+    keep: timedelta,
+    *,
+    forget: bool = True,
 ) -> None:
     """Count one use, and forget this member's uses of `action` older than `keep` (two Core statements: no
-    object to flush)."""
+    object to flush). `forget=False` when the caller has just read that there are none (one statement, one
+    trip fewer while the single SQLite writer is held)."""
     member = {"guild_id": guild_id, "user_id": user_id, "action": action}
-    await session.execute(_FORGET, {**member, "since": now - keep})
+    if forget:
+        await session.execute(_FORGET, {**member, "since": now - keep})
     await session.execute(_RECORD, {**member, "used_at": now})
 
 

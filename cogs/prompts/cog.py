@@ -352,9 +352,10 @@ class PromptsCog(ScheduleCommands, CalendarCommands, commands.Cog):
         # The checks read outside the write, so the single SQLite writer is held only for the insert; the limit
         # is read on the same connection (one wait for a reader in a burst, not two: docs/scale.md).
         # Both are soft limits: a race between two submissions can at worst let one more through.
+        forget = True  # uses older than the limit's window to drop when this one is recorded
         async with self.bot.db.rows() as connection:
             if seeded:
-                await limits.check_in(connection, limits.PROMPT_SUGGEST, guild_id, user_id, now)
+                forget = await limits.check_in(connection, limits.PROMPT_SUGGEST, guild_id, user_id, now)
             in_bank, pending = await queries.suggestion_checks(connection, guild_id, user_id, bank.text_key(cleaned))
         if in_bank:
             raise NotAllowed("That prompt is already in the bank. Thank you all the same!")
@@ -365,7 +366,7 @@ class PromptsCog(ScheduleCommands, CalendarCommands, commands.Cog):
             )
         async with self.bot.db.write() as session:
             suggestion_id = await queries.add_suggestion(session, guild_id, user_id, cleaned, theme, now)
-            await limits.record(session, limits.PROMPT_SUGGEST, guild_id, user_id, now)
+            await limits.record(session, limits.PROMPT_SUGGEST, guild_id, user_id, now, forget=forget)
         await interaction.response.send_message(
             "Thank you! The moderators will review your suggestion, and I'll send you a DM with the outcome.",
             ephemeral=True,

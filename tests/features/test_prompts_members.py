@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from simcord import assert_error, assert_responded
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from core import limits
 from core.errors import CoolingDown, NotAllowed
+from storage.models.limits import RateLimitUse
 from storage.models.prompts import Prompt, PromptSuggestion
 from tests.conftest import World
 
@@ -52,6 +53,38 @@ async def test_a_member_over_the_limit_hears_the_limit_before_a_mistake_in_the_f
         assert_responded(result, contains=limits.PROMPT_SUGGEST.reason, ephemeral=True)
         assert_error(world.env, CoolingDown)
     assert len(await suggestions(world)) == 1
+
+
+async def test_a_suggestion_forgets_expired_uses_only_when_there_are_some(world: World) -> None:
+    """Recording a suggestion deletes the member's uses older than a day when the limit check saw one, and sends
+    no DELETE when it saw none (one statement fewer while the single SQLite writer is held)."""
+    await suggest(world)  # the bank is seeded
+    statements: list[str] = []
+
+    def seen(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(world.bot.db.writer.sync_engine, "before_cursor_execute", seen)
+    try:
+        await suggest(world, text="Which song would you play to explain your childhood?")
+        assert not [sql for sql in statements if sql.lstrip().upper().startswith("DELETE")]
+        async with world.bot.db.write() as session:
+            session.add(
+                RateLimitUse(
+                    guild_id=world.guild.id,
+                    user_id=world.alice.id,
+                    action="prompt_suggest",
+                    used_at=world.bot.clock() - limits.PROMPT_SUGGEST.per * 2,
+                )
+            )
+        statements.clear()
+        await suggest(world, text="What is a word from your family's language that has no translation?")
+        assert [sql for sql in statements if sql.lstrip().upper().startswith("DELETE")]
+    finally:
+        event.remove(world.bot.db.writer.sync_engine, "before_cursor_execute", seen)
+    async with world.bot.db.read() as session:
+        kept = (await session.scalars(select(RateLimitUse.used_at).where(RateLimitUse.user_id == world.alice.id))).all()
+    assert len(kept) == 3 and min(kept) > world.bot.clock() - limits.PROMPT_SUGGEST.per
 
 
 async def test_review_lists_pending_suggestions_with_buttons(world: World) -> None:
