@@ -129,8 +129,88 @@ async def test_every_request_of_a_paced_drain_waits_its_turn_and_others_do_not()
     assert len(drain) == 20
     for at in drain:
         assert sum(at <= other < at + 0.05 - 1e-9 for other in drain) <= 4
-    assert pace._starts  # the pace saw them
-    before = len(pace._starts)
+    assert len(pace._starts) == 4  # the pace saw them
+    given = pace._next
     await http.request("a member's command")
-    assert len(pace._starts) == before  # outside the drain: not paced, not counted
+    assert pace._next == given  # outside the drain: not paced, not counted
     assert Counter(route.split()[0] for route, _ in http.starts) == {"open": 10, "post": 10, "a": 1}
+
+
+async def test_the_next_batch_is_leased_while_the_last_rows_of_this_one_go() -> None:
+    """Batches of 4, two at once: the second batch is leased once every row of the first has started, before the
+    first batch's last row is done, so the pace is never left idle between batches; every row is done once."""
+    rows = [(position, frozenset({position})) for position in range(10)]
+    running: set[int] = set()
+    leased_while: list[set[int]] = []
+    done_rows: list[int] = []
+    left = list(rows)
+
+    async def lease(_at: datetime) -> list[Row]:
+        leased_while.append(set(running))
+        batch, left[:] = left[:4], left[4:]
+        return batch
+
+    async def handle(row: Row, _at: datetime) -> bool:
+        running.add(row[0])
+        await asyncio.sleep(0.01)
+        running.discard(row[0])
+        done_rows.append(row[0])
+        return True
+
+    assert await in_batches(lease, handle, size=4, now=NOW, clock=lambda: NOW, concurrency=2) == 10
+    assert sorted(done_rows) == list(range(10))
+    assert leased_while[0] == set()
+    assert leased_while[1] and leased_while[1] <= {0, 1, 2, 3}  # rows of the first batch still going
+    assert leased_while[2] and leased_while[2] <= {4, 5, 6, 7}
+
+
+async def test_one_recipients_rows_stay_in_order_across_batches() -> None:
+    """Member 0 is owed a slow DM in the first batch and another in the second, leased while the first is still
+    going: the second waits for the first (never two to one member at once), others go meanwhile."""
+    rows = [(0, frozenset({0})), (1, frozenset({1})), (2, frozenset({0})), (3, frozenset({3}))]
+    running: set[int] = set()
+    order: list[tuple[str, int]] = []
+
+    async def handle(row: Row, _at: datetime) -> bool:
+        (member,) = row[1]
+        assert member not in running
+        running.add(member)
+        order.append(("start", row[0]))
+        await asyncio.sleep(0.05 if row[0] == 0 else 0.001)
+        order.append(("end", row[0]))
+        running.discard(member)
+        return True
+
+    done = await in_batches(
+        batches_of(rows, 2), handle, size=2, now=NOW, clock=lambda: NOW, concurrency=3, whom=recipients
+    )
+    assert done == 4
+    assert order.index(("start", 2)) > order.index(("end", 0))  # member 0's second DM after the first
+    assert order.index(("end", 3)) < order.index(("end", 0))  # member 3's went meanwhile
+
+
+async def test_a_backlog_goes_out_evenly_not_a_periods_worth_at_once() -> None:
+    """30 requests waiting on a pace of 10 per 0.1 s, burst 2: never more than 2 within one interval (10 ms) of
+    each other, never more than 10 in a period, and a small run of 2 after a quiet spell goes at once."""
+    pace = Pace(10, per=0.1, burst=2)
+    loop = asyncio.get_running_loop()
+    starts: list[float] = []
+
+    async def one() -> None:
+        await pace.wait()
+        starts.append(loop.time())
+
+    await asyncio.gather(*(one() for _ in range(30)))
+    interval = pace.interval - 1e-9
+    assert all(sum(at <= other < at + interval for other in starts) <= 2 for at in starts)
+    assert all(sum(at <= other < at + 0.1 - 1e-9 for other in starts) <= 10 for at in starts)
+    await asyncio.sleep(0.2)  # quiet
+    before = loop.time()
+    await asyncio.gather(pace.wait(), pace.wait())
+    assert loop.time() - before < pace.interval  # the event loop's clock: neither waited a turn
+
+
+def test_a_pace_needs_sensible_numbers() -> None:
+    for rate, per, burst in ((0, 1.0, 1), (10, 0.0, 1), (10, 1.0, 0), (10, 1.0, 11)):
+        with pytest.raises(ValueError):
+            Pace(rate, per=per, burst=burst)
