@@ -65,8 +65,8 @@ class Checkins:
                 days_of[guild_id] = settings.checkin_days if settings else (14, 45)
         while days_of:  # a backlog in batches, each its own short transaction
             async with self.bot.db.write() as session:
-                claimed = await store.claim_due_checkins(session, now, days_of, store.CLAIM_BATCH)
-            if len(claimed) < store.CLAIM_BATCH:
+                looked_at = await store.claim_due_checkins(session, now, days_of, store.CLAIM_BATCH)
+            if looked_at < store.CLAIM_BATCH:
                 break
         return await self.bot.jobs.drain(
             self.lease_batch,

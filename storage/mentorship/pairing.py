@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.database import rowcount
 from storage.mentorship._common import LEASE, MAX_ATTEMPTS, Pairing, _backoff, _owned_guilds, _update
 from storage.models.mentorship import (
     ACTIVE,
@@ -78,46 +79,68 @@ LEASE_BATCH = 100
 
 async def claim_due_checkins(
     session: AsyncSession, now: datetime, days_of: dict[int, tuple[int, ...]], limit: int = CLAIM_BATCH
-) -> list[tuple[Pairing, int, list[MentorshipCheckin]]]:
-    """Claim the due check-in of up to `limit` active pairings (one per pairing, no bursts): (pairing, day, rows).
-    Only pairings of the guilds in `days_of` (those this process looks after) are claimed; fewer than `limit`
-    claimed means none is left (but for one another process claimed at the same moment)."""
+) -> int:
+    """Claim the due check-in of up to `limit` active pairings (one per pairing, no bursts): each pairing moves on
+    (one caller wins it) and its mentor and mentee are owed the day's DM. Only pairings of the guilds in `days_of`
+    (those this process looks after) are claimed. Returns how many due pairings were looked at: fewer than
+    `limit` means none is left.
+
+    Plain statements, not ORM objects: one conditional `UPDATE` a pairing and one `INSERT` for all the DMs owed
+    (a pairing and two flushed rows at a time took 1.2 s for 500 pairings on SQLite, 3 % of their DMs' drain)."""
     if not days_of:
-        return []
+        return 0
     due = (
-        await session.scalars(
-            select(Pairing)
+        await session.execute(
+            select(
+                Pairing.id,
+                Pairing.guild_id,
+                Pairing.mentor_id,
+                Pairing.mentee_id,
+                Pairing.started_at,
+                Pairing.checkins_sent,
+            )
             .where(Pairing.status == ACTIVE, Pairing.next_checkin_at <= now, Pairing.guild_id.in_(list(days_of)))
             .order_by(Pairing.id)
             .limit(limit)
         )
     ).all()
-    claimed = []
-    for pairing in due:
-        days = days_of[pairing.guild_id]
-        sent = pairing.checkins_sent
+    table = cast(Table, Pairing.__table__)
+    move_on = (
+        update(table)
+        .where(table.c.id == bindparam("pairing"), table.c.checkins_sent == bindparam("was"))
+        .values(checkins_sent=bindparam("sent"), next_checkin_at=bindparam("following"))
+    )
+    owed = []
+    for pairing_id, guild_id, mentor_id, mentee_id, started_at, was in due:
+        days = days_of[guild_id]
+        sent = was
         # Skip days that are already past (a bot that was down sends only the latest one).
-        while sent + 1 < len(days) and pairing.started_at + timedelta(days=days[sent + 1]) <= now:
+        while sent + 1 < len(days) and started_at + timedelta(days=days[sent + 1]) <= now:
             sent += 1
-        following = pairing.started_at + timedelta(days=days[sent + 1]) if sent + 1 < len(days) else None
-        won = await _update(
-            session,
-            update(Pairing)
-            .where(Pairing.id == pairing.id, Pairing.checkins_sent == pairing.checkins_sent)
-            .values(checkins_sent=sent + 1, next_checkin_at=following),
-        )
-        if not won or sent >= len(days):
-            continue
-        rows = [
-            MentorshipCheckin(
-                pairing_id=pairing.id, user_id=user, day=days[sent], sent_at=now, delivery=DELIVERY_DUE, send_after=now
+        following = started_at + timedelta(days=days[sent + 1]) if sent + 1 < len(days) else None
+        won = rowcount(
+            await session.execute(
+                move_on, {"pairing": pairing_id, "was": was, "sent": sent + 1, "following": following}
             )
-            for user in (pairing.mentor_id, pairing.mentee_id)
-        ]
-        session.add_all(rows)
-        await session.flush()
-        claimed.append((pairing, days[sent], rows))
-    return claimed
+        )
+        if won and sent < len(days):
+            owed += [
+                dict(
+                    pairing_id=pairing_id,
+                    user_id=user,
+                    day=days[sent],
+                    sent_at=now,
+                    delivery=DELIVERY_DUE,
+                    send_after=now,
+                )
+                for user in (mentor_id, mentee_id)
+            ]
+    for chunk in range(0, len(owed), OWED_PER_INSERT):
+        await session.execute(insert(cast(Table, MentorshipCheckin.__table__)), owed[chunk : chunk + OWED_PER_INSERT])
+    return len(due)
+
+
+OWED_PER_INSERT = 500  # check-in rows per executemany
 
 
 async def lease_checkins(
