@@ -135,8 +135,8 @@ async def claim_due_checkins(
                 )
                 for user in (mentor_id, mentee_id)
             ]
-    for chunk in range(0, len(owed), OWED_PER_INSERT):
-        await session.execute(insert(cast(Table, MentorshipCheckin.__table__)), owed[chunk : chunk + OWED_PER_INSERT])
+    for start in range(0, len(owed), OWED_PER_INSERT):
+        await session.execute(insert(cast(Table, MentorshipCheckin.__table__)), owed[start : start + OWED_PER_INSERT])
     return len(due)
 
 
