@@ -1,7 +1,8 @@
-"""Queries on the resource library. They take a session; they never open one.
+"""Queries on the resource library. They take a session (result lists: a session or a connection); they never
+open one.
 
 Search (`search`, the one function the cog and bench/ call) lives in storage/search.py and is
-re-exported here.
+re-exported here, with `Listed`, the plain rows of a result list (search, browse, saved).
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from sqlalchemy import and_, bindparam, delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.database import rowcount
+from storage.database import Reader, rowcount
 from storage.models.guild import GuildSettings
 from storage.models.resources import APPROVED, HELPED, PENDING, SAVED, TAG, THEME, Resource, ResourceLabel, ResourceVote
-from storage.search import SEARCH_CANDIDATES, SEARCH_LIMIT, search
+from storage.search import LISTED, SEARCH_CANDIDATES, SEARCH_LIMIT, Listed, listed, search
 
-__all__ = ["SEARCH_CANDIDATES", "SEARCH_LIMIT", "search"]
+__all__ = ["SEARCH_CANDIDATES", "SEARCH_LIMIT", "Listed", "search"]
 
 
 async def get_resource(session: AsyncSession, guild_id: int, resource_id: int) -> Resource | None:
@@ -208,7 +209,7 @@ def _label_filter(kind: str, param: str) -> Any:
 def _browse_statement(theme: bool, tag: bool, most_helpful: bool) -> Any:
     """The browse query for this shape, built once (`/resource browse` is hot: building a statement costs the
     event loop more than running it); parameters `guild_id`, `theme`, `tag`, `offset`, `limit`."""
-    query = select(Resource).where(Resource.guild_id == bindparam("guild_id"), Resource.status == APPROVED)
+    query = select(*LISTED).where(Resource.guild_id == bindparam("guild_id"), Resource.status == APPROVED)
     if theme:
         query = query.where(_label_filter(THEME, "theme"))
     if tag:
@@ -221,7 +222,7 @@ def _browse_statement(theme: bool, tag: bool, most_helpful: bool) -> Any:
 
 
 async def browse(
-    session: AsyncSession,
+    reader: Reader,
     guild_id: int,
     *,
     theme: str | None = None,
@@ -229,22 +230,20 @@ async def browse(
     most_helpful: bool = False,
     offset: int = 0,
     limit: int = 5,
-) -> list[Resource]:
+) -> list[Listed]:
     statement = _browse_statement(bool(theme), bool(tag), most_helpful)
     params = {"guild_id": guild_id, "theme": theme, "tag": tag, "offset": offset, "limit": limit}
-    return list(await session.scalars(statement, params))
+    return listed(await reader.execute(statement, params))
 
 
-async def saved_by(
-    session: AsyncSession, guild_id: int, user_id: int, *, offset: int = 0, limit: int = 5
-) -> list[Resource]:
+async def saved_by(reader: Reader, guild_id: int, user_id: int, *, offset: int = 0, limit: int = 5) -> list[Listed]:
     query = (
-        select(Resource)
+        select(*LISTED)
         .join(ResourceVote, ResourceVote.resource_id == Resource.id)
         .where(ResourceVote.guild_id == guild_id, ResourceVote.user_id == user_id, ResourceVote.kind == SAVED)
         .order_by(ResourceVote.created_at.desc(), ResourceVote.id.desc())
     )
-    return list(await session.scalars(query.offset(offset).limit(limit)))
+    return listed(await reader.execute(query.offset(offset).limit(limit)))
 
 
 async def own_or_all(

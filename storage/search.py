@@ -1,4 +1,4 @@
-"""Full-text search of a guild's library. Takes a session; never opens one.
+"""Full-text search of a guild's library. Takes a session or a connection (`Reader`); never opens one.
 
 `search` is the one function /resource search (through storage.resources) and bench/ call. Both
 backends index the `search_*` columns (core.search_text.index_text: folded accents, plurals,
@@ -33,19 +33,55 @@ See docs/search.md for the measurements behind these choices.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.search_text import SearchTerms, Term
+from storage.database import Reader
 from storage.models.resources import TAG, THEME, Resource
 
 SEARCH_CANDIDATES = 200
 SEARCH_LIMIT = 25
 PG_WINDOW = 2000
-COLUMNS = tuple(Resource.__table__.columns)
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A resource as a result list (`/resource search`, `browse`, `saved`) shows it: plain columns, read without
+    an ORM object (a result page is hot: loading `Resource` objects through a session cost the event loop more
+    than the query)."""
+
+    id: int
+    title: str
+    url: str
+    description: str
+    themes: str
+    tags: str
+    helped_count: int
+
+    @property
+    def theme_keys(self) -> list[str]:
+        return [key for key in self.themes.split(",") if key]
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [tag for tag in self.tags.split(",") if tag]
+
+
+# The columns of `Listed`, in its order.
+LISTED = tuple(Resource.__table__.columns[name] for name in Listed.__slots__)
+
+
+def listed(rows: Iterable[Sequence[Any]]) -> list[Listed]:
+    """The rows of a statement selecting `LISTED`, as `Listed`."""
+    return [Listed(*row) for row in rows]
+
+
 # (weight, column, typical length in characters) for the score; b = 0.75 length normalisation, k1 = 1.2.
 FIELDS = ((4.0, "search_title", 40.0), (2.0, "search_tags", 16.0), (1.0, "search_description", 250.0))
 LENGTH_B = 0.75
@@ -80,21 +116,25 @@ def ranking_sql(terms: SearchTerms, params: dict[str, Any], *, postgres: bool) -
         f"padded AS MATERIALIZED (SELECT r.id, length(r.title) AS title_length, {', '.join(padded)}, "
         f"{', '.join(norms)} FROM candidates JOIN resources AS r ON r.id = candidates.id), "
         f"weighted AS MATERIALIZED (SELECT id, title_length, {', '.join(weights)} FROM padded) "
-        f"SELECT {', '.join(f'r.{column.name}' for column in COLUMNS)} FROM weighted "
+        f"SELECT {', '.join(f'r.{column.name}' for column in LISTED)} FROM weighted "
         "JOIN resources AS r ON r.id = weighted.id "
         f"ORDER BY {' + '.join(total)} DESC, weighted.title_length, weighted.id DESC LIMIT :limit"
     )
 
 
+def _dialect(reader: Reader) -> str:
+    return reader.dialect.name if isinstance(reader, AsyncConnection) else reader.get_bind().dialect.name
+
+
 async def _ranked(
-    session: AsyncSession,
+    reader: Reader,
     guild_id: int,
     terms: SearchTerms,
     filters: list[tuple[str, str]],
     *,
     any_word: bool,
     limit: int,
-) -> list[Resource]:
+) -> list[Listed]:
     params: dict[str, Any] = {"guild_id": guild_id, "cap": SEARCH_CANDIDATES, "limit": limit}
     clauses = []
     for index, (kind, value) in enumerate(filters):
@@ -103,7 +143,7 @@ async def _ranked(
             f"AND EXISTS (SELECT 1 FROM resource_labels WHERE resource_id = {{id}} "
             f"AND kind = :kind{index} AND value = :value{index})"
         )
-    postgres = session.get_bind().dialect.name == "postgresql"
+    postgres = _dialect(reader) == "postgresql"
     ctes: list[str] = []
     if postgres:
         # The tsquery is written into the statement, not bound: asyncpg prepares statements, and after a
@@ -154,33 +194,33 @@ async def _ranked(
     sql = f"WITH {', '.join(ctes)}, candidates AS (SELECT id FROM strong UNION SELECT id FROM broad), " + ranking_sql(
         terms, params, postgres=postgres
     )
-    return list((await session.scalars(_statement(sql), params)).all())
+    return listed(await reader.execute(_statement(sql), params))
 
 
 @lru_cache(maxsize=256)
 def _statement(sql: str) -> Any:
-    """One round trip: the ranked rows come back whole, typed by the model's columns. Built once per shape of
-    query on SQLite (terms, filters and tiers are bound), where the same few shapes recur; on PostgreSQL the
-    tsquery is part of the text, so only repeated searches find theirs here."""
-    return select(Resource).from_statement(text(sql).columns(*COLUMNS))
+    """One round trip: the ranked rows come back as `Listed`'s columns. Built once per shape of query on SQLite
+    (terms, filters and tiers are bound), where the same few shapes recur; on PostgreSQL the tsquery is part of
+    the text, so only repeated searches find theirs here."""
+    return text(sql).columns(*LISTED)
 
 
 async def search(
-    session: AsyncSession,
+    reader: Reader,
     guild_id: int,
     terms: SearchTerms,
     *,
     theme: str | None = None,
     tag: str | None = None,
     limit: int = SEARCH_LIMIT,
-) -> list[Resource]:
+) -> list[Listed]:
     """The guild's approved resources matching every term (or, failing that, any term), best first."""
     if not terms:
         return []
     filters = [(THEME, theme)] if theme else []
     if tag:
         filters.append((TAG, tag))
-    found = await _ranked(session, guild_id, terms, filters, any_word=False, limit=limit)
+    found = await _ranked(reader, guild_id, terms, filters, any_word=False, limit=limit)
     if not found and len(terms.terms) > 1:
-        found = await _ranked(session, guild_id, terms, filters, any_word=True, limit=limit)
+        found = await _ranked(reader, guild_id, terms, filters, any_word=True, limit=limit)
     return found

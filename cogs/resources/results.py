@@ -16,7 +16,8 @@ from core.errors import NotAllowed
 from core.search_text import parse_query
 from core.text import NO_MENTIONS
 from storage import resources as store
-from storage.models.resources import APPROVED, Resource
+from storage.models.resources import APPROVED
+from storage.resources import Listed
 
 if TYPE_CHECKING:
     from bot import LanternBot
@@ -76,14 +77,15 @@ class ResultLists:
 
     async def result_page(
         self, guild_id: int, user_id: int, listing: Listing, page: int, query: str | None
-    ) -> tuple[list[Resource], bool, int]:
+    ) -> tuple[list[Listed], bool, int]:
         """The rows on `page`, whether another page follows, and the page shown (the list may have shrunk)."""
+        # Plain rows on a plain connection (`Database.rows()`): a result page needs no ORM objects.
         if listing.mode == "search":
-            async with self.bot.db.read() as session:
+            async with self.bot.db.rows() as connection:
                 # Up to this page and one more result: enough to clamp the page and to know whether another
                 # follows, and the rows beyond it are never loaded (the order is total, so the page is the same).
                 found = await store.search(
-                    session,
+                    connection,
                     guild_id,
                     parse_query(query or ""),
                     theme=listing.theme,
@@ -93,12 +95,12 @@ class ResultLists:
             page = min(page, max(len(found) - 1, 0) // PAGE_SIZE)
             start = page * PAGE_SIZE
             return found[start : start + PAGE_SIZE], len(found) > start + PAGE_SIZE, page
-        async with self.bot.db.read() as session:
+        async with self.bot.db.rows() as connection:
             if listing.mode == "saved":
-                rows = await store.saved_by(session, guild_id, user_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE + 1)
+                rows = await store.saved_by(connection, guild_id, user_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE + 1)
             else:
                 rows = await store.browse(
-                    session,
+                    connection,
                     guild_id,
                     theme=listing.theme,
                     tag=listing.tag,

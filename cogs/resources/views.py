@@ -14,6 +14,7 @@ from cogs.resources.urls import short_link
 from core.text import truncate, unlink
 from core.ui import PersistentButton
 from storage.models.resources import HELPED, SAVED, Resource
+from storage.resources import Listed
 
 if TYPE_CHECKING:
     from cogs.resources.cog import Resources
@@ -31,7 +32,7 @@ def _escape(text: str) -> str:
     return unlink(discord.utils.escape_markdown(text))  # escape_markdown escapes some brackets, not all
 
 
-def theme_names(resource: Resource, labels: Mapping[str, str]) -> str:
+def theme_names(resource: Resource | Listed, labels: Mapping[str, str]) -> str:
     return ", ".join(labels.get(key, key) for key in resource.theme_keys)
 
 
@@ -136,7 +137,7 @@ def review_message(pending: Sequence[Resource], total: int, labels: Mapping[str,
 class ResultEntry:
     """One resource in a result list: its head with the link inline or without it, and the lines below."""
 
-    resource: Resource
+    resource: Listed
     linked: str
     unlinked: str
     body: str
@@ -154,7 +155,7 @@ def _fit(text: str, limit: int) -> str:
         cut -= max(len(escaped) - limit, 1)
 
 
-def result_entry(resource: Resource, labels: Mapping[str, str], room: int) -> ResultEntry:
+def result_entry(resource: Listed, labels: Mapping[str, str], room: int) -> ResultEntry:
     """The entry of `resource`; without its link it takes at most `room` characters (the description is
     cut to make room)."""
     title = _escape(truncate(resource.title, 150))
@@ -178,8 +179,8 @@ def result_entry(resource: Resource, labels: Mapping[str, str], room: int) -> Re
 
 
 def result_lines(
-    rows: Sequence[Resource], labels: Mapping[str, str], limit: int = DESCRIPTION_LIMIT
-) -> tuple[list[str], list[Resource]]:
+    rows: Sequence[Listed], labels: Mapping[str, str], limit: int = DESCRIPTION_LIMIT
+) -> tuple[list[str], list[Listed]]:
     """The entries of a result list within `limit` characters, and the resources whose link didn't fit.
 
     Links go inline, in order, while there is room; a link is never cut (a cut link opens the wrong page).
@@ -203,7 +204,7 @@ def result_lines(
 
 
 def results_message(
-    title: str, rows: Sequence[Resource], labels: Mapping[str, str], listing: Listing, page: int, has_next: bool
+    title: str, rows: Sequence[Listed], labels: Mapping[str, str], listing: Listing, page: int, has_next: bool
 ) -> tuple[discord.Embed, discord.ui.View | None]:
     """One page of a result list: the embed, and Previous/Next plus a Link button per link left out."""
     lines, unlinked = result_lines(rows, labels)
