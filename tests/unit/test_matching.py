@@ -23,6 +23,7 @@ from engine.matching import (
     match,
     score_pair,
 )
+from engine.matching.population import encode
 
 AT = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
 THEMES = ["career", "identity", "culture", "support"]
@@ -373,6 +374,31 @@ def test_exclusions_self_and_capacity() -> None:
     assert match([mentee], [MentorProfile(2, frozenset({"career"}))], at=AT, exclusions=[(1, 2)]).pairs == ()
     assert match([mentee], [MentorProfile(1, frozenset({"career"}))], at=AT).pairs == ()
     assert match([mentee], [MentorProfile(2, frozenset({"career"}), capacity=0)], at=AT).unmatched_mentees == (1,)
+
+
+@given(
+    st.sets(st.integers(1, 12), min_size=1),
+    st.sets(st.integers(1, 12), min_size=1),
+    st.lists(st.tuples(st.integers(0, 14), st.integers(0, 14)), max_size=40),
+)
+@SMALL
+def test_encoded_exclusions_are_every_forbidden_pair_once(
+    mentee_ids: set[int], mentor_ids: set[int], exclusions: list[tuple[int, int]]
+) -> None:
+    """The encoded forbidden pairs are those of a plain reading: an exclusion in either order forbids the two
+    members in either role, a member on both sides never meets themself, ids of nobody here are ignored, and
+    each pair is listed once."""
+    mentees = [MenteeProfile(i, frozenset({"career"})) for i in sorted(mentee_ids)]
+    mentors = [MentorProfile(j, frozenset({"career"})) for j in sorted(mentor_ids)]
+    pop = encode(mentees, mentors, {"UTC": 0}, exclusions, DEFAULT_WEIGHTS)
+    row = {p.id: r for r, p in enumerate(mentees)}
+    col = {p.id: c for c, p in enumerate(mentors)}
+    forbidden = {(a, b) for a, b in exclusions} | {(b, a) for a, b in exclusions} | {(i, i) for i in mentee_ids}
+    expected = sorted(row[a] * len(mentors) + col[b] for a, b in forbidden if a in row and b in col)
+    assert pop.excluded_keys.tolist() == expected
+    assert pop.excluded_ptr.tolist() == [
+        sum(1 for key in expected if key // len(mentors) < r) for r in range(len(mentees) + 1)
+    ]
 
 
 def test_bad_input_is_refused() -> None:
