@@ -3,6 +3,8 @@ user and command (or button/modal), without each call site passing them.
 
 `bind(interaction)` is called at the entry of every interaction (the tree's and the UI base classes'
 `interaction_check`, which run in the handler's own task); `ContextFilter` adds the fields to records.
+The text is written when a line is logged, not at `bind`: most interactions log nothing, and in a burst of
+200 every step on the event loop before an answer delays the others' answers (docs/scale.md, "Bursts").
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any, cast
 
 import discord
 
-_context: ContextVar[str] = ContextVar("lantern_log_context", default="-")
+_context: ContextVar[str | discord.Interaction] = ContextVar("lantern_log_context", default="-")
 
 
 def describe(interaction: discord.Interaction) -> str:
@@ -26,7 +28,7 @@ def describe(interaction: discord.Interaction) -> str:
 
 
 def bind(interaction: discord.Interaction) -> None:
-    _context.set(describe(interaction))
+    _context.set(interaction)  # described when a line is logged (`current`)
 
 
 def bind_text(text: str) -> None:
@@ -35,10 +37,11 @@ def bind_text(text: str) -> None:
 
 
 def current() -> str:
-    return _context.get()
+    bound = _context.get()
+    return bound if isinstance(bound, str) else describe(bound)
 
 
 class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.context = _context.get()
+        record.context = current()
         return True
