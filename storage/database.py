@@ -39,6 +39,12 @@ log = logging.getLogger(__name__)
 # without one (its socket is closed), but a network that dropped it silently (a NAT or firewall timeout) is not.
 PING_AFTER_IDLE = 60.0  # seconds
 _CHECKED_IN_AT = "lantern_checked_in_at"  # in each pool entry's info: when it last went back to the pool
+# Connections kept in the pools: SQLite's readers (the writer is one), PostgreSQL's for reads and writes. All are
+# kept open: with a pool of a few plus "overflow" connections, every burst of interactions opened the overflow
+# ones (a thread and six PRAGMAs each on SQLite; a server session and its setup on PostgreSQL) and closed them
+# when it ended (docs/scale.md, "Bursts, fourth pass").
+READERS = 8
+CONNECTIONS = 20
 
 # What a query function running only Core statements reads through: a session, or `Database.rows()`'s connection.
 Reader = AsyncSession | AsyncConnection
@@ -115,12 +121,13 @@ def create_engines(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False)
             url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60, module=sqlite_driver.dbapi()
         )
         _configure_sqlite(writer, busy_timeout_ms=busy_timeout_ms, writer=True)
+        # Eight readers kept open, none opened for a burst and closed after it (READERS).
         reader = create_async_engine(
-            url, echo=echo, pool_size=4, max_overflow=4, pool_reset_on_return=None, module=sqlite_driver.dbapi()
+            url, echo=echo, pool_size=READERS, max_overflow=0, pool_reset_on_return=None, module=sqlite_driver.dbapi()
         )
         _configure_sqlite(reader, busy_timeout_ms=busy_timeout_ms, writer=False)
         return writer, reader
-    engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10)
+    engine = create_async_engine(url, echo=echo, pool_size=CONNECTIONS, max_overflow=0)
     _check_on_checkout(engine)
     # Reads in autocommit, as SQLite's readers: each statement sees a consistent snapshot of its own, and a read of
     # one statement is one round trip instead of three (BEGIN, the statement, ROLLBACK when the pool takes the
