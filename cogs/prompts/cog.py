@@ -27,7 +27,7 @@ from cogs.prompts.prompt_post import prompt_embed, theme_labels
 from cogs.prompts.schedules import COMMANDS, ScheduleCommands
 from cogs.prompts.stats import PostedThread
 from cogs.prompts.views import DYNAMIC_ITEMS, FORMS, REVIEW_BATCH, PromptModal, list_message, review_view
-from core import charts, limits
+from core import answers, charts, limits
 from core.cooldown import Cooldown
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.lru import LRUSet
@@ -366,11 +366,18 @@ class PromptsCog(ScheduleCommands, CalendarCommands, commands.Cog):
             )
         async with self.bot.db.write() as session:
             suggestion_id = await queries.add_suggestion(session, guild_id, user_id, cleaned, theme, now)
-            await limits.record(session, limits.PROMPT_SUGGEST, guild_id, user_id, now, forget=forget)
-        await interaction.response.send_message(
-            "Thank you! The moderators will review your suggestion, and I'll send you a DM with the outcome.",
-            ephemeral=True,
-        )
+        try:
+            await interaction.response.send_message(
+                "Thank you! The moderators will review your suggestion, and I'll send you a DM with the outcome.",
+                ephemeral=True,
+            )
+        finally:
+            # The use is counted after the answer, once the interactions in flight are answered (core/answers.py):
+            # in a burst the single SQLite writer then holds each suggestion's write for two trips, not three
+            # (docs/scale.md, "Bursts, fourth pass"). The limit is soft already (see the checks above).
+            await answers.after_answers()
+            async with self.bot.db.write() as session:
+                await limits.record(session, limits.PROMPT_SUGGEST, guild_id, user_id, now, forget=forget)
         await self.bot.modlog.post(
             interaction.guild_id,
             "New prompt suggestion",

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import discord
+import pytest
 from simcord import assert_error, assert_responded
 from sqlalchemy import event, select
 
@@ -85,6 +89,36 @@ async def test_a_suggestion_forgets_expired_uses_only_when_there_are_some(world:
     async with world.bot.db.read() as session:
         kept = (await session.scalars(select(RateLimitUse.used_at).where(RateLimitUse.user_id == world.alice.id))).all()
     assert len(kept) == 3 and min(kept) > world.bot.clock() - limits.PROMPT_SUGGEST.per
+
+
+async def test_a_suggestion_is_answered_before_its_use_is_counted_and_the_use_still_counts(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The member's thanks is sent before the write that counts the suggestion against the limit (one write fewer
+    before the answer), and that use is stored all the same: the member is thanked, then the limit holds."""
+    await suggest(world)  # the bank is seeded
+    order: list[str] = []
+    send = discord.InteractionResponse.send_message
+
+    async def sent(self: discord.InteractionResponse, *args: Any, **kwargs: Any) -> Any:
+        result = await send(self, *args, **kwargs)
+        order.append("answer")
+        return result
+
+    def seen(*args: object) -> None:
+        if str(args[2]).lstrip().upper().startswith("INSERT INTO RATE_LIMIT_USES"):
+            order.append("use")
+
+    monkeypatch.setattr(discord.InteractionResponse, "send_message", sent)
+    event.listen(world.bot.db.writer.sync_engine, "before_cursor_execute", seen)
+    try:
+        await suggest(world, text="Which song would you play to explain your childhood?")
+    finally:
+        event.remove(world.bot.db.writer.sync_engine, "before_cursor_execute", seen)
+    assert order == ["answer", "use"]
+    async with world.bot.db.read() as session:
+        uses = (await session.scalars(select(RateLimitUse.id).where(RateLimitUse.user_id == world.alice.id))).all()
+    assert len(uses) == 2
 
 
 async def test_review_lists_pending_suggestions_with_buttons(world: World) -> None:
