@@ -43,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.search_text import SearchTerms, Term
 from storage.database import Reader
-from storage.models.resources import TAG, THEME, Resource
+from storage.models.resources import TAG, THEME, Resource, comma_keys
 
 SEARCH_CANDIDATES = 200
 SEARCH_LIMIT = 25
@@ -66,11 +66,11 @@ class Listed:
 
     @property
     def theme_keys(self) -> list[str]:
-        return [key for key in self.themes.split(",") if key]
+        return comma_keys(self.themes)
 
     @property
     def tag_list(self) -> list[str]:
-        return [tag for tag in self.tags.split(",") if tag]
+        return comma_keys(self.tags)
 
 
 # The columns of `Listed`, in its order.

@@ -78,11 +78,16 @@ class Resource(Base):
 
     @property
     def theme_keys(self) -> list[str]:
-        return [key for key in self.themes.split(",") if key]
+        return comma_keys(self.themes)
 
     @property
     def tag_list(self) -> list[str]:
-        return [tag for tag in self.tags.split(",") if tag]
+        return comma_keys(self.tags)
+
+
+def comma_keys(stored: str) -> list[str]:
+    """A resource's `themes` or `tags` column as stored (comma-separated keys) as a list."""
+    return [key for key in stored.split(",") if key]
 
 
 class ResourceLabel(Base):
