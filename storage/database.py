@@ -56,10 +56,15 @@ def rowcount(result: Result[Any]) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
+def dialect_name(reader: Reader) -> str:
+    """The backend a session or `Database.rows()`'s connection talks to: "sqlite" or "postgresql"."""
+    return reader.dialect.name if isinstance(reader, AsyncConnection) else reader.get_bind().dialect.name
+
+
 def dialect_insert(session: AsyncSession, model: Any) -> Any:
     """An INSERT for this session's backend, so `on_conflict_do_nothing()` and `returning()` are available
     on SQLite and PostgreSQL alike."""
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         return pg_insert(model)
     return sqlite_insert(model)
 

@@ -16,7 +16,7 @@ from sqlalchemy import and_, bindparam, delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.database import Reader, rowcount
+from storage.database import Reader, dialect_name, rowcount
 from storage.models.guild import GuildSettings
 from storage.models.resources import APPROVED, HELPED, PENDING, SAVED, TAG, THEME, Resource, ResourceLabel, ResourceVote
 from storage.search import LISTED, SEARCH_CANDIDATES, SEARCH_LIMIT, Listed, listed, search
@@ -333,7 +333,7 @@ async def forget_member(session: AsyncSession, guild_id: int, user_id: int) -> i
         removed = await session.execute(
             delete(Resource).where(Resource.guild_id == guild_id, Resource.submitter_id == user_id)
         )
-        if rowcount(removed) and session.get_bind().dialect.name == "sqlite":
+        if rowcount(removed) and dialect_name(session) == "sqlite":
             # FTS5 keeps a deleted row's words in its index segments until they are merged: merge them now.
             await session.execute(text("INSERT INTO resources_fts (resources_fts) VALUES ('optimize')"))
     voted = list(

@@ -39,10 +39,9 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.search_text import SearchTerms, Term
-from storage.database import Reader
+from storage.database import Reader, dialect_name
 from storage.models.resources import TAG, THEME, Resource, comma_keys
 
 SEARCH_CANDIDATES = 200
@@ -122,10 +121,6 @@ def ranking_sql(terms: SearchTerms, params: dict[str, Any], *, postgres: bool) -
     )
 
 
-def _dialect(reader: Reader) -> str:
-    return reader.dialect.name if isinstance(reader, AsyncConnection) else reader.get_bind().dialect.name
-
-
 async def _ranked(
     reader: Reader,
     guild_id: int,
@@ -143,7 +138,7 @@ async def _ranked(
             f"AND EXISTS (SELECT 1 FROM resource_labels WHERE resource_id = {{id}} "
             f"AND kind = :kind{index} AND value = :value{index})"
         )
-    postgres = _dialect(reader) == "postgresql"
+    postgres = dialect_name(reader) == "postgresql"
     ctes: list[str] = []
     if postgres:
         # The tsquery is written into the statement, not bound: asyncpg prepares statements, and after a
