@@ -237,6 +237,22 @@ async def test_checkins_ask_each_member_privately_and_a_low_rating_names_nobody(
     assert ratings[actors[0].id] == 2 and len(ratings) == 4
 
 
+async def test_a_member_who_left_or_declined_gets_no_checkin_and_the_rest_get_one_each(world: World) -> None:
+    """Four invited, one says no; of the three in the circle one runs `/circle leave` before day 14: the two still
+    in it get one check-in each, and nobody else is asked or owed one."""
+    alice, bob, cat, dan = await four_in_pool(world)
+    await form(world)
+    for actor in (alice, bob, cat):
+        await click(actor, "yes")
+    await click(dan, "no")
+    assert_responded(await cat.slash(world.general, "circle leave"), ephemeral=True)
+    await world.env.advance_time(14 * DAY + 60)
+    await world.bot.run_due_jobs()
+    asked = [actor for actor in (alice, bob, cat, dan) if "How is it going" in last_dm(actor).content]
+    assert asked == [alice, bob]
+    assert sorted(c.user_id for c in await rows(world, CircleCheckin)) == sorted([alice.id, bob.id])
+
+
 async def test_a_real_run_tells_the_moderator_sizes_but_not_who_was_invited(world: World) -> None:
     """After a real run the moderator sees how many circles of what size, never who, so that the thread's
     members can't tell them who said no."""
