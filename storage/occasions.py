@@ -9,13 +9,13 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import dialect_insert, rowcount
 from storage.models.occasions import GuildOccasion, OccasionBank, OccasionPost
 from storage.models.prompts import Prompt
-from storage.prompts import LEASE
+from storage.post_leases import LEASE, PostLeases
 
 # The statuses of a post that used its prompt (a dropped claim never reached anyone).
 USED = ("claimed", "posted")
@@ -220,12 +220,10 @@ async def claim(
     return revived.scalar_one_or_none()
 
 
-def _lease_free(now: datetime) -> ColumnElement[bool]:
-    return or_(OccasionPost.lease_until.is_(None), OccasionPost.lease_until < now)
-
-
-def _retry_due(now: datetime) -> ColumnElement[bool]:
-    return or_(OccasionPost.retry_at.is_(None), OccasionPost.retry_at <= now)
+_posts = PostLeases(OccasionPost)
+renew_lease = _posts.renew
+release = _posts.release
+record_thread = _posts.record_thread
 
 
 async def lease(
@@ -237,7 +235,7 @@ async def lease(
     status = "posted" if threads else "claimed"
     query = (
         select(OccasionPost.id, OccasionPost.lease_owner, OccasionPost.guild_id)
-        .where(OccasionPost.status == status, _lease_free(now), _retry_due(now))
+        .where(OccasionPost.status == status, _posts.free(now), _posts.retry_due(now))
         .order_by(OccasionPost.due_at, OccasionPost.id)
     )
     if threads:
@@ -246,28 +244,9 @@ async def lease(
     for found, previous, guild_id in (await session.execute(query)).all():
         if not owns_guild(guild_id):
             continue
-        conditions = [OccasionPost.id == found, OccasionPost.status == status, _lease_free(now)]
-        conditions.append(OccasionPost.lease_owner.is_not_distinct_from(previous))
-        result = await session.execute(
-            update(OccasionPost)
-            .where(*conditions)
-            .values(lease_until=now + LEASE, lease_owner=owner)
-            .execution_options(synchronize_session=False)
-        )
-        if rowcount(result) == 1:
+        if await _posts.take(session, found, status, previous, owner, now):
             taken.append(found)
     return taken
-
-
-async def renew_lease(session: AsyncSession, post_id: int, owner: str, now: datetime) -> bool:
-    """Extend `owner`'s lease on an unposted claim just before posting it; False if it no longer holds it."""
-    result = await session.execute(
-        update(OccasionPost)
-        .where(OccasionPost.id == post_id, OccasionPost.status == "claimed", OccasionPost.lease_owner == owner)
-        .values(lease_until=now + LEASE)
-        .execution_options(synchronize_session=False)
-    )
-    return rowcount(result) == 1
 
 
 async def mark_posted(session: AsyncSession, post_id: int, owner: str, message_id: int, now: datetime) -> None:
@@ -290,51 +269,6 @@ async def mark_posted(session: AsyncSession, post_id: int, owner: str, message_i
         )
         .execution_options(synchronize_session=False)
     )
-
-
-async def release(
-    session: AsyncSession, post_id: int, owner: str, *, attempts: int, retry_at: datetime, error: str
-) -> bool:
-    """Leave a claim unposted and free, to be tried again from `retry_at`; False if `owner` no longer held it."""
-    result = await session.execute(
-        update(OccasionPost)
-        .where(OccasionPost.id == post_id, OccasionPost.status == "claimed", OccasionPost.lease_owner == owner)
-        .values(lease_until=None, lease_owner=None, attempts=attempts, retry_at=retry_at, last_error=error[:300])
-        .execution_options(synchronize_session=False)
-    )
-    return rowcount(result) == 1
-
-
-async def record_thread(
-    session: AsyncSession,
-    post_id: int,
-    owner: str,
-    state: str,
-    *,
-    thread_id: int | None = None,
-    attempts: int | None = None,
-    retry_at: datetime | None = None,
-    error: str | None = None,
-) -> bool:
-    """What became of a posted claim's thread (open, pending with a retry time, failed, gone); frees the claim."""
-    values: dict[str, object] = {
-        "thread_state": state,
-        "retry_at": retry_at,
-        "last_error": error[:300] if error else None,
-        "lease_until": None,
-        "lease_owner": None,
-    }
-    if thread_id is not None:
-        values["thread_id"] = thread_id
-    if attempts is not None:
-        values["attempts"] = attempts
-    result = await session.execute(
-        update(OccasionPost)
-        .where(OccasionPost.id == post_id, OccasionPost.status == "posted", OccasionPost.lease_owner == owner)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return rowcount(result) == 1
 
 
 async def post_details(session: AsyncSession, post_id: int) -> tuple[OccasionPost, Prompt | None] | None:

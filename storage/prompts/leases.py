@@ -4,43 +4,22 @@ details, and recording what became of the post and its thread. They take a sessi
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, or_, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.database import rowcount
 from storage.models.prompts import Prompt, PromptPost, PromptSchedule
+from storage.post_leases import LEASE, PostLeases
 
-LEASE = timedelta(minutes=2)
-
-
-def _lease_free(now: datetime) -> ColumnElement[bool]:
-    """No process holds the claim: never leased, released, or its lease ran out (its holder died or stalled)."""
-    return or_(PromptPost.lease_until.is_(None), PromptPost.lease_until < now)
-
-
-def _retry_due(now: datetime) -> ColumnElement[bool]:
-    return or_(PromptPost.retry_at.is_(None), PromptPost.retry_at <= now)
-
-
-async def _take(
-    session: AsyncSession, post_id: int, status: str, previous: str | None, owner: str, now: datetime
-) -> bool:
-    """Lease one claim for `owner`: a conditional update on its status, its previous holder and an expired
-    (or absent) lease, so that of any number of processes racing for it exactly one wins."""
-    conditions = [PromptPost.id == post_id, PromptPost.status == status, _lease_free(now)]
-    conditions.append(PromptPost.lease_owner.is_not_distinct_from(previous))
-    if status == "posted":
-        conditions.append(PromptPost.thread_state == "pending")
-    result = await session.execute(
-        update(PromptPost)
-        .where(*conditions)
-        .values(lease_until=now + LEASE, lease_owner=owner)
-        .execution_options(synchronize_session=False)
-    )
-    return rowcount(result) == 1
+_posts = PostLeases(PromptPost)
+_lease_free = _posts.free
+_retry_due = _posts.retry_due
+_take = _posts.take
+renew_lease = _posts.renew
+release_claim = _posts.release
+record_thread = _posts.record_thread
 
 
 async def lease_claims(
@@ -155,18 +134,6 @@ async def lease_threads(
     return taken
 
 
-async def renew_lease(session: AsyncSession, post_id: int, owner: str, now: datetime) -> bool:
-    """Extend `owner`'s lease on an unposted claim just before posting it; False if it no longer holds the claim
-    (its lease ran out and another process took it over, or the claim was skipped or dropped)."""
-    result = await session.execute(
-        update(PromptPost)
-        .where(PromptPost.id == post_id, PromptPost.status == "claimed", PromptPost.lease_owner == owner)
-        .values(lease_until=now + LEASE)
-        .execution_options(synchronize_session=False)
-    )
-    return rowcount(result) == 1
-
-
 async def waiting_claims(session: AsyncSession, schedule_ids: Sequence[int]) -> dict[int, PromptPost]:
     """For each schedule, its unposted claim that failed at least once (the newest), to show why it waits."""
     query = (
@@ -253,49 +220,3 @@ async def mark_posted_many(session: AsyncSession, posted: Sequence[tuple[int, st
             for post_id, owner, message_id, now, thread in posted
         ],
     )
-
-
-async def release_claim(
-    session: AsyncSession, post_id: int, owner: str, *, attempts: int, retry_at: datetime, error: str
-) -> bool:
-    """Leave a claim unposted and free, to be tried again from `retry_at`; False if `owner` no longer held it."""
-    result = await session.execute(
-        update(PromptPost)
-        .where(PromptPost.id == post_id, PromptPost.status == "claimed", PromptPost.lease_owner == owner)
-        .values(lease_until=None, lease_owner=None, attempts=attempts, retry_at=retry_at, last_error=error[:300])
-        .execution_options(synchronize_session=False)
-    )
-    return rowcount(result) == 1
-
-
-async def record_thread(
-    session: AsyncSession,
-    post_id: int,
-    owner: str,
-    state: str,
-    *,
-    thread_id: int | None = None,
-    attempts: int | None = None,
-    retry_at: datetime | None = None,
-    error: str | None = None,
-) -> bool:
-    """Record what became of a posted claim's thread (open, pending with a retry time, failed, gone) and free it;
-    False if `owner` no longer held it."""
-    values: dict[str, object] = {
-        "thread_state": state,
-        "retry_at": retry_at,
-        "last_error": error[:300] if error else None,
-        "lease_until": None,
-        "lease_owner": None,
-    }
-    if thread_id is not None:
-        values["thread_id"] = thread_id
-    if attempts is not None:
-        values["attempts"] = attempts
-    result = await session.execute(
-        update(PromptPost)
-        .where(PromptPost.id == post_id, PromptPost.status == "posted", PromptPost.lease_owner == owner)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return rowcount(result) == 1
