@@ -36,7 +36,7 @@ Rules (docs/matching.md has the algorithm, its optimality proof and benchmark fi
 Modules, in the order a round uses them: `model` (types), `scoring` and `reasons` (one pair, in plain
 Python), `assign` (`match`), `population` (profiles as arrays), `block_scoring` (many pairs at once),
 `candidates` (the sparse graph), `solve` (the rounds), `flow` (the primal-dual min-cost flow), `certify`
-(pricing: the optimality check).
+(pricing: the optimality check), `pairs` (the chosen pairs with their parts and reasons).
 """
 
 from engine.matching.assign import CANDIDATES_PER_MENTEE, match

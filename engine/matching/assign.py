@@ -1,6 +1,6 @@
 """`match`: the optimal assignment of mentees to mentors, from profiles to pairs with their reasons. It
-encodes the profiles (`population`), solves (`solve`) and rebuilds each chosen pair in plain Python
-(`scoring`), checking that both scorings agree."""
+encodes the profiles (`population`), solves (`solve`) and builds each chosen pair with its parts and reason
+(`pairs`), checking that both scorings agree."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from itertools import pairwise
 
+import numpy as np
+
 from engine.matching.model import MatchResult, MenteeProfile, MentorProfile, Objective, Weights
+from engine.matching.pairs import chosen_pairs
 from engine.matching.population import encode
-from engine.matching.scoring import check_round, offset_minutes, scored_pair
+from engine.matching.scoring import check_round, offset_minutes
 from engine.matching.solve import optimise
 
 CANDIDATES_PER_MENTEE = 5  # with each mentor's top 40 and dense pricing: fewest solver rounds measured at 10k x 2k
@@ -58,25 +61,17 @@ def match(
         per_mentor=max(1, per_mentor),
     )
 
-    pairs = []
-    reasons: dict[tuple[object, ...], str] = {}  # pairs often share a reason (about half at 50k x 10k)
-    for row, col, expected in zip(outcome.rows.tolist(), outcome.cols.tolist(), outcome.scores.tolist(), strict=True):
-        mentee, mentor = mentees[row], open_mentors[col]
-        pair = scored_pair(
-            mentee, mentor, offsets[mentee.timezone], offsets[mentor.timezone], weights, theme_labels, reasons
-        )
-        if pair is None or pair.score != expected:  # the vectorised and scalar scores must agree
-            raise RuntimeError(f"score mismatch for mentor {mentor.id} and mentee {mentee.id}")
-        pairs.append(pair)
-    pairs.sort(key=lambda pair: (pair.mentor_id, pair.mentee_id))
-    matched = {pair.mentee_id for pair in pairs}
+    chosen = outcome.rows, outcome.cols, outcome.scores
+    pairs = chosen_pairs(mentees, open_mentors, population, *chosen, weights, theme_labels)
+    free = np.ones(len(mentees), dtype=bool)
+    free[outcome.rows] = False
     stats = dict(outcome.stats)
     stats["total_s"] = time.perf_counter() - started
     stats["total_cpu_s"] = time.process_time() - started_cpu
     return MatchResult(
         pairs=tuple(pairs),
         total_score=sum(pair.score for pair in pairs),
-        unmatched_mentees=tuple(profile.id for profile in mentees if profile.id not in matched),
+        unmatched_mentees=tuple(mentees[row].id for row in np.flatnonzero(free).tolist()),
         certified_optimal=outcome.certified,
         stats=stats,
     )

@@ -95,6 +95,8 @@ class Population:
     timezone_table: np.ndarray  # (721,) int16
     heritage_any: int  # points when the mentee's preference is "any"
     excluded_keys: np.ndarray  # sorted row * m + col of the forbidden pairs
+    theme_tags: tuple[str, ...] = ()  # what each bit of `themes` stands for (bit k: the k-th, sorted)
+    language_tags: tuple[str, ...] = ()
 
     @property
     def n(self) -> int:
@@ -198,4 +200,6 @@ def encode(
         timezone_table=timezone_table,
         heritage_any=weights.heritage,
         excluded_keys=pairs[:, 0] * len(mentors) + pairs[:, 1],
+        theme_tags=tuple(theme_vocab),
+        language_tags=tuple(language_vocab),
     )

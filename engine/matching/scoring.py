@@ -1,6 +1,7 @@
 """One pair's score, hard rules and reason, in plain Python: the reference the vectorised scoring
-(`block_scoring`) must agree with, and what `match` rebuilds each chosen pair with. Also the point formulas
-both share and the round's UTC offsets (DST-aware)."""
+(`block_scoring`) and a round's pairs (`pairs`) must agree with. Also the point formulas and the parts and
+reason of what a pair shares (`score_parts`, `memo_reason`), which `pairs` uses too, and the round's UTC
+offsets (DST-aware)."""
 
 from __future__ import annotations
 
@@ -89,8 +90,9 @@ def scored_pair(
     theme_labels: dict[str, str] | None,
     reasons: dict[tuple[object, ...], str] | None = None,
 ) -> Pair | None:
-    """The pair's score and reason (None when a hard rule forbids it); `reasons` memoises reason lines.
-    Positional constructor calls: this runs once per proposed pair (30k at 50k x 10k)."""
+    """The pair's score and reason (None when a hard rule forbids it), read off the profiles' tag sets: the plain
+    reading that `pairs.chosen_pairs` (a round's pairs, from the encoded bit words) is tested against. `reasons`
+    memoises reason lines."""
     if mentee.id == mentor.id:
         return None
     themes = mentee.themes & (mentor.themes - mentor.not_covered)
@@ -99,26 +101,44 @@ def scored_pair(
     gap = circular_gap(mentee_offset, mentor_offset)
     if gap > window_minutes(mentee):
         return None
-    heritages = mentee.heritages & mentor.heritages
-    languages = mentee.languages & mentor.languages
-    fraction = fraction_points
-    if wants_similar(mentee):
-        heritage = fraction(weights.heritage, len(heritages), len(mentee.heritages))
-    else:
-        heritage = weights.heritage
-    parts = ScoreParts(
-        fraction(weights.theme, len(themes), len(mentee.themes)),
+    heritages = tuple(sorted(mentee.heritages & mentor.heritages))
+    themes_shown, languages = tuple(sorted(themes)), tuple(sorted(mentee.languages & mentor.languages))
+    counts = (len(mentee.themes), len(mentee.heritages) if wants_similar(mentee) else None, len(mentee.languages))
+    parts = score_parts(len(themes_shown), len(heritages), len(languages), gap, counts, weights)
+    reason = memo_reason(themes_shown, heritages, languages, gap, theme_labels, reasons)
+    score = parts.theme + parts.heritage + parts.language + parts.timezone
+    return Pair(mentor.id, mentee.id, score, parts, themes_shown, languages, heritages, gap / 60, reason)
+
+
+def score_parts(
+    themes: int, heritages: int, languages: int, gap: int, counts: tuple[int, int | None, int], weights: Weights
+) -> ScoreParts:
+    """The four parts from what a pair shares (how many themes, heritages, languages; the gap in minutes) and
+    the mentee's `counts`: themes wanted, heritages listed (None unless they want similar heritage: then every
+    mentor gets the full weight), languages listed."""
+    wanted, listed, spoken = counts
+    heritage = weights.heritage if listed is None else fraction_points(weights.heritage, heritages, listed)
+    return ScoreParts(
+        fraction_points(weights.theme, themes, wanted),
         heritage,
-        fraction(weights.language, len(languages), len(mentee.languages)),
+        fraction_points(weights.language, languages, spoken),
         timezone_points(weights.timezone, gap),
     )
-    shared_themes, shared_languages = tuple(sorted(themes)), tuple(sorted(languages))
-    shared_heritages = tuple(sorted(heritages))
-    key = (shared_themes, shared_heritages, shared_languages, gap)
+
+
+def memo_reason(
+    themes: tuple[str, ...],
+    heritages: tuple[str, ...],
+    languages: tuple[str, ...],
+    gap: int,
+    theme_labels: dict[str, str] | None,
+    reasons: dict[tuple[object, ...], str] | None,
+) -> str:
+    """`reason_text` for the shared tags (sorted) and the gap in minutes, memoised in `reasons` when given."""
+    key = (themes, heritages, languages, gap)
     reason = reasons.get(key) if reasons is not None else None
     if reason is None:
-        reason = reason_text(shared_themes, shared_heritages, shared_languages, gap / 60, theme_labels)
+        reason = reason_text(themes, heritages, languages, gap / 60, theme_labels)
         if reasons is not None:
             reasons[key] = reason
-    score = parts.theme + parts.heritage + parts.language + parts.timezone
-    return Pair(mentor.id, mentee.id, score, parts, shared_themes, shared_languages, shared_heritages, gap / 60, reason)
+    return reason
