@@ -29,7 +29,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
 
 from config import Settings
-from core import cli, heap, operations
+from core import callbacks, cli, heap, operations
 from core.jobs import DueJobs, Pace, gateway_ready, paced_requests
 from core.modlog import ModLog
 from core.privacy import PrivacyRegistry
@@ -190,6 +190,7 @@ class LanternBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         self.started_at = self.clock()
+        callbacks.install()  # answers skip discord.py's parse of the message they create (unless discord.py moved)
         sweep_now_and_then(self.http, asyncio.get_running_loop().time)  # the clock discord.py times buckets by
         paced_requests(self.http)  # owed work's requests wait their turn on self.jobs.pace (core.jobs.in_batches)
         self.db.prepare()
