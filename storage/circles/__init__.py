@@ -22,7 +22,7 @@ member's circles, withdrawing), `privacy` (kept protections, export, erasure), `
 Callers use the package (`from storage import circles as store`); the names below are its interface.
 """
 
-from storage.circles._common import LEASE, MAX_ATTEMPTS, PairKey
+from storage.circles._common import PairKey
 from storage.circles.checkins import (
     checkin_days,
     claim_due_checkins,
@@ -67,6 +67,7 @@ from storage.circles.rounds import (
     settle_left_out,
 )
 from storage.circles.stats import LASTED_DAYS, funnel, funnel_stages
+from storage.owed import LEASE, MAX_ATTEMPTS
 
 __all__ = [
     "LASTED_DAYS",

@@ -11,10 +11,9 @@ from typing import cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.circles._common import LEASE, MAX_ATTEMPTS, _backoff, _update
+from storage.circles._common import _update
 from storage.database import dialect_insert, rowcount
 from storage.guilds import get_settings
-from storage.mentorship._common import _owned_guilds
 from storage.models.circles import (
     DELIVERY_DUE,
     FORMED,
@@ -24,6 +23,7 @@ from storage.models.circles import (
     CircleInvite,
 )
 from storage.models.guild import DEFAULT_CHECKINS
+from storage.owed import MAX_ATTEMPTS, backoff, lease_owed, owned_guilds
 
 
 async def start_checkins(session: AsyncSession, circle_id: int, at: datetime | None) -> None:
@@ -55,7 +55,7 @@ async def claim_due_checkins(
     every circle won and one `INSERT` for their DMs (ORM objects and a member query a circle took 2.5 ms a circle
     on SQLite: 5 s for a backlog of 2,000)."""
     is_due = (Circle.status == FORMED, Circle.next_checkin_at <= now, Circle.id > after_id)
-    guilds = await _owned_guilds(session, select(Circle.guild_id).where(*is_due), owns)
+    guilds = await owned_guilds(session, select(Circle.guild_id).where(*is_due), owns)
     if not guilds:
         return 0, after_id
     due = (
@@ -133,22 +133,7 @@ async def lease_checkins(
     out. Only guilds this process `owns`, chosen before the limit so that other processes' DMs never fill the
     batch."""
     is_due = [CircleCheckin.delivery == DELIVERY_DUE, CircleCheckin.send_after <= now]
-    owned = await _owned_guilds(session, select(CircleCheckin.guild_id).where(*is_due), owns)
-    if not owned:
-        return []
-    query = (
-        select(CircleCheckin).where(*is_due, CircleCheckin.guild_id.in_(owned)).order_by(CircleCheckin.id).limit(limit)
-    )
-    leased = []
-    for checkin in (await session.scalars(query)).all():
-        if await _update(
-            session,
-            update(CircleCheckin)
-            .where(CircleCheckin.id == checkin.id, CircleCheckin.send_after == checkin.send_after)
-            .values(send_after=now + LEASE),
-        ):
-            leased.append(checkin)
-    return leased
+    return await lease_owed(session, CircleCheckin, CircleCheckin.send_after, is_due, owns, now, limit)
 
 
 async def settle_checkin(session: AsyncSession, checkin_id: int, delivery: str) -> None:
@@ -168,7 +153,7 @@ async def retry_checkin(session: AsyncSession, checkin_id: int, now: datetime, f
     if checkin.attempts >= MAX_ATTEMPTS:
         checkin.delivery, checkin.send_after = failed, None
         return False
-    checkin.send_after = now + _backoff(checkin.attempts)
+    checkin.send_after = now + backoff(checkin.attempts)
     return True
 
 

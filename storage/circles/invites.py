@@ -14,8 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.circles._common import LEASE, MAX_ATTEMPTS, _backoff, _update
-from storage.mentorship._common import _owned_guilds
+from storage.circles._common import _update
 from storage.models.circles import (
     DELIVERY_DUE,
     ENDED,
@@ -31,6 +30,7 @@ from storage.models.circles import (
     Circle,
     CircleInvite,
 )
+from storage.owed import MAX_ATTEMPTS, backoff, lease_owed
 
 MIN_YES = 3
 
@@ -112,24 +112,7 @@ async def lease_invites(
     is_due = [CircleInvite.delivery == DELIVERY_DUE, CircleInvite.send_after <= now]
     if circle_ids is not None:
         is_due.append(CircleInvite.circle_id.in_(list(circle_ids)))
-    owned = await _owned_guilds(session, select(CircleInvite.guild_id).where(*is_due), owns)
-    if not owned:
-        return []
-    query = select(CircleInvite).where(*is_due, CircleInvite.guild_id.in_(owned)).order_by(CircleInvite.id).limit(limit)
-    leased = []
-    for invite in (await session.scalars(query)).all():
-        if await _update(
-            session,
-            update(CircleInvite)
-            .where(
-                CircleInvite.id == invite.id,
-                CircleInvite.delivery == DELIVERY_DUE,
-                CircleInvite.send_after == invite.send_after,
-            )
-            .values(send_after=now + LEASE),
-        ):
-            leased.append(invite)
-    return leased
+    return await lease_owed(session, CircleInvite, CircleInvite.send_after, is_due, owns, now, limit)
 
 
 async def settle_invite(
@@ -152,7 +135,7 @@ async def retry_invite(session: AsyncSession, invite_id: int, now: datetime, fai
     if invite.attempts >= MAX_ATTEMPTS:
         invite.delivery, invite.send_after = failed, None
         return False
-    invite.send_after = now + _backoff(invite.attempts)
+    invite.send_after = now + backoff(invite.attempts)
     return True
 
 
@@ -277,20 +260,7 @@ async def lease_notices(
     is_due = [Circle.notice.is_not(None), Circle.notice_due_at <= now]
     if ids is not None:
         is_due.append(Circle.id.in_(list(ids)))
-    owned = await _owned_guilds(session, select(Circle.guild_id).where(*is_due), owns)
-    if not owned:
-        return []
-    query = select(Circle).where(*is_due, Circle.guild_id.in_(owned)).order_by(Circle.id).limit(limit)
-    leased = []
-    for circle in (await session.scalars(query)).all():
-        if await _update(
-            session,
-            update(Circle)
-            .where(Circle.id == circle.id, Circle.notice_due_at == circle.notice_due_at)
-            .values(notice_due_at=now + LEASE),
-        ):
-            leased.append(circle)
-    return leased
+    return await lease_owed(session, Circle, Circle.notice_due_at, is_due, owns, now, limit)
 
 
 async def settle_notice(session: AsyncSession, circle_id: int, thread_id: int | None = None) -> None:
@@ -308,5 +278,5 @@ async def retry_notice(session: AsyncSession, circle_id: int, now: datetime) -> 
     if circle.notice_attempts >= MAX_ATTEMPTS:
         circle.notice, circle.notice_due_at = None, None
         return False
-    circle.notice_due_at = now + _backoff(circle.notice_attempts)
+    circle.notice_due_at = now + backoff(circle.notice_attempts)
     return True

@@ -10,13 +10,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.circles._common import LEASE, MAX_ATTEMPTS, _backoff, _update
-from storage.mentorship._common import _owned_guilds
+from storage.circles._common import _update
 from storage.models.circles import (
     DELIVERY_DUE,
     CircleLeftOut,
     CircleSchedule,
 )
+from storage.owed import MAX_ATTEMPTS, backoff, lease_owed
 
 ROUND_LEASE = timedelta(minutes=15)
 
@@ -101,22 +101,7 @@ async def lease_left_outs(
     runs out. Only guilds this process `owns`, chosen before the limit so that other processes' messages never
     fill the batch."""
     is_due = [CircleLeftOut.delivery == DELIVERY_DUE, CircleLeftOut.send_after <= now]
-    owned = await _owned_guilds(session, select(CircleLeftOut.guild_id).where(*is_due), owns)
-    if not owned:
-        return []
-    query = (
-        select(CircleLeftOut).where(*is_due, CircleLeftOut.guild_id.in_(owned)).order_by(CircleLeftOut.id).limit(limit)
-    )
-    leased = []
-    for item in (await session.scalars(query)).all():
-        if await _update(
-            session,
-            update(CircleLeftOut)
-            .where(CircleLeftOut.id == item.id, CircleLeftOut.send_after == item.send_after)
-            .values(send_after=now + LEASE),
-        ):
-            leased.append(item)
-    return leased
+    return await lease_owed(session, CircleLeftOut, CircleLeftOut.send_after, is_due, owns, now, limit)
 
 
 async def settle_left_out(session: AsyncSession, left_out_id: int, delivery: str) -> None:
@@ -137,5 +122,5 @@ async def retry_left_out(session: AsyncSession, left_out_id: int, now: datetime,
     if item.attempts >= MAX_ATTEMPTS:
         item.delivery, item.send_after = failed, None
         return False
-    item.send_after = now + _backoff(item.attempts)
+    item.send_after = now + backoff(item.attempts)
     return True

@@ -33,7 +33,7 @@ so `from storage import mentorship as store; store.get_mentor(...)` reads the sa
 
 from __future__ import annotations
 
-from storage.mentorship._common import LEASE, MAX_ATTEMPTS, Pairing, PairKey, Proposal
+from storage.mentorship._common import Pairing, PairKey, Proposal
 from storage.mentorship.blocks import (
     add_block,
     check_key_fingerprint,
@@ -100,6 +100,7 @@ from storage.mentorship.rounds import (
     set_schedule,
 )
 from storage.mentorship.stats import funnel, weekly_counts
+from storage.owed import LEASE, MAX_ATTEMPTS
 
 __all__ = [
     "CLAIM_BATCH",

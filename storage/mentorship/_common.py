@@ -1,10 +1,9 @@
 """What the mentorship query modules share: the model aliases, the conditional update that reports whether
-this caller won, the lease and backoff of owed messages, and who has left the server."""
+this caller won, and who has left the server (owed messages' lease and backoff: storage/owed.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
-from datetime import timedelta
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -19,30 +18,15 @@ Proposal = MentorshipProposal
 Pairing = MentorshipPairing
 PairKey = Callable[[int, int, int], str]  # (guild, member, member) → keyed hash of the pair (core/protection.py)
 
-# How long a process may take to send one owed message before another may take it over. discord.py's own
-# retries of a 5xx or a rate limit fit in it; a takeover after a crash re-sends with the same nonce.
-LEASE = timedelta(minutes=2)
-MAX_ATTEMPTS = 10  # with 1, 2, 4 … 30-minute waits: about 3 hours of Discord failing before giving up
-
 
 async def _update(session: AsyncSession, statement: Any) -> int:
     result = await session.execute(statement.execution_options(synchronize_session=False))
     return rowcount(result)
 
 
-def _backoff(attempts: int) -> timedelta:
-    return min(timedelta(minutes=1) * (2 ** min(max(attempts - 1, 0), 16)), timedelta(minutes=30))
-
-
 def _departed(guild_id: int) -> Any:
     """Members who left the server: out of the pool at once, though their data waits for the retention."""
     return select(Departure.user_id).where(Departure.guild_id == guild_id)
-
-
-async def _owned_guilds(session: AsyncSession, guild_ids: Select[Any], owns: Callable[[int], bool]) -> Sequence[int]:
-    """The guilds `guild_ids` (a select of due rows' guild ids) names that this process `owns`: a batch is
-    limited to them before its LIMIT, so that other processes' rows never fill it."""
-    return [guild_id for guild_id in (await session.scalars(guild_ids.distinct())).all() if owns(guild_id)]
 
 
 PAGE = 500  # rows loaded per statement by `paged`: building a page of ORM objects is ~25 ms of the event loop

@@ -19,7 +19,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import dialect_insert, rowcount
-from storage.mentorship._common import LEASE, MAX_ATTEMPTS, _backoff, _departed, _owned_guilds, _update, paged
+from storage.mentorship._common import _departed, _update, paged
 from storage.models.mentorship import (
     CANCELLED,
     DECLINED,
@@ -42,6 +42,7 @@ from storage.models.mentorship import (
     MentorshipPairing,
     MentorshipProposal,
 )
+from storage.owed import MAX_ATTEMPTS, backoff, lease_owed, owned_guilds
 
 Proposal = MentorshipProposal
 Pairing = MentorshipPairing
@@ -162,20 +163,7 @@ async def lease_notes(
     is_due = [Note.delivery == DELIVERY_DUE, Note.send_after <= now]
     if ids is not None:
         is_due.append(Note.id.in_(list(ids)))
-    owned = await _owned_guilds(session, select(Note.guild_id).where(*is_due), owns)
-    if not owned:
-        return []
-    query = select(Note).where(*is_due, Note.guild_id.in_(owned)).order_by(Note.id).limit(limit)
-    leased = []
-    for note in (await session.scalars(query)).all():
-        if await _update(
-            session,
-            update(Note)
-            .where(Note.id == note.id, Note.delivery == DELIVERY_DUE, Note.send_after == note.send_after)
-            .values(send_after=now + LEASE),
-        ):
-            leased.append(note)
-    return leased
+    return await lease_owed(session, Note, Note.send_after, is_due, owns, now, limit)
 
 
 async def settle_note(session: AsyncSession, note_id: int, delivery: str) -> None:
@@ -196,7 +184,7 @@ async def retry_note(session: AsyncSession, note_id: int, now: datetime) -> bool
     if note.attempts >= MAX_ATTEMPTS:
         note.delivery, note.send_after = DELIVERY_FAILED, None
         return False
-    note.send_after = now + _backoff(note.attempts)
+    note.send_after = now + backoff(note.attempts)
     return True
 
 
@@ -257,7 +245,7 @@ async def owe_reminders(
         )
         .exists(),
     ]
-    owned = await _owned_guilds(session, select(Proposal.guild_id).where(*is_due), owns)
+    owned = await owned_guilds(session, select(Proposal.guild_id).where(*is_due), owns)
     if not owned:
         return 0, None
     due = (

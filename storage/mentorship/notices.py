@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.mentorship._common import LEASE, MAX_ATTEMPTS, Proposal, _backoff, _owned_guilds, _update
+from storage.mentorship._common import Proposal, _update
+from storage.owed import MAX_ATTEMPTS, backoff, lease_owed
 
 NOTICE_BATCH = 100  # owed messages leased at once: each batch goes out well within its lease
 
@@ -27,20 +28,7 @@ async def lease_notices(
     is_due = [Proposal.notice.is_not(None), Proposal.notice_due_at <= now]
     if ids is not None:
         is_due.append(Proposal.id.in_(list(ids)))
-    owned = await _owned_guilds(session, select(Proposal.guild_id).where(*is_due), owns)
-    if not owned:
-        return []
-    query = select(Proposal).where(*is_due, Proposal.guild_id.in_(owned)).order_by(Proposal.id).limit(limit)
-    leased = []
-    for proposal in (await session.scalars(query)).all():
-        if await _update(
-            session,
-            update(Proposal)
-            .where(Proposal.id == proposal.id, Proposal.notice_due_at == proposal.notice_due_at)
-            .values(notice_due_at=now + LEASE),
-        ):
-            leased.append(proposal)
-    return leased
+    return await lease_owed(session, Proposal, Proposal.notice_due_at, is_due, owns, now, limit)
 
 
 async def settle_notice(session: AsyncSession, proposal_id: int, notice: str) -> None:
@@ -62,5 +50,5 @@ async def retry_notice(session: AsyncSession, proposal_id: int, notice: str, now
     if attempts >= MAX_ATTEMPTS:
         proposal.notice, proposal.notice_due_at, proposal.notice_attempts = None, None, attempts
         return False
-    proposal.notice_due_at, proposal.notice_attempts = now + _backoff(attempts), attempts
+    proposal.notice_due_at, proposal.notice_attempts = now + backoff(attempts), attempts
     return True

@@ -11,7 +11,7 @@ from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import rowcount
-from storage.mentorship._common import LEASE, MAX_ATTEMPTS, Pairing, _backoff, _owned_guilds, _update
+from storage.mentorship._common import Pairing, _update
 from storage.models.mentorship import (
     ACTIVE,
     DELIVERY_DUE,
@@ -21,6 +21,7 @@ from storage.models.mentorship import (
     MentorProfile,
     MentorshipCheckin,
 )
+from storage.owed import MAX_ATTEMPTS, backoff, owned_guilds, take_leases
 
 
 async def get_pairing(session: AsyncSession, pairing_id: int) -> Pairing | None:
@@ -151,7 +152,7 @@ async def lease_checkins(
     an outage), chosen before the limit so that other processes' DMs never fill the batch."""
     is_due = (MentorshipCheckin.delivery == DELIVERY_DUE, MentorshipCheckin.send_after <= now)
     due_guilds = select(Pairing.guild_id).join(MentorshipCheckin, Pairing.id == MentorshipCheckin.pairing_id)
-    owned = await _owned_guilds(session, due_guilds.where(*is_due), owns)
+    owned = await owned_guilds(session, due_guilds.where(*is_due), owns)
     if not owned:
         return []
     due = (
@@ -163,20 +164,10 @@ async def lease_checkins(
             .limit(limit)
         )
     ).all()
-    leased = []
-    for checkin, pairing in due:
-        if await _update(
-            session,
-            update(MentorshipCheckin)
-            .where(
-                MentorshipCheckin.id == checkin.id,
-                MentorshipCheckin.delivery == DELIVERY_DUE,
-                MentorshipCheckin.send_after == checkin.send_after,
-            )
-            .values(send_after=now + LEASE),
-        ):
-            leased.append((checkin, pairing))
-    return leased
+    won = await take_leases(
+        session, MentorshipCheckin, MentorshipCheckin.send_after, is_due, [checkin.id for checkin, _ in due], now
+    )
+    return [(checkin, pairing) for checkin, pairing in due if checkin.id in won]
 
 
 async def settle_checkin(session: AsyncSession, checkin_id: int, delivery: str, now: datetime) -> None:
@@ -201,7 +192,7 @@ async def retry_checkin(session: AsyncSession, checkin_id: int, now: datetime) -
     if checkin.attempts >= MAX_ATTEMPTS:
         checkin.delivery, checkin.send_after = DELIVERY_FAILED, None
         return False
-    checkin.send_after = now + _backoff(checkin.attempts)
+    checkin.send_after = now + backoff(checkin.attempts)
     return True
 
 

@@ -19,6 +19,7 @@ from storage.models.mentorship import (
     PENDING_MENTEE,
     MentorshipNote,
 )
+from storage.owed import LEASE
 from tests.conftest import World
 from tests.features.test_mentorship_support import (
     DAY,
@@ -292,12 +293,12 @@ async def test_two_processes_never_both_take_a_note(world: World) -> None:
     async with world.bot.db.write() as session:
         second = await store_notes.lease_notes(session, now, lambda _guild: True)
     assert len(first) == 1 and second == []
-    later = now + store_notes.LEASE + timedelta(seconds=1)
+    later = now + LEASE + timedelta(seconds=1)
     async with world.bot.db.write() as session:
         taken_over = await store_notes.lease_notes(session, later, lambda _guild: True)
         await store_notes.settle_note(session, taken_over[0].id, DELIVERY_SENT)
     async with world.bot.db.write() as session:
-        assert await store_notes.lease_notes(session, later + store_notes.LEASE * 2, lambda _guild: True) == []
+        assert await store_notes.lease_notes(session, later + LEASE * 2, lambda _guild: True) == []
 
 
 async def test_a_scheduled_round_explains_and_names_the_round_after_it(world: World) -> None:
