@@ -100,13 +100,19 @@ async def test_a_unit_that_raises_ends_the_drain_after_the_started_ones_finish()
 
 
 class FakeHTTP:
-    """Only the attribute `paced_requests` wraps; records when each request started (event loop clock)."""
+    """Only the attribute `paced_requests` wraps; records when each request started: the start the pace itself
+    recorded for it (`pace` given: read with no await between, so it is this request's, and a request that did
+    not wait on the pace would repeat the one before), else the event loop's clock. A second reading of the clock
+    here would differ from the pace's by however long the process was descheduled in between, which under load
+    is milliseconds and made the window check fail spuriously."""
 
-    def __init__(self) -> None:
+    def __init__(self, pace: Pace | None = None) -> None:
+        self.pace = pace
         self.starts: list[tuple[str, float]] = []
 
     async def request(self, route: str, **_kwargs: Any) -> str:
-        self.starts.append((route, asyncio.get_running_loop().time()))
+        started = self.pace._starts[-1] if self.pace is not None else asyncio.get_running_loop().time()
+        self.starts.append((route, started))
         await asyncio.sleep(0.001)
         return route
 
@@ -114,9 +120,9 @@ class FakeHTTP:
 async def test_every_request_of_a_paced_drain_waits_its_turn_and_others_do_not() -> None:
     """Each unit makes two requests (open the DM, post): within any period at most `rate` start, counted per
     request, not per unit; a request made outside the drain (a member's command) never waits."""
-    http = FakeHTTP()
-    paced_requests(http)  # type: ignore[arg-type]
     pace = Pace(4, per=0.05)
+    http = FakeHTTP(pace)
+    paced_requests(http)  # type: ignore[arg-type]
     rows = [(position, frozenset({position})) for position in range(10)]
 
     async def handle(row: Row, _at: datetime) -> bool:
