@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,30 +57,30 @@ GOAL_LENGTH = 200
 # ---------------------------------------------------------------- owed notes
 
 
-def _note(
-    guild_id: int,
-    key: str,
-    kind: str,
-    *,
-    now: datetime,
-    due_at: datetime | None = None,
-    user_id: int | None = None,
-    proposal_id: int | None = None,
-    pairing_id: int | None = None,
-    body: str | None = None,
-) -> dict[str, Any]:
+class NoteFields(TypedDict, total=False):
+    """What a note may carry besides its guild, key and kind: when it is due (default: now), whom it goes to (a
+    member, or a proposal's or pairing's people), and its text when the kind's own wording needs one."""
+
+    due_at: datetime | None
+    user_id: int | None
+    proposal_id: int | None
+    pairing_id: int | None
+    body: str | None
+
+
+def _note(guild_id: int, key: str, kind: str, *, now: datetime, **fields: Unpack[NoteFields]) -> dict[str, Any]:
     """The row of an owed note."""
     return {
         "guild_id": guild_id,
         "key": key,
         "kind": kind,
-        "user_id": user_id,
-        "proposal_id": proposal_id,
-        "pairing_id": pairing_id,
-        "body": body,
+        "user_id": fields.get("user_id"),
+        "proposal_id": fields.get("proposal_id"),
+        "pairing_id": fields.get("pairing_id"),
+        "body": fields.get("body"),
         "created_at": now,
         "delivery": DELIVERY_DUE,
-        "send_after": due_at or now,
+        "send_after": fields.get("due_at") or now,
         "attempts": 0,
     }
 
@@ -97,31 +97,10 @@ async def _owe(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
 
 
 async def owe_note(
-    session: AsyncSession,
-    guild_id: int,
-    key: str,
-    kind: str,
-    *,
-    now: datetime,
-    due_at: datetime | None = None,
-    user_id: int | None = None,
-    proposal_id: int | None = None,
-    pairing_id: int | None = None,
-    body: str | None = None,
+    session: AsyncSession, guild_id: int, key: str, kind: str, *, now: datetime, **fields: Unpack[NoteFields]
 ) -> bool:
     """Owe a note, once: False when a note with this key was owed before (sent or not)."""
-    note = _note(
-        guild_id,
-        key,
-        kind,
-        now=now,
-        due_at=due_at,
-        user_id=user_id,
-        proposal_id=proposal_id,
-        pairing_id=pairing_id,
-        body=body,
-    )
-    return bool(await _owe(session, [note]))
+    return bool(await _owe(session, [_note(guild_id, key, kind, now=now, **fields)]))
 
 
 OWE_BATCH = 100  # notes per statement in `owe_notes` (about 20 ms of the event loop each at most)
