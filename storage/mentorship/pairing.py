@@ -162,6 +162,7 @@ async def lease_checkins(
             .where(*is_due, Pairing.guild_id.in_(owned))
             .order_by(MentorshipCheckin.id)
             .limit(limit)
+            .with_for_update(of=MentorshipCheckin, skip_locked=True)
         )
     ).all()
     won = await take_leases(

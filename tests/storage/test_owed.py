@@ -16,7 +16,7 @@ from storage import Database
 from storage.circles import checkins as store
 from storage.migrate import upgrade_to_head
 from storage.models.circles import DELIVERY_DUE, DELIVERY_SENT, FORMED, Circle, CircleCheckin
-from storage.owed import LEASE
+from storage.owed import LEASE, take_leases
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 GUILD = 42
@@ -60,6 +60,17 @@ async def test_processes_racing_for_the_same_rows_take_each_exactly_once(two: tu
     batches += await asyncio.gather(lease(first, NOW, 10), lease(second, NOW, 10))
     taken = [row for batch in batches for row in batch]
     assert sorted(taken) == list(range(1, 31))  # every row, none twice
+
+
+async def test_a_row_leased_by_another_after_it_was_read_is_not_taken_again(two: tuple[Database, Database]) -> None:
+    """The second process read the rows (ids 1-3 due) before the first leased them; its update finds them no longer
+    due and takes none."""
+    first, second = two
+    await owe(first, 3)
+    assert await lease(first, NOW) == [1, 2, 3]
+    due = (CircleCheckin.delivery == DELIVERY_DUE, CircleCheckin.send_after <= NOW)
+    async with second.write() as session:
+        assert await take_leases(session, CircleCheckin, CircleCheckin.send_after, due, [1, 2, 3], NOW) == set()
 
 
 async def test_a_leased_row_waits_out_its_lease_then_is_taken_over_once(two: tuple[Database, Database]) -> None:
