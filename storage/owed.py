@@ -17,6 +17,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 # How long a process may take to send one owed message before another may take it over. discord.py's own
 # retries of a 5xx or a rate limit fit in it; a takeover after a crash re-sends with the same nonce.
 LEASE = timedelta(minutes=2)
+OWED_PER_INSERT = 500  # owed rows written per executemany when a claim owes many at once
 MAX_ATTEMPTS = 10  # with 1, 2, 4 … 30-minute waits: about 3 hours of Discord failing before giving up
 
 

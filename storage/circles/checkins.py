@@ -23,7 +23,7 @@ from storage.models.circles import (
     CircleInvite,
 )
 from storage.models.guild import DEFAULT_CHECKINS
-from storage.owed import MAX_ATTEMPTS, backoff, lease_owed, owned_guilds
+from storage.owed import MAX_ATTEMPTS, OWED_PER_INSERT, backoff, lease_owed, owned_guilds
 
 
 async def start_checkins(session: AsyncSession, circle_id: int, at: datetime | None) -> None:
@@ -118,9 +118,6 @@ async def _owe(session: AsyncSession, day_of: dict[int, tuple[int, int]], now: d
         await session.execute(
             dialect_insert(session, table).on_conflict_do_nothing(), owed[start : start + OWED_PER_INSERT]
         )
-
-
-OWED_PER_INSERT = 500  # check-in rows per executemany
 
 
 CHECKIN_BATCH = 100  # check-in DMs leased at once: each batch goes out well within its lease

@@ -21,7 +21,7 @@ from storage.models.mentorship import (
     MentorProfile,
     MentorshipCheckin,
 )
-from storage.owed import MAX_ATTEMPTS, backoff, owned_guilds, take_leases
+from storage.owed import MAX_ATTEMPTS, OWED_PER_INSERT, backoff, owned_guilds, take_leases
 
 
 async def get_pairing(session: AsyncSession, pairing_id: int) -> Pairing | None:
@@ -139,9 +139,6 @@ async def claim_due_checkins(
     for start in range(0, len(owed), OWED_PER_INSERT):
         await session.execute(insert(cast(Table, MentorshipCheckin.__table__)), owed[start : start + OWED_PER_INSERT])
     return len(due)
-
-
-OWED_PER_INSERT = 500  # check-in rows per executemany
 
 
 async def lease_checkins(
