@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from simcord import assert_responded
 
-from cogs.mentorship import rules
 from storage.models.mentorship import (
     DELIVERY_HELD,
     DELIVERY_SENT,
@@ -34,6 +33,7 @@ from tests.features.test_mentorship_support import (
     opted_in_pair,
     proposals,
     request,
+    round_in_worker,
     rows,
     run_round,
 )
@@ -190,7 +190,7 @@ async def test_a_large_pools_explanations_are_worked_out_in_the_worker_process(
 ) -> None:
     """Above the inline limit, the round's worker process works out the explanations too (thousands would
     hold the event loop): Bob hears the same words, and the notes are owed in the round's transaction."""
-    monkeypatch.setattr(rules, "INLINE_MATCH_LIMIT", 0)
+    round_in_worker(world, monkeypatch)
     await offer(world, world.alice, themes="career")
     await request(world, world.bob, themes="growth")
     cog = world.bot.get_cog("Mentorship")

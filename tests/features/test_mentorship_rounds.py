@@ -10,7 +10,6 @@ import pytest
 from simcord import assert_error, assert_responded
 
 from cogs.mentorship import rounds as rounds_module
-from cogs.mentorship import rules
 from core.errors import FeatureNotConfigured
 from core.heap import OUT_OF_REACH
 from storage import mentorship as store
@@ -38,6 +37,7 @@ from tests.features.test_mentorship_support import (
     pairings,
     proposals,
     request,
+    round_in_worker,
     run_round,
 )
 
@@ -247,7 +247,7 @@ async def test_request_with_similar_heritage_preference_is_saved(world: World) -
 
 async def test_large_pools_are_matched_in_a_worker_process(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """Above the inline limit the engine runs off the event loop, with the same result."""
-    monkeypatch.setattr(rules, "INLINE_MATCH_LIMIT", 0)
+    round_in_worker(world, monkeypatch)
     await opted_in_pair(world)
     cog = world.bot.get_cog("Mentorship")
     try:

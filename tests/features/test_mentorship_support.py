@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from simcord import MemberActor
 from sqlalchemy import select
 
+from cogs.mentorship import rules
 from storage.models.mentorship import (
     MenteeProfile,
     MentorProfile,
@@ -18,6 +20,15 @@ from storage.models.mentorship import (
 from tests.conftest import World
 
 DAY = 24 * 3600
+# A fresh worker process imports numpy and the engine before its first round: seconds on a loaded machine,
+# longer than SimCord's default 5 s settle budget. Timing is not what these tests check.
+WORKER_START_SETTLE = 60.0
+
+
+def round_in_worker(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every round run in the worker process, with time for that process to start."""
+    monkeypatch.setattr(rules, "INLINE_MATCH_LIMIT", 0)
+    monkeypatch.setattr(world.env, "settle_timeout", WORKER_START_SETTLE)
 
 
 async def offer(world: World, actor: MemberActor, **options: Any) -> Any:
