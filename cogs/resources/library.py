@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from cogs.intros.tags import normalise_tags
-from cogs.resources.urls import UrlRejected, canonical_url
+from cogs.resources.urls import MAX_URL_LENGTH, UrlRejected, canonical_url, uri_form
 from core.errors import InvalidInput
 
 MAX_TITLE = 150
@@ -77,13 +77,21 @@ def validate(
 ) -> Draft:
     """Check every field (nothing is written before this passes) and normalise it."""
     url = (url or "").strip()
+    shown = url if len(url) <= 80 else url[:79] + "…"
     try:
         canonical = canonical_url(url)
     except UrlRejected as rejected:
-        shown = url if len(url) <= 80 else url[:79] + "…"
         raise InvalidInput(
             f"The link `{shown}`", rejected.reason, "Share a web page starting with `https://`."
         ) from None
+    url = uri_form(url)  # what Discord takes as a card's link (letters of other scripts escaped)
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidInput(
+            f"The link `{shown}`",
+            f"is {len(url):,} characters long written as a web address (a letter outside English takes up to 12); "
+            f"the limit is {MAX_URL_LENGTH:,}",
+            "Share a shorter link to the same page.",
+        )
     title = _clean(title)
     if not title:
         raise InvalidInput("The title", "is empty", "Give the resource a short name.")

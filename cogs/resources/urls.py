@@ -5,6 +5,10 @@ refuse a duplicate: lower-case scheme and host, no default port, no fragment, no
 parameters, remaining query parameters sorted, no trailing slash (except the root), `.`/`..`
 segments resolved and percent-escapes in one spelling. It raises `UrlRejected` (with a sentence
 for the member) for anything that is not a plain http(s) link to a named host.
+
+`uri_form(url)` is the link as the member typed it, written as an RFC 3986 URI: a host in another script as
+punycode, everything else outside a URI's characters as UTF-8 percent-escapes. Discord's schema takes only URIs in
+an embed's link, so a card for `https://例え.jp/家族の話` as typed would be refused.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 # Characters allowed unescaped in a path (RFC 3986 pchar and "/"), plus "%" for existing escapes.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+_QUERY_SAFE = _PATH_SAFE + "?"  # a query or fragment may also hold "?"
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 class UrlRejected(ValueError):
@@ -163,6 +169,31 @@ def canonical_url(text: str) -> str:
     if len(canonical) > MAX_URL_LENGTH:
         raise UrlRejected(f"is {len(canonical)} characters long; the limit is {MAX_URL_LENGTH}")
     return canonical
+
+
+def uri_form(url: str) -> str:
+    """`url` (a link `canonical_url` accepts) as an RFC 3986 URI, otherwise as typed: scheme in lower case, the host
+    in punycode when it is in another script, and in the path, query and fragment every character a URI cannot hold
+    as the percent-escapes of its UTF-8 bytes (a `%` that starts no escape too). A URI comes back unchanged, so
+    writing a link twice changes nothing."""
+
+    def escaped(text: str, safe: str) -> str:
+        return quote(_LONE_PERCENT.sub("%25", text), safe=safe)
+
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if not netloc.isascii():
+        port = f":{parts.port}" if parts.port is not None else ""
+        netloc = _host(parts.hostname or "") + port
+    return urlunsplit(
+        (
+            parts.scheme.lower(),
+            netloc,
+            escaped(parts.path, _PATH_SAFE),
+            escaped(parts.query, _QUERY_SAFE),
+            escaped(parts.fragment, _QUERY_SAFE),
+        )
+    )
 
 
 def short_link(url: str, limit: int = 60) -> str:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 from discord.ext import commands
 
-from cogs.resources.urls import short_link
+from cogs.resources.urls import UrlRejected, short_link, uri_form
 from core.text import truncate, unlink
 from core.ui import PersistentButton
 from storage.models.resources import HELPED, SAVED, Resource
@@ -25,6 +25,7 @@ DESCRIPTION_LIMIT = 4096  # Discord's limits: an embed's description,
 EMBEDS_TOTAL = 6000  # and the characters of all the embeds of one message together
 ENTRY_SEPARATOR = "\n\n"
 DETAILS_MAX = 300  # themes, tags and the helped count under a result's title
+EMBED_URL = 2048  # an embed's link (discord-api-spec: RichEmbed.url, format "uri")
 LINK_SHOWN_WHOLE = 300  # longer links are shortened in the review queue (the title still opens them)
 
 
@@ -36,11 +37,21 @@ def theme_names(resource: Resource | Listed, labels: Mapping[str, str]) -> str:
     return ", ".join(labels.get(key, key) for key in resource.theme_keys)
 
 
+def card_link(url: str) -> str | None:
+    """The card title's link: the stored link as a URI (links shared before they were stored as URIs may hold
+    letters of other scripts), or none when even that is not a link Discord takes."""
+    try:
+        link = uri_form(url)
+    except (UrlRejected, ValueError):
+        return None
+    return link if len(link) <= EMBED_URL else None
+
+
 def resource_embed(resource: Resource, labels: Mapping[str, str]) -> discord.Embed:
     """The library card posted in the resources channel."""
     embed = discord.Embed(
         title=truncate(resource.title, 256),
-        url=resource.url,
+        url=card_link(resource.url),
         description=truncate(unlink(resource.description), 1000) or None,
         colour=COLOUR,
     )

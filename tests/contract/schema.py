@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -100,10 +100,26 @@ def _pointer(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
 
+# The spec marks link fields (embed url, image and icon urls, link buttons) `"format": "uri"`: an RFC 3986 URI, which
+# is ASCII only (a host or path in another script travels as punycode and percent-escapes). jsonschema checks no
+# format unless given a checker, and its own "uri" check needs a package we don't otherwise use; this is the rule.
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]*")
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+FORMATS = FormatChecker(formats=())
+
+
+@FORMATS.checks("uri")
+def is_uri(value: object) -> bool:
+    """An absolute RFC 3986 URI: a scheme, then only the characters a URI may hold, `%` only as an escape."""
+    if not isinstance(value, str):
+        return True  # the schema's "type" judges other values
+    return _URI.fullmatch(value) is not None and _LONE_PERCENT.search(value) is None
+
+
 @functools.cache
 def _validator(template: str, method: str) -> Draft202012Validator:
     ref = f"{SPEC_URI}#/paths/{_pointer(template)}/{method}"
-    return Draft202012Validator({"$ref": ref}, registry=_registry())
+    return Draft202012Validator({"$ref": ref}, registry=_registry(), format_checker=FORMATS)
 
 
 def schema_errors(method: str, path: str, body: Any) -> list[str]:

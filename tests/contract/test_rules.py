@@ -190,6 +190,12 @@ MESSAGE_CASES: dict[str, tuple[Mutation, str]] = {
         "a select fills its row alone",
     ),
     "a button outside an action row": (lambda b: b.update(components=[button("x")]), "components[0]"),
+    "embed link in another script": (lambda b: b["embeds"][0].update(url="https://例え.jp/家族の話"), "is not a 'uri'"),
+    "embed link with a space": (lambda b: b["embeds"][0].update(url="https://example.org/a b"), "is not a 'uri'"),
+    "embed image with a lone percent": (
+        lambda b: b["embeds"][0].update(image={"url": "https://example.org/100%"}),
+        "is not a 'uri'",
+    ),
 }
 
 
@@ -209,6 +215,15 @@ def test_the_valid_message_passes_on_every_route() -> None:
     assert violations(EDIT, message()) == []
     assert violations(FOLLOWUP, {**message(), "flags": 64}) == []
     assert violations(CALLBACK, {"type": 4, "data": {**message(), "flags": 64}}, interaction_type=2) == []
+
+
+def test_links_as_a_uri_holds_them_pass() -> None:
+    """A host in another script as punycode, a path in percent-escapes and an attachment reference are URIs."""
+    body = message()
+    body["embeds"][0].update(
+        url="https://xn--r8jz45g.jp/%E5%AE%B6%E6%97%8F?q=1#top", image={"url": "attachment://chart.png"}
+    )
+    assert violations(CHANNEL, body) == []
 
 
 def test_an_edit_may_be_empty_but_may_not_set_ephemeral() -> None:

@@ -70,6 +70,34 @@ async def test_share_with_review_off_posts_the_card(world: World) -> None:
     assert (stored.status, stored.message_id) == ("approved", card.id)
 
 
+async def test_a_link_in_another_script_reaches_discord_as_a_uri(world: World) -> None:
+    """A Japanese host and path, as a member pastes them, are posted as punycode and percent-escapes: Discord's
+    schema takes only RFC 3986 URIs in an embed's link (the contract plugin checks every request), and the card
+    still opens the page the member meant."""
+    await review_off(world)
+    result = await share(world, url="https://例え.jp/家族の話?utm_source=line", title="家族の話")
+    assert_responded(result, contains="Added “家族の話” to the library", ephemeral=True)
+    page = "https://xn--r8jz45g.jp/%E5%AE%B6%E6%97%8F%E3%81%AE%E8%A9%B1"
+    card = world.resources.last_message
+    assert card.embeds[0].url == page + "?utm_source=line"  # the link as typed, written as a URI
+    [stored] = await resources(world)
+    assert (stored.url, stored.canonical_url) == (page + "?utm_source=line", page)
+
+
+async def test_a_card_shared_before_links_were_stored_as_uris_still_redraws(world: World) -> None:
+    """A row stored with the letters as typed (before this rule) is drawn with its link as a URI when a vote
+    redraws its card; the vote counts."""
+    await review_off(world)
+    await share(world, url="https://example.org/家族", title="Family")
+    async with world.bot.db.write() as session:
+        (await session.scalars(select(Resource))).one().url = "https://例え.jp/家族の話"
+    card = world.resources.last_message
+    await world.bob.click(card, label="Helped me (0)")
+    card = world.resources.last_message
+    assert card.embeds[0].url == "https://xn--r8jz45g.jp/%E5%AE%B6%E6%97%8F%E3%81%AE%E8%A9%B1"
+    assert await vote_count(world) == 1
+
+
 async def test_duplicate_after_canonicalisation_points_to_the_existing_entry(world: World) -> None:
     """Another spelling of a shared URL is not added; the member is pointed to the existing card."""
     await review_off(world)
@@ -101,6 +129,7 @@ async def test_duplicate_of_a_pending_share_says_it_waits_for_review(world: Worl
         ("example.org/essay", "doesn't start with `https://`"),
         ("https://exa mple.org/", "contains spaces"),
         ("https://localhost/", "website name I can't read"),
+        ("https://example.org/a#" + "家" * 230, "is 2,092 characters long written as a web address"),
     ],
 )
 async def test_bad_links_are_refused_and_nothing_is_stored(world: World, url: str, reason: str) -> None:

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cogs.resources.urls import MAX_URL_LENGTH, UrlRejected, canonical_url, short_link
+from cogs.resources.urls import MAX_URL_LENGTH, UrlRejected, canonical_url, short_link, uri_form
+from tests.contract.schema import is_uri
 
 
 @pytest.mark.parametrize(
@@ -143,3 +144,47 @@ def test_short_link_keeps_host_and_path_start_without_the_scheme(url: str, shown
     """A long link's stand-in is readable, at most 60 characters, and not itself a (wrong) link."""
     assert short_link(url) == shown
     assert len(short_link(url)) <= 60
+
+
+# Links as URIs (what Discord takes in an embed's link) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "uri"),
+    [
+        ("https://例え.jp/家族の話", "https://xn--r8jz45g.jp/%E5%AE%B6%E6%97%8F%E3%81%AE%E8%A9%B1"),
+        ("HTTPS://bücher.example:8443/a?q=phở#mục", "https://xn--bcher-kva.example:8443/a?q=ph%E1%BB%9F#m%E1%BB%A5c"),
+        ("https://example.org/100%/a%2Fb", "https://example.org/100%25/a%2Fb"),
+        ("https://example.org/a|b{c}^d", "https://example.org/a%7Cb%7Bc%7D%5Ed"),
+        ("https://example.org/being-hapa?utm_source=x#intro", "https://example.org/being-hapa?utm_source=x#intro"),
+    ],
+)
+def test_a_link_is_written_as_a_uri_otherwise_as_typed(typed: str, uri: str) -> None:
+    """Other scripts become punycode and escapes; a URI already (tracking parameters, fragment) is left as it is."""
+    assert uri_form(typed) == uri
+    assert is_uri(uri)
+
+
+_letters = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zs", "Zl", "Zp")), max_size=12)
+
+
+@given(st.sampled_from(["http", "https"]), _host, st.lists(_letters, max_size=3), _letters, _letters)
+def test_any_accepted_link_becomes_a_stable_uri_of_the_same_page(
+    scheme: str, host: str, segments: list[str], query: str, fragment: str
+) -> None:
+    """Whatever letters a member's link holds: once canonical_url accepts it, its URI form is a URI, writing it again
+    changes nothing, and it is the same page (the same canonical form)."""
+    typed = (
+        f"{scheme}://{host}/"
+        + "/".join(segments)
+        + (f"?{query}" if query else "")
+        + (f"#{fragment}" if fragment else "")
+    )
+    try:
+        canonical = canonical_url(typed)
+    except UrlRejected:
+        return
+    uri = uri_form(typed)
+    assert is_uri(uri)
+    assert uri_form(uri) == uri
+    assert canonical_url(uri) == canonical
