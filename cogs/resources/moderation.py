@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from cogs.resources import library
 from cogs.resources.cards import GONE, PERMISSION, REFUSED, CardNotPosted, shared_what
+from cogs.resources.urls import stored_uri
 from cogs.resources.views import review_message
 from core import permissions, uploads
 from core.channels import configured_channel
@@ -104,7 +105,7 @@ class ResourceModeration(commands.Cog):
         await self.bot.modlog.post(
             guild.id,
             f"Resource {done.lower()}",
-            f"#{approved.id} {unlink(approved.title)}\n{approved.url}",
+            f"#{approved.id} {unlink(approved.title)}\n{stored_uri(approved.url)}",
             actor=interaction.user,
         )
 
@@ -152,7 +153,8 @@ class ResourceModeration(commands.Cog):
             f"Removed “{discord.utils.escape_markdown(removed.title)}” from the library.", ephemeral=True
         )
         await self.library_cog.cards.unpost(interaction, removed)
-        detail = f"#{removed.id} {unlink(removed.title)}\n{removed.url}" + (f"\nReason: {reason}" if reason else "")
+        detail = f"#{removed.id} {unlink(removed.title)}\n{stored_uri(removed.url)}"
+        detail += f"\nReason: {reason}" if reason else ""
         await self.bot.modlog.post(guild_id, "Resource removed", detail, actor=interaction.user)
 
     @remove.autocomplete("resource")

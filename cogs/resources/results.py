@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from cogs.resources.urls import short_link, stored_uri
 from cogs.resources.views import PAGE_SIZE, Listing, query_from, results_message, search_title
 from core.errors import NotAllowed
 from core.search_text import parse_query
@@ -118,10 +119,11 @@ class ResultLists:
             resource = await store.get_resource(session, interaction.guild_id or 0, resource_id)
         if resource is None or resource.status != APPROVED:
             raise NotAllowed("That resource isn't in the library any more.")
-        text = f"“{discord.utils.escape_markdown(resource.title)}”: {resource.url}"
-        await interaction.response.send_message(
-            text if len(text) <= MESSAGE_LIMIT else resource.url, ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        link = stored_uri(resource.url)
+        text = f"“{discord.utils.escape_markdown(resource.title)}”: {link}"
+        if len(text) > MESSAGE_LIMIT:  # the link alone fits (stored links are at most 2,000 characters as URIs)
+            text = link if len(link) <= MESSAGE_LIMIT else f"{short_link(link, 200)} (too long to send whole)"
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @staticmethod
     def results_title(listing: Listing, labels: dict[str, str], query: str | None) -> str:

@@ -196,6 +196,17 @@ def uri_form(url: str) -> str:
     )
 
 
+def stored_uri(url: str) -> str:
+    """A stored link as a URI, to show or send: links are stored that way since 2026-12-03 (`uri_form` returns them
+    unchanged), and a row stored earlier may hold letters, spaces-free brackets or other characters as typed.
+    Never raises: what `uri_form` cannot read has everything but a URI's characters escaped. Holds no square
+    bracket, so it cannot become a masked link in Lantern's name."""
+    try:
+        return uri_form(url)
+    except (UrlRejected, ValueError):
+        return quote(_LONE_PERCENT.sub("%25", url), safe=_QUERY_SAFE)
+
+
 def short_link(url: str, limit: int = 60) -> str:
     """A readable stand-in for a link too long to show: host and path without the scheme, cut with "…".
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 from discord.ext import commands
 
-from cogs.resources.urls import UrlRejected, short_link, uri_form
+from cogs.resources.urls import short_link, stored_uri
 from core.text import truncate, unlink
 from core.ui import PersistentButton
 from storage.models.resources import HELPED, SAVED, Resource
@@ -38,13 +38,16 @@ def theme_names(resource: Resource | Listed, labels: Mapping[str, str]) -> str:
 
 
 def card_link(url: str) -> str | None:
-    """The card title's link: the stored link as a URI (links shared before they were stored as URIs may hold
-    letters of other scripts), or none when even that is not a link Discord takes."""
-    try:
-        link = uri_form(url)
-    except (UrlRejected, ValueError):
-        return None
+    """The card title's link: the stored link as a URI, or none when that is longer than an embed's link may be."""
+    link = stored_uri(url)
     return link if len(link) <= EMBED_URL else None
+
+
+def link_target(url: str) -> str:
+    """The stored link as the target of a markdown link in Lantern's messages: a URI (no space or square bracket)
+    with its parentheses escaped too, so a `)` a member typed cannot end the link early and leave text of theirs
+    looking like a link of Lantern's (`…/x)[Verify](https://evil.example`)."""
+    return stored_uri(url).replace("(", "%28").replace(")", "%29")
 
 
 def resource_embed(resource: Resource, labels: Mapping[str, str]) -> discord.Embed:
@@ -117,7 +120,7 @@ def review_embed(resource: Resource, labels: Mapping[str, str]) -> discord.Embed
     embed = resource_embed(resource, labels)
     embed.set_footer(text=f"Resource #{resource.id} · shared by user {resource.submitter_id or 'unknown'}")
     if len(resource.url) <= LINK_SHOWN_WHOLE:
-        link = resource.url
+        link = stored_uri(resource.url)
     else:  # the title links to it; the embed's url does not count towards the message's 6,000 characters
         link = f"{_escape(short_link(resource.url, 100))}\n{len(resource.url):,} characters long: the title opens it."
     embed.add_field(name="Link", value=link, inline=False)
@@ -170,7 +173,7 @@ def result_entry(resource: Listed, labels: Mapping[str, str], room: int) -> Resu
     """The entry of `resource`; without its link it takes at most `room` characters (the description is
     cut to make room)."""
     title = _escape(truncate(resource.title, 150))
-    linked = f"**[{title}]({resource.url})** · #{resource.id}"
+    linked = f"**[{title}]({link_target(resource.url)})** · #{resource.id}"
     unlinked = (
         f"**{title}** · #{resource.id}\n"
         f"{_escape(short_link(resource.url))} (a long link: **Link #{resource.id}** below sends it)"

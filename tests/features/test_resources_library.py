@@ -47,6 +47,24 @@ async def test_search_ranks_title_matches_above_description_matches(world: World
     assert titles(result) == ["The Identity Handbook", "Career notes for mixed kids"]
 
 
+async def test_a_link_cannot_end_its_search_entry_early_and_show_a_link_of_its_own(world: World) -> None:
+    """A member shares `…/x)[Verify](https://evil…)`: search and browse show one link, the title's, whose target
+    holds all of it escaped; no text of the member's reads as a link of Lantern's. A row stored before links were
+    written as URIs (square brackets as typed) is shown the same way."""
+    await world.mod.slash(world.general, "setup options", review_resources=False)
+    hostile = "https://example.org/x)[Verify](https://evil.example/login"
+    await world.alice.slash(world.general, "resource share", url=hostile, title="Being hapa")
+    safe = "**[Being hapa](https://example.org/x%29%5BVerify%5D%28https://evil.example/login)** · #1"
+    search = await world.bob.slash(world.general, "resource search", query="hapa")
+    browse = await world.bob.slash(world.general, "resource browse")
+    assert search.response.embeds[0].description.split("\n")[0] == safe
+    assert browse.response.embeds[0].description.split("\n")[0] == safe
+    async with world.bot.db.write() as session:
+        (await session.scalars(select(Resource))).one().url = hostile  # as an older row holds it
+    search = await world.bob.slash(world.general, "resource search", query="hapa")
+    assert search.response.embeds[0].description.split("\n")[0] == safe
+
+
 async def test_search_matches_tags_and_every_word(world: World) -> None:
     """Tags are searched; several words must all match when some resource has them all."""
     await import_file(world, "library.csv", LIBRARY_CSV)

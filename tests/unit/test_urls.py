@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cogs.resources.urls import MAX_URL_LENGTH, UrlRejected, canonical_url, short_link, uri_form
+from cogs.resources.urls import MAX_URL_LENGTH, UrlRejected, canonical_url, short_link, stored_uri, uri_form
 from tests.contract.schema import is_uri
 
 
@@ -188,3 +188,18 @@ def test_any_accepted_link_becomes_a_stable_uri_of_the_same_page(
     assert is_uri(uri)
     assert uri_form(uri) == uri
     assert canonical_url(uri) == canonical
+
+
+@given(st.text(max_size=80))
+def test_a_stored_link_is_shown_without_brackets_or_spaces_whatever_it_holds(text: str) -> None:
+    """Rows stored before links were written as URIs may hold anything canonical_url let through (and a hand-edited
+    database anything at all): what is shown never raises, is ASCII and holds no square bracket or space, so it
+    cannot become a masked link."""
+    shown = stored_uri(text)
+    assert not any(char in shown for char in '[] <>"') and shown.isascii()
+
+
+def test_a_hostile_link_stored_as_typed_is_shown_as_a_uri() -> None:
+    """`…/x)[Verify](https://evil…)` as an older row holds it: shown with its brackets escaped."""
+    shown = stored_uri("https://example.org/x)[Verify](https://evil.example/login")
+    assert shown == "https://example.org/x)%5BVerify%5D(https://evil.example/login"
