@@ -150,6 +150,21 @@ async def test_resource_text_is_never_a_masked_link(world: World, field: str) ->
     assert reached(sent, world.resources.id if field == "description" else world.modlog.id) >= 1
 
 
+async def test_a_resource_link_is_never_a_masked_link(world: World) -> None:
+    """A link written to break out of the title's link (`…/x)[Verify](https://evil…)`, no spaces, so it is a link
+    Lantern accepts) reaches the review queue, the card, the mod-log, search, browse, the saved list and the
+    removal's mod-log entry: nowhere a masked link of the member's, and the title's link stays Lantern's."""
+    hostile = "https://example.org/Kumusta)[Verify](https://evil.example/verify"
+    resource_id = await share_and_spread(world, {"url": hostile, "title": "Being hapa", "description": "Kumusta"})
+    await world.bob.slash(world.general, "resource saved")
+    await world.mod.slash(world.general, "resources remove", resource=resource_id)
+    # The title's own link goes to example.org (its target holds the rest, escaped); no link goes to evil.example.
+    parts = [ESCAPED.sub("", part) for item in outgoing(world.env) for part in rendered(item)]
+    targets = [found["target"] for part in parts for found in MASKED_LINK.finditer(part)]
+    assert targets and all(target.startswith("https://example.org/Kumusta%29%5BVerify%5D%28") for target in targets)
+    assert sum("evil.example" in part for part in parts) >= 4  # the review queue, the mod-log, search, browse
+
+
 async def test_a_display_name_is_never_a_masked_link(world: World) -> None:
     """A member whose server nickname is a masked link is named in proposals, the pair thread, check-ins,
     `/mentor status`, `/pairing list` and `/intro show` as plain words."""
