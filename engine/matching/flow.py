@@ -49,7 +49,7 @@ class Network:
         return self.n + self.m + 1
 
     def reduced_costs(self) -> np.ndarray:
-        return self.costs + self.potential[self.tails] - self.potential[self.heads]
+        return self.costs + self.potential.take(self.tails) - self.potential.take(self.heads)
 
 
 def network(n: int, capacity: np.ndarray, rows: np.ndarray, cols: np.ndarray, weights: np.ndarray) -> Network:
@@ -234,15 +234,15 @@ def settle(net: Network, limit: int = 0) -> int:
         if supply.size == 0:  # loads int32 arrays without a conversion (int64 ones: 16 against 7 ms a phase at 50k)
             return phase
         demand = np.flatnonzero(net.excess < 0).astype(np.int32)
-        zero = np.flatnonzero(reduced == 0)
-        flows = net.flows[zero]
-        spare = net.caps[zero] - flows
+        zero = np.flatnonzero(reduced == 0)  # (gathers by `take`: 2x faster than indexing for these sizes)
+        flows = net.flows.take(zero)
+        spare = net.caps.take(zero) - flows
         ahead, back = spare > 0, flows > 0
         forward, backward = zero[ahead], zero[back]  # residual arcs of reduced cost 0, each way
         solver = max_flow.SimpleMaxFlow()
         solver.add_arcs_with_capacity(
-            np.concatenate([tails[forward], heads[backward], np.full(supply.size, top, np.int32), demand]),
-            np.concatenate([heads[forward], tails[backward], supply, np.full(demand.size, bottom, np.int32)]),
+            np.concatenate([tails.take(forward), heads.take(backward), np.full(supply.size, top, np.int32), demand]),
+            np.concatenate([heads.take(forward), tails.take(backward), supply, np.full(demand.size, bottom, np.int32)]),
             np.concatenate([spare[ahead], flows[back], net.excess[supply], -net.excess[demand]]),
         )
         status = solver.solve(top, bottom)
@@ -263,10 +263,10 @@ def settle(net: Network, limit: int = 0) -> int:
         side = np.zeros(nodes + 2, dtype=bool)
         side[np.asarray(solver.get_source_side_min_cut(), dtype=np.int64)] = True
         side = side[:nodes]
-        tail_side = side[tails]
-        arcs = np.flatnonzero(tail_side != side[heads])  # arcs with exactly one end on the source side
-        out = tail_side[arcs]  # leaving forward (tail inside) or backward (head inside)
-        flows, caps, costs = net.flows[arcs], net.caps[arcs], reduced[arcs]
+        tail_side = side.take(tails)
+        arcs = np.flatnonzero(tail_side != side.take(heads))  # arcs with exactly one end on the source side
+        out = tail_side.take(arcs)  # leaving forward (tail inside) or backward (head inside)
+        flows, caps, costs = net.flows.take(arcs), net.caps.take(arcs), reduced.take(arcs)
         leaving = np.concatenate([costs[out & (flows < caps)], -costs[~out & (flows > 0)]])
         if leaving.size == 0:
             raise RuntimeError("min-cost flow is infeasible")  # cannot happen: the empty matching is feasible
