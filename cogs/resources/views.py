@@ -119,10 +119,9 @@ def review_embed(resource: Resource, labels: Mapping[str, str]) -> discord.Embed
     """A pending submission as a moderator sees it: the card, who shared it and the link (the title opens it)."""
     embed = resource_embed(resource, labels)
     embed.set_footer(text=f"Resource #{resource.id} · shared by user {resource.submitter_id or 'unknown'}")
-    if len(resource.url) <= LINK_SHOWN_WHOLE:
-        link = stored_uri(resource.url)
-    else:  # the title links to it; the embed's url does not count towards the message's 6,000 characters
-        link = f"{_escape(short_link(resource.url, 100))}\n{len(resource.url):,} characters long: the title opens it."
+    link = stored_uri(resource.url)
+    if len(link) > LINK_SHOWN_WHOLE:  # the title links to it; the embed's url does not count towards the 6,000
+        link = f"{_escape(short_link(link, 100))}\n{len(link):,} characters long: the title opens it."
     embed.add_field(name="Link", value=link, inline=False)
     return embed
 

@@ -84,6 +84,18 @@ async def test_a_link_in_another_script_reaches_discord_as_a_uri(world: World) -
     assert (stored.url, stored.canonical_url) == (page + "?utm_source=line", page)
 
 
+async def test_a_link_long_once_written_as_a_uri_is_shortened_in_the_review_queue(world: World) -> None:
+    """40 Japanese letters are 360 characters as a URI: the moderator's queue shows the start of it and its length
+    (a field holds 1,024), and the title opens the whole link."""
+    await share(world, url="https://example.org/" + "家" * 40, title="Family")
+    queue = await world.mod.slash(world.general, "resources review")
+    embed = queue.response.embeds[0]
+    uri = "https://example.org/" + "%E5%AE%B6" * 40
+    assert embed.url == uri
+    link = embed.fields[-1].value
+    assert link.startswith("example.org/%E5%AE%B6") and "380 characters long: the title opens it." in link
+
+
 async def test_a_card_shared_before_links_were_stored_as_uris_still_redraws(world: World) -> None:
     """A row stored with the letters as typed (before this rule) is drawn with its link as a URI when a vote
     redraws its card; the vote counts."""
