@@ -126,7 +126,7 @@ class ScheduleCommands:
         choices = []
         for label, key in bank.theme_search(last, await self.themes(interaction.guild_id)):
             value = f"{prefix}, {key}" if prefix else key
-            if len(value) <= 200:
+            if len(value) <= 100:  # Discord's limit for a choice's value (the option itself takes 200, typed)
                 choices.append(
                     app_commands.Choice(name=truncate(f"{prefix}, {label}" if prefix else label, 100), value=value)
                 )

@@ -105,6 +105,16 @@ async def test_cadence_autocomplete_offers_examples(world: World) -> None:
     assert "monthly first monday" in [c["value"] for c in choices]
 
 
+async def test_themes_autocomplete_offers_only_what_discord_takes(world: World) -> None:
+    """A choice's value is at most 100 characters on Discord (the contract plugin refuses more): with 98 characters
+    typed before the last theme, completing it would pass 100, so nothing is offered and the moderator types on;
+    a shorter list is still completed."""
+    typed = ", ".join(["identity"] * 10) + ", car"  # 98 characters before ", car"
+    assert await world.mod.autocomplete(world.general, "prompts schedule", "themes", typed) == []
+    choices = await world.mod.autocomplete(world.general, "prompts schedule", "themes", "identity, car")
+    assert [c["value"] for c in choices] == ["identity, career"]
+
+
 async def test_prompt_is_posted_at_its_time_with_a_thread(world: World) -> None:
     """Nothing before 09:00; at 09:00 an embed with the theme and prompt, a thread on it, and the message id stored."""
     await make_schedule(world)
