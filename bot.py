@@ -27,6 +27,7 @@ import aiohttp
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
+from pydantic import ValidationError
 
 from config import Settings
 from core import callbacks, cli, heap, operations
@@ -388,6 +389,16 @@ async def _migrate(settings: Settings) -> int:
     return 0
 
 
+def settings_problems(error: ValidationError) -> str:
+    """Each invalid setting by its environment name and why, on one line: `PRIVACY_NOTICE_URL: must be …`."""
+    problems = []
+    for found in error.errors():
+        name = str(found["loc"][0]).upper() if found["loc"] else "a setting"
+        reason = found["msg"].removeprefix("Value error, ")
+        problems.append(f"{name}: {reason}")
+    return "; ".join(problems)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["demo"]:  # needs the dev requirements (SimCord); no token, no .env
@@ -396,7 +407,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         settings = Settings()
-    except Exception as error:  # pydantic's ValidationError, summarised in one line
+    except ValidationError as error:
+        return cli.fail(f"the settings in .env or the environment are invalid: {settings_problems(error)}")
+    except Exception as error:  # an unreadable .env, say: one line
         return cli.fail(f"the settings in .env or the environment are invalid: {error}".splitlines()[0])
     # `sync` is a one-shot command: its answer is its one line; the log says only what went wrong.
     quiet = args.command == "sync" and logging.getLevelName(settings.log_level) < logging.WARNING

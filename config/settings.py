@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
@@ -30,6 +31,11 @@ def parse_shard_ids(text: str) -> list[int]:
     if not ids or min(ids) < 0:
         raise ValueError(f"bad shard ids {text!r}")
     return sorted(ids)
+
+
+# https://host/path?query#fragment with only a URI's characters, less the brackets and parentheses a markdown link
+# cannot hold.
+_NOTICE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~:/?#@!$&'*+,;=%-]*)?")
 
 
 class Settings(BaseSettings):
@@ -118,6 +124,21 @@ class Settings(BaseSettings):
         if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError(f"unknown log level {value!r}")
         return upper
+
+    @field_validator("privacy_notice_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        """An https (or http) address written as a URI: `/about` puts it in a markdown link, where a space, a
+        bracket or a parenthesis would break the link (and Discord's rules want an ASCII URI)."""
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not _NOTICE_URL.fullmatch(value):
+            raise ValueError(
+                "must be a web address starting with https:// (or http://), written without "
+                "spaces, brackets or parentheses; letters outside English as %-escapes"
+            )
+        return value
 
     @field_validator("shard_ids")
     @classmethod

@@ -41,6 +41,23 @@ def test_missing_token_is_one_line_naming_env_file(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_an_invalid_setting_is_named_with_its_reason_in_one_line(tmp_path: Path) -> None:
+    """A mistyped setting stops the bot with one line that names it and says what is wrong, and exit code 2."""
+    result = run_cli(
+        cwd=tmp_path,
+        env_extra={
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+            "PRIVACY_NOTICE_URL": "example.org/privacy",
+            "LOG_LEVEL": "chatty",
+        },
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("lantern: the settings in .env or the environment are invalid: ")
+    assert "LOG_LEVEL: unknown log level 'chatty'" in line
+    assert "PRIVACY_NOTICE_URL: must be a web address starting with https://" in line
+
+
 def test_migrate_command_builds_the_database(tmp_path: Path) -> None:
     """`python bot.py migrate` applies migrations without needing a token."""
     db = tmp_path / "data" / "lantern.db"

@@ -33,6 +33,34 @@ def test_unknown_log_level_is_refused() -> None:
         make(log_level="chatty")
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "https://example.org/lantern-privacy",
+        "http://example.org:8080/p?lang=ja#top",
+        "https://xn--r8jz45g.jp/%E5%AE%B6",
+    ],
+)
+def test_a_privacy_notice_address_is_kept(address: str) -> None:
+    assert make(privacy_notice_url=f" {address} ").privacy_notice_url == address
+    assert make(privacy_notice_url="  ").privacy_notice_url is None
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "example.org/privacy",  # no scheme: /about would show a link that goes nowhere
+        "javascript:alert(1)",
+        "https://example.org/a b",
+        "https://example.org/privacy)[Verify](https://evil.example",  # would end /about's link early
+        "https://例え.jp/家族",  # Discord's rules want an ASCII URI
+    ],
+)
+def test_a_privacy_notice_address_that_would_break_the_link_is_refused(bad: str) -> None:
+    with pytest.raises(ValidationError, match="must be a web address starting with https://"):
+        make(privacy_notice_url=bad)
+
+
 @pytest.mark.parametrize(("text", "ids"), [("0-3", [0, 1, 2, 3]), ("0,2,5", [0, 2, 5]), ("1, 3-4", [1, 3, 4])])
 def test_shard_ids_parse(text: str, ids: list[int]) -> None:
     assert parse_shard_ids(text) == ids
