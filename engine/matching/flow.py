@@ -263,8 +263,8 @@ def settle(net: Network, limit: int = 0) -> int:
         side = np.zeros(nodes + 2, dtype=bool)
         side[np.asarray(solver.get_source_side_min_cut(), dtype=np.int64)] = True
         side = side[:nodes]
-        tail_side = side.take(tails)
-        arcs = np.flatnonzero(tail_side != side.take(heads))  # arcs with exactly one end on the source side
+        tail_side = side.take(net.tails)  # (the int64 ids: `take` would copy int32 ones to int64 first, +6 MB at 50k)
+        arcs = np.flatnonzero(tail_side != side.take(net.heads))  # arcs with exactly one end on the source side
         out = tail_side.take(arcs)  # leaving forward (tail inside) or backward (head inside)
         flows, caps, costs = net.flows.take(arcs), net.caps.take(arcs), reduced.take(arcs)
         leaving = np.concatenate([costs[out & (flows < caps)], -costs[~out & (flows > 0)]])
