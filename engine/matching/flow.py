@@ -83,12 +83,12 @@ def _starting_prices(capacity: np.ndarray, rows: np.ndarray, cols: np.ndarray, w
     11 (12); after the rounds, 8 at 10k and 9 instead of 18 at 1k x 200 (12 still at 50k, a little faster)."""
     m = capacity.size
     top = int(weights.max(initial=0))
-    order = np.argsort(cols * (top + 1) + (top - weights))  # by mentor, best edge first (one int64 key)
-    first = np.searchsorted(cols[order], np.arange(m))
+    keys = np.sort(cols * (top + 1) + (top - weights))  # by mentor, best edge first (one int64 key, weights >= 0;
+    first = np.searchsorted(keys, np.arange(m) * (top + 1))  # sorting the keys, not argsort and gathers: 49 -> 16 ms)
     count = np.bincount(cols, minlength=m)
     full = count >= capacity
     price = np.zeros(m, np.int64)
-    price[full] = weights[order][first[full] + capacity[full] - 1]
+    price[full] = top - keys[first[full] + capacity[full] - 1] % (top + 1)
     if rows.size == 0:
         return price
     starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
