@@ -118,9 +118,9 @@ async def test_search_finds_nothing_for_a_near_miss(world: World) -> None:
     assert "I found nothing for `cafeteria`" in (result.response.content or "")
 
 
-async def test_resources_stored_before_the_upgrade_are_found_after_it(db_url: str) -> None:
+async def test_resources_stored_before_the_upgrade_are_found_after_it(empty_db_url: str) -> None:
     """Migration 0804 indexes the rows already in the library, on either backend."""
-    database = Database(db_url)
+    database = Database(empty_db_url)
     database.prepare()
     try:
 
