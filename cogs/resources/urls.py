@@ -76,10 +76,7 @@ def _normalise_escapes(text: str) -> str:
         char = chr(int(match.group(1), 16))
         return char if char in _UNRESERVED else "%" + match.group(1).upper()
 
-    text = _ESCAPE.sub(fix, text)
-    # A "%" that does not start an escape is itself escaped.
-    text = re.sub(r"%(?![0-9A-F]{2})", "%25", text)
-    return quote(text, safe=_PATH_SAFE)
+    return _escaped(_ESCAPE.sub(fix, text), _PATH_SAFE)  # a "%" that starts no escape is itself escaped
 
 
 def _remove_dot_segments(path: str) -> str:
@@ -171,15 +168,16 @@ def canonical_url(text: str) -> str:
     return canonical
 
 
+def _escaped(text: str, safe: str) -> str:
+    """`text` with every character outside `safe` (and a `%` that starts no escape) percent-escaped."""
+    return quote(_LONE_PERCENT.sub("%25", text), safe=safe)
+
+
 def uri_form(url: str) -> str:
     """`url` (a link `canonical_url` accepts) as an RFC 3986 URI, otherwise as typed: scheme in lower case, the host
     in punycode when it is in another script, and in the path, query and fragment every character a URI cannot hold
     as the percent-escapes of its UTF-8 bytes (a `%` that starts no escape too). A URI comes back unchanged, so
     writing a link twice changes nothing."""
-
-    def escaped(text: str, safe: str) -> str:
-        return quote(_LONE_PERCENT.sub("%25", text), safe=safe)
-
     parts = urlsplit(url)
     netloc = parts.netloc
     if not netloc.isascii():
@@ -189,22 +187,22 @@ def uri_form(url: str) -> str:
         (
             parts.scheme.lower(),
             netloc,
-            escaped(parts.path, _PATH_SAFE),
-            escaped(parts.query, _QUERY_SAFE),
-            escaped(parts.fragment, _QUERY_SAFE),
+            _escaped(parts.path, _PATH_SAFE),
+            _escaped(parts.query, _QUERY_SAFE),
+            _escaped(parts.fragment, _QUERY_SAFE),
         )
     )
 
 
 def stored_uri(url: str) -> str:
     """A stored link as a URI, to show or send: links are stored that way since 2026-12-03 (`uri_form` returns them
-    unchanged), and a row stored earlier may hold letters, spaces-free brackets or other characters as typed.
+    unchanged), and a row stored earlier may hold letters of other scripts, brackets or other characters as typed.
     Never raises: what `uri_form` cannot read has everything but a URI's characters escaped. Holds no square
     bracket, so it cannot become a masked link in Lantern's name."""
     try:
         return uri_form(url)
     except (UrlRejected, ValueError):
-        return quote(_LONE_PERCENT.sub("%25", url), safe=_QUERY_SAFE)
+        return _escaped(url, _QUERY_SAFE)
 
 
 def short_link(url: str, limit: int = 60) -> str:
