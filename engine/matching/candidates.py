@@ -128,9 +128,12 @@ def build_candidates(pop: Population, tables: Tables | None, per_mentee: int, pe
             found_rows.append((top if subset is None else subset[top])[keep])
             found_cols.append(np.broadcast_to(cols[:, None], top.shape)[keep])
             found_scores.append(top_keys[keep] >> shift)
-    rows, cols, scores = np.concatenate(found_rows), np.concatenate(found_cols), np.concatenate(found_scores)
-    keys, first = np.unique(rows.astype(np.int64) * m + cols, return_index=True)
-    return Candidates(keys // m, keys % m, scores[first], row_best)
+        del scanned, by_column  # (memory: the heritage table's column-major copy and the exclusions by column)
+    keys = np.concatenate(found_rows) * m
+    keys += np.concatenate(found_cols)
+    del found_rows, found_cols
+    keys, first = np.unique(keys, return_index=True)
+    return Candidates(keys // m, keys % m, np.concatenate(found_scores)[first], row_best)
 
 
 def _run_maxima(score: np.ndarray, run: int) -> np.ndarray:

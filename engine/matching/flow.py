@@ -239,12 +239,15 @@ def settle(net: Network, limit: int = 0) -> int:
         spare = net.caps.take(zero) - flows
         ahead, back = spare > 0, flows > 0
         forward, backward = zero[ahead], zero[back]  # residual arcs of reduced cost 0, each way
+        capacities = np.concatenate([spare[ahead], flows[back], net.excess[supply], -net.excess[demand]])
+        del zero, flows, spare, ahead, back  # (memory: OR-tools holds ~28 MB for 420k arcs while it solves)
         solver = max_flow.SimpleMaxFlow()
         solver.add_arcs_with_capacity(
             np.concatenate([tails.take(forward), heads.take(backward), np.full(supply.size, top, np.int32), demand]),
             np.concatenate([heads.take(forward), tails.take(backward), supply, np.full(demand.size, bottom, np.int32)]),
-            np.concatenate([spare[ahead], flows[back], net.excess[supply], -net.excess[demand]]),
+            capacities,
         )
+        del capacities
         status = solver.solve(top, bottom)
         if status != solver.OPTIMAL:
             raise RuntimeError(f"max flow returned status {status}")
@@ -260,20 +263,28 @@ def settle(net: Network, limit: int = 0) -> int:
             return phase + 1
         if phase + 1 == limit:
             return limit
+        del sent, pushed, pulled
         side = np.zeros(nodes + 2, dtype=bool)
         side[np.asarray(solver.get_source_side_min_cut(), dtype=np.int64)] = True
-        side = side[:nodes]
-        tail_side = side.take(net.tails)  # (the int64 ids: `take` would copy int32 ones to int64 first, +6 MB at 50k)
-        arcs = np.flatnonzero(tail_side != side.take(net.heads))  # arcs with exactly one end on the source side
-        out = tail_side.take(arcs)  # leaving forward (tail inside) or backward (head inside)
-        flows, caps, costs = net.flows.take(arcs), net.caps.take(arcs), reduced.take(arcs)
-        leaving = np.concatenate([costs[out & (flows < caps)], -costs[~out & (flows > 0)]])
-        if leaving.size == 0:
-            raise RuntimeError("min-cost flow is infeasible")  # cannot happen: the empty matching is feasible
-        step = int(leaving.min())
-        net.potential[side] -= step
-        reduced[arcs] += np.where(out, -step, step)  # cost + potential[tail] - potential[head]
+        del solver  # freed before the dual step's arrays and the next phase's, not when the next one replaces it
+        _dual_step(net, side[:nodes], reduced)
     raise RuntimeError(f"min-cost flow did not settle in {PHASE_LIMIT} phases")
+
+
+def _dual_step(net: Network, side: np.ndarray, reduced: np.ndarray) -> None:
+    """Lower the potentials of the cut's source `side` by the smallest reduced cost of a residual arc leaving it,
+    keeping `reduced` up to date (only the arcs crossing the cut change). A function of its own so that its
+    arrays (as long as the cut, up to every arc) are freed before the next phase's max flow."""
+    tail_side = side.take(net.tails)  # (the int64 ids: `take` would copy int32 ones to int64 first, +6 MB at 50k)
+    arcs = np.flatnonzero(tail_side != side.take(net.heads))  # arcs with exactly one end on the source side
+    out = tail_side.take(arcs)  # leaving forward (tail inside) or backward (head inside)
+    flows, caps, costs = net.flows.take(arcs), net.caps.take(arcs), reduced.take(arcs)
+    leaving = np.concatenate([costs[out & (flows < caps)], -costs[~out & (flows > 0)]])
+    if leaving.size == 0:
+        raise RuntimeError("min-cost flow is infeasible")  # cannot happen: the empty matching is feasible
+    step = int(leaving.min())
+    net.potential[side] -= step
+    reduced[arcs] += np.where(out, -step, step)  # cost + potential[tail] - potential[head]
 
 
 @dataclass(slots=True)

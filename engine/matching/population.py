@@ -107,12 +107,30 @@ class Population:
         return self.mentors.size
 
 
-def _id_pairs(exclusions: Iterable[tuple[int, int]]) -> np.ndarray:
-    """The exclusions as an (E, 2) int64 array: flattened through `np.fromiter` (1M pairs: 0.10-0.14 s against
-    0.3-0.4 s for `np.array` of the list of tuples)."""
+EXCLUSION_CHUNK = 1 << 17  # exclusions looked up at once (`_forbidden_keys`)
+
+
+def _forbidden_keys(
+    exclusions: Iterable[tuple[int, int]], members: np.ndarray, row_of: np.ndarray, col_of: np.ndarray, m: int
+) -> list[np.ndarray]:
+    """The row * m + col keys of the pairs the (mentor id, mentee id) `exclusions` forbid, either way round (an
+    exclusion is about the two members, whichever role each takes), in chunks of EXCLUSION_CHUNK: each chunk is
+    flattened through `np.fromiter` (1M pairs: 0.10-0.14 s against 0.3-0.4 s for `np.array` of the list of
+    tuples), and each id looked up once among every member's ids (`members`, sorted), which gives both its mentee
+    row and its mentor column (`row_of`, `col_of`: -1 if none, and the last entry answers for ids of nobody
+    here). By chunks, the lookups' temporaries stay small: whole, heavy exclusions (1M) peaked at 140 MB."""
     given = exclusions if isinstance(exclusions, list) else list(exclusions)
-    flat = np.fromiter(chain.from_iterable(given), dtype=np.int64, count=2 * len(given))
-    return flat.reshape(-1, 2)
+    keys = []
+    for start in range(0, len(given), EXCLUSION_CHUNK):
+        chunk = given[start : start + EXCLUSION_CHUNK]
+        ids = np.fromiter(chain.from_iterable(chunk), dtype=np.int64, count=2 * len(chunk)).reshape(-1, 2)
+        at = np.searchsorted(members, ids)
+        at[(at == members.size) | (members[np.minimum(at, members.size - 1)] != ids)] = members.size
+        for mentee, mentor in ((1, 0), (0, 1)):  # the mentee id as mentee, then the other way round
+            rows, cols = row_of[at[:, mentee]], col_of[at[:, mentor]]
+            known = (rows >= 0) & (cols >= 0)
+            keys.append(rows[known] * m + cols[known])
+    return keys
 
 
 def _distinct_keys(keys: np.ndarray) -> np.ndarray:
@@ -149,17 +167,11 @@ def encode(
     col_of = row_of.copy()
     row_of[np.searchsorted(members, mentee_ids)] = np.arange(len(mentees))
     col_of[np.searchsorted(members, mentor_ids)] = np.arange(len(mentors))
-    given = _id_pairs(exclusions)
-    at = np.searchsorted(members, given)
-    at[(at == members.size) | (members[np.minimum(at, members.size - 1)] != given)] = members.size
-    both = np.flatnonzero((row_of[:-1] >= 0) & (col_of[:-1] >= 0))
-    first = np.concatenate([at[:, 1], at[:, 0], both])  # the member taking the mentee side of each forbidden pair
-    second = np.concatenate([at[:, 0], at[:, 1], both])
-    rows, cols = row_of[first], col_of[second]
-    known = (rows >= 0) & (cols >= 0)
-    keys = _distinct_keys(rows[known] * len(mentors) + cols[known])
-    pairs = np.stack([keys // len(mentors), keys % len(mentors)], axis=1)
-    excluded_ptr = np.concatenate([[0], np.cumsum(np.bincount(pairs[:, 0], minlength=len(mentees)))])
+    chunks = _forbidden_keys(exclusions, members, row_of, col_of, len(mentors))
+    both = np.flatnonzero((row_of[:-1] >= 0) & (col_of[:-1] >= 0))  # members on both sides: not with themself
+    keys = _distinct_keys(np.concatenate([*chunks, row_of[both] * len(mentors) + col_of[both]]))
+    del chunks
+    excluded_ptr = np.concatenate([[0], np.cumsum(np.bincount(keys // len(mentors), minlength=len(mentees)))])
 
     def counts(sets: Iterable[frozenset[str]]) -> np.ndarray:
         return np.array([len(tags) for tags in sets], dtype=np.int32)
@@ -190,7 +202,7 @@ def encode(
         ),
         capacity=np.array([p.capacity for p in mentors], dtype=np.int64),
         excluded_ptr=excluded_ptr.astype(np.int64),
-        excluded_cols=pairs[:, 1].copy(),
+        excluded_cols=keys % len(mentors),
         theme_table=theme_table,
         theme_stride=theme_stride,
         heritage_table=heritage_table,
@@ -199,7 +211,7 @@ def encode(
         language_stride=language_stride,
         timezone_table=timezone_table,
         heritage_any=weights.heritage,
-        excluded_keys=pairs[:, 0] * len(mentors) + pairs[:, 1],
+        excluded_keys=keys,
         theme_tags=tuple(theme_vocab),
         language_tags=tuple(language_vocab),
     )

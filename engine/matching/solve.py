@@ -79,7 +79,8 @@ def optimise(pop: Population, *, most_matched: bool, per_mentee: int, per_mentor
     started, started_cpu = time.perf_counter(), time.process_time()
     tables = build_tables(pop)
     candidates = build_candidates(pop, tables, per_mentee, per_mentor)
-    rows, cols, scores = candidates.rows, candidates.cols, candidates.scores
+    rows, cols, scores, row_best = candidates.rows, candidates.cols, candidates.scores, candidates.row_best
+    del candidates  # (memory: `rows`, `cols` and `scores` are replaced by longer copies each round)
     stats: dict[str, float] = {
         "mentees": n,
         "mentors": m,
@@ -112,7 +113,7 @@ def optimise(pop: Population, *, most_matched: bool, per_mentee: int, per_mentor
         stats["rounds"] = round_number
         if net.scale == 1 and not result.dual_ok:
             break
-        violations, scanned, recheck = price(pop, tables, candidates.row_best, result, bonus, checked_duals, recheck)
+        violations, scanned, recheck = price(pop, tables, row_best, result, bonus, checked_duals, recheck)
         checked_duals = (result.u, result.v)
         new_rows, new_cols, new_scores = violations
         clocks["certify_s"] += time.perf_counter() - tock
