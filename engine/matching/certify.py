@@ -8,9 +8,11 @@ import numpy as np
 
 from engine.matching.block_scoring import (
     SCAN_CELLS,
+    TALL_TABLE,
     Tables,
     block_scores,
     column_scores,
+    column_slice,
     exclusions_by_column,
     row_blocks,
     score_block,
@@ -196,7 +198,10 @@ def _column_violations(
 
     With group tables, the columns go by increasing dual in blocks, and a block scores only the mentees whose
     best score could beat its smallest dual (a violation needs s_ij >= u_i - bonus + 1 + v_j, and s_ij is at
-    most the mentee's best): clustered 50k's column passes after round 1 keep 43-53 % of the rows."""
+    most the mentee's best): clustered 50k's column passes after round 1 keep 43-53 % of the rows. Then, part by
+    part, only the rows whose group could reach a violation in some column of the block: s_ij is at most the part's
+    entry plus the column's largest other parts (as in `_row_violations`), so a row whose group's best bound over
+    the block, minus v_j, stays under u_i - bonus + 1 has none there."""
     found: Found = []
     scanned = 0
     if tables is None:
@@ -210,10 +215,18 @@ def _column_violations(
         return found, scanned
     by_column = exclusions_by_column(pop)
     headroom = row_best.astype(np.int64) - limit - 1  # the largest dual each mentee could still beat
+    need = limit.astype(np.int64) + 1  # a violation: s_ij - v_j >= need_i
+    maxima = [table.max(axis=0).astype(np.int64) for _, table in tables.parts]
+    others = [sum(maxima) - largest for largest in maxima]  # each column's largest other parts
     by_dual = cols[np.argsort(column[cols], kind="stable")]
     for block in row_blocks(by_dual, pop.n, 16 * SCAN_CELLS):
         block = np.sort(block)
         rows = np.flatnonzero(headroom >= int(column[block].min()))
+        for (group, table), other in zip(tables.parts, others, strict=True):  # part by part, narrowing the rows
+            if rows.size == 0 or table.shape[0] >= TALL_TABLE:  # (a tall table's column slice costs more than it saves)
+                break
+            bound = column_slice(table, block).astype(np.int64) + (other[block] - column[block])
+            rows = rows[bound.max(axis=1).take(group.take(rows)) >= need.take(rows)]
         if rows.size == 0:
             continue
         score = column_scores(pop, tables, block, by_column=by_column, rows=rows)
