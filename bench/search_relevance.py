@@ -21,7 +21,10 @@ Reported per kind of query and overall:
   EVERY match of the same terms, no candidate cap (SQLite; the same rows exist on PostgreSQL);
 - P@5 / ref, and overlap@25 with the reference's top 25;
 - latency of `storage.resources.search` (what /resource search calls, rows loaded as ORM objects),
-  each judged query --reps times plus --mix queries of bench.search's mix, one read session each.
+  each judged query --reps times plus --mix queries of bench.search's mix, one read session each;
+- latency of `/resource browse`'s first page (`storage.resources.browse`), newest and most helpful, with and
+  without a theme, in the large guild and a small one. Every row here shares one `created_at` and has no
+  "helped" vote, as an imported library does: the ties the browse indexes must resolve in order.
 """
 
 from __future__ import annotations
@@ -488,6 +491,40 @@ async def measure(url: str, reps: int, mix: int, guilds: int) -> tuple[dict[str,
     return ranked, timings
 
 
+BROWSE_SHAPES = {
+    "newest": {},
+    "newest, a theme": {"theme": THEMES[0]},
+    "most helpful": {"most_helpful": True},
+    "most helpful, a theme": {"theme": THEMES[3], "most_helpful": True},
+}
+
+
+async def measure_browse(url: str, reps: int = 30) -> dict[str, list[float]]:
+    """Latency (ms) of a browse page by shape and guild size, after one untimed run of each."""
+    database = Database(url)
+    timings: dict[str, list[float]] = {}
+    try:
+        for name, shape in BROWSE_SHAPES.items():
+            for guild, size in ((BIG_GUILD, "large guild"), (BIG_GUILD + 1, "small guild")):
+                for rep in range(reps + 1):
+                    started = time.perf_counter()
+                    async with database.read() as session:
+                        await store.browse(session, guild, limit=5, **shape)
+                    if rep:
+                        timings.setdefault(f"{name}, {size}", []).append((time.perf_counter() - started) * 1000)
+    finally:
+        await database.dispose()
+    return timings
+
+
+def report_browse(backend: str, timings: dict[str, list[float]]) -> None:
+    print(f"\n| {backend}: /resource browse, first page | n | p50 ms | p99 ms | max ms |")
+    print("|---|---|---|---|---|")
+    for kind, values in timings.items():
+        p50, p99 = statistics.median(values), percentile(values, 99)
+        print(f"| {kind} | {len(values)} | {p50:.2f} | {p99:.2f} | {max(values):.2f} |")
+
+
 def report(
     backend: str, ranked: dict[str, list[int]], timings: dict[str, list[float]], relevant: dict[str, set[int]],
     refs: dict[str, list[int]],
@@ -572,19 +609,22 @@ def main() -> None:
     relevance_before(relevant, refs, args.db)
     ranked, timings = asyncio.run(measure(f"sqlite+aiosqlite:///{args.db}", args.reps, args.mix, args.guilds))
     report("SQLite", ranked, timings, relevant, refs)
+    report_browse("SQLite", asyncio.run(measure_browse(f"sqlite+aiosqlite:///{args.db}")))
     if args.postgres:
 
-        async def on_postgres() -> tuple[dict[str, list[int]], dict[str, list[float]]]:
+        async def on_postgres() -> tuple[dict[str, list[int]], dict[str, list[float]], dict[str, list[float]]]:
             started = time.perf_counter()
             url, drop = await build_postgres(args.postgres, resources, labels)
             print(f"\nPostgreSQL: built {args.rows} resources in {time.perf_counter() - started:.1f} s")
             try:
-                return await measure(url, args.reps, args.mix, args.guilds)
+                ranked, timings = await measure(url, args.reps, args.mix, args.guilds)
+                return ranked, timings, await measure_browse(url)
             finally:
                 await drop()
 
-        ranked, timings = asyncio.run(on_postgres())
+        ranked, timings, browsing = asyncio.run(on_postgres())
         report("PostgreSQL", ranked, timings, relevant, refs)
+        report_browse("PostgreSQL", browsing)
 
 
 if __name__ == "__main__":

@@ -49,8 +49,9 @@ class Resource(Base):
     __tablename__ = "resources"
     __table_args__ = (
         UniqueConstraint("guild_id", "canonical_url"),
-        Index("ix_resources_guild_status_created", "guild_id", "status", "created_at"),
-        Index("ix_resources_guild_status_helped", "guild_id", "status", "helped_count"),
+        # /resource browse's two orders, each ending with its tie-break (migration 0814)
+        Index("ix_resources_browse_newest", "guild_id", "status", "created_at", "id"),
+        Index("ix_resources_browse_helpful", "guild_id", "status", "helped_count", "id"),
         Index("ix_resources_guild_submitter", "guild_id", "submitter_id"),
     )
 
