@@ -28,7 +28,7 @@ class PromptAnswer(Base):
     __tablename__ = "prompt_answers"
     __table_args__ = (
         Index("ix_prompt_answers_author", "guild_id", "author_key"),
-        Index("ix_prompt_answers_status", "guild_id", "status"),
+        Index("ix_prompt_answers_queue", "guild_id", "status", "id"),  # pending ones, oldest first (0816)
         Index("ix_prompt_answers_posted", "posted_message_id"),  # a deleted message finds its answer
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
@@ -43,9 +43,11 @@ class PromptSuggestion(Base):
     """A member's suggestion, waiting for `/prompts review` (status pending → approved | rejected)."""
 
     __tablename__ = "prompt_suggestions"
+    # The review queue: a guild's pending suggestions, oldest first (migration 0815).
+    __table_args__ = (Index("ix_prompt_suggestions_queue", "guild_id", "status", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    guild_id: Mapped[Snowflake] = mapped_column(index=True)
+    guild_id: Mapped[Snowflake]
     user_id: Mapped[Snowflake] = mapped_column(index=True)
     theme: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(String(300))
