@@ -39,7 +39,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -53,6 +52,7 @@ from simcord.env import Env
 
 from bench import harness_cpu
 from bench.inflight import fire_modal_without_settle, fire_without_settle
+from bench.scratch import create_postgres
 from bot import create_bot
 from core import callbacks, heap
 from tools.world import make_settings
@@ -656,35 +656,6 @@ async def bench_backend(backend: str, url: str, args: argparse.Namespace) -> lis
         gc.unfreeze()  # the next backend starts from a plain heap
         gc.set_threshold(*DEFAULT_GC_THRESHOLD)
     return reports
-
-
-async def create_postgres(url: str) -> tuple[str, Callable[[], Any]]:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    base = make_url(url)
-    name = f"lantern_bench_{uuid.uuid4().hex[:10]}"
-    connect = {
-        "user": base.username,
-        "password": base.password,
-        "host": base.host,
-        "port": base.port or 5432,
-        "database": base.database,
-    }
-    conn = await asyncpg.connect(**connect)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(**connect)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    return base.set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False), drop
 
 
 def machine() -> str:

@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import statistics
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,6 +25,7 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bench.scratch import asyncpg_params, create_postgres
 from storage import Database
 from storage import prompt_answers as answers
 from storage.migrate import upgrade_to_head
@@ -72,26 +72,9 @@ WINDOW_PAGE = text(
 
 
 async def build(server_url: str, before: bool) -> tuple[str, Callable[[], Awaitable[None]]]:
-    base = make_url(server_url)
-    params: dict[str, Any] = {"user": base.username, "password": base.password, "host": base.host}
-    params["port"] = base.port or 5432
-    name = f"lantern_orders_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(**params, database=base.database)
+    url, drop = await create_postgres(server_url, "lantern_orders")
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-
-    async def drop() -> None:
-        admin = await asyncpg.connect(**params, database=base.database)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-    url = base.set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
-    try:
-        await fill(url, {**params, "database": name}, before)
+        await fill(url, {**asyncpg_params(server_url), "database": make_url(url).database}, before)
     except BaseException:
         await drop()
         raise

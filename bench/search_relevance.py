@@ -39,13 +39,13 @@ import sqlite3
 import statistics
 import time
 import unicodedata
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.scratch import asyncpg_params, create_postgres
 from bench.search import BIG_GUILD, COMMON, MEDIUM, THEMES, queries, words
 from core.search_text import index_text, parse_query
 from storage import Database
@@ -298,49 +298,32 @@ def build_sqlite(path: Path, resources: list[tuple[Any, ...]], labels: list[tupl
     connection.close()
 
 
-def asyncpg_params(url: str) -> dict[str, Any]:
-    from sqlalchemy.engine import make_url
-
-    base = make_url(url)
-    return {"user": base.username, "password": base.password, "host": base.host, "port": base.port or 5432}
-
-
 async def build_postgres(
     server_url: str, resources: list[tuple[Any, ...]], labels: list[tuple[Any, ...]]
 ) -> tuple[str, Callable[[], Any]]:
     import asyncpg
     from sqlalchemy.engine import make_url
 
-    base = make_url(server_url)
-    name = f"lantern_bench_{uuid.uuid4().hex[:10]}"
-    params = asyncpg_params(server_url)
-    admin = await asyncpg.connect(**params, database=base.database)
+    url, drop = await create_postgres(server_url)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = base.set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
-    await migrate(url)
-    conn = await asyncpg.connect(**params, database=name)
-    try:
-        await conn.copy_records_to_table("resources", records=resources, columns=COLUMNS)
-        await conn.copy_records_to_table(
-            "resource_labels", records=labels, columns=["resource_id", "guild_id", "kind", "value"]
-        )
-        await conn.execute("SELECT setval(pg_get_serial_sequence('resources', 'id'), (SELECT max(id) FROM resources))")
-        await conn.execute("VACUUM ANALYZE resources")
-        await conn.execute("VACUUM ANALYZE resource_labels")
-        await conn.execute("VACUUM ANALYZE resources_search")
-    finally:
-        await conn.close()
-
-    async def drop() -> None:
-        admin = await asyncpg.connect(**params, database=base.database)
+        await migrate(url)
+        conn = await asyncpg.connect(**asyncpg_params(server_url), database=make_url(url).database)
         try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.copy_records_to_table("resources", records=resources, columns=COLUMNS)
+            await conn.copy_records_to_table(
+                "resource_labels", records=labels, columns=["resource_id", "guild_id", "kind", "value"]
+            )
+            await conn.execute(
+                "SELECT setval(pg_get_serial_sequence('resources', 'id'), (SELECT max(id) FROM resources))"
+            )
+            await conn.execute("VACUUM ANALYZE resources")
+            await conn.execute("VACUUM ANALYZE resource_labels")
+            await conn.execute("VACUUM ANALYZE resources_search")
         finally:
-            await admin.close()
-
+            await conn.close()
+    except BaseException:
+        await drop()
+        raise
     return url, drop
 
 
