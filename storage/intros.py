@@ -26,6 +26,7 @@ MIN_PARTIAL = 2  # a keyword this long or longer also finds tags that contain it
 # its process and the next submission posts the card. A post takes well under a second, and discord.py
 # retries a failing one for about 15 seconds.
 CLAIM_LEASE = timedelta(minutes=1)
+CLAIM_ATTEMPTS = 3  # inserts tried when a racing submission's intro vanishes in between (claim_intro)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +138,7 @@ async def claim_intro(
     changes here (the caller edits the card, then `save_intro`). An intro without a card: these answers
     replace its own, and this submission takes the claim unless another holds a fresh one (then that one
     posts, and renders the answers it finds in the row once it has posted)."""
-    inserted = await session.scalar(
+    insert = (
         dialect_insert(session, Intro)
         .values(
             guild_id=guild_id,
@@ -154,8 +155,15 @@ async def claim_intro(
         .on_conflict_do_nothing(index_elements=["guild_id", "user_id"])
         .returning(Intro.id)
     )
-    intro = await lock_intro(session, guild_id, user_id)  # claimers of one intro take turns
-    assert intro is not None  # inserted just now, or there already
+    for _attempt in range(CLAIM_ATTEMPTS):
+        inserted = await session.scalar(insert)
+        intro = await lock_intro(session, guild_id, user_id)  # claimers of one intro take turns
+        if intro is not None:  # inserted just now, or there already
+            break
+        # Neither: on PostgreSQL another submission's intro was there when this one tried to insert and gone
+        # when it looked (its card was refused and `release_claim` took the intro away). Insert again.
+    else:  # pragma: no cover - needs the same intro created and released between every two statements
+        raise RuntimeError(f"intro of {user_id} in {guild_id} kept vanishing while being claimed")
     card = CardRef(intro.channel_id, intro.message_id)
     if inserted is not None:
         _set_tags(intro, heritage_tags, language_tags)
