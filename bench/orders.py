@@ -25,10 +25,9 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bench.scratch import asyncpg_params, create_postgres
+from bench.scratch import asyncpg_params, create_postgres, migrate
 from storage import Database
 from storage import prompt_answers as answers
-from storage.migrate import upgrade_to_head
 from storage.prompts import bank, suggestions
 
 BIG, SMALL = 1, 105
@@ -82,12 +81,7 @@ async def build(server_url: str, before: bool) -> tuple[str, Callable[[], Awaita
 
 
 async def fill(url: str, params: dict[str, Any], before: bool) -> None:
-    database = Database(url)
-    database.prepare()
-    try:
-        await upgrade_to_head(database)
-    finally:
-        await database.dispose()
+    await migrate(url)
     conn = await asyncpg.connect(**params)
     try:
         for statement in FILL + (BEFORE if before else []):

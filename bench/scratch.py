@@ -1,10 +1,23 @@
-"""A scratch PostgreSQL database for a benchmark: made on the server of a URL, dropped when the run ends."""
+"""A scratch PostgreSQL database for a benchmark: made on the server of a URL, migrated, dropped when the run ends."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+
+async def migrate(url: str) -> None:
+    """Lantern's migrations applied to the database at `url` (any backend)."""
+    from storage import Database
+    from storage.migrate import upgrade_to_head
+
+    database = Database(url)
+    database.prepare()
+    try:
+        await upgrade_to_head(database)
+    finally:
+        await database.dispose()
 
 
 def asyncpg_params(url: str) -> dict[str, Any]:

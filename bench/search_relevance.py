@@ -45,12 +45,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.scratch import asyncpg_params, create_postgres
+from bench.scratch import asyncpg_params, create_postgres, migrate
 from bench.search import BIG_GUILD, COMMON, MEDIUM, THEMES, queries, words
 from core.search_text import index_text, parse_query
 from storage import Database
 from storage import resources as store
-from storage.migrate import upgrade_to_head
 
 
 @dataclass(frozen=True)
@@ -271,15 +270,6 @@ COLUMNS = [
     "id", "guild_id", "url", "canonical_url", "title", "description", "themes", "tags", "status", "created_at",
     "approved_at", "helped_count", "saved_count", "search_title", "search_tags", "search_description",
 ]  # fmt: skip
-
-
-async def migrate(url: str) -> None:
-    database = Database(url)
-    database.prepare()
-    try:
-        await upgrade_to_head(database)
-    finally:
-        await database.dispose()
 
 
 def build_sqlite(path: Path, resources: list[tuple[Any, ...]], labels: list[tuple[Any, ...]]) -> None:

@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import select
 
 from storage import Database, intros
-from storage.migrate import upgrade_to_head
 from storage.models.intros import Intro
 
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
@@ -26,15 +25,10 @@ FROM_THE_PHONE = {**FROM_THE_LAPTOP, "story": "phone"}
 
 
 @pytest.fixture
-async def two(db_url: str) -> Any:
+def two(db_url: str, two_databases: tuple[Database, Database]) -> tuple[Database, Database]:
     if not db_url.startswith("postgresql"):
         pytest.skip("SQLite's single writer cannot split one submission's insert from its lock")
-    first, second = Database(db_url), Database(db_url)
-    first.prepare()
-    await upgrade_to_head(first)
-    yield first, second
-    await first.dispose()
-    await second.dispose()
+    return two_databases
 
 
 async def claim(database: Database, text: dict[str, str], token: str) -> intros.Claim:

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import insert
 
 from storage import Database
 from storage.circles import checkins as store
-from storage.migrate import upgrade_to_head
 from storage.models.circles import DELIVERY_DUE, DELIVERY_SENT, FORMED, Circle, CircleCheckin
 from storage.owed import LEASE, take_leases
 
@@ -23,13 +21,8 @@ GUILD = 42
 
 
 @pytest.fixture
-async def two(db_url: str) -> Any:
-    first, second = Database(db_url), Database(db_url)
-    first.prepare()
-    await upgrade_to_head(first)
-    yield first, second
-    await first.dispose()
-    await second.dispose()
+def two(two_databases: tuple[Database, Database]) -> tuple[Database, Database]:
+    return two_databases
 
 
 async def owe(database: Database, count: int) -> None:
