@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -657,6 +658,36 @@ def test_hard_population_shapes_reach_the_dense_optimum(shape: str, seed: int, o
     mentees, mentors, exclusions, weights = shaped_instance(rng, shape, rng.randint(20, 120), rng.randint(5, 30))
     limits = {} if candidates is None else {"candidates_per_mentee": 1, "candidates_per_mentor": 1}
     assert_dense_optimum(mentees, mentors, exclusions, objective, weights, **limits)
+
+
+@pytest.mark.parametrize(
+    ("shape", "mentees", "mentors", "depth"), [("crowded", 240, 30, 30), ("clustered", 120, 30, 40)]
+)
+def test_mentor_depth_is_shallower_only_where_places_are_scarce(
+    shape: str, mentees: int, mentors: int, depth: int, monkeypatch
+) -> None:
+    """Each mentor brings its top 30 mentees to the first graph when mentees outnumber places three to one (a
+    crowded population of 240 mentees for ~45 places), its top 40 otherwise; either way, and with a capacity
+    large enough to ask for more (8 x 6 = 48), the rounds end on the dense optimum, certified."""
+    from engine.matching import assign
+
+    asked: list[int] = []
+    optimise = assign.optimise
+
+    def spy(population, **kwargs):
+        asked.append(kwargs["per_mentor"])
+        return optimise(population, **kwargs)
+
+    monkeypatch.setattr(assign, "optimise", spy)
+    rng = random.Random(3)
+    people, helpers, exclusions, weights = shaped_instance(rng, shape, mentees, mentors)
+    places = sum(helper.capacity for helper in helpers)
+    assert (mentees >= assign.SCARCE_RATIO * places) is (depth == assign.SCARCE_DEPTH)
+    for objective in Objective:
+        assert_dense_optimum(people, helpers, exclusions, objective, weights)
+    roomy = [*helpers[:-1], dataclasses.replace(helpers[-1], capacity=6)]
+    assert_dense_optimum(people, roomy, exclusions, Objective.BEST_TOTAL, weights)
+    assert asked == [depth, depth, 48]
 
 
 @pytest.mark.parametrize("shape", POPULATION_SHAPES)
