@@ -7,15 +7,16 @@ Builds a scratch database on the server of `--url` (dropped afterwards), migrate
 (2,000 pending, the newest), beside 30 guilds of 1,000 prompts each whose rows are interleaved with it. Times
 each read through its storage function (25 runs after 5 untimed, so asyncpg's prepared statements have gone
 to their generic plan) and prints the median and the slowest in ms. `--before` puts back the indexes that
-migrations 0815 and 0816 replaced, to compare; the lines "window count" time the statement `prompt_page` ran
-before (`count(*) OVER ()`) in both modes. The defect and the figures: docs/scale.md, "Ordered queries on
-PostgreSQL".
+migrations 0815 and 0816 replaced and drops 0817's, to compare; the lines "window count" time the statement
+`prompt_page` ran before (`count(*) OVER ()`) in both modes. The defect and the figures: docs/scale.md,
+"Ordered queries on PostgreSQL".
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -57,12 +58,14 @@ FILL = [
     FROM generate_series(1, 80000) g""",
 ]
 
-BEFORE = [  # the indexes 0815 and 0816 replaced
+BEFORE = [  # the indexes 0815 and 0816 replaced, without 0817's
     "DROP INDEX ix_prompt_suggestions_queue",
     "CREATE INDEX ix_prompt_suggestions_guild_id ON prompt_suggestions (guild_id)",
     "DROP INDEX ix_prompt_answers_queue",
     "CREATE INDEX ix_prompt_answers_status ON prompt_answers (guild_id, status)",
+    "DROP INDEX ix_prompt_answers_member",
 ]
+MEMBER = 1000 + 78001 % 5000, hashlib.md5(str(78001 % 5000).encode()).hexdigest()  # has pending and posted answers
 
 WINDOW_PAGE = text(
     "SELECT id, theme, text, count(*) OVER () FROM prompts WHERE guild_id = :guild_id "
@@ -103,6 +106,7 @@ def reads() -> dict[str, Callable[[Any], Awaitable[Any]]]:
         shapes[f"autocomplete, common word ({size})"] = lambda s, g=guild: bank.search_prompts(s, g, "prompt")
         shapes[f"pending suggestions ({size})"] = lambda s, g=guild: suggestions.pending_suggestions(s, g, 10)
         shapes[f"pending answers ({size})"] = lambda s, g=guild: answers.pending_answers(s, g, 10)
+    shapes["a member's answers (80,000)"] = lambda s: answers.member_answers(s, BIG, *MEMBER)
     shapes["bank page 400 (80,000)"] = lambda s: bank.prompt_page(s, BIG, None, offset=4000, limit=10)
     shapes["bank page 400, window count (80,000)"] = lambda s: window_page(s, BIG, 4000)
     return shapes
@@ -137,7 +141,7 @@ async def main() -> None:
         timings = await measure(url, args.reps)
     finally:
         await drop()
-    print(f"PostgreSQL, indexes {'before' if args.before else 'after'} 0815/0816 ({args.reps} runs each)")
+    print(f"PostgreSQL, indexes {'before' if args.before else 'after'} 0815-0817 ({args.reps} runs each)")
     print(f"{'read':44s} {'median ms':>10s} {'max ms':>8s}")
     for name, values in timings.items():
         print(f"{name:44s} {statistics.median(values):10.2f} {max(values):8.2f}")

@@ -30,6 +30,7 @@ class PromptAnswer(Base):
         Index("ix_prompt_answers_author", "guild_id", "author_key"),
         Index("ix_prompt_answers_queue", "guild_id", "status", "id"),  # pending ones, oldest first (0816)
         Index("ix_prompt_answers_posted", "posted_message_id"),  # a deleted message finds its answer
+        Index("ix_prompt_answers_member", "guild_id", "user_id"),  # a member's pending answers: export, erasure (0817)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
