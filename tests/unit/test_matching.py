@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import random
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -658,6 +659,37 @@ def test_hard_population_shapes_reach_the_dense_optimum(shape: str, seed: int, o
     mentees, mentors, exclusions, weights = shaped_instance(rng, shape, rng.randint(20, 120), rng.randint(5, 30))
     limits = {} if candidates is None else {"candidates_per_mentee": 1, "candidates_per_mentor": 1}
     assert_dense_optimum(mentees, mentors, exclusions, objective, weights, **limits)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_round_pauses_the_garbage_collector_and_restores_it(enabled: bool, monkeypatch) -> None:
+    """The cyclic collector is off while a round solves (a full collection would walk every object the process
+    holds for nothing) and afterwards exactly as the caller had it, also when the round fails."""
+    from engine.matching import assign
+
+    seen: list[bool] = []
+    optimise = assign.optimise
+
+    def spy(population, **kwargs):
+        seen.append(gc.isenabled())
+        return optimise(population, **kwargs)
+
+    monkeypatch.setattr(assign, "optimise", spy)
+    mentees, mentors, exclusions = random_instance(random.Random(2), MID_SHAPE)
+    (gc.enable if enabled else gc.disable)()
+    try:
+        assert_dense_optimum(mentees, mentors, exclusions, Objective.BEST_TOTAL)
+        assert seen == [False] and gc.isenabled() is enabled
+
+        def broken(population, **kwargs):
+            raise RuntimeError("solver failed")
+
+        monkeypatch.setattr(assign, "optimise", broken)
+        with pytest.raises(RuntimeError, match="solver failed"):
+            match(mentees, mentors, at=AT, exclusions=exclusions)
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
 
 
 @pytest.mark.parametrize(
