@@ -25,6 +25,22 @@ PER_PLACE = 8
 SCARCE_RATIO, SCARCE_DEPTH = 3, 30  # from this many mentees per place, each mentor keeps SCARCE_DEPTH instead
 
 
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the round, back as it was after. A round allocates enough
+    (arrays, then a `Pair` per pair) to trigger a full collection, which walks every object the process holds, the
+    caller's profiles first, and finds nothing to free (the engine makes no reference cycles): one full
+    collection during a 50k x 10k round, 0.12-0.14 s of CPU (docs/matching.md, "Ninth pass")."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@_collection_paused()
 def match(
     mentees: Sequence[MenteeProfile],
     mentors: Sequence[MentorProfile],
@@ -45,46 +61,6 @@ def match(
     pair (`certified_optimal`)."""
     check_round(at, weights)
     objective = Objective(objective)
-    with _collection_paused():
-        return _match(
-            mentees,
-            mentors,
-            at,
-            exclusions,
-            weights,
-            objective,
-            theme_labels,
-            candidates_per_mentee,
-            candidates_per_mentor,
-        )
-
-
-@contextmanager
-def _collection_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off for the round, back as it was after. A round allocates enough
-    (arrays, then a `Pair` per pair) to trigger a full collection, which walks every object the process holds, the
-    caller's profiles first, and finds nothing to free (the engine makes no reference cycles): one full
-    collection during a 50k x 10k round, 0.12-0.14 s of CPU (docs/matching.md, "Ninth pass")."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _match(
-    mentees: Sequence[MenteeProfile],
-    mentors: Sequence[MentorProfile],
-    at: datetime,
-    exclusions: Iterable[tuple[int, int]],
-    weights: Weights,
-    objective: Objective,
-    theme_labels: dict[str, str] | None,
-    candidates_per_mentee: int,
-    candidates_per_mentor: int | None,
-) -> MatchResult:
     started, started_cpu = time.perf_counter(), time.process_time()
     mentees = sorted(mentees, key=lambda profile: profile.id)
     mentors = sorted(mentors, key=lambda profile: profile.id)

@@ -661,25 +661,33 @@ def test_hard_population_shapes_reach_the_dense_optimum(shape: str, seed: int, o
     assert_dense_optimum(mentees, mentors, exclusions, objective, weights, **limits)
 
 
+@pytest.fixture
+def solves(monkeypatch) -> list[dict]:
+    """Each solve `match` starts, as it starts: the depth each mentor brings and whether the collector is on."""
+    from engine.matching import assign
+
+    seen: list[dict] = []
+    optimise = assign.optimise
+
+    def spy(population, **kwargs):
+        seen.append({"per_mentor": kwargs["per_mentor"], "collecting": gc.isenabled()})
+        return optimise(population, **kwargs)
+
+    monkeypatch.setattr(assign, "optimise", spy)
+    return seen
+
+
 @pytest.mark.parametrize("enabled", [True, False])
-def test_a_round_pauses_the_garbage_collector_and_restores_it(enabled: bool, monkeypatch) -> None:
+def test_a_round_pauses_the_garbage_collector_and_restores_it(enabled: bool, solves: list[dict], monkeypatch) -> None:
     """The cyclic collector is off while a round solves (a full collection would walk every object the process
     holds for nothing) and afterwards exactly as the caller had it, also when the round fails."""
     from engine.matching import assign
 
-    seen: list[bool] = []
-    optimise = assign.optimise
-
-    def spy(population, **kwargs):
-        seen.append(gc.isenabled())
-        return optimise(population, **kwargs)
-
-    monkeypatch.setattr(assign, "optimise", spy)
     mentees, mentors, exclusions = random_instance(random.Random(2), MID_SHAPE)
     (gc.enable if enabled else gc.disable)()
     try:
         assert_dense_optimum(mentees, mentors, exclusions, Objective.BEST_TOTAL)
-        assert seen == [False] and gc.isenabled() is enabled
+        assert [solve["collecting"] for solve in solves] == [False] and gc.isenabled() is enabled
 
         def broken(population, **kwargs):
             raise RuntimeError("solver failed")
@@ -696,21 +704,13 @@ def test_a_round_pauses_the_garbage_collector_and_restores_it(enabled: bool, mon
     ("shape", "mentees", "mentors", "depth"), [("crowded", 240, 30, 30), ("clustered", 120, 30, 40)]
 )
 def test_mentor_depth_is_shallower_only_where_places_are_scarce(
-    shape: str, mentees: int, mentors: int, depth: int, monkeypatch
+    shape: str, mentees: int, mentors: int, depth: int, solves: list[dict]
 ) -> None:
     """Each mentor brings its top 30 mentees to the first graph when mentees outnumber places three to one (a
     crowded population of 240 mentees for ~45 places), its top 40 otherwise; either way, and with a capacity
     large enough to ask for more (8 x 6 = 48), the rounds end on the dense optimum, certified."""
     from engine.matching import assign
 
-    asked: list[int] = []
-    optimise = assign.optimise
-
-    def spy(population, **kwargs):
-        asked.append(kwargs["per_mentor"])
-        return optimise(population, **kwargs)
-
-    monkeypatch.setattr(assign, "optimise", spy)
     rng = random.Random(3)
     people, helpers, exclusions, weights = shaped_instance(rng, shape, mentees, mentors)
     places = sum(helper.capacity for helper in helpers)
@@ -719,7 +719,7 @@ def test_mentor_depth_is_shallower_only_where_places_are_scarce(
         assert_dense_optimum(people, helpers, exclusions, objective, weights)
     roomy = [*helpers[:-1], dataclasses.replace(helpers[-1], capacity=6)]
     assert_dense_optimum(people, roomy, exclusions, Objective.BEST_TOTAL, weights)
-    assert asked == [depth, depth, 48]
+    assert [solve["per_mentor"] for solve in solves] == [depth, depth, 48]
 
 
 @pytest.mark.parametrize("shape", POPULATION_SHAPES)
