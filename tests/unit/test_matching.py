@@ -808,3 +808,30 @@ def test_coarse_rounds_reach_the_dense_optimum(shape: str, seed: int, objective,
             mentees, mentors, exclusions, objective, weights, candidates_per_mentee=1, candidates_per_mentor=1
         )
     assert result.stats.get("coarse_rounds", 0) >= 1 or not result.pairs
+
+
+@pytest.mark.parametrize("seed", [5, 6, 7])
+def test_a_flooded_coarse_round_scales_at_once_and_still_reaches_the_dense_optimum(seed: int, monkeypatch) -> None:
+    """In a price war's coarse rounds (forced here: war ratio 0, coarse until COARSE_ROUNDS), a round whose pricing
+    edges flood the network (any excess, with a flood ratio of 0) settles by cost scaling at once, in coarse units,
+    as an exact round would; the rounds still end on the dense optimum, certified, with one candidate per side so
+    that pricing does the work."""
+    from engine.matching import flow, solve
+
+    monkeypatch.setattr(flow, "WAR_RATIO", 0.0)
+    monkeypatch.setattr(flow, "FLOOD_RATIO", 0.0)
+    monkeypatch.setattr(solve, "COARSE_STOP", 0.0)
+    settles: list[tuple[int, bool]] = []
+
+    def spy(net: flow.Network, war: bool = False) -> int:
+        settles.append((net.scale, war))
+        return flow.settle_adaptive(net, war)
+
+    monkeypatch.setattr(solve, "settle_adaptive", spy)
+    mentees, mentors, exclusions, weights = shaped_instance(random.Random(seed), "crowded", 150, 30)
+    for objective in Objective:
+        result = assert_dense_optimum(
+            mentees, mentors, exclusions, objective, weights, candidates_per_mentee=1, candidates_per_mentor=1
+        )
+        assert result.stats["coarse_rounds"] >= 2
+    assert (flow.COARSE_SCALE, True) in settles
