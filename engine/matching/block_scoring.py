@@ -19,6 +19,33 @@ SCAN_CELLS = 1 << 18  # pairs per block in the table passes (512 KiB of int16: s
 NEG = -16000  # a hard rule broken: two NEG parts and every other part still fit in int16 and stay < 0
 
 
+TIE_STEP, TIE_LINE = 0x9E37, 0x6F4B  # odd: the order of tied positions within a row, and its shift from row to row
+UNDO_STEP = pow(TIE_STEP, -1, 1 << 16)  # TIE_STEP's inverse mod 2**16
+
+
+def top_positions(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k largest values in each row of a 2-D integer array, as (rows, k) in no order.
+
+    One partition of 32-bit keys: the value above a scrambled position, (position x TIE_STEP + row x TIE_LINE)
+    mod 2**16, a bijection on positions, so each position is read back. numpy 2.4 partitions 32-bit keys with
+    SIMD and 16-bit values by an indirect sort: for the candidates' and pricing's blocks this is 3-4x faster than
+    `np.argpartition` (crowded 50k: 0.42 s of argpartition). Which of several tied values are kept is the
+    scramble's choice, another order in each row, the same on every machine: keeping the last positions in every
+    row instead sent every mentee to the same tied mentors (crowded 50k 77 -> 170 phases, tie-heavy 6 -> 98).
+    Rows wider than 2**16 or values wider than 16 bits go through argpartition."""
+    width = values.shape[1]
+    if values.dtype.itemsize > 2 or width > 1 << 16:
+        return np.argpartition(values, width - k, axis=1)[:, width - k :]
+    shift = (np.arange(values.shape[0], dtype=np.int32) * TIE_LINE)[:, None]  # (int32 products wrap: mod 2**16 kept)
+    keys = values.astype(np.int32) << 16
+    keys |= (np.arange(width, dtype=np.int32) * TIE_STEP + shift) & 0xFFFF
+    keys.partition(width - k, axis=1)
+    top = keys[:, width - k :] & 0xFFFF
+    top -= shift
+    top *= UNDO_STEP
+    return top & 0xFFFF
+
+
 def _shared(rows_bits: np.ndarray, cols_bits: np.ndarray) -> np.ndarray:
     """Tags in common, every row against every column: (rows, cols) counts. By blocks of rows, so the
     word-sized AND temporaries stay in cache (whole, the 2.6k x 10k heritage one was 200 MB and 3x slower)."""

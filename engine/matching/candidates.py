@@ -19,6 +19,7 @@ from engine.matching.block_scoring import (
     column_slice,
     exclusions_by_column,
     row_blocks,
+    top_positions,
 )
 from engine.matching.population import Population
 
@@ -186,7 +187,7 @@ def _top(values: np.ndarray, k: int, axis: int = 1) -> tuple[np.ndarray, np.ndar
         ties = np.count_nonzero(lines == best[:, None], axis=1)
         if width <= k:
             return np.broadcast_to(np.arange(width), lines.shape), lines, best, ties
-        index = np.argpartition(lines, width - k, axis=1)[:, width - k :]
+        index = top_positions(lines, k)
         return index, np.take_along_axis(lines, index, axis=1), best, ties
     if axis == 0:  # position d * groups + g of column c is at (d * groups + g) * count + c
         maxima = np.ascontiguousarray(values[: depth * groups].reshape(depth, groups, count).max(axis=0).T)
@@ -194,13 +195,13 @@ def _top(values: np.ndarray, k: int, axis: int = 1) -> tuple[np.ndarray, np.ndar
     else:
         maxima = values[:, : depth * groups].reshape(count, depth, groups).max(axis=1)
         line_step, position_step = width, 1
-    chosen = np.argpartition(maxima, groups - k, axis=1)[:, groups - k :]  # (lines, k) groups
+    chosen = top_positions(maxima, k)  # (lines, k) groups
     pool_index = (np.arange(depth)[None, :, None] * groups + chosen[:, None, :]).reshape(count, depth * k)
     if depth * groups < width:  # the ragged tail is always in the pool
         tail = np.broadcast_to(np.arange(depth * groups, width), (count, width - depth * groups))
         pool_index = np.concatenate([pool_index, tail], axis=1)
     pool = values.reshape(-1)[np.arange(count)[:, None] * line_step + pool_index * position_step]
-    pick = np.argpartition(pool, pool.shape[1] - k, axis=1)[:, pool.shape[1] - k :]
+    pick = top_positions(pool, k)
     largest = np.maximum(maxima.max(axis=1), pool.max(axis=1))  # the pool holds the tail
     ties = np.count_nonzero(maxima == largest[:, None], axis=1)
     if depth * groups < width:

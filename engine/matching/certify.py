@@ -17,6 +17,7 @@ from engine.matching.block_scoring import (
     row_blocks,
     score_block,
     subset_scores,
+    top_positions,
 )
 from engine.matching.flow import Solution
 from engine.matching.population import Population
@@ -165,8 +166,7 @@ def _hits(gain: np.ndarray, score: np.ndarray, rows: np.ndarray, cols: np.ndarra
         found.append((rows[r].astype(np.int64), cols[c].astype(np.int64), gain[r, c], score[r, c]))
     if many.any():
         crowded = hit[many]
-        width = gain.shape[1]
-        pick = np.argpartition(gain[crowded], width - KEPT_PER_ROW, axis=1)[:, width - KEPT_PER_ROW :]
+        pick = top_positions(gain[crowded], KEPT_PER_ROW)
         r, c = np.repeat(crowded, KEPT_PER_ROW), pick.reshape(-1)
         found.append((rows[r].astype(np.int64), cols[c].astype(np.int64), gain[r, c], score[r, c]))
     return found
