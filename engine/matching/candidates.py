@@ -21,7 +21,7 @@ from engine.matching.block_scoring import (
     row_blocks,
     top_positions,
 )
-from engine.matching.population import Population
+from engine.matching.population import Population, first_of_each
 
 DEEP_FACTOR = 2  # times more candidates kept by a mentor few mentees list (see `build_candidates`)
 LONELY_RATIO = 1.0  # ... fewer than this many per place
@@ -133,7 +133,7 @@ def build_candidates(pop: Population, tables: Tables | None, per_mentee: int, pe
     keys = np.concatenate(found_rows) * m
     keys += np.concatenate(found_cols)
     del found_rows, found_cols
-    keys, first = np.unique(keys, return_index=True)
+    keys, first = first_of_each(keys)
     return Candidates(keys // m, keys % m, np.concatenate(found_scores)[first], row_best)
 
 

@@ -20,7 +20,7 @@ from engine.matching.block_scoring import (
     top_positions,
 )
 from engine.matching.flow import Solution
-from engine.matching.population import Population
+from engine.matching.population import Population, first_of_each
 
 GROUPED_CELLS = 1 << 26  # pricing passes at least this large go by theme group (see `_row_violations`)
 COLUMN_SHARE = 0.5  # a later round where more than this share of the mentors' duals went down prices every row
@@ -73,7 +73,7 @@ def price(
         empty = np.zeros(0, np.int64)
         return (empty, empty, np.zeros(0, np.int16)), scanned, empty
     rows, cols, gains, scores = (np.concatenate(part) for part in zip(*found, strict=True))
-    keys, first = np.unique(rows * pop.m + cols, return_index=True)
+    keys, first = first_of_each(rows * pop.m + cols)
     rows, cols, gains, scores = keys // pop.m, keys % pop.m, gains[first], scores[first]
     order = np.lexsort((cols, -gains.astype(np.int64), rows))  # by mentee, most violated first (ties: lower column)
     rows, cols, gains, scores = rows[order], cols[order], gains[order], scores[order]

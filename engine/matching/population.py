@@ -133,6 +133,22 @@ def _forbidden_keys(
     return keys
 
 
+def first_of_each(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct values of non-negative int64 `keys` and where each first occurs, as np.unique(keys,
+    return_index=True) gives them: by one sort of keys that carry their position in the low bits (numpy sorts
+    int64 with SIMD; np.unique argsorts: 650k candidate keys 86 -> 13 ms), or by np.unique where they would not fit."""
+    bits = max(1, int(keys.size).bit_length())
+    if keys.size == 0 or int(keys.max()) >= 1 << (63 - bits) or int(keys.min()) < 0:
+        distinct, first = np.unique(keys, return_index=True)
+        return distinct, first
+    tagged = keys.astype(np.int64) << bits
+    tagged |= np.arange(keys.size, dtype=np.int64)
+    tagged.sort()
+    values = tagged >> bits
+    head = np.r_[True, values[1:] != values[:-1]]
+    return values[head], tagged[head] & ((1 << bits) - 1)
+
+
 def _distinct_keys(keys: np.ndarray) -> np.ndarray:
     """Sorted distinct values (np.unique without its first-call import of numpy.ma)."""
     keys = np.sort(keys)

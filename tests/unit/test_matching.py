@@ -867,3 +867,16 @@ def test_top_positions_break_ties_differently_from_row_to_row() -> None:
 
     chosen = {tuple(sorted(row)) for row in top_positions(np.zeros((64, 256), np.int16), 5).tolist()}
     assert len(chosen) >= 16  # (33 with today's scramble; 1 if every row kept the same positions)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 2**62), max_size=200), st.integers(1, 2**40))
+def test_first_of_each_is_numpys_unique(values: list[int], modulus: int) -> None:
+    """`first_of_each` gives np.unique's distinct keys and first positions, for keys that fit beside their
+    positions (a small modulus makes repeats) and for keys too large to (np.unique itself then)."""
+    from engine.matching.population import first_of_each
+
+    for keys in (np.array(values, dtype=np.int64) % modulus, np.array(values, dtype=np.int64)):
+        distinct, first = first_of_each(keys)
+        expected_distinct, expected_first = np.unique(keys, return_index=True)
+        assert np.array_equal(distinct, expected_distinct) and np.array_equal(first, expected_first)
