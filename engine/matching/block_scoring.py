@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.matching.population import Population, Side
+from engine.matching.population import Population, Side, groups_of
 from engine.matching.scoring import DAY_MINUTES
 
 BLOCK_CELLS = 1 << 16  # pairs scored at once: temporaries stay in cache (measured 2x faster than 4M)
@@ -135,7 +135,7 @@ def _groups(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         keys = np.zeros(columns[0].shape, dtype=np.int64)
         for column, width in zip(columns, bits, strict=True):
             keys = (keys << width) | column
-        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        first, inverse = groups_of(keys)
     else:
         _, first, inverse = np.unique(np.stack(columns, axis=1), axis=0, return_index=True, return_inverse=True)
     return first, inverse.reshape(-1).astype(np.intp)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from engine.matching.model import MenteeProfile, MentorProfile, Pair, ScoreParts, Weights
-from engine.matching.population import Population, bitsets
+from engine.matching.population import Population, bitsets, groups_of
 from engine.matching.reasons import reason_text
 from engine.matching.scoring import DAY_MINUTES, score_parts
 
@@ -137,5 +137,5 @@ def _distinct_rows(*columns: np.ndarray) -> tuple[list[list[int]], np.ndarray]:
             return distinct.tolist(), inverse.reshape(-1)
         keys += (column.astype(np.int64) - low) * span
         span *= size
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    return np.vstack(columns)[:, first].T.tolist(), inverse.reshape(-1)
+    first, inverse = groups_of(keys)
+    return np.vstack(columns)[:, first].T.tolist(), inverse
