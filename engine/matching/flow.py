@@ -240,13 +240,15 @@ def settle(net: Network, limit: int = 0) -> int:
     reaches in the residual graph are the same for every maximum flow, so when no left-out arc leaves the cut
     found on the rest, the flow is maximal on every arc and the cut and dual step are exactly what a max flow on
     every arc gives; otherwise (once at crowded 10k and 50k) the phase is repeated on every arc from that flow,
-    before any dual step. The same totals and certificates; the flow may be another among equal ones, so later
-    phases may differ (at 50k: the same phase counts on every shape, plus crowded's one repeat). Paired solve CPU
-    at crowded 50k (76 phases), four alternations: median 4.61 -> 3.95 s, lower in 4 of 4. Only from IDLE_FROM
-    arcs: at crowded 10k (~100k) the repeat cost more than the arcs saved (0.21 -> 0.235 s). Once a phase finds
-    fewer than IDLE_SHARE of its tight arcs to leave out, the rest of the settle stops looking (finding them costs
-    ~3 ms a phase at 50k, more than ~3 % fewer arcs save OR-tools): clustered 50k solve CPU, four alternations,
-    3.24 / 2.81 / 2.96 / 2.83 -> 3.07 / 2.42 / 2.91 / 2.62 s, the same 41 phases."""
+    before any dual step. An idle mentee none of whose tight arcs is kept is a dead end, so its source arc is left
+    out too and the mentee put on the source's side of the cut with the source (crowded 50k: ~27k of ~290k arcs a
+    phase, solve CPU -0.1 s, paired; the same phases). The same totals and certificates; the flow may be another
+    among equal ones, so later phases may differ (at 50k: the same phase counts on every shape, plus crowded's one
+    repeat). Paired solve CPU at crowded 50k (76 phases), four alternations: median 4.61 -> 3.95 s, lower in 4 of 4.
+    Only from IDLE_FROM arcs: at crowded 10k (~100k) the repeat cost more than the arcs saved (0.21 -> 0.235 s).
+    Once a phase finds fewer than IDLE_SHARE of its tight arcs to leave out, the rest of the settle stops looking
+    (finding them costs ~3 ms a phase at 50k, more than ~3 % fewer arcs save OR-tools): clustered 50k solve CPU,
+    four alternations, 3.24 / 2.81 / 2.96 / 2.83 -> 3.07 / 2.42 / 2.91 / 2.62 s, the same 41 phases."""
     nodes = net.potential.size
     top, bottom = nodes, nodes + 1
     tails, heads = net.tails.astype(np.int32), net.heads.astype(np.int32)
@@ -262,14 +264,16 @@ def settle(net: Network, limit: int = 0) -> int:
         spare = net.caps.take(zero) - flows
         ahead, back = spare > 0, flows > 0
         forward, backward = zero[ahead], zero[back]  # residual arcs of reduced cost 0, each way
-        spare_ahead, left_out = spare[ahead], None
+        spare_ahead, left_out, dead_ends = spare[ahead], None, None
         if idle_pays and not full and forward.size >= IDLE_FROM:  # most idle mentees' tight arcs left out (docstring)
-            drop = _idle_arcs(net, forward, tails, heads)
+            drop, dead = _idle_arcs(net, forward, tails, heads)
             idle_pays = drop.size >= IDLE_SHARE * forward.size
             if idle_pays:
                 keep = np.ones(forward.size, dtype=bool)
                 keep[drop] = False
-                left_out, forward, spare_ahead = forward[drop], forward[keep], spare_ahead[keep]
+                keep[dead] = False
+                left_out, dead_ends = forward[drop], forward[dead] + 2  # (source arc i leads to mentee node 2 + i)
+                forward, spare_ahead = forward[keep], spare_ahead[keep]
         full = False
         capacities = np.concatenate([spare_ahead, flows[back], net.excess[supply], -net.excess[demand]])
         del zero, flows, spare, ahead, back  # (memory: OR-tools holds ~28 MB for 420k arcs while it solves)
@@ -298,6 +302,8 @@ def settle(net: Network, limit: int = 0) -> int:
         del sent, pushed, pulled
         side = np.zeros(nodes + 2, dtype=bool)
         side[np.asarray(solver.get_source_side_min_cut(), dtype=np.int64)] = True
+        if dead_ends is not None:  # their source arcs, left out, lead nowhere else: on the source's side with it
+            side[dead_ends] = side[SOURCE]
         del solver  # freed before the dual step's arrays and the next phase's, not when the next one replaces it
         if left_out is not None and (side.take(net.tails.take(left_out)) > side.take(net.heads.take(left_out))).any():
             full = True  # a left-out arc leaves the cut: the flow is not maximal on every arc, so no dual step yet
@@ -306,9 +312,15 @@ def settle(net: Network, limit: int = 0) -> int:
     raise RuntimeError(f"min-cost flow did not settle in {PHASE_LIMIT} phases")
 
 
-def _idle_arcs(net: Network, forward: np.ndarray, tails: np.ndarray, heads: np.ndarray) -> np.ndarray:
+def _idle_arcs(
+    net: Network, forward: np.ndarray, tails: np.ndarray, heads: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Positions in `forward` (residual arcs of reduced cost 0) of the idle mentees' edge arcs a max flow can
-    leave out (see `settle`): all but about IDLE_PER_PLACE x c_j + IDLE_EXTRA per mentor, by a hash of the arc."""
+    leave out (see `settle`): all but about IDLE_PER_PLACE x c_j + IDLE_EXTRA per mentor, by a hash of the arc;
+    then of the source arcs of the idle mentees none of whose edge arcs is kept. Such a source arc is a dead end
+    in that max flow (an idle mentee has no other residual arc), so leaving it out changes neither the flow's value
+    nor the cut, once its mentee is put on the source's side with the source: ~27k of a crowded 50k phase's ~290k
+    arcs."""
     n = net.n
     idle = (net.flows[:n] == 0) & (net.excess[2 : 2 + n] == 0)  # source arc unused, no excess
     edges = np.flatnonzero(forward >= net.fixed)
@@ -318,7 +330,12 @@ def _idle_arcs(net: Network, forward: np.ndarray, tails: np.ndarray, heads: np.n
     count = np.bincount(mentor, minlength=net.m)
     kept = IDLE_PER_PLACE * net.caps[n : n + net.m] + IDLE_EXTRA
     hashed = (arcs * 2654435761) & 0xFFFFFFFF
-    return edges[hashed % count.take(mentor) >= kept.take(mentor)]
+    leave = hashed % count.take(mentor) >= kept.take(mentor)
+    served = np.zeros(n, dtype=bool)
+    served[tails.take(arcs[~leave]) - 2] = True
+    sources = forward[: np.searchsorted(forward, n)]  # source -> mentee i is arc i (`forward` is ascending)
+    dead = np.flatnonzero(idle.take(sources) & ~served.take(sources))
+    return edges[leave], dead
 
 
 def _dual_step(net: Network, side: np.ndarray, reduced: np.ndarray) -> None:

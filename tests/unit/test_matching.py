@@ -882,3 +882,35 @@ def test_first_of_each_and_groups_of_are_numpys_unique(values: list[int], modulu
         assert np.array_equal(distinct, expected_distinct) and np.array_equal(first, expected_first)
         first, group = groups_of(keys)
         assert np.array_equal(first, expected_first) and np.array_equal(group, expected_group.reshape(-1))
+
+
+@pytest.mark.parametrize("shape", POPULATION_SHAPES)
+def test_max_flows_without_idle_mentees_arcs_reach_the_dense_optimum(shape: str, monkeypatch) -> None:
+    """The max flows that leave out idle mentees' tight arcs (`flow._idle_arcs`, forced on for every settle here and
+    keeping at most one such arc per mentor, so that phases must be repeated on every arc) and the source arcs that
+    then lead nowhere (their mentees put on the source's side of the cut afterwards) end on the dense optimum,
+    certified: leaving arcs out changes how a phase is computed, never its cut."""
+    from engine.matching import flow
+
+    monkeypatch.setattr(flow, "IDLE_FROM", 0)
+    monkeypatch.setattr(flow, "IDLE_SHARE", 0.0)
+    monkeypatch.setattr(flow, "IDLE_PER_PLACE", 0)
+    monkeypatch.setattr(flow, "IDLE_EXTRA", 1)
+    left_out = [0, 0]
+    idle_arcs = flow._idle_arcs
+
+    def spy(*args: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        drop, dead = idle_arcs(*args)
+        left_out[0] += drop.size
+        left_out[1] += dead.size
+        return drop, dead
+
+    monkeypatch.setattr(flow, "_idle_arcs", spy)
+    rng = random.Random(31)
+    for _ in range(3):
+        mentees, mentors, exclusions, weights = shaped_instance(rng, shape, 150, 30)
+        for objective in Objective:
+            assert_dense_optimum(
+                mentees, mentors, exclusions, objective, weights, candidates_per_mentee=3, candidates_per_mentor=6
+            )
+    assert left_out[0] > 0 and left_out[1] > 0
