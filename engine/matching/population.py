@@ -137,39 +137,38 @@ def first_of_each(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The sorted distinct values of non-negative int64 `keys` and where each first occurs, as np.unique(keys,
     return_index=True) gives them: by one sort of keys that carry their position in the low bits (numpy sorts
     int64 with SIMD; np.unique argsorts: 650k candidate keys 86 -> 13 ms), or by np.unique where they would not fit."""
-    tagged, bits = _tagged_sort(keys)
+    tagged = _tagged_sort(keys)
     if tagged is None:
         distinct, first = np.unique(keys, return_index=True)
         return distinct, first
-    values = tagged >> bits
-    head = np.r_[True, values[1:] != values[:-1]]
-    return values[head], tagged[head] & ((1 << bits) - 1)
+    values, positions, head = tagged
+    return values[head], positions[head]
 
 
 def groups_of(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where each distinct value of non-negative int64 `keys` first occurs (in the values' order) and the group
     of every key, as np.unique(keys, return_index=True, return_inverse=True) gives them (see `first_of_each`)."""
-    tagged, bits = _tagged_sort(keys)
+    tagged = _tagged_sort(keys)
     if tagged is None:
         _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
         return first, inverse.reshape(-1)
-    values, positions = tagged >> bits, tagged & ((1 << bits) - 1)
-    head = np.r_[True, values[1:] != values[:-1]]
+    _, positions, head = tagged
     group = np.empty(keys.size, dtype=np.int64)
     group[positions] = np.cumsum(head) - 1
     return positions[head], group
 
 
-def _tagged_sort(keys: np.ndarray) -> tuple[np.ndarray | None, int]:
-    """`keys` shifted left by enough bits to hold a position, each with its own, sorted; None (nothing to do, or
-    a key too large or negative) when np.unique must do it."""
+def _tagged_sort(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """`keys` sorted, each carrying its position in the low bits: (values, their positions, where each distinct
+    value starts); None (nothing to sort, or a key too large or negative to carry one) when np.unique must do it."""
     bits = max(1, int(keys.size).bit_length())
     if keys.size == 0 or int(keys.max()) >= 1 << (63 - bits) or int(keys.min()) < 0:
-        return None, bits
+        return None
     tagged = keys.astype(np.int64) << bits
     tagged |= np.arange(keys.size, dtype=np.int64)
     tagged.sort()
-    return tagged, bits
+    values = tagged >> bits
+    return values, tagged & ((1 << bits) - 1), np.r_[True, values[1:] != values[:-1]]
 
 
 def _distinct_keys(keys: np.ndarray) -> np.ndarray:
