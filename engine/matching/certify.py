@@ -20,7 +20,7 @@ from engine.matching.block_scoring import (
     top_positions,
 )
 from engine.matching.flow import Solution
-from engine.matching.population import Population, first_of_each
+from engine.matching.population import Population, distinct, first_of_each
 
 GROUPED_CELLS = 1 << 26  # pricing passes at least this large go by theme group (see `_row_violations`)
 COLUMN_SHARE = 0.5  # a later round where more than this share of the mentors' duals went down prices every row
@@ -62,7 +62,7 @@ def price(
         rows = np.flatnonzero(row_best.astype(np.int64) - int(v.min(initial=0)) >= limit + 1)
         cols = np.zeros(0, np.int64)
     else:
-        rows = _distinct(np.concatenate([np.flatnonzero(u < checked[0]), recheck]))
+        rows = distinct(np.concatenate([np.flatnonzero(u < checked[0]), recheck]))
         cols = np.flatnonzero(v < checked[1])
     found, scanned = _row_violations(pop, tables, rows, v.astype(dtype), limit.astype(dtype))
     if cols.size:
@@ -83,7 +83,7 @@ def price(
         by_mentor = kept[np.lexsort((rows[kept], -gains[kept].astype(np.int64), cols[kept]))]
         allowed = ADDED_PER_SLOT * pop.capacity[cols[by_mentor]] + ADDED_PER_MENTOR
         keep[by_mentor[_ranks(cols[by_mentor]) >= allowed]] = False
-    return (rows[keep], cols[keep], scores[keep]), scanned, _distinct(rows[~keep])
+    return (rows[keep], cols[keep], scores[keep]), scanned, distinct(rows[~keep])
 
 
 def _ranks(keys: np.ndarray) -> np.ndarray:
@@ -92,13 +92,6 @@ def _ranks(keys: np.ndarray) -> np.ndarray:
         return np.zeros(0, np.int64)
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     return np.arange(keys.size) - np.repeat(starts, np.diff(np.r_[starts, keys.size]))
-
-
-def _distinct(values: np.ndarray) -> np.ndarray:
-    """The sorted distinct values (as np.unique, which without return_index first imports numpy.ma: 35 ms
-    in a fresh process, most of the 1k x 200 budget)."""
-    values = np.sort(values)
-    return values[np.r_[True, values[1:] != values[:-1]]] if values.size else values
 
 
 def _gains(score: np.ndarray, column: np.ndarray, limit: np.ndarray) -> np.ndarray:

@@ -872,14 +872,15 @@ def test_top_positions_break_ties_differently_from_row_to_row() -> None:
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(0, 2**62), max_size=200), st.integers(1, 2**40))
 def test_first_of_each_and_groups_of_are_numpys_unique(values: list[int], modulus: int) -> None:
-    """`first_of_each` and `groups_of` give np.unique's distinct keys, first positions and groups, for keys that
-    fit beside their positions (a small modulus makes repeats) and for keys too large to (np.unique itself then)."""
-    from engine.matching.population import first_of_each, groups_of
+    """`first_of_each`, `groups_of` and `distinct` give np.unique's distinct keys, first positions and groups, for
+    keys that fit beside their positions (a small modulus makes repeats) and for keys too large to (then np.unique)."""
+    from engine.matching.population import distinct, first_of_each, groups_of
 
     for keys in (np.array(values, dtype=np.int64) % modulus, np.array(values, dtype=np.int64)):
-        distinct, first = first_of_each(keys)
+        found, first = first_of_each(keys)
         expected_distinct, expected_first, expected_group = np.unique(keys, return_index=True, return_inverse=True)
-        assert np.array_equal(distinct, expected_distinct) and np.array_equal(first, expected_first)
+        assert np.array_equal(found, expected_distinct) and np.array_equal(first, expected_first)
+        assert np.array_equal(distinct(keys), expected_distinct)
         first, group = groups_of(keys)
         assert np.array_equal(first, expected_first) and np.array_equal(group, expected_group.reshape(-1))
 
