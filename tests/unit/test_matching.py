@@ -900,8 +900,10 @@ def test_max_flows_without_idle_mentees_arcs_reach_the_dense_optimum(shape: str,
     left_out = [0, 0]
     idle_arcs = flow._idle_arcs
 
-    def spy(*args: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        drop, dead = idle_arcs(*args)
+    def spy(
+        net: flow.Network, forward: np.ndarray, tails: np.ndarray, heads: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        drop, dead = idle_arcs(net, forward, tails, heads)
         left_out[0] += drop.size
         left_out[1] += dead.size
         return drop, dead
