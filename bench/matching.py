@@ -21,6 +21,7 @@ import asyncio
 import gc
 import json
 import os
+import platform
 import subprocess
 import sys
 import time
@@ -423,6 +424,21 @@ def run(size: str, objective: str, method: str, shape: str) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def processor() -> str:
+    """The CPU and numpy's SIMD code paths on it: the engine is bound by numpy's kernels, whose speed differs more
+    between CPUs than a Python loop shows (on the AMD EPYC machines numpy's AVX-512 sorts ran 4x slower than its AVX2
+    ones; docs/matching.md, "Eleventh pass")."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            name = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "")
+    except OSError:
+        name = ""
+    simd = getattr(np, "__config__", None)
+    found = getattr(simd, "CONFIG", {}).get("SIMD Extensions", {}).get("found", []) if simd else []
+    cpu = name or platform.processor() or platform.machine()
+    return f"CPU {cpu}; numpy {np.__version__}, SIMD {' '.join(found) or '?'}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1k,10k,50k", help="comma-separated, from: " + ", ".join(SIZES))
@@ -442,7 +458,7 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(
         f"matching benchmark, {os.cpu_count()} cores (load average {load:.1f} at start), "
-        f"objective {args.objective}, round time {AT.isoformat()}"
+        f"objective {args.objective}, round time {AT.isoformat()}\n{processor()}"
     )
     rows = []
     for shape in shapes:
