@@ -62,6 +62,19 @@ class IntroTag(Base):
     intro: Mapped[Intro] = relationship(back_populates="tags")
 
 
+class IntroTagCount(Base):
+    """How many discoverable members of a guild carry a tag: `/intro find`'s autocomplete reads these rows instead of
+    counting every tag row of the guild (~240 ms at 80,000 intros). Kept by storage.intros wherever an intro's tags
+    or `discoverable` change or an intro goes; a count that reaches 0 is deleted. No member ids."""
+
+    __tablename__ = "intro_tag_counts"
+
+    guild_id: Mapped[Snowflake] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True)
+    members: Mapped[int]
+
+
 class IntroFormDraft(Base):
     """What a member typed in an intro form I refused, as they typed it: the next form opens with it.
 
