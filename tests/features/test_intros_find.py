@@ -202,6 +202,24 @@ async def test_autocomplete_offers_tags_used_in_the_guild(world: World) -> None:
     assert choices[0]["name"] == "Filipino (2)"
 
 
+async def test_autocomplete_forgets_an_erased_member_and_a_rewritten_heritage_at_once(world: World) -> None:
+    """The autocomplete's counts follow every change at once (they are kept, not recounted): Dan, the only one who
+    wrote Vietnamese, erases everything with /privacy delete and Vietnamese is no longer offered, not even with
+    a count of 0; Carol rewrites her intro without Irish and Irish counts only Alice, Filipino counting Carol still."""
+    carol, dan = await everyone_writes(world)
+    offered = await world.alice.autocomplete(world.general, "intro find", "heritage", "")
+    assert {choice["name"] for choice in offered} >= {"Vietnamese (1)", "Irish (2)", "Filipino (3)"}
+
+    asked = await dan.slash(world.general, "privacy delete")
+    await dan.click(asked.response, custom_id=f"privacy:delete:{dan.id}")
+    assert await world.alice.autocomplete(world.general, "intro find", "heritage", "viet") == []
+    assert await world.alice.autocomplete(world.general, "intro find", "language", "viet") == []
+
+    await write_intro(world, carol, {**CAROL, "heritages": "Filipina"})
+    names = {choice["name"] for choice in await world.alice.autocomplete(world.general, "intro find", "heritage", "")}
+    assert {"Filipino (3)", "Irish (1)"} <= names
+
+
 async def test_autocomplete_is_capped_at_25(world: World) -> None:
     """However many heritages members list, autocomplete offers at most 25."""
     for number, member in enumerate((world.alice, world.bob, world.mod)):
