@@ -53,29 +53,19 @@ async def test_kept_counts_equal_a_recount_after_every_change(two_databases: tup
         heritages = rng.sample(HERITAGES, rng.randint(0, 3))
         languages = rng.sample(LANGUAGES, rng.randint(0, 2))
         action = rng.choice(["save", "save", "claim", "discoverable", "discoverable", "refused", "erase"])
+        answers = {
+            "guild_id": guild,
+            "user_id": member,
+            "text": TEXT,
+            "heritage_tags": heritages,
+            "language_tags": languages,
+            "now": NOW,
+        }
         async with database.write() as session:
             if action == "save":
-                await intros.save_intro(
-                    session,
-                    guild_id=guild,
-                    user_id=member,
-                    text=TEXT,
-                    heritage_tags=heritages,
-                    language_tags=languages,
-                    card=intros.CardRef(1, 1000 + member),
-                    now=NOW,
-                )
+                await intros.save_intro(session, **answers, card=intros.CardRef(1, 1000 + member))
             elif action in ("claim", "refused"):
-                claim = await intros.claim_intro(
-                    session,
-                    guild_id=guild,
-                    user_id=member,
-                    text=TEXT,
-                    heritage_tags=heritages,
-                    language_tags=languages,
-                    token=f"t{step}",
-                    now=NOW,
-                )
+                claim = await intros.claim_intro(session, **answers, token=f"t{step}")
                 if action == "refused":
                     await intros.release_claim(session, claim, f"t{step}")
             elif action == "discoverable":
