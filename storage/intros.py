@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, and_, bindparam, delete, or_, select, update
+from sqlalchemy import Boolean, ColumnElement, and_, bindparam, delete, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.text import truncate
@@ -107,30 +107,38 @@ async def _set_tags(
         for kind, tag in sorted(wanted - have)
     )
     if intro.discoverable:
-        await _count_tags(session, intro.guild_id, before - wanted, -1)
-        await _count_tags(session, intro.guild_id, wanted - before, 1)
+        await _count_tags(
+            session, intro.guild_id, {**dict.fromkeys(before - wanted, -1), **dict.fromkeys(wanted - before, 1)}
+        )
 
 
 def _tag_keys(intro: Intro) -> set[tuple[str, str]]:
     return {(tag.kind, tag.tag) for tag in intro.tags}
 
 
-async def _count_tags(session: AsyncSession, guild_id: int, keys: Iterable[tuple[str, str]], delta: int) -> None:
-    """Add `delta` to the guild's count of discoverable members carrying each (kind, tag) of `keys` (one upsert,
-    atomic under concurrent writers); a count that reaches 0 is deleted. Called wherever an intro's tags or
-    `discoverable` change or an intro goes, so `tag_counts` reads counts instead of counting every tag row."""
-    rows = [{"guild_id": guild_id, "kind": kind, "tag": tag, "members": delta} for kind, tag in sorted(set(keys))]
-    if not rows:
+async def _count_tags(session: AsyncSession, guild_id: int, deltas: dict[tuple[str, str], int]) -> None:
+    """Add each (kind, tag)'s delta to the guild's count of discoverable members carrying it, in one upsert of rows in
+    key order (atomic under concurrent writers, and two writers lock shared rows in the same order: no deadlock);
+    a count that reaches 0 is deleted. Called wherever an intro's tags or `discoverable` change or an intro goes, so
+    `tag_counts` reads counts instead of counting every tag row."""
+    changes = sorted((key, delta) for key, delta in deltas.items() if delta)
+    if not changes:
         return
+    rows = [{"guild_id": guild_id, "kind": kind, "tag": tag, "members": delta} for (kind, tag), delta in changes]
     statement = dialect_insert(session, IntroTagCount).values(rows)
     statement = statement.on_conflict_do_update(
         index_elements=["guild_id", "kind", "tag"],
         set_={"members": IntroTagCount.members + statement.excluded.members},
     )
     await session.execute(statement)
-    if delta < 0:
+    lowered = [key for key, delta in changes if delta < 0]
+    if lowered:  # (only rows this upsert holds: no other lock is waited for)
         await session.execute(
-            delete(IntroTagCount).where(IntroTagCount.guild_id == guild_id, IntroTagCount.members <= 0)
+            delete(IntroTagCount).where(
+                IntroTagCount.guild_id == guild_id,
+                tuple_(IntroTagCount.kind, IntroTagCount.tag).in_(lowered),
+                IntroTagCount.members <= 0,
+            )
         )
 
 
@@ -253,7 +261,7 @@ async def release_claim(session: AsyncSession, claim: Claim, token: str) -> bool
         return False
     if claim.created and intro.unposted_saves == 1:  # nobody else was told their answers are saved
         if intro.discoverable:
-            await _count_tags(session, intro.guild_id, _tag_keys(intro), -1)
+            await _count_tags(session, intro.guild_id, dict.fromkeys(_tag_keys(intro), -1))
         await session.execute(delete(IntroTag).where(IntroTag.intro_id == intro_id))
         await session.execute(delete(Intro).where(Intro.id == intro_id))
         return True
@@ -267,7 +275,7 @@ async def set_discoverable(session: AsyncSession, guild_id: int, user_id: int, v
     if intro is None:
         return False
     if value != intro.discoverable:
-        await _count_tags(session, guild_id, _tag_keys(intro), 1 if value else -1)
+        await _count_tags(session, guild_id, dict.fromkeys(_tag_keys(intro), 1 if value else -1))
     intro.discoverable = value
     intro.find_notice_pending = False
     return True
@@ -476,7 +484,7 @@ async def delete_member(session: AsyncSession, guild_id: int, user_id: int) -> i
     guild's tag counts lose the member's tags if the intro was discoverable."""
     intro = await get_intro(session, guild_id, user_id)
     if intro is not None and intro.discoverable:
-        await _count_tags(session, guild_id, _tag_keys(intro), -1)
+        await _count_tags(session, guild_id, dict.fromkeys(_tag_keys(intro), -1))
     tags = await session.execute(delete(IntroTag).where(IntroTag.guild_id == guild_id, IntroTag.user_id == user_id))
     intros = await session.execute(delete(Intro).where(Intro.guild_id == guild_id, Intro.user_id == user_id))
     return rowcount(tags) + rowcount(intros) + await drop_draft(session, guild_id, user_id)
