@@ -4,6 +4,7 @@ are exactly what counting every tag row of the discoverable intros gives, and no
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import UTC, datetime
 
@@ -120,3 +121,43 @@ async def test_the_migration_counts_the_tags_already_there(db_url: str) -> None:
         assert await kept(database) == await recount(database)
     finally:
         await database.dispose()
+
+
+async def test_two_members_swapping_tags_at_once_both_save(
+    db_url: str, two_databases: tuple[Database, Database]
+) -> None:
+    """Two discoverable members save at the same moment, one going from Japanese to Korean and the other the other
+    way, twenty times (two `Database` handles, as two processes): every save goes through (no deadlock between the
+    counts each one lowers and raises) and the counts equal a recount."""
+    first, second = two_databases
+    swaps = {1: (["japanese"], ["korean"]), 2: (["korean"], ["japanese"])}
+
+    async def save(database: Database, member: int, heritages: list[str]) -> None:
+        async with database.write() as session:
+            await intros.save_intro(
+                session,
+                guild_id=41,
+                user_id=member,
+                text=TEXT,
+                heritage_tags=heritages,
+                language_tags=[],
+                card=intros.CardRef(1, 1000 + member),
+                now=NOW,
+            )
+
+    for member, (start, _) in swaps.items():
+        await save(first, member, start)
+        async with first.write() as session:
+            await intros.set_discoverable(session, 41, member, True)
+    for turn in range(20):
+        await asyncio.gather(
+            *(
+                save(database, member, tags[(turn + 1) % 2])
+                for database, (member, tags) in zip((first, second), swaps.items(), strict=True)
+            )
+        )
+        assert (
+            await kept(first)
+            == await recount(first)
+            == {(41, "heritage", "japanese"): 1, (41, "heritage", "korean"): 1}
+        )
