@@ -101,10 +101,9 @@ async def _set_tags(
     wanted = {(HERITAGE, tag) for tag in heritage_tags} | {(LANGUAGE, tag) for tag in language_tags}
     before = _tag_keys(intro)
     intro.tags = [tag for tag in intro.tags if (tag.kind, tag.tag) in wanted]
-    have = {(tag.kind, tag.tag) for tag in intro.tags}
     intro.tags.extend(
         IntroTag(guild_id=intro.guild_id, user_id=intro.user_id, kind=kind, tag=tag)
-        for kind, tag in sorted(wanted - have)
+        for kind, tag in sorted(wanted - before)
     )
     if intro.discoverable:
         await _count_tags(
