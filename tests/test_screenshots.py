@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import BACKEND
 from tools.screenshots import find_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +31,7 @@ pytestmark = [
         reason="no Chromium: apt-get install chromium (or set LANTERN_CHROMIUM) to test the screenshots",
     ),
     pytest.mark.skipif(
-        os.environ.get("LANTERN_TEST_BACKEND", "sqlite") != "sqlite",
+        BACKEND != "sqlite",
         reason="the screenshots run on a SQLite database of their own: the SQLite run of the suite covers them",
     ),
 ]
