@@ -12,10 +12,11 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, select, text, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.search_text import index_text
 from storage.database import Reader, dialect_name, rowcount
 from storage.models.guild import GuildSettings
 from storage.models.resources import APPROVED, HELPED, PENDING, SAVED, TAG, THEME, Resource, ResourceLabel, ResourceVote
@@ -249,7 +250,10 @@ async def saved_by(reader: Reader, guild_id: int, user_id: int, *, offset: int =
 async def own_or_all(
     session: AsyncSession, guild_id: int, typed: str, *, submitter_id: int | None, limit: int = 25
 ) -> list[Resource]:
-    """Resources for an autocomplete: by id when digits are typed, else titles containing the text."""
+    """Resources for an autocomplete: by id when digits are typed, else titles containing the text as typed
+    (ignoring ASCII case) or as search folds it (`index_text`: any case, no accents, so `doi song` and `đời`
+    find `Đời sống` on either backend). Both tests are kept: a word half typed may fold to something its title's
+    fold does not contain (`stori` is not in `story`)."""
     query = select(Resource).where(Resource.guild_id == guild_id)
     if submitter_id is not None:
         query = query.where(Resource.submitter_id == submitter_id)
@@ -258,7 +262,10 @@ async def own_or_all(
         query = query.where(Resource.id == int(typed))
     elif typed:
         escaped = typed.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Resource.title.ilike(f"%{escaped}%", escape="\\"))
+        matches: list[ColumnElement[bool]] = [Resource.title.ilike(f"%{escaped}%", escape="\\")]
+        if folded := index_text(typed):
+            matches.append(Resource.search_title.contains(folded, autoescape=True))
+        query = query.where(or_(*matches))
     return list(await session.scalars(query.order_by(Resource.id.desc()).limit(limit)))
 
 

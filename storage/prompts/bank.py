@@ -143,9 +143,9 @@ async def search_prompts(session: AsyncSession, guild_id: int, typed: str, limit
     query = _bank(guild_id, None)
     typed = typed.strip().lstrip("#")
     if typed.isdigit():
-        query = query.where(or_(Prompt.id == int(typed), Prompt.text.contains(typed)))
-    elif typed:
-        query = query.where(Prompt.text.icontains(typed))
+        query = query.where(or_(Prompt.id == int(typed), Prompt.text.contains(typed, autoescape=True)))
+    elif typed:  # (autoescape: a typed % or _ is that character, not a LIKE wildcard)
+        query = query.where(Prompt.text.icontains(typed, autoescape=True))
     return (await session.execute(query.order_by(Prompt.id).limit(limit))).scalars().all()
 
 

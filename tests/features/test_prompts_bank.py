@@ -221,6 +221,21 @@ async def test_remove_deletes_the_prompt_and_logs_it(world: World) -> None:
     assert world.modlog.history()[-1].embeds[0].title == "Prompt removed"
 
 
+async def test_prompt_autocomplete_takes_percent_and_underscore_as_typed(world: World) -> None:
+    """A `%` or `_` typed into the prompt list is that character, not a wildcard matching every prompt."""
+    await seed(world)
+    await add(world, "What share of your family speaks a heritage language: 10%, 50%, 100%?", "culture")
+    [added] = [p for p in await bank(world) if "%" in p.text]
+
+    async def offered(typed: str) -> list[int]:
+        return [c["value"] for c in await world.mod.autocomplete(world.general, "prompts remove", "prompt", typed)]
+
+    assert await offered("%") == [added.id]
+    assert await offered("0%") == [added.id]
+    assert await offered("_") == []
+    assert await offered("HERITAGE LANGUAGE: 10") == [added.id]
+
+
 async def test_remove_unknown_prompt_says_so(world: World) -> None:
     """Removing a number that isn't in the bank changes nothing."""
     before = len(await seed(world))

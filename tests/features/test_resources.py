@@ -347,3 +347,36 @@ async def test_member_removes_their_own_resource_only(world: World) -> None:
     assert_responded(result, contains="Removed “Being hapa”", ephemeral=True)
     assert await resources(world) == []
     assert world.resources.history() == []
+
+
+async def test_remove_autocomplete_finds_a_title_however_it_is_typed(world: World) -> None:
+    """The moderator's `/resources remove` list matches titles as search does, on either backend: without
+    accents, in any case (SQLite's own case folding stops at ASCII), half a word typed; `%` and `_` are plain
+    characters; a member's own list still holds only what they shared."""
+    await review_off(world)
+    titles = ["Đời sống của mẹ tôi", "Family stories from Hà Nội", "100% hapa", "家族の話"]
+    for number, title in enumerate(titles):
+        await share(world, url=f"https://example.org/{number}", title=title)
+    ids = {r.title: r.id for r in await resources(world)}
+
+    async def offered(member, command: str, typed: str) -> list[int]:
+        return [c["value"] for c in await member.autocomplete(world.general, command, "resource", typed)]
+
+    for typed, title in [
+        ("doi song", "Đời sống của mẹ tôi"),
+        ("ĐỜI", "Đời sống của mẹ tôi"),
+        ("mẹ TÔI", "Đời sống của mẹ tôi"),
+        ("ha noi", "Family stories from Hà Nội"),
+        ("stori", "Family stories from Hà Nội"),
+        ("Story", "Family stories from Hà Nội"),
+        ("%", "100% hapa"),
+        ("家族", "家族の話"),
+        ("の話", "家族の話"),
+    ]:
+        assert await offered(world.mod, "resources remove", typed) == [ids[title]], typed
+    assert await offered(world.mod, "resources remove", "_") == []
+    assert await offered(world.mod, "resources remove", "zzz") == []
+    assert await offered(world.mod, "resources remove", "") == sorted(ids.values(), reverse=True)
+    assert await offered(world.alice, "resource remove", "doi") == [ids["Đời sống của mẹ tôi"]]
+    assert await offered(world.bob, "resource remove", "doi") == []
+    assert len(await resources(world)) == len(titles)
