@@ -62,6 +62,13 @@ def fold(text: str) -> str:
     return _APOSTROPHES.sub("", text)
 
 
+def typed_in(typed: str, *texts: str) -> bool:
+    """Whether what a member typed occurs in any of `texts`, ignoring case, width and accents (an autocomplete's
+    test: `tet nguyen` is in `Tết Nguyên Đán`, `hang` in `Hằng`)."""
+    wanted = fold(typed.strip())
+    return any(wanted in fold(text) for text in texts)
+
+
 def singular(word: str) -> str:
     """The singular of an ASCII plural (`families` → `family`); other words unchanged."""
     if len(word) < MIN_PLURAL_LENGTH or not word.isascii() or not word.isalpha():

@@ -17,6 +17,7 @@ from discord.ext import commands
 from cogs.mentorship import rules
 from core import held, limits, timezones
 from core.errors import InvalidInput, NotAllowed, NotFound
+from core.search_text import typed_in
 from core.text import NO_MENTIONS, fit_lines, join_words, plural, truncate, unlink
 from storage import mentorship as store
 from storage.mentorship import followups
@@ -376,7 +377,7 @@ class MentorGroup(app_commands.Group, name="mentor", description="Mentor pairing
             other_id = pairing.mentee_id if pairing.mentor_id == interaction.user.id else pairing.mentor_id
             other = guild.get_member(other_id) if guild else None
             name = f"#{pairing.id} with {other.display_name if other else other_id}"
-            if current.strip().casefold() in name.casefold():
+            if typed_in(current, name):
                 choices.append(app_commands.Choice(name=name[:100], value=pairing.id))
         return choices[:25]
 

@@ -14,6 +14,7 @@ from cogs.mentorship import rules
 from cogs.mentorship.rounds import RoundOutcome, engine_mentee, engine_mentor
 from core import charts
 from core.errors import InvalidInput, NotAllowed, NotFound
+from core.search_text import typed_in
 from core.text import NO_MENTIONS, fit_lines, plural, truncate
 from engine import matching
 from storage import mentorship as store
@@ -276,7 +277,7 @@ class PairingGroup(
             app_commands.Choice(name=f"#{p.id}: {name(p.mentor_id)} mentoring {name(p.mentee_id)}"[:100], value=p.id)
             for p in active
         ]
-        return [c for c in choices if current.strip().casefold() in c.name.casefold()][:25]
+        return [c for c in choices if typed_in(current, c.name)][:25]
 
     @app_commands.command(
         name="stats", description="The pairing funnel: requests, proposals, accepted, met, 30/60/90 days, rated"

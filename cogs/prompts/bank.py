@@ -13,6 +13,7 @@ from functools import cache
 
 from config.content import CONTENT_DIR
 from core.errors import InvalidInput
+from core.search_text import typed_in
 
 PROMPT_MAX = 300
 PROMPT_MIN = 10
@@ -96,9 +97,7 @@ def parse_themes(value: str | None, themes: Sequence[tuple[str, str]]) -> tuple[
 
 def theme_search(current: str, themes: Sequence[tuple[str, str]], limit: int = 25) -> list[tuple[str, str]]:
     """(label, key) pairs whose key or label contains what was typed, for autocomplete."""
-    folded = current.strip().casefold()
-    found = [(label, key) for key, label in themes if folded in key.casefold() or folded in label.casefold()]
-    return found[:limit]
+    return [(label, key) for key, label in themes if typed_in(current, key, label)][:limit]
 
 
 @dataclass

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from cogs.prompts import calendar
 from cogs.prompts.calendar import Occasion, UnknownOccasion
+from core.search_text import fold, typed_in
 
 DEFAULT_TIME = "09:00"
 MAX_DAYS_BEFORE = 14
@@ -92,19 +93,18 @@ def parse_occasions(text: str) -> list[Occasion]:
 
 
 def find(typed: str) -> Occasion:
-    folded = typed.strip().casefold()
+    folded = fold(typed.strip())
     for occasion in calendar.OCCASIONS:
-        if folded in (occasion.key, occasion.name.casefold()):
+        if folded in (occasion.key, fold(occasion.name)):
             return occasion
     return calendar.get(typed)
 
 
 def search(typed: str, exclude: Iterable[str] = ()) -> list[Occasion]:
     """Occasions whose key or name contains `typed`, for autocomplete."""
-    folded = typed.strip().casefold()
     skip = set(exclude)
     return [
         occasion
         for occasion in calendar.OCCASIONS
-        if occasion.key not in skip and (folded in occasion.key or folded in occasion.name.casefold())
+        if occasion.key not in skip and typed_in(typed, occasion.key, occasion.name)
     ]

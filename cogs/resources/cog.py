@@ -31,7 +31,7 @@ from core import limits
 from core.channels import configured_channel
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.privacy import PrivacyProvider
-from core.search_text import parse_query
+from core.search_text import parse_query, typed_in
 from core.text import NO_MENTIONS, truncate
 from storage import resources as store
 from storage.guilds import get_settings
@@ -60,12 +60,7 @@ def unsaved_text(failure: cards.CardNotPosted) -> str:
 
 
 def theme_choices(known: Sequence[tuple[str, str]], current: str) -> list[app_commands.Choice[str]]:
-    typed = current.strip().casefold()
-    return [
-        app_commands.Choice(name=label, value=key)
-        for key, label in known
-        if not typed or typed in key.casefold() or typed in label.casefold()
-    ][:25]
+    return [app_commands.Choice(name=label, value=key) for key, label in known if typed_in(current, key, label)][:25]
 
 
 def themes_list_choices(known: Sequence[tuple[str, str]], current: str) -> list[app_commands.Choice[str]]:

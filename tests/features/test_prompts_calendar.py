@@ -369,6 +369,17 @@ async def test_autocomplete_offers_occasions_and_keeps_earlier_picks(world: Worl
     assert all(choice["value"] != "seollal, seollal" for choice in choices)
 
 
+async def test_occasions_are_found_typed_without_accents(world: World) -> None:
+    """`tet nguyen` offers Tết Nguyên Đán and `tet trung` the Mid-Autumn Festival (Tết Trung Thu); the full name
+    typed without its accents turns Tết on."""
+    typed = await world.mod.autocomplete(world.general, "prompts calendar", "occasions", "tet nguyen")
+    assert [choice["value"] for choice in typed] == ["tet"]
+    typed = await world.mod.autocomplete(world.general, "prompts calendar", "occasions", "seollal, TET TRUNG")
+    assert [choice["value"] for choice in typed] == ["seollal, mid-autumn"]
+    await turn_on(world, occasions="Tet Nguyen Dan (Vietnamese New Year)")
+    assert [row.occasion for row in await occasions(world)] == ["tet"]
+
+
 async def test_turning_all_on_lists_every_occasion_within_discords_limits(world: World) -> None:
     """occasions:all turns every occasion on in the prompts channel; the answer names each (checked by the
     contract plugin against Discord's embed limits)."""

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.search_text import MAX_TERMS, SearchTerms, Term, fold, index_text, parse_query, singular, tokens
+from core.search_text import MAX_TERMS, SearchTerms, Term, fold, index_text, parse_query, singular, tokens, typed_in
 
 
 def matches(term: Term, stored: list[str]) -> bool:
@@ -175,3 +175,32 @@ def test_latin_accents_never_matter(word: str, data: st.DataObject) -> None:
 def test_folding_is_stable(text: str) -> None:
     """Folding folded text changes nothing (what is stored can be searched for as it is)."""
     assert fold(fold(text)) == fold(text)
+
+
+@pytest.mark.parametrize(
+    ("typed", "texts", "found"),
+    [
+        ("tet nguyen", ("tet", "Tết Nguyên Đán (Vietnamese New Year)"), True),
+        ("TẾT", ("Mid-Autumn Festival · Tết Trung Thu",), True),
+        ("hang", ("#3 with Hằng",), True),
+        ("  ＳＥＯＬ ", ("Seollal (Korean New Year)",), True),
+        ("lolas", ("Lola's kitchen",), True),
+        ("家族", ("家族の話",), True),
+        ("", ("anything",), True),
+        ("tet trung thu", ("Tết Nguyên Đán",), False),
+        ("x", (), False),
+    ],
+)
+def test_typed_in_ignores_case_width_and_accents(typed: str, texts: tuple[str, ...], found: bool) -> None:
+    assert typed_in(typed, *texts) is found
+
+
+@given(st.text(max_size=20), st.text(max_size=20), st.text(max_size=20))
+def test_typed_in_finds_a_whole_word_typed_anyhow(before: str, word: str, after: str) -> None:
+    """A word typed in another case or width, or without its accents, is found between spaces in any text."""
+    text = f"{before} {word} {after}"
+    assert (
+        typed_in(word.upper(), text)
+        and typed_in(fold(word), text)
+        and typed_in(unicodedata.normalize("NFKC", word), text)
+    )
