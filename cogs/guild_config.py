@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 from discord.ext import commands
+from discord.utils import escape_markdown
 from sqlalchemy.orm import InstrumentedAttribute
 
 from cogs import setup_checklist
@@ -18,8 +19,10 @@ from core import timezones
 from core.errors import InvalidInput
 from core.options import parse_checkins, parse_welcome_template
 from core.roles import elevated_permissions, outranks_or_equals
+from core.search_text import typed_in
 from core.text import join_words, truncate
-from storage.guilds import update_settings
+from core.themes import LABEL_MAX, MAX_THEMES, ThemeChange, ThemeRow, change_theme
+from storage.guilds import all_themes, save_theme, update_settings
 from storage.models import GuildSettings
 
 if TYPE_CHECKING:
@@ -217,6 +220,54 @@ class GuildConfig(commands.Cog):
     ) -> None:
         await open_support_form(interaction, channel, remove_channel)
 
+    @setup_group.command(name="themes", description="List this server's themes, or rename, add, or turn one off or on")
+    @app_commands.describe(
+        theme="The theme to change (pick from the list), or a new theme's name to add it",
+        name="A new name for the theme (up to 80 characters, no commas)",
+        enabled="Off: members can no longer pick it (what they already chose stays); on: back in the lists",
+    )
+    async def themes(
+        self,
+        interaction: discord.Interaction,
+        theme: app_commands.Range[str, 1, LABEL_MAX] | None = None,
+        name: app_commands.Range[str, 1, LABEL_MAX] | None = None,
+        enabled: bool | None = None,
+    ) -> None:
+        assert interaction.guild is not None
+        guild_id = interaction.guild.id
+        if theme is None:
+            if name is not None or enabled is not None:
+                raise InvalidInput("That", "needs a theme", "Pick the theme to change from the `theme` list.")
+            async with self.bot.db.read() as session:
+                rows = await all_themes(session, guild_id)
+            await interaction.response.send_message(embed=themes_embed(rows), ephemeral=True)
+            return
+        async with self.bot.db.write() as session:
+            change = await save_theme(
+                session, guild_id, self.bot.clock(), lambda rows: change_theme(rows, theme, name, enabled)
+            )
+        text = theme_change_text(change)
+        await interaction.response.send_message(text, ephemeral=True)
+        await self.bot.modlog.post(guild_id, "Themes changed", text, actor=interaction.user)
+
+    @themes.autocomplete("theme")
+    async def theme_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        async with self.bot.db.read() as session:
+            rows = await all_themes(session, interaction.guild_id or 0)
+        typed = " ".join(current.split())[:LABEL_MAX]
+        choices = [
+            app_commands.Choice(
+                name=truncate(f"{row.label} ({row.key})" + ("" if row.enabled else " · off"), 100), value=row.key
+            )
+            for row in rows
+            if typed_in(typed, row.key, row.label)
+        ]
+        if typed and not choices and len(rows) < MAX_THEMES:  # (a name no theme holds: a new theme's)
+            choices.append(app_commands.Choice(name=truncate(f"Add “{typed}” as a new theme", 100), value=typed))
+        return choices[:25]
+
     @setup_group.command(name="show", description="Show this server's configuration and what is missing")
     async def show(self, interaction: discord.Interaction) -> None:
         assert interaction.guild is not None
@@ -289,6 +340,39 @@ def settings_embed(
         checks.missing.append("The support channel was deleted. Choose another with `/setup support channel:`.")
     setup_checklist.add_to(embed, checks)
     return embed
+
+
+def themes_embed(rows: list[ThemeRow]) -> discord.Embed:
+    """The server's themes, on and off, in order, with how to change them."""
+    lines = [
+        f"• {escape_markdown(row.label)} · `{row.key}`"
+        if row.enabled
+        else f"• ~~{escape_markdown(row.label)}~~ · `{row.key}` (off)"
+        for row in rows
+    ]
+    embed = discord.Embed(title="Themes", description="\n".join(lines), colour=0xF4B942)
+    embed.set_footer(
+        text=f"{len(rows)} of {MAX_THEMES} themes. /setup themes theme: name: renames one, enabled: turns it off "
+        "or on; a new name as theme: adds one."
+    )
+    return embed
+
+
+def theme_change_text(change: ThemeChange) -> str:
+    row, before = change.row, change.before
+    label = f"“{escape_markdown(row.label)}” (`{row.key}`)"
+    if before is None:
+        return f"Added the theme {label}." + ("" if row.enabled else " It is off until you turn it on.")
+    lines = []
+    if row.label != before.label:
+        lines.append(f"Renamed “{escape_markdown(before.label)}” to {label}.")
+    if row.enabled != before.enabled:
+        lines.append(
+            f"Turned {label} back on: members can pick it again."
+            if row.enabled
+            else f"Turned {label} off: members can no longer pick it; what they already chose stays."
+        )
+    return "\n".join(lines)
 
 
 def about_embed(bot: LanternBot) -> discord.Embed:

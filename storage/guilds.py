@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from config import default_theme_pairs, default_themes
+from core.themes import ThemeChange, ThemeRow
 from storage import guild_cache
+from storage.database import dialect_insert, rowcount
 from storage.models import GuildSettings, GuildTheme
 
 # The two reads nearly every interaction makes, built once: building a statement costs more of the event
@@ -30,18 +32,21 @@ async def get_settings(session: AsyncSession, guild_id: int) -> GuildSettings | 
 
 
 async def ensure_settings(session: AsyncSession, guild_id: int, now: datetime) -> GuildSettings:
-    """The guild's settings row, created with defaults (and the default themes) on first use."""
+    """The guild's settings row, created with defaults (and the default themes) on first use. Two first uses at
+    once (two moderators' first `/setup`) both get the row: the second INSERT does nothing (on PostgreSQL it waits
+    for the first to commit) and reads the row the first wrote."""
     settings = await get_settings(session, guild_id)
     if settings is not None:
         return settings
-    settings = GuildSettings(guild_id=guild_id, created_at=now, updated_at=now)
-    session.add(settings)
-    await session.flush()
-    session.add_all(
-        GuildTheme(guild_id=guild_id, key=theme.key, label=theme.label, enabled=True, position=index)
-        for index, theme in enumerate(default_themes())
-    )
-    await session.flush()
+    values = {"guild_id": guild_id, "created_at": now, "updated_at": now}
+    if rowcount(await session.execute(dialect_insert(session, GuildSettings).values(values).on_conflict_do_nothing())):
+        session.add_all(
+            GuildTheme(guild_id=guild_id, key=theme.key, label=theme.label, enabled=True, position=index)
+            for index, theme in enumerate(default_themes())
+        )
+        await session.flush()
+    settings = await get_settings(session, guild_id)
+    assert settings is not None
     return settings
 
 
@@ -83,3 +88,53 @@ async def enabled_themes(session: AsyncSession, guild_id: int) -> list[tuple[str
     if rows:
         return [(key, label) for key, label in rows]
     return list(default_theme_pairs())
+
+
+ALL_THEMES = (
+    select(GuildTheme.key, GuildTheme.label, GuildTheme.enabled)
+    .where(GuildTheme.guild_id == bindparam("guild_id"))
+    .order_by(GuildTheme.position, GuildTheme.key)
+)
+
+
+async def all_themes(session: AsyncSession, guild_id: int) -> list[ThemeRow]:
+    """Every theme of the guild, on or off, in order; the defaults (all on) if it has none yet."""
+    rows = (await session.execute(ALL_THEMES, {"guild_id": guild_id})).all()
+    if rows:
+        return [ThemeRow(key, label, bool(enabled)) for key, label, enabled in rows]
+    return [ThemeRow(key, label, True) for key, label in default_theme_pairs()]
+
+
+async def save_theme(
+    session: AsyncSession, guild_id: int, now: datetime, decide: Callable[[list[ThemeRow]], ThemeChange]
+) -> ThemeChange:
+    """Apply `decide`'s change to the guild's themes as they are once this transaction holds the guild: its
+    settings row is updated first, so two changes to one guild's themes run one after the other (PostgreSQL's row
+    lock; SQLite takes one writer at a time) and each decides on what the other wrote (two themes never end up
+    with one name)."""
+    await ensure_settings(session, guild_id, now)
+    await session.execute(
+        update(GuildSettings).where(GuildSettings.guild_id == guild_id).values(updated_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    themes = await all_themes(session, guild_id)
+    if not await session.scalar(select(GuildTheme.id).where(GuildTheme.guild_id == guild_id).limit(1)):
+        session.add_all(  # (a guild whose themes were never stored: the defaults it was shown, stored first)
+            GuildTheme(guild_id=guild_id, key=t.key, label=t.label, enabled=t.enabled, position=index)
+            for index, t in enumerate(themes)
+        )
+    change = decide(themes)
+    row = change.row
+    if change.before is None:
+        session.add(
+            GuildTheme(guild_id=guild_id, key=row.key, label=row.label, enabled=row.enabled, position=len(themes))
+        )
+    else:
+        await session.execute(
+            update(GuildTheme)
+            .where(GuildTheme.guild_id == guild_id, GuildTheme.key == row.key)
+            .values(label=row.label, enabled=row.enabled),
+            execution_options={"synchronize_session": False},
+        )
+    await session.flush()
+    return change

@@ -3,7 +3,8 @@
 No discord import, no database.
 
 Themes are typed as a comma-separated list ("career, identity"); autocomplete completes the last
-item. Each item may be a theme key or its label, in any case; unknown items are refused by name.
+item. Each item may be a theme key or its label, in any case, with or without accents (`core.themes`); unknown
+items are refused by name.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from functools import cache
 
 from config.content import CONTENT_DIR
 from core.errors import InvalidInput
+from core.themes import folded_name, theme_table
 
 INLINE_MATCH_LIMIT = 50_000  # mentees × mentors above which the engine runs in a worker process
 STARTERS_PER_PAIR = 3
@@ -38,14 +40,6 @@ def _items(text: str) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
-def _lookup(themes: Themes) -> dict[str, str]:
-    table: dict[str, str] = {}
-    for key, label in themes:
-        table[key.casefold()] = key
-        table[label.casefold()] = key
-    return table
-
-
 def parse_themes(text: str, themes: Themes, *, field: str = "Themes", allow_empty: bool = False) -> tuple[str, ...]:
     """'Career guidance, identity' → ('career', 'identity'); unknown items are named back."""
     items = _items(text)
@@ -54,14 +48,14 @@ def parse_themes(text: str, themes: Themes, *, field: str = "Themes", allow_empt
         if allow_empty:
             return ()
         raise InvalidInput(field, "needs at least one theme", hint)
-    table = _lookup(themes)
-    unknown = [item for item in items if item.casefold() not in table]
+    table = theme_table(themes)
+    unknown = [item for item in items if folded_name(item) not in table]
     if unknown:
         shown = ", ".join(f"`{item}`" for item in unknown[:5])
         raise InvalidInput(field, f"has {shown}, which isn't one of this server's themes", hint)
     keys: list[str] = []
     for item in items:
-        key = table[item.casefold()]
+        key = table[folded_name(item)]
         if key not in keys:
             keys.append(key)
     if len(keys) > MAX_THEMES:
@@ -73,15 +67,15 @@ def complete_themes(current: str, themes: Themes) -> list[tuple[str, str]]:
     """Autocomplete choices (name, value) that keep what was typed and complete the last item."""
     parts = (current or "").split(",")
     done = [part.strip() for part in parts[:-1] if part.strip()]
-    last = parts[-1].strip().casefold()
-    table = _lookup(themes)
-    chosen = {table.get(item.casefold()) for item in done}
+    last = folded_name(parts[-1])
+    table = theme_table(themes)
+    chosen = {table.get(folded_name(item)) for item in done}
     prefix = ", ".join(done)
     choices: list[tuple[str, str]] = []
     for key, label in themes:
         if key in chosen:
             continue
-        words = [key.casefold(), label.casefold(), *label.casefold().split()]
+        words = [folded_name(key), folded_name(label), *folded_name(label).split()]
         if last and not any(word.startswith(last) for word in words):
             continue
         value = f"{prefix}, {key}" if prefix else key

@@ -14,6 +14,7 @@ from functools import cache
 from config.content import CONTENT_DIR
 from core.errors import InvalidInput
 from core.search_text import typed_in
+from core.themes import folded_name, theme_table
 
 PROMPT_MAX = 300
 PROMPT_MIN = 10
@@ -63,12 +64,9 @@ def validate_text(text: str) -> str:
 
 
 def resolve_theme(value: str, themes: Sequence[tuple[str, str]]) -> str | None:
-    """A theme key from a key or label typed in any case, or None if the guild has no such theme."""
-    folded = " ".join(value.split()).casefold()
-    for key, label in themes:
-        if folded in {key.casefold(), label.casefold()}:
-            return key
-    return None
+    """A theme key from a key or label typed in any case, accents or none, or None if the guild has no such
+    theme."""
+    return theme_table(themes).get(folded_name(value))
 
 
 def require_theme(value: str, themes: Sequence[tuple[str, str]]) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from cogs.intros.tags import normalise_tags
 from cogs.resources.urls import MAX_URL_LENGTH, UrlRejected, canonical_url, uri_form
 from core.errors import InvalidInput
+from core.themes import folded_name, theme_table
 
 MAX_TITLE = 150
 MAX_DESCRIPTION = 1000
@@ -41,18 +42,16 @@ def _clean(text: str | None) -> str:
 
 
 def parse_themes(text: str | None, known: Sequence[tuple[str, str]]) -> tuple[str, ...]:
-    """Theme keys from a comma-separated list of keys or labels (any case), in the guild's order."""
+    """Theme keys from a comma-separated list of keys or labels (any case, accents or none), in the guild's
+    order."""
     if not text or not text.strip():
         return ()
-    lookup: dict[str, str] = {}
-    for key, label in known:
-        lookup[key.casefold()] = key
-        lookup[label.casefold()] = key
+    lookup = theme_table(known)
     chosen: list[str] = []
     for entry in (part.strip() for part in text.split(",")):
         if not entry:
             continue
-        theme = lookup.get(entry.casefold())
+        theme = lookup.get(folded_name(entry))
         if theme is None:
             raise InvalidInput(
                 "The theme",

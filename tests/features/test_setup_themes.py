@@ -1,0 +1,150 @@
+"""/setup themes: a moderator lists, renames, adds and turns off the server's themes, and members see the change
+everywhere themes are picked (PRODUCT.md: "moderators may rename, add, or disable; keys are stable")."""
+
+from __future__ import annotations
+
+import pytest
+from simcord import OptionError, SetupError, assert_error, assert_responded
+
+from core.errors import InvalidInput
+from core.themes import ThemeRow
+from storage.guilds import all_themes
+from tests.conftest import World
+from tests.features.test_mentorship_support import mentees, mentors, offer, request
+
+
+async def themes(world: World) -> list[ThemeRow]:
+    async with world.bot.db.read() as session:
+        return await all_themes(session, world.guild.id)
+
+
+async def setup_themes(world: World, **options: object):
+    return await world.mod.slash(world.general, "setup themes", **options)
+
+
+async def offered(world: World, command: str, typed: str) -> list[str]:
+    return [c["value"] for c in await world.alice.autocomplete(world.general, command, "themes", typed)]
+
+
+async def test_the_list_shows_every_theme_and_how_to_change_them(world: World) -> None:
+    """With no option, the moderator sees the twelve default themes with their keys, privately."""
+    result = await setup_themes(world)
+    assert_responded(result, embed_title="Themes", ephemeral=True)
+    embed = result.response.embeds[0]
+    assert "• Career guidance · `career`" in embed.description
+    assert embed.description.count("\n") == 11
+    assert embed.footer.text.startswith("12 of 25 themes")
+
+
+async def test_a_renamed_theme_keeps_its_key_and_members_pick_it_by_the_new_name(world: World) -> None:
+    """Career guidance renamed to Sự nghiệp: the mod-log says so; a member's earlier offer keeps `career` and now
+    reads the new name; members find it typed without accents, and `/setup themes` offers it by either name."""
+    await offer(world, world.alice, themes="career")
+    assert [c["value"] for c in await world.mod.autocomplete(world.general, "setup themes", "theme", "guid")] == [
+        "career"
+    ]
+    result = await setup_themes(world, theme="career", name="  Sự   nghiệp ")
+    assert_responded(result, contains="Renamed “Career guidance” to “Sự nghiệp” (`career`).", ephemeral=True)
+    entry = world.modlog.history()[-1].embeds[0]
+    assert entry.title == "Themes changed" and "Sự nghiệp" in entry.description
+    assert [row.label for row in await themes(world) if row.key == "career"] == ["Sự nghiệp"]
+    assert await offered(world, "mentor offer", "su ngh") == ["career"]
+    result = await offer(world, world.alice, themes="SU NGHIEP, identity")
+    assert_responded(result, contains="Sự nghiệp and Identity", ephemeral=True)
+    (profile,) = await mentors(world)
+    assert profile.themes == "career,identity"
+    result = await world.bob.slash(
+        world.general, "resource share", url="https://example.org/a", title="A guide", themes="sự nghiệp"
+    )
+    assert_responded(result, ephemeral=True)
+
+
+async def test_a_theme_turned_off_leaves_the_lists_and_what_members_chose_stays(world: World) -> None:
+    """Networking turned off: no longer offered or accepted, a member's earlier request keeps it; turned back on,
+    it is offered again."""
+    await request(world, world.bob, themes="networking, career")
+    result = await setup_themes(world, theme="Networking", enabled=False)
+    assert_responded(result, contains="Turned “Networking” (`networking`) off", ephemeral=True)
+    assert "networking" not in await offered(world, "mentor request", "")
+    result = await offer(world, world.alice, themes="networking")
+    assert_responded(result, contains="`networking`, which isn't one of this server's themes", ephemeral=True)
+    assert_error(world.env, InvalidInput)
+    assert await mentors(world) == []
+    (wanted,) = await mentees(world)
+    assert wanted.themes == "networking,career"
+    listed = (await setup_themes(world)).response.embeds[0].description
+    assert "• ~~Networking~~ · `networking` (off)" in listed
+    off = await world.mod.autocomplete(world.general, "setup themes", "theme", "netw")
+    assert [(c["name"], c["value"]) for c in off] == [("Networking (networking) · off", "networking")]
+    result = await setup_themes(world, theme="networking", enabled=True)
+    assert_responded(result, contains="back on", ephemeral=True)
+    assert "networking" in await offered(world, "mentor request", "")
+
+
+async def test_a_new_theme_is_added_with_a_key_from_its_name(world: World) -> None:
+    """Typing a name no theme has offers to add it; added, it gets a key from its name and is picked at once."""
+    typed = await world.mod.autocomplete(world.general, "setup themes", "theme", "Food & family")
+    assert typed == [{"name": "Add “Food & family” as a new theme", "value": "Food & family"}]
+    result = await setup_themes(world, theme="Food & family")
+    assert_responded(result, contains="Added the theme “Food & family” (`food-family`).", ephemeral=True)
+    assert (await themes(world))[-1] == ThemeRow("food-family", "Food & family", True)
+    assert await offered(world, "mentor offer", "food") == ["food-family"]
+    result = await setup_themes(world, theme="家族")
+    assert_responded(result, contains="(`theme-14`)", ephemeral=True)
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        ({"theme": "career", "name": "Careers, jobs"}, "has a comma"),
+        ({"theme": "career", "name": "NETWORKING"}, "`NETWORKING` is already the theme “Networking” (`networking`)"),
+        ({"theme": "career", "name": "identity EXPLORATION"}, "is already the theme “Identity exploration”"),
+        ({"theme": "career", "name": "Career guidance"}, "changed nothing"),
+        ({"theme": "career", "enabled": True}, "changed nothing"),
+        ({"theme": "carrer", "name": "Careers"}, "`carrer` isn't one of this server's themes"),
+        ({"theme": "career", "name": "   "}, "is empty"),
+        ({"name": "Careers"}, "needs a theme"),
+    ],
+)
+async def test_bad_changes_are_refused_and_change_nothing(world: World, options: dict, says: str) -> None:
+    before = await themes(world)
+    logged = len(world.modlog.history())
+    result = await setup_themes(world, **options)
+    assert_responded(result, contains=says, ephemeral=True)
+    assert_error(world.env, InvalidInput)
+    assert await themes(world) == before
+    assert len(world.modlog.history()) == logged
+
+
+async def test_the_last_theme_on_and_a_26th_theme_are_refused(world: World) -> None:
+    """Members always have a theme to pick, and one list shows them all: the last theme on can't be turned off,
+    and a server holds at most 25 themes."""
+    keys = [row.key for row in await themes(world)]
+    for key in keys[:-1]:
+        await setup_themes(world, theme=key, enabled=False)
+    result = await setup_themes(world, theme=keys[-1], enabled=False)
+    assert_responded(result, contains="is the only theme still on", ephemeral=True)
+    assert_error(world.env, InvalidInput)
+    assert [row.key for row in await themes(world) if row.enabled] == keys[-1:]
+    assert await offered(world, "mentor offer", "") == keys[-1:]
+    for number in range(13):
+        await setup_themes(world, theme=f"Extra {number}")
+    assert len(await themes(world)) == 25
+    typed = await world.mod.autocomplete(world.general, "setup themes", "theme", "Extra 99")
+    assert all(not c["name"].startswith("Add") for c in typed)
+    result = await setup_themes(world, theme="Extra 99")
+    assert_responded(result, contains="already has 25 themes", ephemeral=True)
+    assert_error(world.env, InvalidInput)
+    assert len(await themes(world)) == 25
+
+
+async def test_a_name_longer_than_discord_takes_never_reaches_the_bot(world: World) -> None:
+    with pytest.raises(OptionError):
+        await setup_themes(world, theme="career", name="x" * 81)
+    assert [row.label for row in await themes(world) if row.key == "career"] == ["Career guidance"]
+
+
+async def test_members_cannot_run_setup_themes(world: World) -> None:
+    with pytest.raises(SetupError):
+        await world.alice.slash(world.general, "setup themes", theme="career", name="Mine now")
+    assert [row.label for row in await themes(world) if row.key == "career"] == ["Career guidance"]
