@@ -114,8 +114,8 @@ def _label(text: str, themes: Sequence[ThemeRow], renamed: ThemeRow | None) -> s
 
 def _new_key(label: str, themes: Sequence[ThemeRow]) -> str:
     """A key for a new theme: its name in lowercase ASCII words joined by hyphens (`Food & family` → `food-family`),
-    or `theme-N` when that is empty or taken."""
-    used = {row.key for row in themes}
+    or `theme-N` when that is empty or is another theme's key or name."""
+    used = {row.key for row in themes} | {folded_name(row.label) for row in themes}  # (no name of another theme)
     key = _NOT_KEY.sub("-", fold(label)).strip("-")[:KEY_MAX].strip("-")
     number = len(themes) + 1
     while not key or key in used:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
@@ -70,18 +70,20 @@ class GuildConfig:
     themes: tuple[tuple[str, str], ...]  # (key, label) of the enabled themes, in order
     settings: tuple[tuple[str, Any], ...] | None = None  # the settings row, (column, value); None before /setup
     support: SupportRow | None = None  # None until /setup support
+    themes_off: tuple[tuple[str, str], ...] = ()  # (key, label) of the themes turned off (`/setup themes`)
 
     @property
     def theme_labels(self) -> dict[str, str]:
-        return dict(self.themes)
+        """Every theme's label by key, the ones turned off too (what members chose earlier keeps its name)."""
+        return dict(self.themes_off) | dict(self.themes)
 
     def settings_row(self) -> GuildSettings | None:
         """A detached copy of the settings row (never added to a session), or None before the first /setup."""
         return None if self.settings is None else GuildSettings(**dict(self.settings))
 
 
-# The settings row with its support settings and enabled themes, in one statement: no row when the guild has
-# no settings yet, one row with no theme when it has settings but no enabled theme.
+# The settings row with its support settings and themes, in one statement: no row when the guild has no settings
+# yet, one row with no theme when it has settings but no theme.
 _CONFIG = (
     select(
         *_SETTINGS_COLUMNS,
@@ -89,11 +91,12 @@ _CONFIG = (
         CareSupport.channel_id,
         CareSupport.people,
         CareSupport.helplines,
+        GuildTheme.enabled,
         GuildTheme.key,
         GuildTheme.label,
     )
     .select_from(GuildSettings)
-    .outerjoin(GuildTheme, and_(GuildTheme.guild_id == GuildSettings.guild_id, GuildTheme.enabled.is_(True)))
+    .outerjoin(GuildTheme, GuildTheme.guild_id == GuildSettings.guild_id)
     .outerjoin(CareSupport, CareSupport.guild_id == GuildSettings.guild_id)
     .where(GuildSettings.guild_id == bindparam("guild_id"))
     .order_by(GuildTheme.position, GuildTheme.key)
@@ -104,7 +107,8 @@ _MODLOG = _SETTINGS_COLUMNS.index(GuildSettings.__table__.c.modlog_channel_id)
 
 async def load_guild_config(reader: AsyncSession | AsyncConnection, guild_id: int) -> GuildConfig:
     rows = (await reader.execute(_CONFIG, {"guild_id": guild_id})).all()
-    themes = tuple((row[-2], row[-1]) for row in rows if row[-2] is not None)
+    themes = tuple((row[-2], row[-1]) for row in rows if row[-2] is not None and row[-3])
+    themes_off = tuple((row[-2], row[-1]) for row in rows if row[-2] is not None and not row[-3])
     # As `storage.guilds.enabled_themes`: the default themes until the guild has any enabled.
     if not rows:
         return GuildConfig(None, themes or default_theme_pairs())
@@ -116,6 +120,7 @@ async def load_guild_config(reader: AsyncSession | AsyncConnection, guild_id: in
         themes or default_theme_pairs(),
         settings,
         None if support_guild is None else SupportRow(channel_id, people, helplines),
+        themes_off,
     )
 
 

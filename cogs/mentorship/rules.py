@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import cache
 
-from config.content import CONTENT_DIR
+from config.content import CONTENT_DIR, theme_label
 from core.errors import InvalidInput
 from core.themes import folded_name, theme_table
 
@@ -87,8 +87,10 @@ def complete_themes(current: str, themes: Themes) -> list[tuple[str, str]]:
 
 
 def theme_labels(keys: Iterable[str], themes: Themes) -> list[str]:
+    """Each key's label among `themes`; for a key not among them (a theme turned off since), its default label,
+    or the key itself."""
     labels = dict(themes)
-    return [labels.get(key, key) for key in keys]
+    return [labels.get(key) or theme_label(key) for key in keys]
 
 
 def next_checkin_at(started_at: datetime, days: Sequence[int], sent: int) -> datetime | None:

@@ -72,6 +72,8 @@ async def test_a_theme_turned_off_leaves_the_lists_and_what_members_chose_stays(
     assert await mentors(world) == []
     (wanted,) = await mentees(world)
     assert wanted.themes == "networking,career"
+    status = (await world.bob.slash(world.general, "mentor status")).response.embeds[0]
+    assert "Networking and Career guidance" in str([field.value for field in status.fields])
     listed = (await setup_themes(world)).response.embeds[0].description
     assert "• ~~Networking~~ · `networking` (off)" in listed
     off = await world.mod.autocomplete(world.general, "setup themes", "theme", "netw")

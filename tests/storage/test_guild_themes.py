@@ -69,3 +69,17 @@ async def test_a_refused_change_leaves_the_themes_as_they_were(
     assert await themes(database) == before
     async with database.read() as session:
         assert (await get_settings(session, GUILD) is not None) is seeded
+
+
+async def test_the_cached_configuration_keeps_the_name_of_a_theme_turned_off(
+    two_databases: tuple[Database, Database],
+) -> None:
+    """A theme renamed and then turned off leaves the themes members pick from, and keeps its new name for what
+    they chose before (prompt posts, stats and cards read `theme_labels`); the process's copy follows each change."""
+    database, _ = two_databases
+    assert "career" in dict((await database.guild_config(GUILD)).themes)
+    assert await change(database, "career", "Work") == "saved"
+    assert await change(database, "work", enabled=False) == "saved"
+    config = await database.guild_config(GUILD)
+    assert "career" not in dict(config.themes) and len(config.themes) == 11
+    assert config.theme_labels["career"] == "Work" and config.themes_off == (("career", "Work"),)
