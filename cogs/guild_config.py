@@ -288,6 +288,14 @@ class GuildConfig(commands.Cog):
             else Support(channel_id=found.channel_id, people=found.people, helplines=load_helplines(found.helplines))
         )
         embed = settings_embed(interaction.guild, settings, self.bot.settings.privacy_notice_url, support)
+        off = f", {len(config.themes_off)} off" if config.themes_off else ""
+        names = truncate(join_words([escape_markdown(label) for _key, label in config.themes]), 900)
+        embed.insert_field_at(
+            2,
+            name="Themes (`/setup themes`)",
+            value=f"{len(config.themes)} on{off}: {names}",
+            inline=False,
+        )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="about", description="What Lantern does and how to use it")

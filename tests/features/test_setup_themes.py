@@ -78,6 +78,8 @@ async def test_a_theme_turned_off_leaves_the_lists_and_what_members_chose_stays(
     assert "• ~~Networking~~ · `networking` (off)" in listed
     off = await world.mod.autocomplete(world.general, "setup themes", "theme", "netw")
     assert [(c["name"], c["value"]) for c in off] == [("Networking (networking) · off", "networking")]
+    shown = (await world.mod.slash(world.general, "setup show")).response.embeds[0]
+    assert {f.name: f.value for f in shown.fields}["Themes (`/setup themes`)"].startswith("11 on, 1 off: Identity")
     result = await setup_themes(world, theme="networking", enabled=True)
     assert_responded(result, contains="back on", ephemeral=True)
     assert "networking" in await offered(world, "mentor request", "")
