@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import pytest
 from simcord import OptionError, SetupError, assert_error, assert_responded
+from sqlalchemy import select
 
 from core.errors import InvalidInput
 from core.themes import ThemeRow
 from storage.guilds import all_themes
+from storage.models.prompts import Prompt
 from tests.conftest import World
-from tests.features.test_mentorship_support import mentees, mentors, offer, request
+from tests.features.test_mentorship_support import last_dm, mentees, mentors, offer, request
 
 
 async def themes(world: World) -> list[ThemeRow]:
@@ -93,6 +95,14 @@ async def test_a_new_theme_is_added_with_a_key_from_its_name(world: World) -> No
     assert_responded(result, contains="Added the theme “Food & family” (`food-family`).", ephemeral=True)
     assert (await themes(world))[-1] == ThemeRow("food-family", "Food & family", True)
     assert await offered(world, "mentor offer", "food") == ["food-family"]
+    shown = await world.mod.slash(world.general, "prompts add", theme="food & family")
+    await world.mod.submit_modal(
+        shown, {"text": "Which dish tastes like both sides of your family?", "theme": "food & family"}
+    )
+    async with world.bot.db.read() as session:
+        assert [p.theme for p in await session.scalars(select(Prompt).where(Prompt.text.startswith("Which dish")))] == [
+            "food-family"
+        ]
     result = await setup_themes(world, theme="家族")
     assert_responded(result, contains="(`theme-14`)", ephemeral=True)
 
@@ -152,3 +162,16 @@ async def test_members_cannot_run_setup_themes(world: World) -> None:
     with pytest.raises(SetupError):
         await world.alice.slash(world.general, "setup themes", theme="career", name="Mine now")
     assert [row.label for row in await themes(world) if row.key == "career"] == ["Career guidance"]
+
+
+async def test_a_round_pairs_on_a_new_theme_and_says_so_by_its_name(world: World) -> None:
+    """Two members who chose only a theme the moderator added are paired on it, and the reason names it; the
+    mentor's proposal offers general conversation starters (the theme has none of its own)."""
+    await setup_themes(world, theme="Food & family")
+    await offer(world, world.alice, themes="food & family")
+    await request(world, world.bob, themes="FOOD & FAMILY")
+    result = await world.mod.slash(world.general, "pairing run", dry_run=True)
+    text = result.response.embeds[0].description
+    assert "Dry run: I would propose 1 pair" in text and "You both listed food & family" in text
+    await world.mod.slash(world.general, "pairing run")
+    assert "food & family" in last_dm(world.alice).content
