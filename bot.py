@@ -224,6 +224,14 @@ class LanternBot(commands.AutoShardedBot):
         if self.settings.sync_commands_on_start:
             self.synced_commands = await self.sync_commands(self.settings.dev_guild_id)
 
+    async def app_command(self, name: str) -> discord.app_commands.AppCommand | None:
+        """The top-level command `name` as registered with Discord: from this process's sync, else asked of
+        Discord once (a process started without syncing)."""
+        if not self.synced_commands:
+            guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
+            self.synced_commands = await self.tree.fetch_commands(guild=guild)
+        return next((command for command in self.synced_commands if command.name == name), None)
+
     async def check_protection_key(self) -> None:
         """Read (or create) the protection key at start, and refuse a key that isn't the one the database's
         kept protections were made with: they would silently stop protecting anyone."""

@@ -17,7 +17,7 @@ import discord
 from cogs.care import reports, support
 from cogs.care.lookup import EMERGENCY, load_support, summary
 from cogs.care.reports import REASONS, TARGET_PATTERN, Report, Target
-from core import limits, logcontext
+from core import limits, logcontext, moderators
 from core.errors import InvalidInput, NotAllowed
 from core.text import NO_MENTIONS, join_words
 from core.ui import LanternView, PersistentButton, PersistentForm, funnel, show_form
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 ALREADY = "You've reported this message already, and the moderators have it. Thank you for looking out."
 ALREADY_THREAD = "You've reported this thread already, and the moderators haven't marked it handled yet. They have it."
-MODERATORS_ONLY = "Only moderators (Manage Server) can mark a report handled."
+MODERATORS_ONLY = "Only the server's moderators (those who can use /setup) can mark a report handled."
 NEVER_TOLD = "The member you report is never told who reported them."
 AUDIENCE = {
     reports.PRIVATE: f"Only the moderators see it. {NEVER_TOLD}",
@@ -195,8 +195,9 @@ class MarkHandled(PersistentButton, template=r"care:handled:(?P<report_id>\d{1,2
 
     async def handle(self, interaction: discord.Interaction) -> None:
         bot = _bot(interaction)
-        if interaction.guild is None or not interaction.permissions.manage_guild:
+        if interaction.guild is None:
             raise NotAllowed(MODERATORS_ONLY)
+        await moderators.require(interaction, "setup", MODERATORS_ONLY)
         async with bot.db.write() as session:
             done = await store.mark_handled(
                 session, interaction.guild.id, self.report_id, interaction.user.id, bot.clock()
@@ -286,8 +287,9 @@ class SupportForm(PersistentForm, template=r"care:support:(?P<channel>\d{1,20}|k
         )
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if not interaction.permissions.manage_guild:
-            raise NotAllowed("Only moderators (Manage Server) can change where members find support.")
+        await moderators.require(
+            interaction, "setup", "Only the server's moderators can change where members find support."
+        )
         return await super().interaction_check(interaction)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:

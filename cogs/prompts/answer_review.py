@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, cast
 
 import discord
 
+from core import moderators
 from core.errors import NotAllowed
 from core.permissions import discord_said
 from core.text import NO_MENTIONS, plural, truncate, unlink
@@ -36,9 +37,9 @@ def shown(text: str) -> str:
     return unlink(discord.utils.escape_mentions(text))
 
 
-def require_moderator(interaction: discord.Interaction) -> None:
-    if interaction.guild_id is None or not interaction.permissions.manage_guild:
-        raise NotAllowed("Only moderators with Manage Server can review anonymous answers.")
+async def require_moderator(interaction: discord.Interaction) -> None:
+    """Those who may use /prompts review answers (a server's Integrations grants included: core.moderators)."""
+    await moderators.require(interaction, "prompts", "Only the server's moderators can review anonymous answers.")
 
 
 async def review(bot: LanternBot, interaction: discord.Interaction) -> None:
@@ -108,7 +109,7 @@ async def tell_writer(bot: LanternBot, user_id: int | None, text: str) -> None:
 
 
 async def approve(interaction: discord.Interaction, answer_id: int) -> None:
-    require_moderator(interaction)
+    await require_moderator(interaction)
     bot = cast("LanternBot", interaction.client)
     guild = interaction.guild
     assert guild is not None
@@ -155,7 +156,7 @@ async def approve(interaction: discord.Interaction, answer_id: int) -> None:
 
 
 async def reject(interaction: discord.Interaction, answer_id: int) -> None:
-    require_moderator(interaction)
+    await require_moderator(interaction)
     bot = cast("LanternBot", interaction.client)
     guild = interaction.guild
     assert guild is not None
@@ -196,7 +197,7 @@ async def delete_posted(channel_id: int | None, message_id: int | None, bot: Lan
 
 async def remove(interaction: discord.Interaction, answer_id: int) -> None:
     """A moderator takes down a posted answer (its words stay in the writer's `/privacy export`, marked removed)."""
-    require_moderator(interaction)
+    await require_moderator(interaction)
     bot = cast("LanternBot", interaction.client)
     assert interaction.guild_id is not None
     async with bot.db.write() as session:

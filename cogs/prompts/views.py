@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 
 from cogs.prompts import bank
+from core import moderators
 from core.errors import NotAllowed
 from core.text import NO_MENTIONS, truncate, unlink
 from core.ui import PersistentButton, PersistentForm, show_form
@@ -61,8 +62,9 @@ class PromptModal(PersistentForm, template=r"prompts:modal:(?P<purpose>add|sugge
             raise NotAllowed("Prompts are switched off right now, so I couldn't save that. Please try again later.")
         if self.purpose == "add":
             # Discord shows /prompts add to moderators only, but a form's submission isn't checked again.
-            if interaction.guild_id is None or not interaction.permissions.manage_guild:
-                raise NotAllowed("Only moderators with Manage Server can add prompts to the bank.")
+            await moderators.require(
+                interaction, "prompts", "Only the server's moderators can add prompts to the bank."
+            )
             await cog._added(interaction, self.text.value, self.theme.value)
         else:
             await cog._suggested(interaction, self.text.value, self.theme.value)
@@ -135,9 +137,9 @@ async def list_message(
 # --------------------------------------------------------------------------- review
 
 
-def _require_moderator(interaction: discord.Interaction) -> None:
-    if interaction.guild_id is None or not interaction.permissions.manage_guild:
-        raise NotAllowed("Only moderators with Manage Server can review suggestions.")
+async def _require_moderator(interaction: discord.Interaction) -> None:
+    """Those who may use /prompts review suggestions (a server's Integrations grants included: core.moderators)."""
+    await moderators.require(interaction, "prompts", "Only the server's moderators can review suggestions.")
 
 
 async def _tell_suggester(bot: LanternBot, user_id: int, text: str) -> bool:
@@ -155,7 +157,7 @@ async def decide(
     interaction: discord.Interaction, suggestion_id: int, *, approve: bool, reason: str | None = None
 ) -> None:
     """Approve (the prompt joins the bank, credited) or reject a suggestion, and tell the suggester."""
-    _require_moderator(interaction)
+    await _require_moderator(interaction)
     bot = cast("LanternBot", interaction.client)
     guild = interaction.guild
     assert guild is not None
@@ -263,7 +265,7 @@ class RejectWithReasonButton(PersistentButton, template=r"prompts:rejectwhy:(?P<
         self.suggestion_id = suggestion_id
 
     async def handle(self, interaction: discord.Interaction) -> None:
-        _require_moderator(interaction)
+        await _require_moderator(interaction)
         await show_form(interaction, RejectReasonModal(self.suggestion_id))
 
 

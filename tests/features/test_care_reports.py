@@ -128,7 +128,7 @@ async def test_only_moderators_can_mark_a_report_handled(care_world: World) -> N
     await report(world, world.alice, message)
     entry = world.modlog.history()[-1]
     result = await helper.click(entry, label="Mark handled")
-    assert_responded(result, contains="Only moderators (Manage Server)", ephemeral=True)
+    assert_responded(result, contains="Only the server's moderators", ephemeral=True)
     assert_error(world.env, NotAllowed)
     [stored] = await reports(world)
     assert stored.handled_at is None and stored.handled_by_id is None

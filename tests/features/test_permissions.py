@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import pytest
 from discord import app_commands
-from simcord import MemberActor, SetupError, assert_responded
+from simcord import MemberActor, SetupError, assert_error, assert_responded
+from sqlalchemy import select
 
+from core.errors import NotAllowed
+from storage.models.care import CareReport
+from storage.models.prompts import Prompt, PromptSuggestion
 from tests.conftest import World
 
-MODERATOR_GROUPS = ("setup", "pairing", "prompts", "resources")
+MODERATOR_GROUPS = ("setup", "pairing", "prompts", "resources", "circles")
 # A harmless read-only subcommand of each group, to show the grant works end to end.
 PROBES = {
     "setup": "setup show",
     "pairing": "pairing list",
     "prompts": "prompts schedules",
     "resources": "resources review",
+    "circles": "circles form",  # (nobody opted in: it forms nothing)
 }
 
 
@@ -69,3 +74,52 @@ async def test_a_guild_override_grants_a_moderator_group(world: World, group: st
     result = await helper.slash(world.general, PROBES[group])
     assert_responded(result, ephemeral=True)
     assert group not in visible_groups(world.alice, world)
+
+
+async def granted_helper(world: World, group: str) -> MemberActor:
+    """A member of a Helpers role without Manage Server, granted `/group` in Server Settings → Integrations."""
+    helpers = world.guild.create_role("Helpers")
+    helper = world.add_member("hira", roles=[helpers])
+    await world.env.settle()
+    command = next(c for c in world.bot.synced_commands if c.name == group)
+    world.guild.set_command_permissions(command, {helpers: True})
+    return helper
+
+
+async def test_a_granted_helper_adds_a_prompt_and_approves_a_suggestion(world: World) -> None:
+    """The grant reaches what the command opens, which Discord doesn't check: the `/prompts add` form and the
+    approve button of `/prompts review` (both once refused anyone without Manage Server)."""
+    helper = await granted_helper(world, "prompts")
+    shown = await helper.slash(world.general, "prompts add")
+    text = "Which family recipe would you teach a friend first?"
+    result = await helper.submit_modal(shown, {"text": text, "theme": "culture"})
+    assert_responded(result, contains="Added prompt", ephemeral=True)
+    shown = await world.alice.slash(world.general, "prompt suggest")
+    await world.alice.submit_modal(shown, {"text": "What did your grandparents call you?", "theme": "identity"})
+    async with world.bot.db.read() as session:
+        assert await session.scalar(select(Prompt.id).where(Prompt.text == text)) is not None
+        (suggestion,) = (await session.scalars(select(PromptSuggestion))).all()
+    listing = (await helper.slash(world.general, "prompts review")).response.message
+    result = await helper.click(listing, custom_id=f"prompts:approve:{suggestion.id}")
+    assert_responded(result, contains=f"Approved suggestion #{suggestion.id}", ephemeral=True)
+
+
+async def test_a_granted_helper_marks_a_report_handled_and_a_denied_moderator_cannot(world: World) -> None:
+    """Granted `/setup`, a helper may mark a report in the mod-log handled; a moderator with Manage Server whom the
+    server denied `/setup` by name may not (Discord hides the command from them, and the button agrees)."""
+    helpers = world.guild.create_role("Helpers")
+    helper = world.add_member("hira", roles=[helpers])
+    await world.env.settle()
+    setup = next(c for c in world.bot.synced_commands if c.name == "setup")
+    world.guild.set_command_permissions(setup, {helpers: True, world.mod: False})
+    message = await world.bob.send(world.general, "rude words")
+    asked = await world.alice.context_menu(world.general, "Report to moderators", message)
+    await world.alice.submit_modal(await world.alice.select(asked.response, ["harass"]), {})
+    entry = world.modlog.history()[-1]
+    result = await world.mod.click(entry, label="Mark handled")
+    assert_responded(result, contains="Only the server's moderators", ephemeral=True)
+    assert_error(world.env, NotAllowed)
+    await helper.click(entry, label="Mark handled")
+    async with world.bot.db.read() as session:
+        (stored,) = (await session.scalars(select(CareReport))).all()
+    assert stored.handled_by_id == helper.id

@@ -237,6 +237,7 @@ TEXT_TYPES = {discord.AppCommandOptionType.string, discord.AppCommandOptionType.
 # Every chat-input command, checked against the tree by test_every_command_is_listed.
 TEXT_COMMANDS = [
     "setup options",
+    "setup themes",
     "intro find",
     "mentor offer",
     "mentor request",
