@@ -33,6 +33,14 @@ def on_off(value: bool | None) -> str:
     return "on" if value else "off"
 
 
+MAX_RETENTION_DAYS = 365
+
+
+def retention_text(days: int | None) -> str:
+    days = 30 if days is None else days
+    return "none: erased when they leave" if days == 0 else f"{days} day{'s' if days != 1 else ''}"
+
+
 def checkins_text(value: str) -> str:
     return "off" if value == "off" else f"days {value}"
 
@@ -116,6 +124,7 @@ class GuildConfig(commands.Cog):
         review_resources="Whether shared resources wait for moderator review",
         pairing_checkins="Days after a match to check in, like 14,45 (or off)",
         keep_shared_resources="When a member erases their data, keep the links they shared (without their name)",
+        retention_days="Days a departed member's data is kept in case they come back (0-365; default 30)",
     )
     async def options(
         self,
@@ -126,8 +135,17 @@ class GuildConfig(commands.Cog):
         review_resources: bool | None = None,
         pairing_checkins: app_commands.Range[str, 1, 32] | None = None,
         keep_shared_resources: bool | None = None,
+        retention_days: app_commands.Range[int, 0, MAX_RETENTION_DAYS] | None = None,
     ) -> None:
-        given = (timezone, welcome_message, intro_role, review_resources, pairing_checkins, keep_shared_resources)
+        given = (
+            timezone,
+            welcome_message,
+            intro_role,
+            review_resources,
+            pairing_checkins,
+            keep_shared_resources,
+            retention_days,
+        )
         if all(value is None for value in given):
             raise InvalidInput("That", "changed nothing", "Pick at least one option to change.")
         assert interaction.guild is not None
@@ -188,6 +206,11 @@ class GuildConfig(commands.Cog):
                 GuildSettings.keep_shared_resources,
                 keep_shared_resources,
                 f"Keep shared resources after erasure: {'yes' if keep_shared_resources else 'no'}",
+            ),
+            (
+                GuildSettings.retention_days,
+                retention_days,
+                f"Data kept after a member leaves: {retention_text(retention_days)} (members who leave from now on)",
             ),
         )
         values = {column: value for column, value, _line in options if value is not None}
@@ -335,7 +358,7 @@ def settings_embed(
                 f"Intro role: {role.mention if role else 'none'}",
                 f"Review resources: {'on' if settings.review_resources else 'off'}",
                 f"Pairing check-ins: {checkins_text(settings.pairing_checkins)}",
-                f"Data kept after a member leaves: {settings.retention_days or 30} days",
+                f"Data kept after a member leaves: {retention_text(settings.retention_days)}",
                 f"Keep shared resources after erasure: {'yes' if settings.keep_shared_resources else 'no'}",
             ]
         ),

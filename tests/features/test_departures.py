@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from simcord import MemberActor
+import pytest
+from simcord import MemberActor, OptionError, assert_responded
 from sqlalchemy import select
 
 from bot import create_bot
@@ -161,3 +162,32 @@ async def test_a_returning_member_is_back_in_the_pool(world: World) -> None:
     await run_round(world)
     assert [p.status for p in await proposals(world)] == ["pending_mentor"]
     assert await pairings(world) == []
+
+
+async def test_the_retention_a_moderator_chose_applies_to_members_who_leave_after(world: World) -> None:
+    """`/setup options retention_days:7`: shown in `/setup show`; Alice, who leaves after it, is erased 7 days
+    later, not 30. `retention_days:0` erases the next member who leaves at the next run of due work; a value over
+    365 never reaches Lantern."""
+    result = await world.mod.slash(world.general, "setup options", retention_days=7)
+    assert_responded(result, contains="Data kept after a member leaves: 7 days", ephemeral=True)
+    shown = (await world.mod.slash(world.general, "setup show")).response.embeds[0]
+    assert "Data kept after a member leaves: 7 days" in {f.name: f.value for f in shown.fields}["Options"]
+    await suggest_prompt(world, world.alice, "What would you tell your younger self about belonging?")
+    world.guild.remove_member(world.alice)
+    await world.env.settle()
+    await world.env.advance_time(6 * DAY)
+    await world.bot.run_due_jobs()
+    assert await count(world, PromptSuggestion, "user_id", world.alice) == 1
+    await world.env.advance_time(2 * DAY)
+    await world.bot.run_due_jobs()
+    assert await count(world, PromptSuggestion, "user_id", world.alice) == 0
+    result = await world.mod.slash(world.general, "setup options", retention_days=0)
+    assert_responded(result, contains="none: erased when they leave", ephemeral=True)
+    await suggest_prompt(world, world.bob, "Which dish tastes like home?")
+    world.guild.remove_member(world.bob)
+    await world.env.settle()
+    await world.env.advance_time(60)
+    await world.bot.run_due_jobs()
+    assert await count(world, PromptSuggestion, "user_id", world.bob) == 0
+    with pytest.raises(OptionError):
+        await world.mod.slash(world.general, "setup options", retention_days=366)
