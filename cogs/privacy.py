@@ -14,6 +14,7 @@ from discord.ext import commands
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cogs.intros.views import discoverability_text, discoverable_view
 from cogs.prompts import anonymous
 from core import held, limits, traces
 from core.errors import NotAllowed
@@ -23,6 +24,7 @@ from core.ui import LanternView, PersistentButton
 from storage import departures
 from storage.database import rowcount
 from storage.guilds import ensure_settings
+from storage.intros import get_intro
 from storage.models import Departure
 
 if TYPE_CHECKING:
@@ -262,7 +264,15 @@ class PrivacyCog(commands.Cog):
             embed.add_field(name=name, value=f"{provider.summary}\n**{state}**", inline=False)
         if not self.bot.privacy.providers:
             embed.add_field(name="Nothing", value="No feature stores anything about members yet.", inline=False)
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        # PRODUCT.md: being findable in /intro find is "changeable in /intro show or /privacy": the same button.
+        async with self.bot.db.read() as session:
+            intro = await get_intro(session, interaction.guild_id, interaction.user.id)
+        if intro is None:
+            await interaction.response.send_message(embed=embed, ephemeral=True)
+            return
+        view = discoverable_view(interaction.user.id, intro.discoverable)
+        text = discoverability_text(intro.discoverable)
+        await interaction.response.send_message(text, embed=embed, view=view, ephemeral=True)
 
     @privacy.command(name="export", description="Get a file with everything Lantern stores about you")
     async def export(self, interaction: discord.Interaction) -> None:

@@ -7,6 +7,7 @@ import json
 from simcord import MemberActor, assert_responded
 from sqlalchemy import func, select
 
+from storage.intros import get_intro
 from storage.models import Departure
 from storage.models.intros import Intro
 from storage.models.prompts import PromptSuggestion
@@ -36,6 +37,25 @@ async def test_show_says_per_feature_what_is_stored(world: World) -> None:
     fields = {field.name: field.value for field in result.response.embeds[0].fields}
     assert "I have some of this about you." in fields["Introductions"]
     assert "Nothing stored about you." in fields["Prompts"]
+
+
+async def test_show_lets_a_member_switch_whether_intro_find_lists_them(world: World) -> None:
+    """PRODUCT.md: being findable is "changeable in `/intro show` or `/privacy`": `/privacy show` carries the same
+    switch as the card, saying where the member stands; a member with no intro gets no switch."""
+    result = await world.bob.slash(world.general, "privacy show")
+    assert result.response.components == [] and not result.response.content
+    await write_intro(world, world.alice, ALICE)
+    result = await world.alice.slash(world.general, "privacy show")
+    assert "You're hidden from `/intro find`" in result.response.content
+    clicked = await world.alice.click(result.response.message, label="Yes, show me in /intro find")
+    assert "Saved. Members can find you with `/intro find`" in clicked.response.content
+    async with world.bot.db.read() as session:
+        assert (await get_intro(session, world.guild.id, world.alice.id)).discoverable is True
+    result = await world.alice.slash(world.general, "privacy show")
+    assert "Members can find you" in result.response.content
+    await world.alice.click(result.response.message, label="Hide me from /intro find")
+    async with world.bot.db.read() as session:
+        assert (await get_intro(session, world.guild.id, world.alice.id)).discoverable is False
 
 
 async def test_export_sends_a_json_file_of_everything(world: World) -> None:
