@@ -106,7 +106,7 @@ async def test_a_forged_add_form_from_a_member_adds_nothing(world: World) -> Non
     shown = await world.alice.slash(world.general, "prompt suggest")
     shown._interaction.modal["custom_id"] = "prompts:modal:add"
     done = await world.alice.submit_modal(shown, {"text": ADDED, "theme": "culture"})
-    assert_responded(done, contains="Only moderators", ephemeral=True)
+    assert_responded(done, contains="Only the server's moderators", ephemeral=True)
     assert_error(world.env, NotAllowed)
     async with world.bot.db.read() as session:
         assert await session.scalar(select(func.count()).select_from(Prompt).where(Prompt.source == "added")) == 0
