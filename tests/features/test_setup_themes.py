@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import pytest
 from simcord import OptionError, SetupError, assert_error, assert_responded
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.errors import InvalidInput
 from core.themes import ThemeRow
 from storage.guilds import all_themes
 from storage.models.prompts import Prompt
 from tests.conftest import World
-from tests.features.test_mentorship_support import last_dm, mentees, mentors, offer, request
+from tests.features.test_mentorship_support import DAY, last_dm, mentees, mentors, offer, request
+from tests.features.test_prompts_schedule import make_schedule, posts, tick
 
 
 async def themes(world: World) -> list[ThemeRow]:
@@ -175,3 +176,24 @@ async def test_a_round_pairs_on_a_new_theme_and_says_so_by_its_name(world: World
     assert "Dry run: I would propose 1 pair" in text and "You both listed food & family" in text
     await world.mod.slash(world.general, "pairing run")
     assert "food & family" in last_dm(world.alice).content
+
+
+async def test_prompts_of_a_theme_turned_off_are_never_drawn(world: World) -> None:
+    """With every theme but Career guidance turned off, `/prompt random`, a schedule's due posts and `/prompts post`
+    draw career prompts only (the bank keeps the others, for when their themes come back)."""
+    for row in await themes(world):
+        if row.key != "career":
+            await setup_themes(world, theme=row.key, enabled=False)
+    schedule = await make_schedule(world)
+    await world.mod.slash(world.general, "prompts post", schedule=schedule.id)
+    for _ in range(3):
+        await tick(world, DAY)
+    drawn = {p.prompt_id for p in await posts(world)}
+    async with world.bot.db.read() as session:
+        drawn_themes = set(await session.scalars(select(Prompt.theme).where(Prompt.id.in_(drawn))))
+        assert await session.scalar(select(func.count()).select_from(Prompt).where(Prompt.theme != "career")) > 40
+    assert len(drawn) == 4 and drawn_themes == {"career"}
+    for _ in range(4):
+        result = await world.alice.slash(world.general, "prompt random")
+        assert result.response.embeds[0].title == "Career guidance"
+        await world.env.advance_time(10 * 60)
