@@ -9,6 +9,7 @@ from storage.models.mentorship import ACTIVE, ENDED, PENDING_MENTOR
 from tests.conftest import World
 from tests.features.test_mentorship_support import (
     DAY,
+    accept_as_mentor,
     blocks,
     button,
     checkins,
@@ -22,6 +23,7 @@ from tests.features.test_mentorship_support import (
     pairings,
     proposals,
     request,
+    run_round,
 )
 
 
@@ -39,6 +41,30 @@ async def test_checkin_at_day_14_asks_each_member_privately(world: World) -> Non
         assert button(dm, f"mentor:checkin-end:{pairing.id}")
     rows = await checkins(world)
     assert sorted((c.user_id, c.day) for c in rows) == sorted([(world.alice.id, 14), (world.bob.id, 14)])
+
+
+async def test_checkins_follow_the_days_the_server_chose(world: World) -> None:
+    """The default second check-in is at day 45; with `/setup options pairing_checkins:7,30` a pairing made after
+    it is asked at days 7 and 30 instead, never at 14 or 45."""
+    first = await matched(world)
+    for days in (14, 31):
+        await world.env.advance_time(days * DAY + 60)
+        await world.bot.run_due_jobs()
+    assert sorted({c.day for c in await checkins(world) if c.pairing_id == first.id}) == [14, 45]
+    result = await world.mod.slash(world.general, "setup options", pairing_checkins="7,30")
+    assert_responded(result, contains="Pairing check-ins: days 7,30", ephemeral=True)
+    cat, dan = world.add_member("cat"), world.add_member("dan")
+    await world.env.settle()
+    await opted_in_pair(world, cat, dan)
+    await run_round(world)
+    await accept_as_mentor(world, cat)
+    invitation = last_dm(dan)
+    await dan.user.click(invitation, custom_id=button(invitation, ":accept"))
+    (pairing,) = [p for p in await pairings(world) if p.id != first.id]
+    for days in (6, 1, 7, 16, 15, 40):  # days 6, 7, 14, 30, 45, 85
+        await world.env.advance_time(days * DAY + 60)
+        await world.bot.run_due_jobs()
+    assert sorted({c.day for c in await checkins(world) if c.pairing_id == pairing.id}) == [7, 30]
 
 
 async def test_low_rating_tells_the_modlog_without_any_text(world: World) -> None:
