@@ -38,6 +38,20 @@ def parse_shard_ids(text: str) -> list[int]:
 _NOTICE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~:/?#@!$&'*+,;=%-]*)?")
 
 
+def parse_weights(value: str) -> tuple[int, int, int, int]:
+    """'50,20,15,15' → (50, 20, 15, 15): four whole numbers, none negative, adding up to 100, the first (themes)
+    the largest; ValueError naming the problem otherwise."""
+    parts = [part.strip() for part in value.split(",")]
+    if len(parts) != 4 or not all(part.isdigit() for part in parts):
+        raise ValueError("must be four whole numbers separated by commas: themes, heritage, language, timezone")
+    theme, heritage, language, timezone = (int(part) for part in parts)
+    if theme + heritage + language + timezone != 100:
+        raise ValueError(f"must add up to 100 (these add up to {theme + heritage + language + timezone})")
+    if theme < max(heritage, language, timezone):
+        raise ValueError("themes must have the largest weight")
+    return theme, heritage, language, timezone
+
+
 class Settings(BaseSettings):
     """Everything a deployer can set. Build it with keyword arguments alone in tests."""
 
@@ -96,6 +110,11 @@ class Settings(BaseSettings):
     proposal_expiry_days: int = Field(
         default=3, ge=1, le=30, description="Days a mentor proposal waits for an answer before it lapses."
     )
+    match_weights: str = Field(
+        default="50,20,15,15",
+        description="The points of a pairing's score (0-100) for shared themes, heritage, language and timezone "
+        "closeness, in that order: four whole numbers adding up to 100, themes the largest (PRODUCT.md).",
+    )
     privacy_notice_url: str | None = Field(
         default=None, description="Where your copy of PRIVACY.md is published; /about links to it."
     )
@@ -139,6 +158,15 @@ class Settings(BaseSettings):
                 "spaces, brackets or parentheses; letters outside English as %-escapes"
             )
         return value
+
+    @field_validator("match_weights")
+    @classmethod
+    def _weights(cls, value: str) -> str:
+        return ",".join(str(part) for part in parse_weights(value))
+
+    def weight_points(self) -> tuple[int, int, int, int]:
+        """MATCH_WEIGHTS as (themes, heritage, language, timezone) points."""
+        return parse_weights(self.match_weights)
 
     @field_validator("shard_ids")
     @classmethod

@@ -205,7 +205,11 @@ class PairingGroup(
         if blocked or paused:
             raise NotAllowed(UNAVAILABLE.format(mentor=mentor.mention, mentee=mentee.mention))
         pair = matching.score_pair(
-            engine_mentee(request), engine_mentor(offer, 1), at=self.bot.clock(), theme_labels=dict(themes)
+            engine_mentee(request),
+            engine_mentor(offer, 1),
+            at=self.bot.clock(),
+            theme_labels=dict(themes),
+            weights=matching.Weights(*self.bot.settings.weight_points()),
         )
         if places <= 0:
             raise NotAllowed(

@@ -187,10 +187,11 @@ class Rounds:
         exclusions: set[tuple[int, int]],
         labels: dict[str, str],
     ) -> matching.MatchResult:
+        weights = matching.Weights(*self.bot.settings.weight_points())
         if len(mentees) * len(mentors) <= rules.INLINE_MATCH_LIMIT:
-            return matching.match(mentees, mentors, at=at, exclusions=exclusions, theme_labels=labels)
+            return matching.match(mentees, mentors, at=at, exclusions=exclusions, theme_labels=labels, weights=weights)
         return await match_off_loop(
-            self.executor(), mentees, mentors, at=at, exclusions=exclusions, theme_labels=labels
+            self.executor(), mentees, mentors, at=at, exclusions=exclusions, theme_labels=labels, weights=weights
         )
 
     async def run(

@@ -55,6 +55,20 @@ async def test_dry_run_shows_pairs_and_changes_nothing(world: World) -> None:
     assert dms(world.alice) == [] and dms(world.bob) == []
 
 
+async def test_the_deployers_weights_score_the_pairs(world: World) -> None:
+    """With MATCH_WEIGHTS=100,0,0,0 only themes count: Bob, who wants exactly what Alice offers, scores 100 in a
+    dry run and in the moderator's forced proposal (the default weights give 99: an hour apart)."""
+    await opted_in_pair(world)
+    text = (await world.mod.slash(world.general, "pairing run", dry_run=True)).response.embeds[0].description
+    assert "· score 99 ·" in text
+    world.bot.settings = world.bot.settings.model_copy(update={"match_weights": "100,0,0,0"})
+    text = (await world.mod.slash(world.general, "pairing run", dry_run=True)).response.embeds[0].description
+    assert "· score 100 ·" in text
+    await world.mod.slash(world.general, "pairing create", mentor=world.alice, mentee=world.bob)
+    (proposal,) = await proposals(world)
+    assert proposal.score == 100
+
+
 async def test_round_asks_the_mentor_first_with_the_reason(world: World) -> None:
     """A round creates one proposal and DMs only the mentor, with the reason and Accept/Decline buttons."""
     await opted_in_pair(world)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pydantic import ValidationError
 
@@ -85,3 +87,19 @@ def test_a_process_owns_only_the_guilds_of_its_shards() -> None:
 def test_shard_ids_must_be_below_shard_count() -> None:
     with pytest.raises(ValueError):
         make(shard_count=2, shard_ids="0-2").shard_id_list()
+
+
+def test_match_weights_are_four_points_adding_up_to_100_themes_first() -> None:
+    """MATCH_WEIGHTS (PRODUCT.md: "Weights are configuration"): read as themes, heritage, language, timezone."""
+    assert make().weight_points() == (50, 20, 15, 15)
+    assert make(match_weights=" 40, 30 ,20,10").weight_points() == (40, 30, 20, 10)
+    assert make(match_weights="100,0,0,0").match_weights == "100,0,0,0"
+    for bad, says in [
+        ("50,20,15", "four whole numbers"),
+        ("50,20,15,-15", "four whole numbers"),
+        ("50,20,15,1.5", "four whole numbers"),
+        ("60,20,15,15", "add up to 100 (these add up to 110)"),
+        ("20,50,15,15", "themes must have the largest weight"),
+    ]:
+        with pytest.raises(ValidationError, match=re.escape(says)):
+            make(match_weights=bad)
