@@ -69,6 +69,20 @@ async def test_the_deployers_weights_score_the_pairs(world: World) -> None:
     assert proposal.score == 100
 
 
+async def test_a_mentor_is_never_proposed_for_a_theme_they_said_they_dont_cover(world: World) -> None:
+    """Alice offers identity and says she doesn't cover coping; Bob asks for coping only: no theme she covers is
+    one he wants, so a round never proposes her to him (docs/matching.md, "Rules"). Cat, who offers coping, is."""
+    await offer(world, world.alice, themes="identity", not_covered="coping")
+    await request(world, world.bob, themes="coping")
+    text = (await world.mod.slash(world.general, "pairing run", dry_run=True)).response.embeds[0].description
+    assert "→" not in text
+    cat = world.add_member("cat")
+    await world.env.settle()
+    await offer(world, cat, themes="identity, coping")
+    text = (await world.mod.slash(world.general, "pairing run", dry_run=True)).response.embeds[0].description
+    assert f"<@{cat.id}> → <@{world.bob.id}>" in text and f"<@{world.alice.id}>" not in text
+
+
 async def test_round_asks_the_mentor_first_with_the_reason(world: World) -> None:
     """A round creates one proposal and DMs only the mentor, with the reason and Accept/Decline buttons."""
     await opted_in_pair(world)
