@@ -15,7 +15,7 @@ from cogs.mentorship.rounds import RoundOutcome, engine_mentee, engine_mentor
 from core import charts
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.search_text import typed_in
-from core.text import NO_MENTIONS, fit_lines, plural, truncate
+from core.text import NO_MENTIONS, fit_lines, plural, truncate, unlink
 from engine import matching
 from storage import mentorship as store
 from storage.guilds import enabled_themes
@@ -35,6 +35,8 @@ UNAVAILABLE = (
 )
 DESCRIPTION_LIMIT = 4096  # Discord's limits for an embed's description and for one field's value
 FIELD_LIMIT = 1024
+FEEDBACK_DAYS = 90  # how far back /pairing list shows the feedback of ended pairings
+FEEDBACK_SHOWN = 10
 
 
 def round_lines(outcome: RoundOutcome) -> list[str]:
@@ -152,6 +154,8 @@ class PairingGroup(
         async with self.bot.db.read() as session:
             active = await store.pairings(session, interaction.guild_id)
             pending = await store.pending_proposals(session, interaction.guild_id)
+            since = self.bot.clock() - timedelta(days=FEEDBACK_DAYS)
+            ended = await store.ended_with_feedback(session, interaction.guild_id, since, FEEDBACK_SHOWN)
         lines = [
             f"#{p.id}: <@{p.mentor_id}> mentoring <@{p.mentee_id}> since {discord.utils.format_dt(p.started_at, 'D')}"
             + (f" · <#{p.thread_id}>" if p.thread_id else "")
@@ -176,6 +180,20 @@ class PairingGroup(
             embed.add_field(
                 name=f"Open invitations ({len(waiting)})",
                 value=fit_lines(waiting, FIELD_LIMIT, lambda left: f"…and {left} more."),
+            )
+        # `/mentor end`'s feedback is "for the moderators' records": read here, in a reply only the moderator sees
+        # (never posted where it would outlive the writer's erasure).
+        notes = [
+            f"#{p.id}: <@{p.mentor_id}> and <@{p.mentee_id}>, ended by the {p.ended_by} "
+            f"{discord.utils.format_dt(p.ended_at, 'D')}: “{truncate(unlink(p.feedback or ''), 300)}”"
+            for p in ended
+            if p.ended_at is not None
+        ]
+        if notes:
+            embed.add_field(
+                name=f"Feedback from pairings that ended (last {FEEDBACK_DAYS} days)",
+                value=fit_lines(notes, FIELD_LIMIT, lambda left: f"…and {left} more."),
+                inline=False,
             )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 

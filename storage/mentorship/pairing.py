@@ -45,6 +45,23 @@ async def pairings(
     return list((await session.scalars(statement)).all())
 
 
+async def ended_with_feedback(session: AsyncSession, guild_id: int, since: datetime, limit: int) -> list[Pairing]:
+    """The guild's pairings ended since `since` whose member left feedback for the moderators (`/mentor end`),
+    newest first. An erased member's pairings are deleted, feedback and all."""
+    statement = (
+        select(Pairing)
+        .where(
+            Pairing.guild_id == guild_id,
+            Pairing.status == ENDED,
+            Pairing.feedback.is_not(None),
+            Pairing.ended_at >= since,
+        )
+        .order_by(Pairing.ended_at.desc(), Pairing.id.desc())
+        .limit(limit)
+    )
+    return list((await session.scalars(statement)).all())
+
+
 async def end_pairing(
     session: AsyncSession, pairing_id: int, *, ended_by: str, now: datetime, feedback: str | None = None
 ) -> Pairing | None:

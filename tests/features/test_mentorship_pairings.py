@@ -121,6 +121,36 @@ async def test_member_ends_pairing_other_is_told_kindly(world: World) -> None:
     assert "This pairing has ended" in world.mentorship.threads[0].history(viewer=world.alice)[-1].content
 
 
+FEEDBACK = "Feedback from pairings that ended (last 90 days)"
+
+
+async def test_end_feedback_reaches_the_moderators_only_for_90_days(world: World) -> None:
+    """`/mentor end`'s feedback is "for the moderators' records": `/pairing list` shows it to moderators (as typed,
+    no masked link) for 90 days; it never reaches the other member."""
+    pairing = await matched(world)
+    feedback = "We never clicked. [Verify](https://evil.example)"
+    await world.bob.slash(world.general, "mentor end", pairing=pairing.id, feedback=feedback)
+    listed = (await world.mod.slash(world.general, "pairing list")).response.embeds[0]
+    notes = {f.name: f.value for f in listed.fields}[FEEDBACK]
+    assert f"#{pairing.id}: <@{world.alice.id}> and <@{world.bob.id}>, ended by the mentee" in notes
+    assert "We never clicked. \\[Verify\\](https://evil.example)" in notes
+    assert all("never clicked" not in message.content for message in dms(world.alice))
+    await world.env.advance_time(91 * DAY)
+    listed = (await world.mod.slash(world.general, "pairing list")).response.embeds[0]
+    assert all(f.name != FEEDBACK for f in listed.fields)
+
+
+async def test_end_feedback_goes_when_its_writer_erases_their_data(world: World) -> None:
+    pairing = await matched(world)
+    await world.bob.slash(world.general, "mentor end", pairing=pairing.id, feedback="Thank you, truly.")
+    listed = (await world.mod.slash(world.general, "pairing list")).response.embeds[0]
+    assert "Thank you, truly." in {f.name: f.value for f in listed.fields}[FEEDBACK]
+    asked = await world.bob.slash(world.general, "privacy delete")
+    await world.bob.click(asked.response, custom_id=f"privacy:delete:{world.bob.id}")
+    listed = (await world.mod.slash(world.general, "pairing list")).response.embeds[0]
+    assert all(f.name != FEEDBACK for f in listed.fields)
+
+
 async def test_member_end_autocomplete_lists_only_own_pairings(world: World) -> None:
     """The pairing option offers the member's own active pairings by the other person's name."""
     pairing = await matched(world)
