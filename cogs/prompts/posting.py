@@ -251,7 +251,10 @@ class PromptPoster(SlotClaims, PostThreads):
         if prompt is None:
             async with self.bot.db.write() as session:
                 await queries.pause_schedule(session, schedule.id, "no prompt to post")
-            detail = "Its bank has no prompts in its themes. Add some with `/prompts add`, then `/prompts resume`."
+            detail = (
+                "Its bank has no prompts in its themes, or its themes are turned off. Add some with `/prompts add` "
+                "or turn them back on with `/setup themes`, then `/prompts resume`."
+            )
             await self.tell_modlog(schedule.guild_id, f"Prompt schedule #{schedule.id} paused", detail)
             return Outcome(False, detail)
         channel = self.bot.get_channel(schedule.channel_id)

@@ -197,3 +197,14 @@ async def test_prompts_of_a_theme_turned_off_are_never_drawn(world: World) -> No
         result = await world.alice.slash(world.general, "prompt random")
         assert result.response.embeds[0].title == "Career guidance"
         await world.env.advance_time(10 * 60)
+
+
+async def test_a_schedule_of_a_theme_turned_off_pauses_and_says_why(world: World) -> None:
+    """A schedule of career prompts only, career turned off: at its next time it pauses, and the mod-log says how to
+    bring it back."""
+    await make_schedule(world, themes="career")
+    await setup_themes(world, theme="career", enabled=False)
+    await tick(world, DAY)
+    assert await posts(world) == [] or all(p.prompt_id is None for p in await posts(world))
+    entry = world.modlog.history()[-1].embeds[0]
+    assert entry.title.endswith("paused") and "turn them back on with `/setup themes`" in entry.description
