@@ -20,6 +20,7 @@ MAX_THEMES = 25  # a server's themes, on or off: one autocomplete list (Discord 
 LABEL_MAX = 80  # guild_themes.label
 KEY_MAX = 32  # guild_themes.key
 _NOT_KEY = re.compile(r"[^a-z0-9]+")
+MARKUP = "[]<>@`*_~|\\"  # characters a name may not hold: Discord markdown, masked links, mentions
 
 
 def folded_name(text: str) -> str:
@@ -103,6 +104,12 @@ def _label(text: str, themes: Sequence[ThemeRow], renamed: ThemeRow | None) -> s
     if "," in label:
         raise InvalidInput(
             "The theme's name", "has a comma", "Members type themes as a list separated by commas; use `and` or `/`."
+        )
+    if any(char in MARKUP for char in label):
+        raise InvalidInput(
+            "The theme's name",
+            f"has one of {' '.join(MARKUP)}",
+            "Those change how Discord shows text (links, mentions, bold) wherever the name appears; leave them out.",
         )
     taken = find_theme([row for row in themes if row != renamed], label)
     if taken is not None:

@@ -112,6 +112,8 @@ async def test_a_new_theme_is_added_with_a_key_from_its_name(world: World) -> No
     ("options", "says"),
     [
         ({"theme": "career", "name": "Careers, jobs"}, "has a comma"),
+        ({"theme": "career", "name": "[Verify](https://evil.example)"}, "change how Discord shows text"),
+        ({"theme": "Hi @everyone"}, "change how Discord shows text"),
         ({"theme": "career", "name": "NETWORKING"}, "`NETWORKING` is already the theme “Networking” (`networking`)"),
         ({"theme": "career", "name": "identity EXPLORATION"}, "is already the theme “Identity exploration”"),
         ({"theme": "career", "name": "Career guidance"}, "changed nothing"),

@@ -10,11 +10,12 @@ from hypothesis import strategies as st
 
 from config import default_theme_pairs
 from core.errors import InvalidInput
-from core.themes import LABEL_MAX, MAX_THEMES, ThemeRow, change_theme, find_theme, folded_name, theme_table
+from core.themes import LABEL_MAX, MARKUP, MAX_THEMES, ThemeRow, change_theme, find_theme, folded_name, theme_table
 
 NAMES = st.sampled_from(
     ["career", "Career guidance", "CAREER", "Work", "work", "Food & family", "food-family", "Food, family", "家族",
-     "Gia đình", "gia dinh", "  ", "Networking", "theme-13", "theme-14", "x" * 81, "Sự nghiệp", "identity"]
+     "Gia đình", "gia dinh", "  ", "Networking", "theme-13", "theme-14", "x" * 81, "Sự nghiệp", "identity",
+     "[Verify](https://evil.example)", "@everyone"]
 )  # fmt: skip
 CHANGES = st.tuples(NAMES, st.none() | NAMES, st.none() | st.booleans())
 
@@ -47,6 +48,7 @@ def test_any_sequence_of_changes_keeps_the_rules(changes: list[tuple[str, str | 
         assert all(owners[folded_name(row.label)] == row.key == owners[folded_name(row.key)] for row in themes), names
         assert any(row.enabled for row in themes) and len(themes) <= MAX_THEMES
         assert all(0 < len(row.label) <= LABEL_MAX and "," not in row.label for row in themes)
+        assert not any(char in MARKUP for row in themes for char in row.label)
         assert all(row.label == " ".join(row.label.split()) for row in themes)
 
 
