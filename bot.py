@@ -229,7 +229,11 @@ class LanternBot(commands.AutoShardedBot):
         Discord once (a process started without syncing)."""
         if not self.synced_commands:
             guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
-            self.synced_commands = await self.tree.fetch_commands(guild=guild)
+            try:
+                self.synced_commands = await self.tree.fetch_commands(guild=guild)
+            except discord.HTTPException as error:  # (the caller falls back to Manage Server)
+                log.warning("could not read the registered commands: %s", error)
+                return None
         return next((command for command in self.synced_commands if command.name == name), None)
 
     async def check_protection_key(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import discord
 import pytest
 from discord import app_commands
 from simcord import MemberActor, SetupError, assert_error, assert_responded
@@ -123,3 +124,36 @@ async def test_a_granted_helper_marks_a_report_handled_and_a_denied_moderator_ca
     async with world.bot.db.read() as session:
         (stored,) = (await session.scalars(select(CareReport))).all()
     assert stored.handled_by_id == helper.id
+
+
+async def test_a_process_that_never_synced_reads_the_commands_once_and_falls_back_to_manage_server(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Started without syncing (the usual `python bot.py sync` set-up), Lantern asks Discord for its commands at the
+    first moderator click and keeps them; if Discord can't answer, Manage Server alone decides, never more."""
+    helper = await granted_helper(world, "prompts")
+    world.bot.synced_commands = []
+    shown = await helper.slash(world.general, "prompts add")
+    result = await helper.submit_modal(shown, {"text": "Which song takes you back to a kitchen?", "theme": "culture"})
+    assert_responded(result, contains="Added prompt", ephemeral=True)
+    assert {command.name for command in world.bot.synced_commands} >= set(MODERATOR_GROUPS)
+
+    async def unreachable(*args: object, **kwargs: object) -> None:
+        raise discord.HTTPException(FakeResponse(), "Discord is down")
+
+    world.bot.synced_commands = []
+    monkeypatch.setattr(world.bot.tree, "fetch_commands", unreachable)
+    shown = await helper.slash(world.general, "prompts add")
+    result = await helper.submit_modal(shown, {"text": "Which smell takes you back to a kitchen?", "theme": "culture"})
+    assert_responded(result, contains="Only the server's moderators", ephemeral=True)
+    assert_error(world.env, NotAllowed)
+    shown = await world.mod.slash(world.general, "prompts add")
+    result = await world.mod.submit_modal(
+        shown, {"text": "Which sound takes you back to a kitchen?", "theme": "culture"}
+    )
+    assert_responded(result, contains="Added prompt", ephemeral=True)
+
+
+class FakeResponse:
+    status = 503
+    reason = "Service Unavailable"
