@@ -28,7 +28,7 @@ from tests.features.test_mentorship_support import (
     request,
     run_round,
 )
-from tests.features.test_privacy import DAY, count, suggest_prompt
+from tests.features.test_privacy import DAY, count, suggest_prompt, suggestions_after
 
 
 async def restart_after(world: World, while_down: Callable[[], None]) -> None:
@@ -61,12 +61,8 @@ async def test_a_member_who_leaves_while_lantern_is_down_is_purged_after_the_ret
     assert await departed(world) == {world.alice.id}
     assert await count(world, Intro, "user_id", world.alice) == 0
     assert len(world.intro.history()) == cards - 1
-    await world.env.advance_time(29 * DAY)
-    await world.bot.run_due_jobs()
-    assert await count(world, PromptSuggestion, "user_id", world.alice) == 1
-    await world.env.advance_time(2 * DAY)
-    await world.bot.run_due_jobs()
-    assert await count(world, PromptSuggestion, "user_id", world.alice) == 0
+    assert await suggestions_after(world, 29, world.alice) == 1
+    assert await suggestions_after(world, 2, world.alice) == 0
     assert await count(world, PromptSuggestion, "user_id", world.bob) == 1
     assert await departed(world) == set()
 
@@ -175,12 +171,8 @@ async def test_the_retention_a_moderator_chose_applies_to_members_who_leave_afte
     await suggest_prompt(world, world.alice, "What would you tell your younger self about belonging?")
     world.guild.remove_member(world.alice)
     await world.env.settle()
-    await world.env.advance_time(6 * DAY)
-    await world.bot.run_due_jobs()
-    assert await count(world, PromptSuggestion, "user_id", world.alice) == 1
-    await world.env.advance_time(2 * DAY)
-    await world.bot.run_due_jobs()
-    assert await count(world, PromptSuggestion, "user_id", world.alice) == 0
+    assert await suggestions_after(world, 6, world.alice) == 1
+    assert await suggestions_after(world, 2, world.alice) == 0
     result = await world.mod.slash(world.general, "setup options", retention_days=0)
     assert_responded(result, contains="none: erased when they leave", ephemeral=True)
     await suggest_prompt(world, world.bob, "Which dish tastes like home?")

@@ -29,6 +29,13 @@ async def count(world: World, model: type, user_column: str, member: MemberActor
         return int(await session.scalar(select(func.count()).select_from(model).where(column == member.id)) or 0)
 
 
+async def suggestions_after(world: World, days: float, member: MemberActor) -> int:
+    """`days` later, once due work has run: how many prompt suggestions of `member` are still stored."""
+    await world.env.advance_time(days * DAY)
+    await world.bot.run_due_jobs()
+    return await count(world, PromptSuggestion, "user_id", member)
+
+
 async def test_show_says_per_feature_what_is_stored(world: World) -> None:
     """After an intro, /privacy show marks Introductions as holding data and Prompts as empty."""
     await write_intro(world, world.alice, ALICE)
@@ -100,13 +107,8 @@ async def test_leaving_starts_the_retention_clock_and_the_purge_erases_the_rest(
     assert await count(world, Intro, "user_id", world.alice) == 0
     assert await count(world, Departure, "user_id", world.alice) == 1
 
-    await world.env.advance_time(29 * DAY)
-    await world.bot.run_due_jobs()
-    assert await count(world, PromptSuggestion, "user_id", world.alice) == 1
-
-    await world.env.advance_time(2 * DAY)
-    await world.bot.run_due_jobs()
-    assert await count(world, PromptSuggestion, "user_id", world.alice) == 0
+    assert await suggestions_after(world, 29, world.alice) == 1
+    assert await suggestions_after(world, 2, world.alice) == 0
     assert await count(world, Departure, "user_id", world.alice) == 0
     await world.bot.run_due_jobs()  # nothing left to do the second time
 
