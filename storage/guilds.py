@@ -40,11 +40,7 @@ async def ensure_settings(session: AsyncSession, guild_id: int, now: datetime) -
         return settings
     values = {"guild_id": guild_id, "created_at": now, "updated_at": now}
     if rowcount(await session.execute(dialect_insert(session, GuildSettings).values(values).on_conflict_do_nothing())):
-        session.add_all(
-            GuildTheme(guild_id=guild_id, key=theme.key, label=theme.label, enabled=True, position=index)
-            for index, theme in enumerate(default_themes())
-        )
-        await session.flush()
+        await _store_default_themes(session, guild_id)
     settings = await get_settings(session, guild_id)
     assert settings is not None
     return settings
@@ -97,12 +93,27 @@ ALL_THEMES = (
 )
 
 
+async def _stored_themes(session: AsyncSession, guild_id: int) -> list[ThemeRow]:
+    rows = (await session.execute(ALL_THEMES, {"guild_id": guild_id})).all()
+    return [ThemeRow(key, label, bool(enabled)) for key, label, enabled in rows]
+
+
+async def _store_default_themes(session: AsyncSession, guild_id: int) -> list[ThemeRow]:
+    """Store the default themes (all on) as the guild's; them."""
+    themes = [ThemeRow(theme.key, theme.label, True) for theme in default_themes()]
+    session.add_all(
+        GuildTheme(guild_id=guild_id, key=row.key, label=row.label, enabled=row.enabled, position=index)
+        for index, row in enumerate(themes)
+    )
+    await session.flush()
+    return themes
+
+
 async def all_themes(session: AsyncSession, guild_id: int) -> list[ThemeRow]:
     """Every theme of the guild, on or off, in order; the defaults (all on) if it has none yet."""
-    rows = (await session.execute(ALL_THEMES, {"guild_id": guild_id})).all()
-    if rows:
-        return [ThemeRow(key, label, bool(enabled)) for key, label, enabled in rows]
-    return [ThemeRow(key, label, True) for key, label in default_theme_pairs()]
+    return await _stored_themes(session, guild_id) or [
+        ThemeRow(key, label, True) for key, label in default_theme_pairs()
+    ]
 
 
 async def save_theme(
@@ -117,12 +128,8 @@ async def save_theme(
         update(GuildSettings).where(GuildSettings.guild_id == guild_id).values(updated_at=now),
         execution_options={"synchronize_session": False},
     )
-    themes = await all_themes(session, guild_id)
-    if not await session.scalar(select(GuildTheme.id).where(GuildTheme.guild_id == guild_id).limit(1)):
-        session.add_all(  # (a guild whose themes were never stored: the defaults it was shown, stored first)
-            GuildTheme(guild_id=guild_id, key=t.key, label=t.label, enabled=t.enabled, position=index)
-            for index, t in enumerate(themes)
-        )
+    # (a guild whose themes were never stored: the defaults it was shown, stored first)
+    themes = await _stored_themes(session, guild_id) or await _store_default_themes(session, guild_id)
     change = decide(themes)
     row = change.row
     if change.before is None:

@@ -12,6 +12,7 @@ from core.errors import InvalidInput
 from core.themes import ThemeRow, change_theme, folded_name
 from storage import Database
 from storage.guilds import all_themes, get_settings, save_theme
+from storage.models import GuildSettings
 
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 GUILD = 77
@@ -83,3 +84,18 @@ async def test_the_cached_configuration_keeps_the_name_of_a_theme_turned_off(
     config = await database.guild_config(GUILD)
     assert "career" not in dict(config.themes) and len(config.themes) == 11
     assert config.theme_labels["career"] == "Work" and config.themes_off == (("career", "Work"),)
+
+
+async def test_a_guild_whose_themes_were_never_stored_gets_the_defaults_it_was_shown(
+    two_databases: tuple[Database, Database],
+) -> None:
+    """A settings row without theme rows (written around `ensure_settings`): the first change stores the twelve
+    defaults it was shown, then applies itself to them."""
+    database, _ = two_databases
+    async with database.write() as session:
+        session.add(GuildSettings(guild_id=GUILD, created_at=NOW, updated_at=NOW))
+    shown = await themes(database)
+    assert await change(database, "career", "Work") == "saved"
+    after = await themes(database)
+    assert [row.key for row in after] == [row.key for row in shown] and len(after) == 12
+    assert [row.label for row in after if row.key == "career"] == ["Work"]
