@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -160,18 +160,18 @@ async def delete_prompt(session: AsyncSession, prompt: Prompt) -> None:
     await session.flush()
 
 
-def theme_on() -> ColumnElement[bool]:
-    """The prompt's theme is not one its guild turned off (`/setup themes`): a theme a community turned off is
-    never drawn for it again, by `/prompt random` or by a schedule. A prompt with no theme is always on."""
-    return ~exists().where(
+def drawable() -> ColumnElement[bool]:
+    """A prompt `/prompt random` and schedules may draw: not the calendar's (those are posted on their occasions
+    only, cogs/prompts/occasions.py), and not of a theme its guild turned off (`/setup themes`: never drawn for it
+    again). A prompt with no theme is always on."""
+    theme_off = exists().where(
         GuildTheme.guild_id == Prompt.guild_id, GuildTheme.key == Prompt.theme, GuildTheme.enabled.is_(False)
     )
+    return and_(Prompt.occasion.is_(None), ~theme_off)
 
 
 async def random_prompt(session: AsyncSession, guild_id: int, themes: Iterable[str] = ()) -> Prompt | None:
-    query = select(Prompt.id).where(
-        Prompt.guild_id == guild_id, Prompt.occasion.is_(None), theme_on()
-    )  # not the calendar's
+    query = select(Prompt.id).where(Prompt.guild_id == guild_id, drawable())
     themes = tuple(themes)
     if themes:
         query = query.where(Prompt.theme.in_(themes))

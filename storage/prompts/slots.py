@@ -15,14 +15,13 @@ from sqlalchemy.orm import aliased
 from storage.database import rowcount
 from storage.models.prompts import Prompt, PromptPost, PromptSchedule
 from storage.prompt_answers import loved_first
-from storage.prompts.bank import _insert, theme_on
+from storage.prompts.bank import _insert, drawable
 from storage.prompts.leases import _lease_free
 
 
 async def choose_prompt(session: AsyncSession, schedule: PromptSchedule) -> tuple[Prompt | None, int]:
     """A prompt not yet used in the schedule's current cycle; a new cycle starts when all are used."""
-    # The calendar's prompts are posted on their occasions only (cogs/prompts/occasions.py).
-    eligible = select(Prompt.id).where(Prompt.guild_id == schedule.guild_id, Prompt.occasion.is_(None), theme_on())
+    eligible = select(Prompt.id).where(Prompt.guild_id == schedule.guild_id, drawable())
     if schedule.theme_keys:
         eligible = eligible.where(Prompt.theme.in_(schedule.theme_keys))
     all_ids = (await session.execute(eligible)).scalars().all()
@@ -77,11 +76,7 @@ async def claim_slots(session: AsyncSession, claims: Sequence[tuple[PromptSchedu
     guild_ids = {schedule.guild_id for schedule, _ in claims}
     schedule_ids = [schedule.id for schedule, _ in claims]
     bank_rows = await session.execute(
-        select(Prompt.guild_id, Prompt.id, Prompt.theme).where(
-            Prompt.guild_id.in_(guild_ids),
-            Prompt.occasion.is_(None),  # not the calendar's
-            theme_on(),
-        )
+        select(Prompt.guild_id, Prompt.id, Prompt.theme).where(Prompt.guild_id.in_(guild_ids), drawable())
     )
     banks: dict[int, list[tuple[int, str]]] = {}
     for guild_id, bank_id, theme in bank_rows:
