@@ -261,8 +261,7 @@ async def own_or_all(
     if typed.isdigit():
         query = query.where(Resource.id == int(typed))
     elif typed:
-        escaped = typed.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        matches: list[ColumnElement[bool]] = [Resource.title.ilike(f"%{escaped}%", escape="\\")]
+        matches: list[ColumnElement[bool]] = [Resource.title.icontains(typed, autoescape=True)]
         if folded := index_text(typed):
             matches.append(Resource.search_title.contains(folded, autoescape=True))
         query = query.where(or_(*matches))
