@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 
 from cogs.mentorship import rules
-from cogs.mentorship.rounds import RoundOutcome, engine_mentee, engine_mentor
+from cogs.mentorship.rounds import RoundOutcome, engine_mentee, engine_mentor, weights
 from core import charts
 from core.errors import InvalidInput, NotAllowed, NotFound
 from core.search_text import typed_in
@@ -227,7 +227,7 @@ class PairingGroup(
             engine_mentor(offer, 1),
             at=self.bot.clock(),
             theme_labels=dict(themes),
-            weights=matching.Weights(*self.bot.settings.weight_points()),
+            weights=weights(self.bot.settings),
         )
         if places <= 0:
             raise NotAllowed(

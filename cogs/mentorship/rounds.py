@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from bot import LanternBot
     from cogs.mentorship.flow import Flow
     from cogs.mentorship.followup import Followups
+    from config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,11 @@ def theme_keys(text: str) -> frozenset[str]:
 
 
 Parse = Callable[[str], frozenset[str]]
+
+
+def weights(settings: Settings) -> matching.Weights:
+    """The score's weights the deployer chose (`MATCH_WEIGHTS`), for rounds and forced proposals alike."""
+    return matching.Weights(*settings.weight_points())
 
 
 def engine_mentee(
@@ -187,11 +193,11 @@ class Rounds:
         exclusions: set[tuple[int, int]],
         labels: dict[str, str],
     ) -> matching.MatchResult:
-        weights = matching.Weights(*self.bot.settings.weight_points())
+        points = weights(self.bot.settings)
         if len(mentees) * len(mentors) <= rules.INLINE_MATCH_LIMIT:
-            return matching.match(mentees, mentors, at=at, exclusions=exclusions, theme_labels=labels, weights=weights)
+            return matching.match(mentees, mentors, at=at, exclusions=exclusions, theme_labels=labels, weights=points)
         return await match_off_loop(
-            self.executor(), mentees, mentors, at=at, exclusions=exclusions, theme_labels=labels, weights=weights
+            self.executor(), mentees, mentors, at=at, exclusions=exclusions, theme_labels=labels, weights=points
         )
 
     async def run(
