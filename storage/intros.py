@@ -5,7 +5,7 @@ INTERFACE used by mentorship: `intro_summary(session, guild_id, user_id) -> str 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +20,7 @@ from storage.models.intros import Intro, IntroFormDraft, IntroTag, IntroTagCount
 
 HERITAGE = "heritage"
 LANGUAGE = "language"
+THEME = "theme"  # a theme the member would like to talk about (a guild theme's key), chosen after the form
 SUMMARY_MAX = 400
 MIN_PARTIAL = 2  # a keyword this long or longer also finds tags that contain it ("viet" → vietnamese)
 # A submission posting a card holds the row this long; after it, the claim is taken to have died with
@@ -45,6 +46,7 @@ class Candidate:
     updated_at: datetime
     heritages: set[str] = field(default_factory=set)
     languages: set[str] = field(default_factory=set)
+    themes: set[str] = field(default_factory=set)
     keyword: bool = False
 
 
@@ -97,8 +99,15 @@ async def save_intro(
 async def _set_tags(
     session: AsyncSession, intro: Intro, heritage_tags: Iterable[str], language_tags: Iterable[str]
 ) -> None:
-    """Replace the intro's tags, keeping the guild's counts (`_count_tags`) when the intro is discoverable."""
-    wanted = {(HERITAGE, tag) for tag in heritage_tags} | {(LANGUAGE, tag) for tag in language_tags}
+    """Replace the intro's heritage and language tags; its themes are not in the form, so they stay."""
+    kept_themes = {key for key in _tag_keys(intro) if key[0] == THEME}
+    wanted = {(HERITAGE, tag) for tag in heritage_tags} | {(LANGUAGE, tag) for tag in language_tags} | kept_themes
+    await _replace_tags(session, intro, wanted)
+
+
+async def _replace_tags(session: AsyncSession, intro: Intro, wanted: set[tuple[str, str]]) -> None:
+    """Make the intro's tags `wanted` ((kind, tag) pairs), keeping the guild's counts (`_count_tags`) when the intro
+    is discoverable."""
     before = _tag_keys(intro)
     intro.tags = [tag for tag in intro.tags if (tag.kind, tag.tag) in wanted]
     intro.tags.extend(
@@ -280,6 +289,26 @@ async def set_discoverable(session: AsyncSession, guild_id: int, user_id: int, v
     return True
 
 
+async def set_themes(
+    session: AsyncSession, guild_id: int, user_id: int, chosen: Iterable[str], *, offered: Collection[str]
+) -> Intro | None:
+    """The member's choice among the `offered` themes (keys) replaces their earlier one; themes chosen earlier that
+    were not offered (turned off since) stay. The guild's counts follow. The intro, or None if the member has none.
+    The intro row is locked first, so two changes of one member's themes run one after the other."""
+    intro = await lock_intro(session, guild_id, user_id)
+    if intro is None:
+        return None
+    kept = {key for key in _tag_keys(intro) if key[0] != THEME or key[1] not in offered}
+    await _replace_tags(session, intro, kept | {(THEME, key) for key in chosen})
+    await session.flush()
+    return intro
+
+
+def intro_themes(intro: Intro) -> list[str]:
+    """The keys of the themes an intro's writer chose, sorted."""
+    return sorted(tag.tag for tag in intro.tags if tag.kind == THEME)
+
+
 _TAKE_FIND_NOTICE = (
     update(Intro)
     .where(
@@ -323,11 +352,12 @@ _SHARING_TAGS = (
         or_(
             and_(IntroTag.kind == HERITAGE, IntroTag.tag.in_(bindparam("heritages", expanding=True))),
             and_(IntroTag.kind == LANGUAGE, IntroTag.tag.in_(bindparam("languages", expanding=True))),
+            and_(IntroTag.kind == THEME, IntroTag.tag.in_(bindparam("themes", expanding=True))),
         ),
         _visible(),
     )
 )
-# The keyword looks only at what members agreed to be found by (their heritage and language tags),
+# The keyword looks only at what members agreed to be found by (their heritage, language and theme tags),
 # never at free text: a story or a town name must not lead anyone to its writer.
 _KEYWORD = (
     select(Intro.user_id, Intro.updated_at)
@@ -351,20 +381,24 @@ async def find_candidates(
     exclude_user_id: int,
     heritages: Iterable[str] = (),
     languages: Iterable[str] = (),
+    themes: Iterable[str] = (),
     keyword: str | None = None,
     keyword_tags: Iterable[str] = (),
 ) -> list[Candidate]:
     """Discoverable members (other than the searcher) sharing any tag, or with a tag holding the keyword.
 
-    `keyword` is compared with tags only; `keyword_tags` are its normalised spellings ("Pinay" → "filipino")."""
-    heritages, languages = sorted(set(heritages)), sorted(set(languages))
+    `keyword` is compared with tags only; `keyword_tags` are its normalised spellings ("Pinay" → "filipino") and
+    the key of the theme it names."""
+    heritages, languages, themes = sorted(set(heritages)), sorted(set(languages)), sorted(set(themes))
     found: dict[int, Candidate] = {}
     params = {"guild_id": guild_id, "exclude": exclude_user_id}
-    if heritages or languages:
-        rows = await reader.execute(_SHARING_TAGS, {**params, "heritages": heritages, "languages": languages})
+    if heritages or languages or themes:
+        rows = await reader.execute(
+            _SHARING_TAGS, {**params, "heritages": heritages, "languages": languages, "themes": themes}
+        )
         for user_id, updated_at, kind, tag in rows:
             candidate = found.setdefault(user_id, Candidate(user_id, updated_at))
-            (candidate.heritages if kind == HERITAGE else candidate.languages).add(tag)
+            {HERITAGE: candidate.heritages, LANGUAGE: candidate.languages, THEME: candidate.themes}[kind].add(tag)
 
     if keyword:
         needle = keyword.casefold().replace("/", "//").replace("%", "/%").replace("_", "/_")  # literal, not a pattern
@@ -471,6 +505,7 @@ async def export_member(session: AsyncSession, guild_id: int, user_id: int) -> d
         "discoverable": intro.discoverable,
         "heritage_tags": sorted(tag.tag for tag in intro.tags if tag.kind == HERITAGE),
         "language_tags": sorted(tag.tag for tag in intro.tags if tag.kind == LANGUAGE),
+        "themes": intro_themes(intro),
         "card_channel_id": intro.channel_id,
         "card_message_id": intro.message_id,
         "created_at": intro.created_at.isoformat(),

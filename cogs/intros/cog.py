@@ -15,11 +15,12 @@ from cogs.intros.tags import LANGUAGE, normalise_tag, normalise_tags, tag_label
 from cogs.intros.views import (
     DYNAMIC_ITEMS,
     FORMS,
+    THEMES_ASK,
     IntroduceButton,
     confirm_delete_view,
     discoverability_text,
-    discoverable_view,
     open_intro_modal,
+    own_intro_view,
     send_notice,
     take_notice,
 )
@@ -28,6 +29,7 @@ from core.errors import InvalidInput
 from core.options import render_welcome
 from core.privacy import PrivacyProvider
 from core.text import NO_MENTIONS, fit_lines, join_words, truncate, unlink
+from core.themes import folded_name, theme_table
 from storage.guilds import get_settings
 from storage.intros import (
     HERITAGE,
@@ -36,6 +38,7 @@ from storage.intros import (
     export_member,
     find_candidates,
     get_intro,
+    intro_themes,
     listed_intros,
     tag_counts,
 )
@@ -105,12 +108,12 @@ class Intros(commands.Cog, name="Introductions"):
         if member.id != interaction.user.id:
             await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
-        # Their own card: whether they can be found, and the button to change it.
+        # Their own card: whether they can be found, the button to change it, and their themes.
         notice = await take_notice(self.bot, member)
         await interaction.response.send_message(
-            notice or discoverability_text(intro.discoverable),
+            notice or f"{discoverability_text(intro.discoverable)}\n{THEMES_ASK}",
             embed=embed,
-            view=discoverable_view(member.id, intro.discoverable),
+            view=await own_intro_view(self.bot, member, intro.discoverable),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
@@ -128,11 +131,11 @@ class Intros(commands.Cog, name="Introductions"):
             ephemeral=True,
         )
 
-    @intro.command(name="find", description="Find members who chose to be found and share heritages or languages")
+    @intro.command(name="find", description="Find members who chose to be found and share heritages, languages, themes")
     @app_commands.describe(
         heritage="A heritage or culture, e.g. Filipino (leave all empty to use your own intro)",
         language="A language, e.g. Tagalog",
-        keyword="Part of a heritage or language members chose to be found by, e.g. Ilocano",
+        keyword="Part of a heritage, language or theme members chose to be found by, e.g. Ilocano",
     )
     async def find(
         self,
@@ -151,9 +154,14 @@ class Intros(commands.Cog, name="Introductions"):
             if keyword
             else frozenset()
         )
+        config = await self.bot.db.guild_config(member.guild.id)
+        if keyword:
+            theme = theme_table([*config.themes, *config.themes_off]).get(folded_name(keyword))
+            keyword_tags |= {theme} if theme else frozenset()
         needle = normalise_tag(keyword) if keyword else None
+        themes: frozenset[str] = frozenset()
         given = [text for text in (heritage, language, keyword) if text]
-        if given and not (heritages or languages or needle):
+        if given and not (heritages or languages or needle or keyword_tags):
             shown = ", ".join(f"`{text}`" for text in given)
             raise InvalidInput("That search", f"({shown}) has no words I can match", "Try a heritage or language name.")
 
@@ -169,6 +177,7 @@ class Intros(commands.Cog, name="Introductions"):
                 return
             heritages = frozenset(tag.tag for tag in own.tags if tag.kind == HERITAGE)
             languages = frozenset(tag.tag for tag in own.tags if tag.kind == LANGUAGE)
+            themes = frozenset(intro_themes(own))
         async with self.bot.db.rows() as reader:  # plain columns only: a connection, no ORM session
             candidates = await find_candidates(
                 reader,
@@ -176,12 +185,20 @@ class Intros(commands.Cog, name="Introductions"):
                 exclude_user_id=member.id,
                 heritages=heritages,
                 languages=languages,
+                themes=themes,
                 keyword=needle,
                 keyword_tags=keyword_tags,
             )
             ranked = rank(
                 (
-                    Match(c.user_id, frozenset(c.heritages), frozenset(c.languages), c.keyword, c.updated_at)
+                    Match(
+                        c.user_id,
+                        frozenset(c.heritages),
+                        frozenset(c.languages),
+                        c.keyword,
+                        c.updated_at,
+                        frozenset(c.themes),
+                    )
                     for c in candidates
                     if member.guild.get_member(c.user_id) is not None
                 ),
@@ -204,8 +221,10 @@ class Intros(commands.Cog, name="Introductions"):
         lines = []
         for number, match in enumerate(matches, start=1):
             intro = intros[match.user_id]
-            shared = shared_words(intro.heritages, match.heritages) + shared_words(
-                intro.languages, match.languages, LANGUAGE
+            shared = (
+                shared_words(intro.heritages, match.heritages)
+                + shared_words(intro.languages, match.languages, LANGUAGE)
+                + [config.theme_labels.get(key, key) for key in sorted(match.themes)]
             )
             if match.keyword and words:
                 shared.append(f"“{words}”")

@@ -123,10 +123,11 @@ class Match:
     languages: frozenset[str]
     keyword: bool
     updated_at: datetime
+    themes: frozenset[str] = frozenset()
 
     @property
     def score(self) -> int:
-        return len(self.heritages) + len(self.languages) + int(self.keyword)
+        return len(self.heritages) + len(self.languages) + len(self.themes) + int(self.keyword)
 
 
 def rank(matches: Iterable[Match], limit: int | None = FIND_LIMIT) -> list[Match]:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any, Self, cast
 
 import discord
 
 from cogs.intros.cards import checked_draft, intro_channel, load_intro, prefill, remove_intro, save_card
 from cogs.intros.rules import FIELDS
-from core import limits
-from core.errors import NotAllowed
-from core.ui import PersistentButton, PersistentForm, show_form
-from storage.intros import set_discoverable, take_find_notice
+from core import limits, logcontext
+from core.errors import InvalidInput, NotAllowed
+from core.text import join_words
+from core.themes import MAX_THEMES
+from core.ui import PersistentButton, PersistentForm, funnel, show_form
+from storage.intros import intro_themes, set_discoverable, set_themes, take_find_notice
 from storage.models.intros import Intro
 
 if TYPE_CHECKING:
@@ -62,8 +65,9 @@ class IntroModal(PersistentForm, template=r"lantern:modal:intro"):
         saved = await save_card(_bot(interaction), member, draft)
         notice = await take_notice(_bot(interaction), member)
         choice = notice or discoverability_text(saved.discoverable)
-        text = f"{saved.headline}\n{choice}"
-        await interaction.followup.send(text, view=discoverable_view(member.id, saved.discoverable), ephemeral=True)
+        text = f"{saved.headline}\n{choice}\n{THEMES_ASK}"
+        view = await own_intro_view(_bot(interaction), member, saved.discoverable)
+        await interaction.followup.send(text, view=view, ephemeral=True)
 
 
 async def open_intro_modal(interaction: discord.Interaction) -> None:
@@ -114,6 +118,84 @@ def discoverable_view(user_id: int, discoverable: bool) -> discord.ui.View:
     return view
 
 
+THEMES_ASK = (
+    "Pick the themes you'd like to talk about below, if you like: members who share them find you in "
+    "`/intro find` (only while you're findable). They aren't shown on your card."
+)
+
+
+async def own_intro_view(bot: LanternBot, member: discord.Member, discoverable: bool) -> discord.ui.View:
+    """The member's own controls: the findable button, and the themes they'd like to talk about (the server's
+    themes that are on, theirs ticked)."""
+    offered = (await bot.db.guild_config(member.guild.id)).themes
+    intro = await load_intro(bot, member.guild.id, member.id)
+    chosen = intro_themes(intro) if intro is not None else []
+    view = discoverable_view(member.id, discoverable)
+    view.add_item(ThemesSelect(member.id, offered, chosen))
+    return view
+
+
+class ThemesSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"intro:themes:(?P<user_id>\d+)"):
+    """The themes a member would like to talk about: `/intro find` counts the ones two members share. Choosing
+    none clears them. A theme turned off since it was chosen is not offered, and stays chosen."""
+
+    def __init__(self, user_id: int, offered: Sequence[tuple[str, str]] = (), chosen: Collection[str] = ()) -> None:
+        self.user_id = user_id
+        options = [
+            discord.SelectOption(label=label, value=key, default=key in chosen) for key, label in offered[:MAX_THEMES]
+        ]
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"intro:themes:{user_id}",
+                placeholder="Themes you'd like to talk about (optional)",
+                options=options or [discord.SelectOption(label="No themes", value="-")],
+                min_values=0,
+                max_values=max(1, len(options)),
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        return cls(int(match["user_id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        logcontext.bind(interaction)
+        try:
+            await self.choose(interaction)
+        except Exception as error:
+            await funnel(interaction, error)
+
+    async def choose(self, interaction: discord.Interaction) -> None:
+        check_owner(interaction, self.user_id)
+        member = _member(interaction)
+        bot = _bot(interaction)
+        config = await bot.db.guild_config(member.guild.id)
+        offered = dict(config.themes)
+        picked = set(self.item.values)
+        unknown = sorted(picked - offered.keys())
+        if unknown:
+            raise InvalidInput(
+                "That theme", "isn't one this server offers any more", "`/intro show` shows the themes there are now."
+            )
+        async with bot.db.write() as session:
+            intro = await set_themes(session, member.guild.id, member.id, picked, offered=offered.keys())
+            if intro is None:
+                raise NotAllowed("You don't have an introduction any more. `/intro write` opens the form.")
+            chosen, discoverable = intro_themes(intro), intro.discoverable
+        labels = config.theme_labels
+        if chosen:
+            said = f"Saved: you'd like to talk about {join_words([labels.get(key, key) for key in chosen])}."
+        else:
+            said = "Saved: no themes."
+        if chosen and not discoverable:
+            said += " They count in `/intro find` once you say yes to being found."
+        view = discoverable_view(member.id, discoverable)
+        view.add_item(ThemesSelect(member.id, config.themes, chosen))
+        await interaction.response.edit_message(content=said, view=view)
+
+
 class IntroduceButton(PersistentButton, template=r"intro:write"):
     """On the welcome message: opens the same form as /intro write, for whoever clicks it."""
 
@@ -161,7 +243,8 @@ class DiscoverableButton(PersistentButton, template=r"intro:find:(?P<user_id>\d+
         if not found:
             raise NotAllowed("You don't have an introduction any more. `/intro write` opens the form.")
         await interaction.response.edit_message(
-            content=f"Saved. {discoverability_text(self.value)}", view=discoverable_view(member.id, self.value)
+            content=f"Saved. {discoverability_text(self.value)}",
+            view=await own_intro_view(_bot(interaction), member, self.value),
         )
 
 
@@ -208,5 +291,5 @@ def confirm_delete_view(user_id: int) -> discord.ui.View:
     return view
 
 
-DYNAMIC_ITEMS = (IntroduceButton, DiscoverableButton, DeleteIntroButton, KeepIntroButton)
+DYNAMIC_ITEMS = (IntroduceButton, DiscoverableButton, DeleteIntroButton, KeepIntroButton, ThemesSelect)
 FORMS = (IntroModal,)

@@ -48,7 +48,8 @@ class Intro(Base):
 
 
 class IntroTag(Base):
-    """One normalised heritage or language of an intro (kind is 'heritage' or 'language')."""
+    """One normalised heritage or language of an intro, or a theme its writer chose (kind is 'heritage', 'language'
+    or 'theme'; a theme's tag is the guild theme's key)."""
 
     __tablename__ = "intro_tags"
     __table_args__ = (Index("ix_intro_tags_guild_kind_tag", "guild_id", "kind", "tag"),)

@@ -19,6 +19,7 @@ from storage.models.intros import Intro, IntroTag, IntroTagCount
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 HERITAGES = ["japanese", "filipino", "korean", "hmong", "ainu"]
 LANGUAGES = ["english", "tagalog", "korean"]
+THEMES = ["career", "culture", "identity", "growth"]
 TEXT = {"name": "A", "heritages": "", "languages": "", "location": "", "story": "hello"}
 
 
@@ -44,16 +45,16 @@ async def kept(database: Database) -> dict[tuple[int, str, str], int]:
 
 async def test_kept_counts_equal_a_recount_after_every_change(two_databases: tuple[Database, Database]) -> None:
     """Two guilds of six members; 150 random steps: a save with another set of tags (through `save_intro` or a
-    claim), discoverability switched on or off (or set as it was), a created intro whose card was refused and taken
-    away, an erasure. After every step the kept counts equal a recount, none is 0, and the autocomplete lists them
-    most used first."""
+    claim), discoverability switched on or off (or set as it was), another choice of themes (some of them not
+    offered, as when a theme is turned off), a created intro whose card was refused and taken away, an erasure.
+    After every step the kept counts equal a recount, none is 0, and the autocomplete lists them most used first."""
     database, _ = two_databases
     rng = random.Random(818)
     for step in range(150):
         guild, member = rng.choice([41, 42]), rng.randint(1, 6)
         heritages = rng.sample(HERITAGES, rng.randint(0, 3))
         languages = rng.sample(LANGUAGES, rng.randint(0, 2))
-        action = rng.choice(["save", "save", "claim", "discoverable", "discoverable", "refused", "erase"])
+        action = rng.choice(["save", "save", "claim", "discoverable", "discoverable", "themes", "refused", "erase"])
         answers = {
             "guild_id": guild,
             "user_id": member,
@@ -71,6 +72,10 @@ async def test_kept_counts_equal_a_recount_after_every_change(two_databases: tup
                     await intros.release_claim(session, claim, f"t{step}")
             elif action == "discoverable":
                 await intros.set_discoverable(session, guild, member, rng.random() < 0.6)
+            elif action == "themes":
+                offered = rng.sample(THEMES, 3)
+                chosen = rng.sample(offered, rng.randint(0, 3))
+                await intros.set_themes(session, guild, member, chosen, offered=offered)
             else:
                 await intros.delete_member(session, guild, member)
         counts = await kept(database)
@@ -84,6 +89,8 @@ async def test_kept_counts_equal_a_recount_after_every_change(two_databases: tup
         )
         assert listed == expected
     assert await recount(database), "the steps never left a discoverable intro with tags"
+    themed = {kind for (_guild, kind, _tag) in await recount(database)}
+    assert intros.THEME in themed, "the steps never left a discoverable intro with themes"
 
 
 async def test_the_migration_counts_the_tags_already_there(db_url: str) -> None:
@@ -161,3 +168,36 @@ async def test_two_members_swapping_tags_at_once_both_save(
             == await recount(first)
             == {(41, "heritage", "japanese"): 1, (41, "heritage", "korean"): 1}
         )
+
+
+async def test_one_member_choosing_themes_twice_at_once(two_databases: tuple[Database, Database]) -> None:
+    """The same member's themes chosen from two handles at the same moment (two menus, two processes), twenty
+    times: both go through, the themes are one of the two choices, and the counts equal a recount."""
+    first, second = two_databases
+    async with first.write() as session:
+        await intros.save_intro(
+            session,
+            guild_id=41,
+            user_id=1,
+            text=TEXT,
+            heritage_tags=["ainu"],
+            language_tags=[],
+            card=intros.CardRef(1, 1001),
+            now=NOW,
+        )
+        await intros.set_discoverable(session, 41, 1, True)
+    choices = (["career", "culture"], ["culture", "identity"])
+
+    async def choose(database: Database, themes: list[str]) -> None:
+        async with database.write() as session:
+            await intros.set_themes(session, 41, 1, themes, offered=THEMES)
+
+    for _turn in range(20):
+        await asyncio.gather(
+            *(choose(database, themes) for database, themes in zip((first, second), choices, strict=True))
+        )
+        async with first.read() as session:
+            intro = await intros.get_intro(session, 41, 1)
+            assert intro is not None
+            assert intros.intro_themes(intro) in [sorted(themes) for themes in choices]
+        assert await kept(first) == await recount(first)
