@@ -133,11 +133,11 @@ async def intros(world: World, community: seed.Community, out: Path) -> list[Sho
     mika = next(m for m in cards if (m.embeds[0].title or "").startswith("Mika"))
     kai = community["kai.nob"]
     await _capture(world, world.intro, kai, out / "intro-card.png", target=mika)
-    found = await community["mika.tr"].slash(world.general, "intro find", heritage="Japanese")
+    found = await community["mika.tr"].slash(world.general, "intro find")  # what her own intro shares
     await _capture(world, world.general, community["mika.tr"], out / "intro-find.png", target=found)
     return [
         Shot("intro-card.png", "A member's introduction card, in their own words, with their heritages and languages."),
-        Shot("intro-find.png", "`/intro find`: members who share a heritage, shown privately."),
+        Shot("intro-find.png", "`/intro find`: members who share heritages, languages or themes, shown privately."),
     ]
 
 

@@ -90,6 +90,15 @@ INTROS: dict[str, dict[str, str]] = {
     },
 }
 
+# The themes each one would like to talk about (picked on the menu under their intro), keys of config/themes.toml.
+INTRO_THEMES: dict[str, list[str]] = {
+    "mika.tr": ["identity", "culture", "career"],
+    "kai.nob": ["culture", "career", "networking"],
+    "leilani": ["culture", "community", "relationships"],
+    "sofia.nga": ["career", "identity", "role-models"],
+    "arjun.w": ["career", "growth", "identity"],
+}
+
 PROMPT_TEXT = "What's a dish you make (or want to learn to make) that mixes more than one kitchen? Recipes welcome."
 PROMPT_REPLIES: tuple[tuple[str, str], ...] = (
     ("leilani", "Spam musubi with my popo's lap cheong fried rice underneath. Don't knock it till you try it 🍙"),
@@ -177,7 +186,8 @@ async def write_intros(community: Community, names: tuple[str, ...] = tuple(INTR
         shown = await member.slash(world.general, "intro write")
         done = await member.submit_modal(shown, INTROS[name])
         assert done.response is not None
-        await member.click(done.response, label="Yes, show me in /intro find")  # findable only when they say so
+        findable = await member.click(done.response, label="Yes, show me in /intro find")  # only when they say so
+        await member.select(findable.response, INTRO_THEMES[name], custom_id=f"intro:themes:{member.id}")
 
 
 async def post_prompt_with_replies(community: Community) -> Any:
