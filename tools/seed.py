@@ -187,6 +187,7 @@ async def write_intros(community: Community, names: tuple[str, ...] = tuple(INTR
         done = await member.submit_modal(shown, INTROS[name])
         assert done.response is not None
         findable = await member.click(done.response, label="Yes, show me in /intro find")  # only when they say so
+        assert findable.response is not None
         await member.select(findable.response, INTRO_THEMES[name], custom_id=f"intro:themes:{member.id}")
 
 
