@@ -62,11 +62,16 @@ def fold(text: str) -> str:
     return _APOSTROPHES.sub("", text)
 
 
+def folded_name(text: str) -> str:
+    """`text` folded (`fold`), runs of spaces as one: how a typed name is compared with a theme's or an occasion's."""
+    return " ".join(fold(text).split())
+
+
 def typed_in(typed: str, *texts: str) -> bool:
-    """Whether what a member typed occurs in any of `texts`, ignoring case, width and accents (an autocomplete's
-    test: `tet nguyen` is in `Tết Nguyên Đán`, `hang` in `Hằng`)."""
-    wanted = fold(typed.strip())
-    return any(wanted in fold(text) for text in texts)
+    """Whether what a member typed occurs in any of `texts`, ignoring case, width, accents and extra spaces (an
+    autocomplete's test: `tet nguyen` is in `Tết Nguyên Đán`, `hang` in `Hằng`)."""
+    wanted = folded_name(typed)
+    return any(wanted in folded_name(text) for text in texts)
 
 
 def singular(word: str) -> str:

@@ -14,18 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.errors import InvalidInput
-from core.search_text import fold
+from core.search_text import fold, folded_name
 
 MAX_THEMES = 25  # a server's themes, on or off: one autocomplete list (Discord shows 25 choices) holds them all
 LABEL_MAX = 80  # guild_themes.label
 KEY_MAX = 32  # guild_themes.key
 _NOT_KEY = re.compile(r"[^a-z0-9]+")
 MARKUP = "[]<>@`*_~|\\"  # characters a name may not hold: Discord markdown, masked links, mentions
-
-
-def folded_name(text: str) -> str:
-    """`text` folded as search folds it (`core.search_text.fold`), runs of spaces as one."""
-    return " ".join(fold(text).split())
 
 
 def theme_table(themes: Sequence[tuple[str, str]]) -> dict[str, str]:

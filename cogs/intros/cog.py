@@ -28,8 +28,9 @@ from core import limits, permissions
 from core.errors import InvalidInput
 from core.options import render_welcome
 from core.privacy import PrivacyProvider
+from core.search_text import folded_name
 from core.text import NO_MENTIONS, fit_lines, join_words, truncate, unlink
-from core.themes import folded_name, theme_table
+from core.themes import theme_table
 from storage.guilds import get_settings
 from storage.intros import (
     HERITAGE,

@@ -17,7 +17,8 @@ from functools import cache
 
 from config.content import CONTENT_DIR, theme_label
 from core.errors import InvalidInput
-from core.themes import folded_name, theme_table
+from core.search_text import folded_name
+from core.themes import theme_table
 
 INLINE_MATCH_LIMIT = 50_000  # mentees × mentors above which the engine runs in a worker process
 STARTERS_PER_PAIR = 3

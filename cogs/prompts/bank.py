@@ -13,8 +13,8 @@ from functools import cache
 
 from config.content import CONTENT_DIR
 from core.errors import InvalidInput
-from core.search_text import typed_in
-from core.themes import folded_name, theme_table
+from core.search_text import folded_name, typed_in
+from core.themes import theme_table
 
 PROMPT_MAX = 300
 PROMPT_MIN = 10

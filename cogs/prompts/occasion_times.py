@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from cogs.prompts import calendar
 from cogs.prompts.calendar import Occasion, UnknownOccasion
-from core.search_text import fold, typed_in
+from core.search_text import folded_name, typed_in
 
 DEFAULT_TIME = "09:00"
 MAX_DAYS_BEFORE = 14
@@ -93,9 +93,9 @@ def parse_occasions(text: str) -> list[Occasion]:
 
 
 def find(typed: str) -> Occasion:
-    folded = fold(typed.strip())
+    folded = folded_name(typed)
     for occasion in calendar.OCCASIONS:
-        if folded in (occasion.key, fold(occasion.name)):
+        if folded in (occasion.key, folded_name(occasion.name)):
             return occasion
     return calendar.get(typed)
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from cogs.intros.tags import normalise_tags
 from cogs.resources.urls import MAX_URL_LENGTH, UrlRejected, canonical_url, uri_form
 from core.errors import InvalidInput
-from core.themes import folded_name, theme_table
+from core.search_text import folded_name
+from core.themes import theme_table
 
 MAX_TITLE = 150
 MAX_DESCRIPTION = 1000

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from core.errors import InvalidInput
-from core.themes import ThemeRow, change_theme, folded_name
+from core.search_text import folded_name
+from core.themes import ThemeRow, change_theme
 from storage import Database
 from storage.guilds import all_themes, get_settings, save_theme
 from storage.models import GuildSettings

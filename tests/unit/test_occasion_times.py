@@ -63,6 +63,12 @@ def test_occasions_are_named_by_key_or_name_or_all() -> None:
     assert len(occasion_times.parse_occasions("all")) == len(calendar.OCCASIONS)
 
 
+def test_an_occasion_is_named_in_any_case_accents_and_spacing() -> None:
+    """Its full name without accents and with spaces doubled (as a phone keyboard may) is Tết Nguyên Đán."""
+    assert occasion_times.find("tet  nguyen dan   (vietnamese new year)").key == "tet"
+    assert occasion_times.find("  SEOLLAL ").key == "seollal"
+
+
 @pytest.mark.parametrize("typed", ["halloween", " , ,", "seollal, nope"])
 def test_an_unknown_occasion_is_refused(typed: str) -> None:
     with pytest.raises(UnknownOccasion):

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from config import default_theme_pairs
 from core.errors import InvalidInput
-from core.themes import LABEL_MAX, MARKUP, MAX_THEMES, ThemeRow, change_theme, find_theme, folded_name, theme_table
+from core.search_text import folded_name
+from core.themes import LABEL_MAX, MARKUP, MAX_THEMES, ThemeRow, change_theme, find_theme, theme_table
 
 NAMES = st.sampled_from(
     ["career", "Career guidance", "CAREER", "Work", "work", "Food & family", "food-family", "Food, family", "家族",
