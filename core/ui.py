@@ -69,12 +69,8 @@ class LanternModal(discord.ui.Modal):
         await funnel(interaction, error)
 
 
-class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"lantern:abstract-base"):
-    """A button whose custom id carries the ids it needs, so it works after a restart.
-
-    Subclasses declare `template=` and implement `handle(interaction)`.
-    discord.py swallows errors from dynamic items; this routes them to the funnel.
-    """
+class _Persistent:
+    """What a persistent button and a persistent select share: rebuilt from the custom id, errors to the funnel."""
 
     async def callback(self, interaction: discord.Interaction) -> None:
         logcontext.bind(interaction)
@@ -87,7 +83,7 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> Self:
-        """Rebuild the button from its custom id: each named group of `template` is passed to the
+        """Rebuild the item from its custom id: each named group of `template` is passed to the
         constructor by name, and groups made only of digits become ints. Override for anything else."""
         # Any: the values go to the subclass's own constructor, whose parameters mypy can't see from here.
         values: dict[str, Any] = {
@@ -97,6 +93,21 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
 
     async def handle(self, interaction: discord.Interaction) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+class PersistentButton(_Persistent, discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"lantern:abstract-base"):
+    """A button whose custom id carries the ids it needs, so it works after a restart.
+
+    Subclasses declare `template=` and implement `handle(interaction)`.
+    discord.py swallows errors from dynamic items; this routes them to the funnel.
+    """
+
+
+class PersistentSelect(
+    _Persistent, discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"lantern:abstract-select"
+):
+    """A select menu whose custom id carries the ids it needs, so it works after a restart; as `PersistentButton`.
+    The chosen values are `self.item.values` in `handle`."""
 
 
 class PersistentForm(LanternModal):

@@ -9,18 +9,17 @@
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any, Self, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
 from cogs.care import reports, support
 from cogs.care.lookup import EMERGENCY, load_support, summary
 from cogs.care.reports import REASONS, TARGET_PATTERN, Report, Target
-from core import limits, logcontext, moderators
+from core import limits, moderators
 from core.errors import InvalidInput, NotAllowed
 from core.text import NO_MENTIONS, join_words
-from core.ui import LanternView, PersistentButton, PersistentForm, funnel, show_form
+from core.ui import LanternView, PersistentButton, PersistentForm, PersistentSelect, show_form
 from storage import care as store
 from storage.guilds import ensure_settings
 
@@ -76,7 +75,7 @@ async def start(interaction: discord.Interaction, target: Target) -> None:
 REASON_TEMPLATE = rf"care:reason:(?P<target>{TARGET_PATTERN})"
 
 
-class ReasonSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=REASON_TEMPLATE):
+class ReasonSelect(PersistentSelect, template=REASON_TEMPLATE):
     """The reasons to choose from; choosing one opens the report form."""
 
     def __init__(self, target: str) -> None:
@@ -91,21 +90,11 @@ class ReasonSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=REAS
         )
         self.target = target
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> Self:
-        return cls(match["target"])
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        logcontext.bind(interaction)
-        try:
-            reason = self.item.values[0] if self.item.values else ""
-            if reason not in REASONS:
-                raise InvalidInput("That reason", "isn't one I know", "Pick one from the list.")
-            await show_form(interaction, ReportForm(reason, self.target))
-        except Exception as error:
-            await funnel(interaction, error)
+    async def handle(self, interaction: discord.Interaction) -> None:
+        reason = self.item.values[0] if self.item.values else ""
+        if reason not in REASONS:
+            raise InvalidInput("That reason", "isn't one I know", "Pick one from the list.")
+        await show_form(interaction, ReportForm(reason, self.target))
 
 
 class ReportForm(PersistentForm, template=rf"care:report:(?P<reason>[a-z]{{1,16}}):(?P<target>{TARGET_PATTERN})"):

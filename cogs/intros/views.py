@@ -10,11 +10,11 @@ import discord
 
 from cogs.intros.cards import checked_draft, intro_channel, load_intro, prefill, remove_intro, save_card
 from cogs.intros.rules import FIELDS
-from core import limits, logcontext
+from core import limits
 from core.errors import InvalidInput, NotAllowed
 from core.text import join_words
 from core.themes import MAX_THEMES
-from core.ui import PersistentButton, PersistentForm, funnel, show_form
+from core.ui import PersistentButton, PersistentForm, PersistentSelect, show_form
 from storage.intros import intro_themes, set_discoverable, set_themes, take_find_notice
 from storage.models.intros import Intro
 
@@ -135,7 +135,7 @@ async def own_intro_view(bot: LanternBot, member: discord.Member, discoverable: 
     return view
 
 
-class ThemesSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"intro:themes:(?P<user_id>\d+)"):
+class ThemesSelect(PersistentSelect, template=r"intro:themes:(?P<user_id>\d+)"):
     """The themes a member would like to talk about: `/intro find` counts the ones two members share. Choosing
     none clears them. A theme turned off since it was chosen is not offered, and stays chosen."""
 
@@ -154,20 +154,7 @@ class ThemesSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"in
             )
         )
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Self:
-        return cls(int(match["user_id"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        logcontext.bind(interaction)
-        try:
-            await self.choose(interaction)
-        except Exception as error:
-            await funnel(interaction, error)
-
-    async def choose(self, interaction: discord.Interaction) -> None:
+    async def handle(self, interaction: discord.Interaction) -> None:
         check_owner(interaction, self.user_id)
         member = _member(interaction)
         bot = _bot(interaction)

@@ -197,3 +197,12 @@ async def test_export_holds_them_and_erasure_removes_them(world: World) -> None:
     async with world.bot.db.read() as session:
         assert await session.scalar(select(func.count()).select_from(IntroTag)) == 0
         assert await session.scalar(select(func.count()).select_from(IntroTagCount)) == 0
+
+
+async def test_the_menu_still_works_after_a_restart(world: World) -> None:
+    """A menu shown before the bot restarted saves the choice (it is rebuilt from its custom id)."""
+    done = await findable_with_themes(world, world.alice, ALICE, ["career"])
+    await world.restart()
+    picked = await choose(world, world.alice, done.response.message, ["culture", "growth"])
+    assert "Cultural knowledge sharing and Personal growth" in picked.response.content
+    assert await themes_of(world, world.alice) == ["culture", "growth"]
