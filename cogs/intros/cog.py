@@ -63,7 +63,7 @@ class Intros(commands.Cog, name="Introductions"):
 
     intro = app_commands.Group(
         name="intro",
-        description="Introduce yourself and find people who share your heritages and languages",
+        description="Introduce yourself and find people who share your heritages, languages and themes",
         guild_only=True,
     )
 
@@ -341,7 +341,8 @@ async def setup(bot: LanternBot) -> None:
             name="Introductions",
             summary=(
                 "Your introduction (name and pronouns, heritages, languages, where you are, your story), "
-                "its tags for /intro find, whether you are discoverable, and where your card is posted; and "
+                "its tags and the themes you picked for /intro find, whether you are discoverable, and where your "
+                "card is posted; and "
                 "for a day, the answers of a form I refused, so the next form opens with them."
             ),
             tables=("intros", "intro_tags", "intro_drafts"),

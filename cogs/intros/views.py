@@ -87,7 +87,7 @@ def discoverability_text(discoverable: bool) -> str:
         return "Members can find you with `/intro find`. You can change that here at any time."
     return (
         "You're hidden from `/intro find`, and stay hidden unless you say yes. Would you like members who share "
-        "your heritages or languages to find you? Only those are searched, never your story or where you are."
+        "your heritages, languages or themes to find you? Only those are searched, never your story or where you are."
     )
 
 

@@ -80,7 +80,7 @@ async def test_a_new_intro_is_hidden_until_its_writer_says_yes(world: World) -> 
     """Writing an intro asks whether to be findable; until the writer says yes, /intro find never lists them."""
     done = await write_intro(world, world.bob, BOB)
     assert "hidden from `/intro find`" in done.response.content
-    assert "Would you like members who share your heritages or languages to find you?" in done.response.content
+    assert "Would you like members who share your heritages, languages or themes to find you?" in done.response.content
     result = await world.alice.slash(world.general, "intro find", heritage="Korean")
     assert_responded(result, contains="couldn't find anyone discoverable", ephemeral=True)
     assert await world.alice.autocomplete(world.general, "intro find", "heritage", "kor") == []
