@@ -19,8 +19,8 @@ from cogs.intros.views import (
     IntroduceButton,
     confirm_delete_view,
     discoverability_text,
+    intro_controls,
     open_intro_modal,
-    own_intro_view,
     send_notice,
     take_notice,
 )
@@ -114,7 +114,12 @@ class Intros(commands.Cog, name="Introductions"):
         await interaction.response.send_message(
             notice or f"{discoverability_text(intro.discoverable)}\n{THEMES_ASK}",
             embed=embed,
-            view=await own_intro_view(self.bot, member, intro.discoverable),
+            view=intro_controls(
+                member.id,
+                intro.discoverable,
+                (await self.bot.db.guild_config(member.guild.id)).themes,
+                intro_themes(intro),
+            ),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )

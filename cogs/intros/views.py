@@ -124,15 +124,21 @@ THEMES_ASK = (
 )
 
 
+def intro_controls(
+    user_id: int, discoverable: bool, offered: Sequence[tuple[str, str]], chosen: Collection[str]
+) -> discord.ui.View:
+    """The member's own controls: the findable button, and the themes they'd like to talk about (`offered`: the
+    server's themes that are on; `chosen` ticked)."""
+    view = discoverable_view(user_id, discoverable)
+    view.add_item(ThemesSelect(user_id, offered, chosen))
+    return view
+
+
 async def own_intro_view(bot: LanternBot, member: discord.Member, discoverable: bool) -> discord.ui.View:
-    """The member's own controls: the findable button, and the themes they'd like to talk about (the server's
-    themes that are on, theirs ticked)."""
+    """`intro_controls` with the member's themes as stored."""
     offered = (await bot.db.guild_config(member.guild.id)).themes
     intro = await load_intro(bot, member.guild.id, member.id)
-    chosen = intro_themes(intro) if intro is not None else []
-    view = discoverable_view(member.id, discoverable)
-    view.add_item(ThemesSelect(member.id, offered, chosen))
-    return view
+    return intro_controls(member.id, discoverable, offered, intro_themes(intro) if intro is not None else ())
 
 
 class ThemesSelect(PersistentSelect, template=r"intro:themes:(?P<user_id>\d+)"):
@@ -161,8 +167,7 @@ class ThemesSelect(PersistentSelect, template=r"intro:themes:(?P<user_id>\d+)"):
         config = await bot.db.guild_config(member.guild.id)
         offered = dict(config.themes)
         picked = set(self.item.values)
-        unknown = sorted(picked - offered.keys())
-        if unknown:
+        if not picked <= offered.keys():  # a menu shown before a moderator turned the theme off
             raise InvalidInput(
                 "That theme", "isn't one this server offers any more", "`/intro show` shows the themes there are now."
             )
@@ -178,8 +183,7 @@ class ThemesSelect(PersistentSelect, template=r"intro:themes:(?P<user_id>\d+)"):
             said = "Saved: no themes."
         if chosen and not discoverable:
             said += " They count in `/intro find` once you say yes to being found."
-        view = discoverable_view(member.id, discoverable)
-        view.add_item(ThemesSelect(member.id, config.themes, chosen))
+        view = intro_controls(member.id, discoverable, config.themes, chosen)
         await interaction.response.edit_message(content=said, view=view)
 
 
