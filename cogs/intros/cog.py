@@ -58,6 +58,12 @@ def _guild_member(interaction: discord.Interaction) -> discord.Member:
     return interaction.user
 
 
+NO_THEMES_TIP = (
+    "You haven't picked any themes you'd like to talk about: `/intro show` has the menu, and members who pick the "
+    "same ones are found by them."
+)
+
+
 class Intros(commands.Cog, name="Introductions"):
     """Member introductions and finding kin."""
 
@@ -166,6 +172,7 @@ class Intros(commands.Cog, name="Introductions"):
             keyword_tags |= {theme} if theme else frozenset()
         needle = normalise_tag(keyword) if keyword else None
         themes: frozenset[str] = frozenset()
+        tip = ""  # said when the searcher's own intro is searched and they picked no themes
         given = [text for text in (heritage, language, keyword) if text]
         if given and not (heritages or languages or needle or keyword_tags):
             shown = ", ".join(f"`{text}`" for text in given)
@@ -184,6 +191,7 @@ class Intros(commands.Cog, name="Introductions"):
             heritages = frozenset(tag.tag for tag in own.tags if tag.kind == HERITAGE)
             languages = frozenset(tag.tag for tag in own.tags if tag.kind == LANGUAGE)
             themes = frozenset(intro_themes(own))
+            tip = "" if themes else f"\n{NO_THEMES_TIP}"
         async with self.bot.db.rows() as reader:  # plain columns only: a connection, no ORM session
             candidates = await find_candidates(
                 reader,
@@ -218,7 +226,7 @@ class Intros(commands.Cog, name="Introductions"):
         if not matches:
             await interaction.response.send_message(
                 "I couldn't find anyone discoverable who shares that yet. New people arrive all the time; "
-                "try a broader word, or check back later.",
+                f"try a broader word, or check back later.{tip}",
                 ephemeral=True,
             )
             if notice_pending:  # read above; the write claims it, so the note is still shown exactly once
@@ -247,7 +255,9 @@ class Intros(commands.Cog, name="Introductions"):
             colour=0xF4B942,
         )
         embed.set_footer(text="Only members who chose to be discoverable are listed. /intro show member shows a card.")
-        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await interaction.response.send_message(
+            tip.strip() or None, embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
         if notice_pending:
             await send_notice(interaction, member)
 

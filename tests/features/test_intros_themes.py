@@ -206,3 +206,20 @@ async def test_the_menu_still_works_after_a_restart(world: World) -> None:
     picked = await choose(world, world.alice, done.response.message, ["culture", "growth"])
     assert "Cultural knowledge sharing and Personal growth" in picked.response.content
     assert await themes_of(world, world.alice) == ["culture", "growth"]
+
+
+async def test_a_search_of_an_intro_without_themes_says_where_to_pick_them(world: World) -> None:
+    """Searching with one's own intro and no themes picked: the reply (with or without matches) says where the menu
+    is; once some are picked, or when searching for a heritage, it doesn't."""
+    done = await write_findable_intro(world, world.alice, ALICE)
+    alone = await world.alice.slash(world.general, "intro find")
+    assert "couldn't find anyone" in alone.response.content and "`/intro show` has the menu" in alone.response.content
+    await write_findable_intro(world, world.bob, BOB)
+    found = await world.alice.slash(world.general, "intro find")
+    assert listed(found) == ids(world.bob)
+    assert "`/intro show` has the menu" in found.response.content
+    by_heritage = await world.alice.slash(world.general, "intro find", heritage="Filipino")
+    assert not by_heritage.response.content
+    await choose(world, world.alice, done.response, ["career"])
+    picked = await world.alice.slash(world.general, "intro find")
+    assert listed(picked) == ids(world.bob) and not picked.response.content
