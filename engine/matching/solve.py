@@ -38,6 +38,7 @@ from engine.matching.candidates import build_candidates
 from engine.matching.certify import price
 from engine.matching.flow import (
     add_edges,
+    coarse_leave,
     coarsen,
     flooded,
     network,
@@ -107,7 +108,10 @@ def optimise(pop: Population, *, most_matched: bool, per_mentee: int, per_mentor
         flood = round_number > 1 and flooded(net)
         if net.scale > 1:
             coarse_rounds += 1
-        phases += settle_adaptive(net, flood) if net.scale == 1 or flood else settle(net)
+        if net.scale == 1 or flood:
+            phases += settle_adaptive(net, flood)
+        else:  # a coarse round; after the first, its settle may leave a little excess (`flow.coarse_leave`)
+            phases += settle(net, leave=coarse_leave(net) if round_number > 1 else 0)
         result = solution(net, pop.capacity, rows, cols, weigh(scores))
         tock, tock_cpu = time.perf_counter(), time.process_time()
         clocks["solve_s"] += tock - tick

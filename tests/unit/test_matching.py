@@ -789,12 +789,16 @@ async def test_long_lists_cross_to_the_pool_in_slices(monkeypatch) -> None:
     st.sampled_from([2, 4, 16]),
     st.sampled_from([0.0, 0.1, 1e9]),
     st.sampled_from([0.0, 0.5, 2.0]),
+    st.sampled_from([0.0, 0.02, 0.5]),
 )
-def test_coarse_rounds_reach_the_dense_optimum(shape: str, seed: int, objective, scale, stop, column_share) -> None:
+def test_coarse_rounds_reach_the_dense_optimum(
+    shape: str, seed: int, objective, scale, stop, column_share, leave
+) -> None:
     """A price war's coarse rounds (`flow.coarsen`: costs divided by 2, 4 or 16, forced on here by a war ratio
-    of 0), ended after one round, when few pairs are added, or only by COARSE_ROUNDS, then `flow.refine` back
-    to exact costs, with later pricing by changed columns or always by every row: the certified total is the
-    dense exact solver's, with one candidate per side so that the coarse pricing does the work."""
+    of 0), ended after one round, when few pairs are added, or only by COARSE_ROUNDS, their later settles leaving
+    none, a little or half the places' worth of excess (`flow.coarse_leave`), then `flow.refine` back to exact
+    costs, with later pricing by changed columns or always by every row: the certified total is the dense exact
+    solver's, with one candidate per side so that the coarse pricing does the work."""
     from engine.matching import certify, flow, solve
 
     rng = random.Random(seed)
@@ -804,20 +808,37 @@ def test_coarse_rounds_reach_the_dense_optimum(shape: str, seed: int, objective,
         patch.setattr(flow, "COARSE_SCALE", scale)
         patch.setattr(solve, "COARSE_STOP", stop)
         patch.setattr(certify, "COLUMN_SHARE", column_share)
+        patch.setattr(flow, "COARSE_LEAVE", leave)
         result = assert_dense_optimum(
             mentees, mentors, exclusions, objective, weights, candidates_per_mentee=1, candidates_per_mentor=1
         )
     assert result.stats.get("coarse_rounds", 0) >= 1 or not result.pairs
 
 
+@pytest.mark.parametrize("leave", [0.0, 0.3])
 @pytest.mark.parametrize("seed", [5, 6, 7])
-def test_a_flooded_coarse_round_scales_at_once_and_still_reaches_the_dense_optimum(seed: int, monkeypatch) -> None:
+def test_a_flooded_coarse_round_scales_at_once_and_still_reaches_the_dense_optimum(
+    seed: int, leave: float, monkeypatch
+) -> None:
     """In a price war's coarse rounds (forced here: war ratio 0, coarse until COARSE_ROUNDS), a round whose pricing
     edges flood the network (any excess, with a flood ratio of 0) settles by cost scaling at once, in coarse units,
     as an exact round would; the rounds still end on the dense optimum, certified, with one candidate per side so
-    that pricing does the work."""
+    that pricing does the work. With 30 % of the places' worth of excess left by the later coarse settles
+    (`flow.coarse_leave`), some settle does leave excess, and the end is the same."""
     from engine.matching import flow, solve
 
+    monkeypatch.setattr(flow, "COARSE_LEAVE", leave)
+    left: list[int] = []
+    settle = flow.settle
+
+    def leaving(net: flow.Network, limit: int = 0, leave: int = 0) -> int:
+        phases = settle(net, limit, leave)
+        if leave:
+            left.append(int(net.excess[net.excess > 0].sum()))
+        return phases
+
+    monkeypatch.setattr(flow, "settle", leaving)
+    monkeypatch.setattr(solve, "settle", leaving)
     monkeypatch.setattr(flow, "WAR_RATIO", 0.0)
     monkeypatch.setattr(flow, "FLOOD_RATIO", 0.0)
     monkeypatch.setattr(solve, "COARSE_STOP", 0.0)
@@ -835,6 +856,7 @@ def test_a_flooded_coarse_round_scales_at_once_and_still_reaches_the_dense_optim
         )
         assert result.stats["coarse_rounds"] >= 2
     assert (flow.COARSE_SCALE, True) in settles
+    assert any(left) == (leave > 0)
 
 
 @settings(max_examples=60, deadline=None)
