@@ -277,16 +277,16 @@ async def release_claim(session: AsyncSession, claim: Claim, token: str) -> bool
     return False
 
 
-async def set_discoverable(session: AsyncSession, guild_id: int, user_id: int, value: bool) -> bool:
-    """Whether the member had an intro to change. Choosing either way answers the one-time notice too."""
+async def set_discoverable(session: AsyncSession, guild_id: int, user_id: int, value: bool) -> Intro | None:
+    """The member's intro, changed, or None if they have none. Choosing either way answers the one-time notice too."""
     intro = await get_intro(session, guild_id, user_id)
     if intro is None:
-        return False
+        return None
     if value != intro.discoverable:
         await _count_tags(session, guild_id, dict.fromkeys(_tag_keys(intro), 1 if value else -1))
     intro.discoverable = value
     intro.find_notice_pending = False
-    return True
+    return intro
 
 
 async def set_themes(
@@ -304,9 +304,9 @@ async def set_themes(
     return intro
 
 
-def intro_themes(intro: Intro) -> list[str]:
-    """The keys of the themes an intro's writer chose, sorted."""
-    return sorted(tag.tag for tag in intro.tags if tag.kind == THEME)
+def intro_tags(intro: Intro, kind: str) -> list[str]:
+    """The intro's tags of one kind (HERITAGE, LANGUAGE, or THEME: the keys of the themes its writer chose), sorted."""
+    return sorted(tag.tag for tag in intro.tags if tag.kind == kind)
 
 
 _TAKE_FIND_NOTICE = (
@@ -503,9 +503,9 @@ async def export_member(session: AsyncSession, guild_id: int, user_id: int) -> d
         "where": intro.location,
         "story": intro.story,
         "discoverable": intro.discoverable,
-        "heritage_tags": sorted(tag.tag for tag in intro.tags if tag.kind == HERITAGE),
-        "language_tags": sorted(tag.tag for tag in intro.tags if tag.kind == LANGUAGE),
-        "themes": intro_themes(intro),
+        "heritage_tags": intro_tags(intro, HERITAGE),
+        "language_tags": intro_tags(intro, LANGUAGE),
+        "themes": intro_tags(intro, THEME),
         "card_channel_id": intro.channel_id,
         "card_message_id": intro.message_id,
         "created_at": intro.created_at.isoformat(),

@@ -34,12 +34,13 @@ from core.themes import theme_table
 from storage.guilds import get_settings
 from storage.intros import (
     HERITAGE,
+    THEME,
     CardRef,
     delete_member,
     export_member,
     find_candidates,
     get_intro,
-    intro_themes,
+    intro_tags,
     listed_intros,
     tag_counts,
 )
@@ -124,7 +125,7 @@ class Intros(commands.Cog, name="Introductions"):
                 member.id,
                 intro.discoverable,
                 (await self.bot.db.guild_config(member.guild.id)).themes,
-                intro_themes(intro),
+                intro_tags(intro, THEME),
             ),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
@@ -188,9 +189,9 @@ class Intros(commands.Cog, name="Introductions"):
                     ephemeral=True,
                 )
                 return
-            heritages = frozenset(tag.tag for tag in own.tags if tag.kind == HERITAGE)
-            languages = frozenset(tag.tag for tag in own.tags if tag.kind == LANGUAGE)
-            themes = frozenset(intro_themes(own))
+            heritages = frozenset(intro_tags(own, HERITAGE))
+            languages = frozenset(intro_tags(own, LANGUAGE))
+            themes = frozenset(intro_tags(own, THEME))
             tip = "" if themes else f"\n{NO_THEMES_TIP}"
         async with self.bot.db.rows() as reader:  # plain columns only: a connection, no ORM session
             candidates = await find_candidates(

@@ -15,7 +15,7 @@ from core.errors import InvalidInput, NotAllowed
 from core.text import join_words
 from core.themes import MAX_THEMES
 from core.ui import PersistentButton, PersistentForm, PersistentSelect, show_form
-from storage.intros import intro_themes, set_discoverable, set_themes, take_find_notice
+from storage.intros import THEME, intro_tags, set_discoverable, set_themes, take_find_notice
 from storage.models.intros import Intro
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ async def own_intro_view(bot: LanternBot, member: discord.Member, discoverable: 
     """`intro_controls` with the member's themes as stored."""
     offered = (await bot.db.guild_config(member.guild.id)).themes
     intro = await load_intro(bot, member.guild.id, member.id)
-    return intro_controls(member.id, discoverable, offered, intro_themes(intro) if intro is not None else ())
+    return intro_controls(member.id, discoverable, offered, intro_tags(intro, THEME) if intro is not None else ())
 
 
 class ThemesSelect(PersistentSelect, template=r"intro:themes:(?P<user_id>\d+)"):
@@ -175,7 +175,7 @@ class ThemesSelect(PersistentSelect, template=r"intro:themes:(?P<user_id>\d+)"):
             intro = await set_themes(session, member.guild.id, member.id, picked, offered=offered.keys())
             if intro is None:
                 raise NotAllowed("You don't have an introduction any more. `/intro write` opens the form.")
-            chosen, discoverable = intro_themes(intro), intro.discoverable
+            chosen, discoverable = intro_tags(intro, THEME), intro.discoverable
         labels = config.theme_labels
         if chosen:
             said = f"Saved: you'd like to talk about {join_words([labels.get(key, key) for key in chosen])}."
@@ -229,13 +229,16 @@ class DiscoverableButton(PersistentButton, template=r"intro:find:(?P<user_id>\d+
     async def handle(self, interaction: discord.Interaction) -> None:
         check_owner(interaction, self.user_id)
         member = _member(interaction)
-        async with _bot(interaction).db.write() as session:
-            found = await set_discoverable(session, member.guild.id, member.id, self.value)
-        if not found:
-            raise NotAllowed("You don't have an introduction any more. `/intro write` opens the form.")
+        bot = _bot(interaction)
+        async with bot.db.write() as session:
+            intro = await set_discoverable(session, member.guild.id, member.id, self.value)
+            if intro is None:
+                raise NotAllowed("You don't have an introduction any more. `/intro write` opens the form.")
+            chosen = intro_tags(intro, THEME)
+        offered = (await bot.db.guild_config(member.guild.id)).themes
         await interaction.response.edit_message(
             content=f"Saved. {discoverability_text(self.value)}",
-            view=await own_intro_view(_bot(interaction), member, self.value),
+            view=intro_controls(member.id, self.value, offered, chosen),
         )
 
 

@@ -199,5 +199,5 @@ async def test_one_member_choosing_themes_twice_at_once(two_databases: tuple[Dat
         async with first.read() as session:
             intro = await intros.get_intro(session, 41, 1)
             assert intro is not None
-            assert intros.intro_themes(intro) in [sorted(themes) for themes in choices]
+            assert intros.intro_tags(intro, intros.THEME) in [sorted(themes) for themes in choices]
         assert await kept(first) == await recount(first)
